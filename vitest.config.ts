@@ -8,14 +8,14 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{system,harness,workloads,checkers,reports,ci}/**/*.test.ts'],
+          include: ['{lib,system,harness,workloads,checkers,reports,ci}/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/node_modules/**'],
         },
       },
       {
         test: {
           name: 'integration',
-          include: ['{system,harness,workloads,checkers,reports,ci}/**/*.int.test.ts'],
+          include: ['{lib,system,harness,workloads,checkers,reports,ci}/**/*.int.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           maxWorkers: 2,

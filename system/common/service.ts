@@ -1,0 +1,100 @@
+// The process shell every service shares: configuration, clock, logger, metrics, signing, the HTTP server with
+// /healthz and /metrics, and a clean stop on SIGTERM/SIGINT. A service supplies its routes and its close().
+import type { Server } from 'node:http';
+import { type Clock, sleep, systemClock } from './clock.ts';
+import { ConfigError, Env } from './config.ts';
+import { Faults } from './faults.ts';
+import { closeServer, createJsonServer, listen, type Route } from './http-server.ts';
+import { createLogger, type Level, type Logger } from './log.ts';
+import { createHttpMetrics, type HttpMetrics } from './metrics.ts';
+import { type KeyRing, parseKeyRing, Verifier } from './signing.ts';
+
+export interface Runtime {
+  service: string;
+  node: string;
+  env: Env;
+  clock: Clock;
+  logger: Logger;
+  metrics: HttpMetrics;
+  ring: KeyRing;
+  verifier: Verifier;
+  faults: Faults;
+}
+
+export interface ServiceParts {
+  routes: Route[];
+  /** Extra fields for /healthz (e.g. who leads). */
+  health?: () => Record<string, unknown> | Promise<Record<string, unknown>>;
+  /** Stops background work and closes connections. */
+  close(): Promise<void>;
+}
+
+export function createRuntime(service: string, env = new Env()): Runtime {
+  const clock = systemClock();
+  const node = env.string('RIG_NODE', service);
+  const logger = createLogger(service, node, () => clock.wallMs(), env.string('RIG_LOG_LEVEL', 'info') as Level);
+  const ring = parseKeyRing(env.string('RIG_HMAC_KEYS'), env.optional('RIG_HMAC_SIGNING_KEY'));
+  const verifier = new Verifier(ring, {
+    windowMs: env.int('RIG_SIGNATURE_WINDOW_MS', 30_000, 1000, 3_600_000),
+    nonceCacheMax: env.int('RIG_NONCE_CACHE_MAX', 200_000, 1000, 10_000_000),
+  });
+  const faults = new Faults(env.int('RIG_SEED', 1, 0, Number.MAX_SAFE_INTEGER), clock);
+  return { service, node, env, clock, logger, metrics: createHttpMetrics(service, node), ring, verifier, faults };
+}
+
+/** Starts a service process: builds it, serves it, and stops it cleanly on SIGTERM/SIGINT. */
+export async function runService(service: string, build: (rt: Runtime) => Promise<ServiceParts>): Promise<void> {
+  let rt: Runtime;
+  let parts: ServiceParts;
+  let server: Server;
+  try {
+    rt = createRuntime(service);
+    parts = await build(rt);
+    const routes: Route[] = [
+      ...parts.routes,
+      {
+        method: 'GET',
+        pattern: '/healthz',
+        signed: false,
+        handler: async () => ({ status: 200, body: { ok: true, service, node: rt.node, ...(await parts.health?.()) } }),
+      },
+      {
+        method: 'GET',
+        pattern: '/metrics',
+        signed: false,
+        handler: async () => ({ status: 200, text: await rt.metrics.registry.metrics() }),
+      },
+    ];
+    server = createJsonServer({
+      routes,
+      clock: rt.clock,
+      logger: rt.logger,
+      metrics: rt.metrics,
+      verifier: rt.verifier,
+      beforeHandle: async (route) => {
+        const ms = rt.faults.latencyFor(route.pattern);
+        if (ms > 0) await sleep(ms);
+      },
+    });
+    const port = await listen(server, rt.env.int('PORT', 0, 0, 65535), rt.env.string('HOST', '127.0.0.1'));
+    rt.logger.observe('listening', { port });
+  } catch (err) {
+    const message = err instanceof ConfigError ? err.message : ((err as Error).stack ?? String(err));
+    process.stderr.write(`${service}: could not start: ${message}\n`);
+    process.exit(1);
+  }
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    rt.logger.info('stopping', { signal });
+    const timer = setTimeout(() => process.exit(1), 10_000);
+    timer.unref();
+    await closeServer(server).catch(() => {});
+    await parts.close().catch((err: Error) => rt.logger.error('close failed', { error: err.message }));
+    rt.logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
