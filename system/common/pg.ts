@@ -1,0 +1,34 @@
+// PostgreSQL connections for the services, migrations from numbered .sql files, and a deadline for any query:
+// a partition can leave a socket silent, and no step of a transaction may wait forever.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import { ServiceError } from './errors.ts';
+
+export type Sql = postgres.Sql;
+
+export function connectPostgres(url: string, max: number): Sql {
+  return postgres(url, {
+    max,
+    connect_timeout: 5,
+    idle_timeout: 30,
+    onnotice: () => {},
+  });
+}
+
+/** Applies `dir`'s `NNNN_name.sql` files in order; each file must be idempotent (IF NOT EXISTS, ON CONFLICT). */
+export async function migrate(sql: Sql, dir: string): Promise<void> {
+  const files = readdirSync(dir)
+    .filter((f) => /^\d{4}_.+\.sql$/.test(f))
+    .sort();
+  for (const f of files) await sql.unsafe(readFileSync(join(dir, f), 'utf8'));
+}
+
+/** Rejects with an indeterminate timeout if `work` has not settled within `ms` (the work itself may still land). */
+export function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ServiceError('timeout', `${what} took longer than ${ms} ms`, {}, false)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}

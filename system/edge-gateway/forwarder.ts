@@ -1,0 +1,110 @@
+// Forwarding to the leader session manager: follow `not_leader` hints, rotate past nodes that cannot be reached,
+// back off between attempts, all within one deadline. Every attempt carries the same idempotency key, so a retry
+// after an ambiguous failure (a timeout, a reset) can never create a second session. The answer is definite only
+// when every failure was: one ambiguous failure and no later answer make it 504 (outcome unknown).
+import type { Clock } from '../common/clock.ts';
+import { isServiceError } from '../common/errors.ts';
+import type { Reply } from '../common/http-server.ts';
+import type { Peer } from '../common/peer.ts';
+
+export interface ForwarderConfig {
+  attemptTimeoutMs: number;
+  requestDeadlineMs: number;
+  attemptsMax: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+}
+
+interface SmReply {
+  code?: string;
+  leader?: string | null;
+}
+
+export class Forwarder {
+  private hint: string | undefined;
+  private rotation = 0;
+
+  constructor(
+    private readonly managers: ReadonlyMap<string, Peer>,
+    private readonly config: ForwarderConfig,
+    private readonly clock: Clock,
+  ) {}
+
+  get leaderHint(): string | undefined {
+    return this.hint;
+  }
+
+  setHint(node: string | undefined): void {
+    if (node === undefined || this.managers.has(node)) this.hint = node;
+  }
+
+  private nextCandidate(): string {
+    if (this.hint) return this.hint;
+    const names = [...this.managers.keys()];
+    return names[this.rotation++ % names.length]!;
+  }
+
+  /** Sends `body` to the leader; returns the reply to give the client. */
+  async forward(method: 'POST' | 'GET', path: string, body: unknown, headers: Record<string, string>): Promise<Reply> {
+    const deadline = this.clock.monotonicMs() + this.config.requestDeadlineMs;
+    let uncertain = false;
+    let lastProblem = 'no session manager answered';
+    for (let attempt = 0; attempt < this.config.attemptsMax; attempt++) {
+      const remaining = deadline - this.clock.monotonicMs();
+      if (remaining <= 0) break;
+      const name = this.nextCandidate();
+      const peer = this.managers.get(name)!;
+      try {
+        const r = await peer.call<SmReply>(method, path, body, {
+          timeoutMs: Math.min(this.config.attemptTimeoutMs, remaining),
+          headers,
+        });
+        if (r.status === 503 && r.body?.code === 'not_leader') {
+          const leader = r.body.leader ?? undefined;
+          this.hint = leader && leader !== name && this.managers.has(leader) ? leader : undefined;
+          lastProblem = `${name} is not the leader`;
+        } else if (r.status === 504) {
+          uncertain = true; // the leader itself does not know yet; ask again with the same key
+          lastProblem = `${name}: outcome not known yet`;
+        } else if (r.status >= 500 && r.status !== 503) {
+          uncertain = true;
+          this.hint = undefined;
+          lastProblem = `${name} answered ${r.status}`;
+        } else {
+          if (method === 'POST' && (r.status === 201 || r.status === 409)) this.hint = name;
+          return { status: r.status, body: r.body };
+        }
+      } catch (err) {
+        const definite = isServiceError(err) && err.definite;
+        if (!definite) uncertain = true;
+        this.hint = undefined;
+        lastProblem = `${name}: ${(err as Error).message}`;
+      }
+      await this.backoff(attempt, deadline);
+    }
+    if (uncertain && method === 'POST') {
+      return {
+        status: 504,
+        body: {
+          code: 'unknown_outcome',
+          message: `the outcome is unknown: the request may or may not have committed (${lastProblem}); retry with the same Idempotency-Key to learn it`,
+          idempotencyKey: headers['idempotency-key'],
+        },
+      };
+    }
+    return {
+      status: 503,
+      headers: { 'retry-after': '1' },
+      body: { code: 'no_leader', message: `no leader could take the request (${lastProblem}); retry later` },
+    };
+  }
+
+  private async backoff(attempt: number, deadline: number): Promise<void> {
+    const ms = Math.min(
+      this.config.backoffBaseMs * 2 ** attempt,
+      this.config.backoffMaxMs,
+      Math.max(0, deadline - this.clock.monotonicMs()),
+    );
+    if (ms > 0) await new Promise((r) => setTimeout(r, ms));
+  }
+}

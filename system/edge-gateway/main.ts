@@ -1,0 +1,99 @@
+// The edge gateway process: the public API. Validates, normalises, signs and forwards to the leader.
+import { randomUUID } from 'node:crypto';
+import { Counter } from 'prom-client';
+import type { Route } from '../common/http-server.ts';
+import { Peer } from '../common/peer.ts';
+import { runService } from '../common/service.ts';
+import { Forwarder } from './forwarder.ts';
+import { validateSessionRequest, validIdempotencyKey } from './validation.ts';
+
+await runService('edge-gateway', async (rt) => {
+  const { env, clock } = rt;
+  const managers = new Map(
+    [...env.urlMap('RIG_SESSION_MANAGERS')].map(([name, url]) => [name, new Peer(name, url, rt.ring, clock)]),
+  );
+  if (managers.size === 0) throw new Error('RIG_SESSION_MANAGERS names no session manager');
+  const forwarder = new Forwarder(
+    managers,
+    {
+      attemptTimeoutMs: env.int('RIG_ATTEMPT_TIMEOUT_MS', 8000, 10, 600_000),
+      requestDeadlineMs: env.int('RIG_REQUEST_DEADLINE_MS', 10_000, 10, 600_000),
+      attemptsMax: env.int('RIG_ATTEMPTS_MAX', 8, 1, 100),
+      backoffBaseMs: 25,
+      backoffMaxMs: 400,
+    },
+    clock,
+  );
+  const outcomes = new Counter({
+    name: 'rig_gateway_responses_total',
+    help: 'Gateway answers to session creation, by status',
+    labelNames: ['status'],
+    registers: [rt.metrics.registry],
+  });
+
+  // Leader discovery: ask each manager's /healthz now and then, so the first request usually goes straight there.
+  const discover = async () => {
+    if (forwarder.leaderHint) return;
+    for (const [name, peer] of managers) {
+      const r = await peer
+        .call<{ role?: string; ready?: boolean }>('GET', '/healthz', undefined, { timeoutMs: 500 })
+        .catch(() => undefined);
+      if (r?.body?.role === 'leader' && r.body.ready) return forwarder.setHint(name);
+    }
+  };
+  const discovery = setInterval(() => void discover(), env.int('RIG_DISCOVERY_INTERVAL_MS', 500, 50, 60_000));
+
+  const routes: Route[] = [
+    {
+      method: 'POST',
+      pattern: '/v1/sessions',
+      signed: false,
+      handler: async (ctx) => {
+        const given = ctx.headers['idempotency-key'];
+        if (given !== undefined && (typeof given !== 'string' || !validIdempotencyKey(given))) {
+          outcomes.inc({ status: '400' });
+          return {
+            status: 400,
+            body: {
+              code: 'bad_request',
+              errors: [{ field: 'Idempotency-Key', message: 'must be 1 to 128 visible ASCII characters' }],
+            },
+          };
+        }
+        const v = validateSessionRequest(ctx.body);
+        if (!v.ok) {
+          rt.metrics.rejected.inc({ reason: 'validation' });
+          outcomes.inc({ status: '400' });
+          return { status: 400, body: { code: 'bad_request', errors: v.errors } };
+        }
+        // Every request gets a key, so the gateway's own retries are exactly-once too.
+        const key = typeof given === 'string' ? `client:${given}` : `gw:${randomUUID()}`;
+        const reply = await forwarder.forward('POST', '/v1/sessions', v.value, { 'idempotency-key': key });
+        outcomes.inc({ status: String(reply.status) });
+        return reply;
+      },
+    },
+    {
+      method: 'GET',
+      pattern: '/v1/sessions/:sessionId',
+      signed: false,
+      handler: (ctx) => {
+        const id = ctx.params.sessionId!;
+        if (!/^ses-[0-9a-f-]{36}$/.test(id))
+          return {
+            status: 400,
+            body: { code: 'bad_request', errors: [{ field: 'sessionId', message: 'is not a session id' }] },
+          };
+        return forwarder.forward('GET', `/v1/sessions/${id}`, undefined, {});
+      },
+    },
+  ];
+  return {
+    routes,
+    health: () => ({ leader: forwarder.leaderHint ?? null }),
+    async close() {
+      clearInterval(discovery);
+      for (const peer of managers.values()) peer.close();
+    },
+  };
+});

@@ -1,0 +1,116 @@
+// Validation and normalisation at the edge (spec section 2): unknown fields are refused, every length is
+// bounded, enums accept case-insensitive aliases, and the subscriber id gets one canonical form (`imsi-` + 15
+// digits). Pure: the property tests feed it anything.
+
+export type TrafficClass = 'voice' | 'video' | 'data';
+export type Protocol = '2pc' | '3pc';
+
+export interface NormalisedRequest {
+  subscriberId: string;
+  trafficClass: TrafficClass;
+  protocol: Protocol;
+  cells?: string[];
+}
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+export type Validation = { ok: true; value: NormalisedRequest } | { ok: false; errors: FieldError[] };
+
+export const limits = { subscriberIdMax: 40, enumMax: 20, cellsMax: 8, cellIdMax: 16, cellNumberMax: 999_999 };
+
+const trafficAliases: Record<string, TrafficClass> = {
+  voice: 'voice',
+  voip: 'voice',
+  audio: 'voice',
+  conversational: 'voice',
+  video: 'video',
+  streaming: 'video',
+  data: 'data',
+  internet: 'data',
+  'best-effort': 'data',
+  besteffort: 'data',
+  background: 'data',
+};
+
+const protocolAliases: Record<string, Protocol> = {
+  '2pc': '2pc',
+  'two-phase': '2pc',
+  twophase: '2pc',
+  '2-phase': '2pc',
+  '3pc': '3pc',
+  'three-phase': '3pc',
+  threephase: '3pc',
+  '3-phase': '3pc',
+};
+
+const allowed = new Set(['subscriberId', 'trafficClass', 'protocol', 'cells']);
+
+/** `imsi-001010000000001`, `IMSI-001010000000001`, `001010000000001`, `00101 0000 000001`, `00101-0000-000001`. */
+export function canonicalSubscriberId(raw: string): string | undefined {
+  if (raw.length > limits.subscriberIdMax) return undefined;
+  const body = raw.trim().replace(/^imsi[-:]?/i, '');
+  if (!/^\d+(?:[ -]\d+)*$/.test(body)) return undefined;
+  const digits = body.replace(/[ -]/g, '');
+  return digits.length === 15 ? `imsi-${digits}` : undefined;
+}
+
+function alias<T>(table: Record<string, T>, raw: unknown): T | undefined {
+  if (typeof raw !== 'string' || raw.length > limits.enumMax) return undefined;
+  const key = raw.trim().toLowerCase();
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
+function canonicalCell(raw: unknown): string | undefined {
+  const text = typeof raw === 'number' ? String(raw) : raw;
+  if (typeof text !== 'string' || text.length > limits.cellIdMax) return undefined;
+  const m = /^(?:cell-)?(\d{1,6})$/i.exec(text.trim());
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  return n >= 1 && n <= limits.cellNumberMax ? `cell-${n}` : undefined;
+}
+
+function validateCells(raw: unknown, errors: FieldError[]): string[] | undefined {
+  if (raw === undefined) return undefined;
+  if (!Array.isArray(raw) || raw.length === 0 || raw.length > limits.cellsMax) {
+    errors.push({ field: 'cells', message: `must be a list of 1 to ${limits.cellsMax} cell ids` });
+    return undefined;
+  }
+  const cells: string[] = [];
+  raw.forEach((c, i) => {
+    const cell = canonicalCell(c);
+    if (!cell) errors.push({ field: `cells[${i}]`, message: 'must be a cell id like cell-12' });
+    else if (cells.includes(cell)) errors.push({ field: `cells[${i}]`, message: `${cell} is listed twice` });
+    else cells.push(cell);
+  });
+  return cells;
+}
+
+export function validateSessionRequest(body: unknown): Validation {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return { ok: false, errors: [{ field: '(body)', message: 'must be a JSON object' }] };
+  }
+  const b = body as Record<string, unknown>;
+  const errors: FieldError[] = [];
+  for (const key of Object.keys(b)) {
+    if (!allowed.has(key)) errors.push({ field: key.slice(0, 64), message: 'is not a known field' });
+  }
+  const subscriberId = typeof b.subscriberId === 'string' ? canonicalSubscriberId(b.subscriberId) : undefined;
+  if (!subscriberId) {
+    errors.push({ field: 'subscriberId', message: 'must be an IMSI: 15 digits, optionally prefixed imsi-' });
+  }
+  const trafficClass = alias(trafficAliases, b.trafficClass);
+  if (!trafficClass) errors.push({ field: 'trafficClass', message: 'must be voice, video or data' });
+  const protocol = alias(protocolAliases, b.protocol);
+  if (!protocol) errors.push({ field: 'protocol', message: 'must be 2pc or 3pc' });
+  const cells = validateCells(b.cells, errors);
+  if (errors.length > 0 || !subscriberId || !trafficClass || !protocol) return { ok: false, errors };
+  return { ok: true, value: { subscriberId, trafficClass, protocol, ...(cells ? { cells } : {}) } };
+}
+
+/** Idempotency keys: 1 to 128 visible ASCII characters. */
+export function validIdempotencyKey(key: string): boolean {
+  return /^[\x21-\x7e]{1,128}$/.test(key);
+}

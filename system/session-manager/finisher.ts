@@ -1,0 +1,109 @@
+// Recovery and phase-2 retries, run only by the ready leader (DESIGN section 2): every unfinished transaction in
+// the log is driven to its end. Decided: re-drive the decision. Undecided and started under an older epoch (its
+// coordinator is gone): abort (presumed abort). Undecided and ours but older than any request could take: abort.
+import type { Logger } from '../common/log.ts';
+import type { Coordinator, Leadership } from './coordinator.ts';
+import type { SmMetrics } from './metrics.ts';
+import type { Decision, TxLog, TxnRow } from './txlog.ts';
+
+export interface FinisherConfig {
+  intervalMs: number;
+  batchMax: number;
+  /** An undecided transaction of the current epoch older than this is abandoned (its request has given up). */
+  abandonAfterMs: number;
+}
+
+export class Finisher {
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+
+  constructor(
+    private readonly txlog: TxLog,
+    private readonly coordinator: Coordinator,
+    private readonly leadership: Leadership,
+    private readonly config: FinisherConfig,
+    private readonly metrics: SmMetrics,
+    private readonly logger: Logger,
+    private readonly node: string,
+    private readonly wallMs: () => number,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.pass(), this.config.intervalMs);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** One pass over the unfinished transactions; returns how many it closed. */
+  async pass(): Promise<number> {
+    if (this.running) return 0;
+    const epoch = this.leadership.currentEpoch();
+    if (epoch === undefined) return 0;
+    this.running = true;
+    let closed = 0;
+    try {
+      const rows = await this.txlog.unfinished(this.config.batchMax);
+      this.metrics.inDoubt.set(rows.length);
+      for (const row of rows) {
+        if (this.leadership.currentEpoch() !== epoch) break;
+        if (await this.finishOne(row, epoch).catch((err: Error) => this.failed(row, err))) closed++;
+      }
+    } catch (err) {
+      this.logger.warn('recovery pass failed', { error: (err as Error).message });
+    } finally {
+      this.running = false;
+    }
+    return closed;
+  }
+
+  private failed(row: TxnRow, err: Error): boolean {
+    this.logger.warn('could not finish transaction yet', { txnId: row.txnId, error: err.message });
+    return false;
+  }
+
+  private async finishOne(row: TxnRow, epoch: number): Promise<boolean> {
+    let decision: Decision | null = row.decision;
+    let reason = row.reason;
+    if (decision === null) {
+      const ours = row.token === epoch;
+      if (ours && this.wallMs() - row.createdAtMs < this.config.abandonAfterMs) return false;
+      const standing = await this.txlog.decide(row.txnId, 'abort', 'recovered', epoch, this.node, this.wallMs());
+      decision = standing.decision;
+      reason = standing.reason;
+      this.logger.observe('decision', {
+        txnId: row.txnId,
+        decision,
+        reason,
+        token: epoch,
+        proposed: 'abort',
+        via: 'recovery',
+      });
+      this.metrics.recovered.inc({ decision });
+    }
+    return this.coordinator.finish(row, decision, reason, epoch, 1);
+  }
+
+  /** What a participant asking about `txnId` should do (presumed abort when the log has no row). */
+  async decisionFor(txnId: string): Promise<{ decision: Decision | 'undecided'; token: number } | undefined> {
+    const epoch = this.leadership.currentEpoch();
+    if (epoch === undefined) return undefined;
+    const row = await this.txlog.get(txnId);
+    if (!row) return { decision: 'abort', token: epoch };
+    if (row.decision) return { decision: row.decision, token: epoch };
+    if (row.token < epoch) {
+      const standing = await this.txlog.decide(txnId, 'abort', 'recovered', epoch, this.node, this.wallMs());
+      this.logger.observe('decision', {
+        txnId,
+        decision: standing.decision,
+        reason: standing.reason,
+        token: epoch,
+        proposed: 'abort',
+        via: 'decision-query',
+      });
+      return { decision: standing.decision, token: epoch };
+    }
+    return { decision: 'undecided', token: epoch };
+  }
+}

@@ -1,0 +1,159 @@
+// Leader election through a Redis lease with a fencing token (spec section 3, DESIGN section 2).
+// Acquire: SET NX PX + INCR epoch in one script; the epoch is the token every leader action carries.
+// Renew: compare-and-pexpire every ttl/3. Step down at once when a renewal fails, or when the local monotonic
+// clock says the lease may have lapsed (measured from the start of the last successful renewal, less a margin
+// for clock drift), so a paused or partitioned leader stops acting before anyone else can take over.
+import type { Clock } from '../common/clock.ts';
+import type { Logger } from '../common/log.ts';
+
+/** The lease store, narrow so a simulation can provide its own. */
+export interface LeaseStore {
+  /** Returns the new epoch (> 0) and our lease value, or epoch 0 and the current holder's value. */
+  acquire(node: string, ttlMs: number): Promise<{ epoch: number; holder: string }>;
+  renew(value: string, ttlMs: number): Promise<boolean>;
+  release(value: string): Promise<boolean>;
+}
+
+export interface LeaderOptions {
+  node: string;
+  leaseTtlMs: number;
+  /** Fraction of the TTL we stop trusting early, for clock drift between us and Redis. */
+  driftMargin: number;
+}
+
+export type Role = { kind: 'follower'; leaderHint?: string } | { kind: 'leader'; epoch: number; value: string };
+
+export interface LeadershipListener {
+  /** Called once we hold the lease; leadership is usable only after this resolves (fences raised, recovery run). */
+  onElected(epoch: number): Promise<void>;
+  onDemoted(epoch: number, reason: string): void;
+}
+
+export class LeaderElector {
+  private role: Role = { kind: 'follower' };
+  private validUntilMs = 0;
+  private ready = false;
+  private timer: NodeJS.Timeout | undefined;
+  private ticking = false;
+  private stopped = false;
+
+  constructor(
+    private readonly store: LeaseStore,
+    private readonly opts: LeaderOptions,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    private readonly listener: LeadershipListener,
+  ) {}
+
+  start(): void {
+    const period = Math.max(10, Math.floor(this.opts.leaseTtlMs / 3));
+    this.timer = setInterval(() => void this.tick(), period);
+    void this.tick();
+  }
+
+  /** The epoch to act with, or undefined unless we lead, are ready, and our lease cannot have lapsed. */
+  currentEpoch(): number | undefined {
+    if (this.role.kind !== 'leader' || !this.ready) return undefined;
+    if (this.clock.monotonicMs() >= this.validUntilMs) {
+      this.stepDown('lease may have lapsed by the local monotonic clock');
+      return undefined;
+    }
+    return this.role.epoch;
+  }
+
+  /** Node name of the leader as last seen (ourselves when leading). */
+  leaderHint(): string | undefined {
+    if (this.role.kind === 'leader') return this.opts.node;
+    return this.role.leaderHint;
+  }
+
+  get status(): { role: 'leader' | 'follower'; epoch?: number; ready: boolean; leader?: string } {
+    return this.role.kind === 'leader'
+      ? { role: 'leader', epoch: this.role.epoch, ready: this.ready, leader: this.opts.node }
+      : { role: 'follower', ready: false, ...(this.role.leaderHint ? { leader: this.role.leaderHint } : {}) };
+  }
+
+  private async tick(): Promise<void> {
+    if (this.ticking || this.stopped) return;
+    this.ticking = true;
+    try {
+      if (this.role.kind === 'leader') await this.renew(this.role);
+      else await this.tryAcquire();
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private async tryAcquire(): Promise<void> {
+    const started = this.clock.monotonicMs();
+    let result: { epoch: number; holder: string };
+    try {
+      result = await this.store.acquire(this.opts.node, this.opts.leaseTtlMs);
+    } catch {
+      return; // Redis unreachable: stay a follower
+    }
+    if (result.epoch === 0) {
+      this.role = { kind: 'follower', leaderHint: result.holder.split('|')[0] };
+      return;
+    }
+    this.role = { kind: 'leader', epoch: result.epoch, value: result.holder };
+    this.ready = false;
+    this.validUntilMs = started + this.opts.leaseTtlMs * (1 - this.opts.driftMargin);
+    this.logger.observe('leadership', { event: 'acquire', epoch: result.epoch, ttlMs: this.opts.leaseTtlMs });
+    // Take over outside the tick, so renewals go on while recovery runs.
+    void this.takeOver(result.epoch);
+  }
+
+  private async takeOver(epoch: number): Promise<void> {
+    try {
+      await this.listener.onElected(epoch);
+      if (this.role.kind === 'leader' && this.role.epoch === epoch) {
+        this.ready = true;
+        this.logger.observe('leadership', { event: 'ready', epoch });
+      }
+    } catch (err) {
+      if (this.role.kind === 'leader' && this.role.epoch === epoch) {
+        this.stepDown(`could not take over: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  private async renew(role: { epoch: number; value: string }): Promise<void> {
+    const started = this.clock.monotonicMs();
+    let ok = false;
+    let why = 'the lease is held by another node or expired';
+    try {
+      ok = await this.store.renew(role.value, this.opts.leaseTtlMs);
+    } catch (err) {
+      why = `renewal failed: ${(err as Error).message}`;
+    }
+    if (this.role.kind !== 'leader' || this.role.epoch !== role.epoch) return;
+    if (!ok) {
+      this.logger.observe('leadership', { event: 'renew-failed', epoch: role.epoch, reason: why });
+      this.stepDown(why);
+      return;
+    }
+    this.validUntilMs = started + this.opts.leaseTtlMs * (1 - this.opts.driftMargin);
+  }
+
+  private stepDown(reason: string): void {
+    if (this.role.kind !== 'leader') return;
+    const epoch = this.role.epoch;
+    this.role = { kind: 'follower' };
+    this.ready = false;
+    this.logger.observe('leadership', { event: 'step-down', epoch, reason });
+    this.listener.onDemoted(epoch, reason);
+  }
+
+  /** Stops campaigning and gives the lease up if we hold it. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    if (this.role.kind === 'leader') {
+      const { value, epoch } = this.role;
+      this.stepDown('shutting down');
+      await this.store.release(value).catch(() => false);
+      this.logger.observe('leadership', { event: 'release', epoch });
+    }
+  }
+}

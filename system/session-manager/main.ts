@@ -1,0 +1,101 @@
+// The session manager process: one of several; the one holding the Redis lease coordinates transactions.
+import { Peer } from '../common/peer.ts';
+import { connectPostgres } from '../common/pg.ts';
+import { connectRedis } from '../common/redis.ts';
+import { runService } from '../common/service.ts';
+import { Coordinator } from './coordinator.ts';
+import { Finisher } from './finisher.ts';
+import { LeaderElector } from './leader.ts';
+import { createSmMetrics } from './metrics.ts';
+import { HttpParticipant } from './participants.ts';
+import { Relay } from './relay.ts';
+import { sessionRoutes } from './routes.ts';
+import { RedisStore } from './store.ts';
+import { PostgresTxLog } from './txlog.ts';
+
+await runService('session-manager', async (rt) => {
+  const { env, clock, logger, node } = rt;
+  const leaseTtlMs = env.int('RIG_LEASE_TTL_MS', 2000, 100, 600_000);
+  const queryTimeoutMs = env.int('RIG_QUERY_TIMEOUT_MS', 2000, 50, 600_000);
+  const redis = connectRedis({
+    url: env.url('REDIS_URL'),
+    keyPrefix: env.string('RIG_REDIS_PREFIX', ''),
+    commandTimeoutMs: queryTimeoutMs,
+  });
+  redis.on('error', () => {}); // reconnects on its own; failures surface on each command
+  const sql = connectPostgres(env.url('DATABASE_URL'), env.int('RIG_POOL_MAX', 32, 1, 500));
+  const txlog = await PostgresTxLog.open(sql, queryTimeoutMs);
+  const store = new RedisStore(redis, env.int('RIG_STREAM_MAXLEN', 0, 0, 1e9));
+  const metrics = createSmMetrics(rt.metrics.registry);
+  const peers = [...env.urlMap('RIG_PARTICIPANTS')].map(([name, url]) => new Peer(name, url, rt.ring, clock));
+  const participants = peers.map((peer) => new HttpParticipant(peer.name, peer));
+  if (participants.length === 0) throw new Error('RIG_PARTICIPANTS names no participant');
+
+  let relay: Relay | undefined;
+  const elector = new LeaderElector(store, { node, leaseTtlMs, driftMargin: 0.1 }, clock, logger, {
+    async onElected(epoch) {
+      metrics.leadershipChanges.inc({ event: 'acquire' });
+      metrics.epoch.set(epoch);
+      // Raise the coordinator database's fence first: from here on no older leader's write can land there.
+      await txlog.raiseFence(epoch);
+      metrics.leader.set(1);
+      setImmediate(() => relay?.kick());
+    },
+    onDemoted(_epoch, reason) {
+      metrics.leader.set(0);
+      metrics.leadershipChanges.inc({ event: 'step-down' });
+      logger.warn('stepped down', { reason });
+    },
+  });
+  relay = new Relay(txlog, store, elector, logger, metrics, env.int('RIG_RELAY_INTERVAL_MS', 200, 10, 60_000), 100);
+  const coordinator = new Coordinator({
+    config: {
+      node,
+      prepareTimeoutMs: env.int('RIG_PREPARE_TIMEOUT_MS', 3000, 10, 600_000),
+      phase2TimeoutMs: env.int('RIG_PHASE2_TIMEOUT_MS', 1000, 10, 600_000),
+      phase2InlineAttempts: 3,
+      duplicateWaitMs: env.int('RIG_DUPLICATE_WAIT_MS', 5000, 0, 600_000),
+    },
+    txlog,
+    dsm: store,
+    participants,
+    leadership: elector,
+    clock,
+    logger,
+    faults: rt.faults,
+    metrics,
+    onDecided: () => relay?.kick(),
+  });
+  const finisher = new Finisher(
+    txlog,
+    coordinator,
+    elector,
+    {
+      intervalMs: env.int('RIG_RECOVERY_INTERVAL_MS', 500, 10, 60_000),
+      batchMax: 200,
+      abandonAfterMs: env.int('RIG_ABANDON_AFTER_MS', 15_000, 100, 3_600_000),
+    },
+    metrics,
+    logger,
+    node,
+    () => clock.wallMs(),
+  );
+  elector.start();
+  relay.start();
+  finisher.start();
+
+  return {
+    routes: sessionRoutes(coordinator, finisher, store, { cells: env.int('RIG_CELLS', 1000, 1, 1_000_000) }, () =>
+      elector.leaderHint(),
+    ),
+    health: () => elector.status,
+    async close() {
+      finisher.stop();
+      relay?.stop();
+      await elector.stop();
+      for (const peer of peers) peer.close();
+      redis.disconnect();
+      await sql.end({ timeout: 2 });
+    },
+  };
+});

@@ -1,0 +1,18 @@
+-- Compare-and-swap of one DSM record, fenced by the leader's token.
+-- KEYS[1] record hash, KEYS[2] fence (highest token Redis has accepted)
+-- ARGV[1] expected version (0: the record must not exist), ARGV[2] token, ARGV[3] record JSON
+-- Output: {1, new version} ok; {-1, highest token} stale token; {-2, current version} version mismatch
+local token = tonumber(ARGV[2])
+local highest = tonumber(redis.call('GET', KEYS[2]) or '0')
+if token < highest then
+  return {-1, highest}
+end
+local version = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
+if version ~= tonumber(ARGV[1]) then
+  return {-2, version}
+end
+if token > highest then
+  redis.call('SET', KEYS[2], token)
+end
+redis.call('HSET', KEYS[1], 'version', version + 1, 'token', token, 'record', ARGV[3])
+return {1, version + 1}

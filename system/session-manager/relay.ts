@@ -1,0 +1,65 @@
+// The outbox relay (spec section 11): appends each decided transaction's event to the Redis stream, at most once
+// per txn id (the Lua script dedupes), then marks the outbox row sent. A crash between the decision's commit and
+// the append only delays the event: the next pass (on this leader or the next) appends it.
+import type { Logger } from '../common/log.ts';
+import type { Leadership } from './coordinator.ts';
+import type { SmMetrics } from './metrics.ts';
+import type { EventStream } from './store.ts';
+import type { TxLog } from './txlog.ts';
+
+export class Relay {
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private again = false;
+
+  constructor(
+    private readonly txlog: TxLog,
+    private readonly stream: EventStream,
+    private readonly leadership: Leadership,
+    private readonly logger: Logger,
+    private readonly metrics: SmMetrics,
+    private readonly intervalMs: number,
+    private readonly batchMax: number,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.kick(), this.intervalMs);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** Runs a pass now (or right after the current one). */
+  kick(): void {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    void this.pass();
+  }
+
+  private async pass(): Promise<void> {
+    this.running = true;
+    try {
+      do {
+        this.again = false;
+        const epoch = this.leadership.currentEpoch();
+        if (epoch === undefined) return;
+        const rows = await this.txlog.unsentEvents(this.batchMax);
+        // In outbox order, stopping at the first failure, so a session's events never overtake each other.
+        for (const row of rows) {
+          const streamId = await this.stream.emit({ ...row, outcome: row.outcome, token: epoch });
+          await this.txlog.markSent(row.id, streamId);
+          this.metrics.eventsEmitted.inc();
+          this.logger.observe('event-emitted', { txnId: row.txnId, sessionId: row.sessionId, streamId, token: epoch });
+        }
+        if (rows.length === this.batchMax) this.again = true;
+      } while (this.again);
+    } catch (err) {
+      this.logger.warn('relay pass failed', { error: (err as Error).message });
+    } finally {
+      this.running = false;
+    }
+  }
+}

@@ -1,0 +1,129 @@
+// The Redis side of the session manager: the leader lease, the DSM (versioned compare-and-swap session records,
+// spec section 4) and the event stream (section 11). Every write is a Lua script fenced by the leader's token.
+import { fileURLToPath } from 'node:url';
+import type { Redis } from 'ioredis';
+import { ServiceError } from '../common/errors.ts';
+import { defineScripts, loadScripts } from '../common/redis.ts';
+import type { LeaseStore } from './leader.ts';
+import type { Decision, Protocol } from './txlog.ts';
+
+export type SessionStatus = 'PENDING' | 'PREPARED' | 'PRECOMMITTED' | 'COMMITTED' | 'ABORTED';
+
+export interface SessionRecord {
+  sessionId: string;
+  txnId: string;
+  subscriberId: string;
+  trafficClass: string;
+  protocol: Protocol;
+  cells: string[];
+  status: SessionStatus;
+  reason?: string;
+  updatedAtMs: number;
+}
+
+export interface VersionedRecord {
+  record: SessionRecord;
+  version: number;
+  token: number;
+}
+
+/** The DSM as the coordinator sees it. */
+export interface Dsm {
+  read(sessionId: string): Promise<VersionedRecord | undefined>;
+  /** Writes `record` if the stored version equals `expectedVersion` (0: absent); returns the new version. */
+  cas(expectedVersion: number, token: number, record: SessionRecord): Promise<number>;
+}
+
+export interface EventStream {
+  /** Appends the outcome at most once per txn; returns the stream entry id. */
+  emit(e: { txnId: string; sessionId: string; outcome: Decision; decidedAtMs: number; token: number }): Promise<string>;
+}
+
+export const keys = {
+  lease: 'leader:lease',
+  epoch: 'leader:epoch',
+  fence: 'fence',
+  session: (id: string) => `dsm:session:${id}`,
+  stream: 'session-events',
+  emitted: 'session-events:emitted',
+  sequences: 'session-events:seq',
+};
+
+const scriptsDir = fileURLToPath(new URL('./redis', import.meta.url));
+
+export class RedisStore implements LeaseStore, Dsm, EventStream {
+  private readonly scripts: ReturnType<typeof defineScripts>;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly streamMaxLen = 0,
+  ) {
+    this.scripts = defineScripts(redis, loadScripts(scriptsDir));
+  }
+
+  async acquire(node: string, ttlMs: number) {
+    const [epoch, holder] = (await this.scripts.acquire!(keys.lease, keys.epoch, node, ttlMs)) as [number, string];
+    return { epoch: Number(epoch), holder: String(holder) };
+  }
+
+  async renew(value: string, ttlMs: number): Promise<boolean> {
+    return (await this.scripts.renew!(keys.lease, value, ttlMs)) === 1;
+  }
+
+  async release(value: string): Promise<boolean> {
+    return (await this.scripts.release!(keys.lease, value)) === 1;
+  }
+
+  async read(sessionId: string): Promise<VersionedRecord | undefined> {
+    const h = await this.redis.hgetall(keys.session(sessionId));
+    if (!h.record) return undefined;
+    return { record: JSON.parse(h.record) as SessionRecord, version: Number(h.version), token: Number(h.token) };
+  }
+
+  async cas(expectedVersion: number, token: number, record: SessionRecord): Promise<number> {
+    const [code, value] = (await this.scripts.cas!(
+      keys.session(record.sessionId),
+      keys.fence,
+      expectedVersion,
+      token,
+      JSON.stringify(record),
+    )) as [number, number];
+    if (code === 1) return Number(value);
+    if (code === -1) {
+      throw new ServiceError('stale_token', `DSM refused token ${token}: it has seen ${value}`, {
+        token,
+        highest: value,
+      });
+    }
+    throw new ServiceError(
+      'conflict',
+      `DSM record ${record.sessionId} is at version ${value}, not ${expectedVersion}`,
+      {
+        version: value,
+      },
+    );
+  }
+
+  async emit(e: {
+    txnId: string;
+    sessionId: string;
+    outcome: Decision;
+    decidedAtMs: number;
+    token: number;
+  }): Promise<string> {
+    const [code, id] = (await this.scripts.emit!(
+      keys.stream,
+      keys.fence,
+      keys.emitted,
+      keys.sequences,
+      e.txnId,
+      e.sessionId,
+      e.outcome,
+      e.decidedAtMs,
+      e.token,
+      this.streamMaxLen,
+    )) as [number, string];
+    if (code === -1) throw new ServiceError('stale_token', `stream refused token ${e.token}: it has seen ${id}`);
+    return String(id);
+  }
+}

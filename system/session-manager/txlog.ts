@@ -1,0 +1,203 @@
+// The transaction log in the coordinator database (spec section 5): the intent is durable before any participant
+// is contacted; the decision is durable before phase 2 (presumed abort); decision and outbox row commit together.
+// Every write is fenced: it takes a share lock on the fence row and succeeds only while fence.epoch <= our token,
+// so once a newer leader has raised the fence, no write of an older one can land.
+import { fileURLToPath } from 'node:url';
+import { ServiceError } from '../common/errors.ts';
+import { migrate, type Sql, withDeadline } from '../common/pg.ts';
+
+export type Protocol = '2pc' | '3pc';
+export type Decision = 'commit' | 'abort';
+
+export interface SessionRequest {
+  subscriberId: string;
+  trafficClass: 'voice' | 'video' | 'data';
+  protocol: Protocol;
+  cells: string[];
+  amount: number;
+}
+
+export interface TxnRow {
+  txnId: string;
+  sessionId: string;
+  protocol: Protocol;
+  kind: string;
+  token: number;
+  node: string;
+  request: SessionRequest;
+  idempotencyKey: string | null;
+  decision: Decision | null;
+  reason: string | null;
+  decisionToken: number | null;
+  createdAtMs: number;
+  closed: boolean;
+}
+
+export interface OutboxRow {
+  id: number;
+  txnId: string;
+  sessionId: string;
+  outcome: Decision;
+  token: number;
+  decidedAtMs: number;
+}
+
+/** The transaction log as the coordinator sees it; narrow, so a simulation can provide its own. */
+export interface TxLog {
+  raiseFence(token: number): Promise<void>;
+  insertIntent(
+    row: Omit<TxnRow, 'decision' | 'reason' | 'decisionToken' | 'createdAtMs' | 'closed'>,
+  ): Promise<'inserted' | 'duplicate-key'>;
+  /** Logs the decision if none is logged yet; returns the decision that stands. */
+  decide(
+    txnId: string,
+    decision: Decision,
+    reason: string | null,
+    token: number,
+    node: string,
+    nowMs: number,
+  ): Promise<{ decision: Decision; reason: string | null }>;
+  close(txnId: string, token: number): Promise<void>;
+  get(txnId: string): Promise<TxnRow | undefined>;
+  byIdempotencyKey(key: string): Promise<TxnRow | undefined>;
+  unfinished(limit: number): Promise<TxnRow[]>;
+  unsentEvents(limit: number): Promise<OutboxRow[]>;
+  markSent(id: number, streamId: string): Promise<void>;
+}
+
+export const migrationsDir = fileURLToPath(new URL('./sql', import.meta.url));
+
+type Raw = Record<string, unknown>;
+
+function toRow(r: Raw): TxnRow {
+  return {
+    txnId: String(r.txn_id),
+    sessionId: String(r.session_id),
+    protocol: r.protocol as Protocol,
+    kind: String(r.kind),
+    token: Number(r.token),
+    node: String(r.node),
+    request: r.request as SessionRequest,
+    idempotencyKey: (r.idempotency_key as string | null) ?? null,
+    decision: (r.decision as Decision | null) ?? null,
+    reason: (r.reason as string | null) ?? null,
+    decisionToken: r.decision_token === null ? null : Number(r.decision_token),
+    createdAtMs: new Date(r.created_at as string).getTime(),
+    closed: r.closed_at !== null,
+  };
+}
+
+function stale(token: number, what: string): ServiceError {
+  return new ServiceError('stale_token', `${what}: a newer leader has fenced token ${token}`, { token });
+}
+
+export class PostgresTxLog implements TxLog {
+  constructor(
+    private readonly sql: Sql,
+    private readonly queryTimeoutMs: number,
+  ) {}
+
+  static async open(sql: Sql, queryTimeoutMs: number): Promise<PostgresTxLog> {
+    await migrate(sql, migrationsDir);
+    return new PostgresTxLog(sql, queryTimeoutMs);
+  }
+
+  private run<T>(work: Promise<T>, what: string): Promise<T> {
+    return withDeadline(work, this.queryTimeoutMs, what);
+  }
+
+  async raiseFence(token: number): Promise<void> {
+    const rows = await this.run(
+      this.sql`UPDATE fence SET epoch = GREATEST(epoch, ${token}) WHERE id = 1 RETURNING epoch`,
+      'raise fence',
+    );
+    if (Number(rows[0]?.epoch) !== token) throw stale(token, 'raise fence');
+  }
+
+  async insertIntent(row: Parameters<TxLog['insertIntent']>[0]): Promise<'inserted' | 'duplicate-key'> {
+    const rows = await this.run(
+      this.sql`
+        INSERT INTO txn (txn_id, session_id, protocol, kind, state, token, node, request, idempotency_key)
+        SELECT ${row.txnId}, ${row.sessionId}, ${row.protocol}, ${row.kind}, 'started', ${row.token}, ${row.node},
+               ${this.sql.json(row.request as never)}, ${row.idempotencyKey}
+        FROM fence WHERE id = 1 AND epoch <= ${row.token} FOR SHARE
+        ON CONFLICT (idempotency_key) DO NOTHING
+        RETURNING txn_id`,
+      'log intent',
+    );
+    if (rows.length === 1) return 'inserted';
+    if (row.idempotencyKey && (await this.byIdempotencyKey(row.idempotencyKey))) return 'duplicate-key';
+    throw stale(row.token, 'log intent');
+  }
+
+  async decide(txnId: string, decision: Decision, reason: string | null, token: number, node: string, nowMs: number) {
+    const rows = await this.run(
+      this.sql.begin(async (tx) => {
+        const fence = await tx`SELECT epoch FROM fence WHERE id = 1 FOR SHARE`;
+        if (Number(fence[0]?.epoch) > token) throw stale(token, 'log decision');
+        const updated = await tx`
+          UPDATE txn SET decision = ${decision}, reason = ${reason}, decision_token = ${token}, decided_by = ${node},
+                         decided_at = now(), state = 'decided'
+          WHERE txn_id = ${txnId} AND decision IS NULL
+          RETURNING session_id`;
+        if (updated.length === 1) {
+          await tx`
+            INSERT INTO outbox (txn_id, session_id, outcome, token, decided_at_ms)
+            VALUES (${txnId}, ${String(updated[0]!.session_id)}, ${decision}, ${token}, ${nowMs})`;
+        }
+        return tx`SELECT decision, reason FROM txn WHERE txn_id = ${txnId}`;
+      }),
+      'log decision',
+    );
+    const row = rows[0];
+    if (!row?.decision) throw new ServiceError('not_found', `transaction ${txnId} has no intent row`);
+    return { decision: row.decision as Decision, reason: (row.reason as string | null) ?? null };
+  }
+
+  async close(txnId: string, token: number): Promise<void> {
+    await this.run(
+      this.sql`
+        UPDATE txn SET closed_at = now(), state = 'closed'
+        WHERE txn_id = ${txnId} AND closed_at IS NULL
+          AND EXISTS (SELECT 1 FROM fence WHERE id = 1 AND epoch <= ${token} FOR SHARE)`,
+      'close transaction',
+    );
+  }
+
+  async get(txnId: string): Promise<TxnRow | undefined> {
+    const rows = await this.run(this.sql`SELECT * FROM txn WHERE txn_id = ${txnId}`, 'read transaction');
+    return rows[0] ? toRow(rows[0]) : undefined;
+  }
+
+  async byIdempotencyKey(key: string): Promise<TxnRow | undefined> {
+    const rows = await this.run(this.sql`SELECT * FROM txn WHERE idempotency_key = ${key}`, 'read idempotency key');
+    return rows[0] ? toRow(rows[0]) : undefined;
+  }
+
+  async unfinished(limit: number): Promise<TxnRow[]> {
+    const rows = await this.run(
+      this.sql`SELECT * FROM txn WHERE closed_at IS NULL ORDER BY created_at LIMIT ${limit}`,
+      'read unfinished transactions',
+    );
+    return rows.map(toRow);
+  }
+
+  async unsentEvents(limit: number): Promise<OutboxRow[]> {
+    const rows = await this.run(
+      this.sql`SELECT * FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT ${limit}`,
+      'read outbox',
+    );
+    return rows.map((r) => ({
+      id: Number(r.id),
+      txnId: String(r.txn_id),
+      sessionId: String(r.session_id),
+      outcome: r.outcome as Decision,
+      token: Number(r.token),
+      decidedAtMs: Number(r.decided_at_ms),
+    }));
+  }
+
+  async markSent(id: number, streamId: string): Promise<void> {
+    await this.run(this.sql`UPDATE outbox SET sent_at = now(), stream_id = ${streamId} WHERE id = ${id}`, 'mark sent');
+  }
+}
