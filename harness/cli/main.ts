@@ -1,12 +1,10 @@
 // `rig`: the command line. Exit codes: 0 valid/ok, 1 invalid (an anomaly was found), 2 unknown or could not run.
 import { EnvironmentConfigError, EnvironmentUnavailableError } from '../env/index.ts';
-import { check } from './check.ts';
 import { type Command, parseCommand, UsageError } from './command.ts';
 import { doctor } from './doctor.ts';
 import { proxy } from './proxy.ts';
-import { up } from './up.ts';
 
-const commands: Command[] = [up, doctor, proxy, check];
+const commands: Command[] = [doctor, proxy];
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
