@@ -1,0 +1,48 @@
+// Billing's part of a participant: subscriber accounts with a balance and held credit. A prepare holds the
+// session's amount (balance -= amount, held += amount) when the balance covers it.
+import type { Env } from '../common/config.ts';
+import type { Domain } from '../participant/domain.ts';
+import { Statements, toSafeInt } from '../participant/statements.ts';
+
+export interface BillingConfig {
+  subscribers: number;
+  initialBalance: number;
+}
+
+/** Negative-balance account ids listed by /v1/state, at most. */
+const negativeListMax = 1000;
+
+// Bounds keep every total (subscribers x balance) a safe integer in JSON.
+export function readBillingConfig(env: Env): BillingConfig {
+  return {
+    subscribers: env.int('RIG_SUBSCRIBERS', 100_000, 1, 10_000_000),
+    initialBalance: env.int('RIG_INITIAL_BALANCE', 100_000, 0, 100_000_000),
+  };
+}
+
+export function createBillingDomain(env: Env): Domain {
+  const config = readBillingConfig(env);
+  const statements = Statements.load('billing', new URL('./sql/', import.meta.url));
+  return {
+    service: 'billing',
+    statements,
+    async seed(sql) {
+      await statements.run(sql, 'seed', [config.subscribers, config.initialBalance]);
+    },
+    async reserve(tx, req) {
+      if ((await statements.run(tx, 'hold', [req.subscriberId, req.amount])).length > 0) return undefined;
+      const exists = await statements.run(tx, 'account_exists', [req.subscriberId]);
+      return exists.length > 0 ? 'no_credit' : 'unknown_subscriber';
+    },
+    async totals(sql) {
+      const [row] = await statements.run(sql, 'totals');
+      const negative = await statements.run(sql, 'negative', [negativeListMax]);
+      return {
+        accounts: toSafeInt(row?.accounts, 'accounts'),
+        balance: toSafeInt(row?.balance, 'balance'),
+        held: toSafeInt(row?.held, 'held'),
+        negative: negative.map((r) => String(r.id)),
+      };
+    },
+  };
+}

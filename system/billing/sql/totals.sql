@@ -1,0 +1,5 @@
+-- Conservation totals over committed data: balance + held stays at the seeded total.
+SELECT count(*)::bigint AS accounts,
+       COALESCE(sum(balance), 0)::bigint AS balance,
+       COALESCE(sum(held), 0)::bigint AS held
+FROM accounts

@@ -1,0 +1,117 @@
+// A participant holding a prepared transaction too long asks the session managers for the decision (spec 6,
+// issue 3 item 7): the leader may have died between deciding and telling us, and a prepared transaction holds its
+// row locks until someone resolves it. Every pass is bounded: a few transactions, a few calls, each with a deadline.
+import { type Clock, sleep } from '../common/clock.ts';
+import type { Logger } from '../common/log.ts';
+import type { Peer } from '../common/peer.ts';
+import { type DecisionReply, parseDecision } from './contract.ts';
+import type { ParticipantMetrics } from './metrics.ts';
+import type { Participant } from './participant.ts';
+import type { TxnStore } from './store.ts';
+
+export interface DecisionQueryOptions {
+  /** Ask about transactions prepared at least this long ago. */
+  queryAfterMs: number;
+  intervalMs: number;
+  /** Transactions asked about per pass. */
+  perPassMax: number;
+  callTimeoutMs: number;
+  /** Prepared transactions counted for the in-doubt gauge per pass (bounded by max_prepared_transactions). */
+  scanMax: number;
+}
+
+export const defaultDecisionQueryOptions: Omit<DecisionQueryOptions, 'queryAfterMs'> = {
+  intervalMs: 1000,
+  perPassMax: 4,
+  callTimeoutMs: 1000,
+  scanMax: 10_000,
+};
+
+export class DecisionQueries {
+  private readonly stopper = new AbortController();
+  private loop: Promise<void> | undefined;
+  /** The manager that answered last: asked first next time. */
+  private lastLeader: string | undefined;
+
+  constructor(
+    private readonly store: TxnStore,
+    private readonly participant: Participant,
+    /** Session managers by node name. */
+    private readonly managers: ReadonlyMap<string, Peer>,
+    private readonly logger: Logger,
+    private readonly metrics: ParticipantMetrics,
+    private readonly clock: Clock,
+    private readonly opts: DecisionQueryOptions,
+  ) {}
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopper.abort();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    const signal = this.stopper.signal;
+    while (!signal.aborted) {
+      const started = this.clock.monotonicMs();
+      await this.pass().catch((err: Error) => this.logger.warn('decision query pass failed', { error: err.message }));
+      await sleep(Math.max(0, this.opts.intervalMs - (this.clock.monotonicMs() - started)), signal);
+    }
+  }
+
+  /** One pass: refresh the in-doubt gauge, then ask about the oldest overdue transactions. */
+  async pass(): Promise<void> {
+    const prepared = await this.store.prepared(this.opts.scanMax);
+    this.metrics.inDoubt.set(prepared.length);
+    if (this.managers.size === 0) return;
+    const due = prepared.filter((p) => p.ageMs >= this.opts.queryAfterMs).slice(0, this.opts.perPassMax);
+    for (const { txnId } of due) {
+      if (this.stopper.signal.aborted) return;
+      await this.resolve(txnId);
+    }
+  }
+
+  private async resolve(txnId: string): Promise<void> {
+    const reply = await this.ask(txnId);
+    this.logger.observe('decision-query', { txnId, answer: reply?.answer.decision ?? 'no_answer', from: reply?.from });
+    const answer = reply?.answer;
+    if (!answer || answer.decision === 'undecided') return;
+    const apply = answer.decision === 'commit' ? this.participant.commit : this.participant.abort;
+    await apply.call(this.participant, txnId, answer.token, 'decision-query').catch((err: Error) => {
+      this.logger.warn('applying the queried decision failed', {
+        txnId,
+        decision: answer.decision,
+        error: err.message,
+      });
+    });
+  }
+
+  /** Asks the managers in turn (the last leader first, then any leader hint), each call with a deadline. */
+  private async ask(txnId: string): Promise<{ answer: DecisionReply; from: string } | undefined> {
+    const order = [...this.managers.keys()];
+    if (this.lastLeader) order.unshift(this.lastLeader);
+    const asked = new Set<string>();
+    const callsMax = this.managers.size + 1;
+    for (let calls = 0; calls < callsMax && order.length > 0; ) {
+      const name = order.shift()!;
+      const peer = this.managers.get(name);
+      if (!peer || asked.has(name)) continue;
+      asked.add(name);
+      calls++;
+      const reply = await peer
+        .call('GET', `/v1/txn/${encodeURIComponent(txnId)}/decision`, undefined, { timeoutMs: this.opts.callTimeoutMs })
+        .catch(() => undefined);
+      const answer = reply?.status === 200 ? parseDecision(reply.body) : undefined;
+      if (answer) {
+        this.lastLeader = name;
+        return { answer, from: name };
+      }
+      const hint = (reply?.body as { leader?: unknown } | undefined)?.leader;
+      if (typeof hint === 'string' && !asked.has(hint)) order.unshift(hint);
+    }
+    return undefined;
+  }
+}

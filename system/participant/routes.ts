@@ -1,0 +1,44 @@
+// The participant's HTTP routes (all signed: the server verifies before a handler runs). Bodies are validated by
+// contract.ts; errors become replies in common/http-server.ts, from the ServiceErrors made in errors.ts.
+import type { Route } from '../common/http-server.ts';
+import { parsePrepare, parseTokenBody, parseTxnId } from './contract.ts';
+import type { Participant } from './participant.ts';
+
+export function participantRoutes(p: Participant): Route[] {
+  const decision = (action: 'precommit' | 'commit' | 'abort'): Route => ({
+    method: 'POST',
+    pattern: `/v1/txn/:txnId/${action}`,
+    signed: true,
+    handler: async (ctx) => {
+      const txnId = parseTxnId(ctx.params.txnId);
+      const { token } = parseTokenBody(ctx.body);
+      return { status: 200, body: await p[action](txnId, token, 'leader') };
+    },
+  });
+  return [
+    {
+      method: 'POST',
+      pattern: '/v1/txn/:txnId/prepare',
+      signed: true,
+      handler: async (ctx) => {
+        const txnId = parseTxnId(ctx.params.txnId);
+        return { status: 200, body: await p.prepare(txnId, parsePrepare(ctx.body)) };
+      },
+    },
+    decision('precommit'),
+    decision('commit'),
+    decision('abort'),
+    {
+      method: 'GET',
+      pattern: '/v1/txn/:txnId',
+      signed: true,
+      handler: async (ctx) => ({ status: 200, body: await p.status(parseTxnId(ctx.params.txnId)) }),
+    },
+    {
+      method: 'GET',
+      pattern: '/v1/state',
+      signed: true,
+      handler: async () => ({ status: 200, body: await p.conservation() }),
+    },
+  ];
+}

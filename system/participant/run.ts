@@ -1,0 +1,75 @@
+// The participant process: one call from a service's main.ts builds the whole participant around its Domain.
+import postgres from 'postgres';
+import type { Env } from '../common/config.ts';
+import { Peer } from '../common/peer.ts';
+import { runService } from '../common/service.ts';
+import { readParticipantConfig } from './config.ts';
+import { DecisionQueries, defaultDecisionQueryOptions } from './decision-query.ts';
+import type { Domain } from './domain.ts';
+import { Fence } from './fence.ts';
+import { createParticipantMetrics } from './metrics.ts';
+import { Participant } from './participant.ts';
+import { participantRoutes } from './routes.ts';
+import { migrate, Statements } from './statements.ts';
+import { TxnStore } from './store.ts';
+
+// A prepare that stalls mid-transaction (the process paused or wedged) would hold its row locks forever; Postgres
+// ends such a session after this long, rolling the unprepared transaction back.
+const idleInTransactionTimeoutMs = 30_000;
+// Requests admitted at once per pool connection: beyond that the postgres.js queue would grow without bound.
+const inFlightPerConnection = 4;
+
+export function runParticipant(service: Domain['service'], makeDomain: (env: Env) => Domain): void {
+  void runService(service, async (rt) => {
+    const config = readParticipantConfig(rt.env, rt.node);
+    const domain = makeDomain(rt.env);
+    const sql = postgres(config.databaseUrl, {
+      max: config.poolMax,
+      connect_timeout: 10,
+      onnotice: () => {},
+      connection: {
+        application_name: `${service}:${rt.node}`,
+        lock_timeout: config.lockTimeoutMs,
+        idle_in_transaction_session_timeout: idleInTransactionTimeoutMs,
+      },
+    });
+    try {
+      const core = Statements.load('participant', new URL('./sql/', import.meta.url));
+      await migrate(sql, [core, domain.statements]);
+      await domain.seed(sql);
+      const store = new TxnStore(sql, rt.node, core, rt.clock);
+      const fence = new Fence(await store.highestToken(), (token) => store.raiseToken(token));
+      const metrics = createParticipantMetrics(rt.metrics.registry);
+      const participant = new Participant({
+        store,
+        domain,
+        fence,
+        logger: rt.logger,
+        metrics,
+        faults: rt.faults,
+        inFlightMax: config.poolMax * inFlightPerConnection,
+      });
+      const managers = new Map(
+        [...config.sessionManagers].map(([name, url]) => [name, new Peer(name, url, rt.ring, rt.clock, 8)]),
+      );
+      const queries = new DecisionQueries(store, participant, managers, rt.logger, metrics, rt.clock, {
+        ...defaultDecisionQueryOptions,
+        queryAfterMs: config.decisionQueryAfterMs,
+      });
+      queries.start();
+      rt.logger.info('participant ready', { highestToken: fence.highest, lockTimeoutMs: config.lockTimeoutMs });
+      return {
+        routes: participantRoutes(participant),
+        health: () => ({ highestToken: fence.highest }),
+        close: async () => {
+          await queries.stop();
+          for (const peer of managers.values()) peer.close();
+          await sql.end({ timeout: 5 });
+        },
+      };
+    } catch (err) {
+      await sql.end({ timeout: 1 }).catch(() => {});
+      throw err;
+    }
+  });
+}

@@ -1,0 +1,1 @@
+SELECT highest_token FROM participant_fence WHERE id = 1

@@ -1,0 +1,154 @@
+// The participant's durable state in its own Postgres database: the txn rows, PostgreSQL's prepared transactions
+// (gid `<node>:<txnId>`; the Postgres cluster is shared by every database, so gids carry the node and every read
+// of pg_prepared_xacts is filtered by this database), the pre-commit rows and the fencing token.
+import type postgres from 'postgres';
+import type { Clock } from '../common/clock.ts';
+import type { PrepareRequest, TxnState, VoteNoReason } from './contract.ts';
+import type { Domain } from './domain.ts';
+import { storeFailure, voteReasonFor } from './errors.ts';
+import { deriveState } from './state.ts';
+import { type Statements, toSafeInt } from './statements.ts';
+
+export interface TxnFacts {
+  state: TxnState;
+  token: number | null;
+}
+
+export interface PrepareOutcome {
+  /** Set when the prepare votes no (its transaction was rolled back). */
+  reason?: VoteNoReason;
+  /** Time spent in the reservation statements, which is where row locks are waited for. */
+  lockWaitMs: number;
+}
+
+export interface PreparedTxn {
+  txnId: string;
+  ageMs: number;
+}
+
+class VoteNo extends Error {
+  constructor(readonly reason: VoteNoReason) {
+    super(reason);
+  }
+}
+
+const gidPattern = /^[A-Za-z0-9._:-]{1,200}$/;
+
+export class TxnStore {
+  constructor(
+    private readonly sql: postgres.Sql,
+    private readonly node: string,
+    private readonly statements: Statements,
+    private readonly clock: Clock,
+  ) {}
+
+  gid(txnId: string): string {
+    const gid = `${this.node}:${txnId}`;
+    // The gid is substituted into PREPARE/COMMIT/ROLLBACK PREPARED literals; contract.ts and config.ts restrict
+    // txn ids and node names so that this always holds.
+    if (!gidPattern.test(gid)) throw new Error(`gid ${JSON.stringify(gid)} has characters that need quoting`);
+    return gid;
+  }
+
+  async facts(txnId: string): Promise<TxnFacts> {
+    const [row] = await this.guard(this.statements.run(this.sql, 'txn_state', [txnId, this.gid(txnId)]));
+    const rowState = row?.row_state === 'committed' || row?.row_state === 'aborted' ? row.row_state : undefined;
+    const precommitToken = row?.precommit_token ?? null;
+    const state = deriveState({ rowState, prepared: row?.prepared === true, precommitted: precommitToken !== null });
+    let token: number | null = null;
+    if (rowState) token = toSafeInt(row?.row_token, 'participant_txn.token');
+    else if (state === 'precommitted') token = toSafeInt(precommitToken, 'participant_precommit.token');
+    return { state, token };
+  }
+
+  /**
+   * Reserves and prepares in one transaction: the txn row first (a tombstone refuses it at once), then the
+   * domain's reservations in request order, then PREPARE TRANSACTION, which makes the yes vote durable and keeps
+   * the row locks. A no vote rolls everything back.
+   */
+  async prepare(txnId: string, req: PrepareRequest, domain: Domain): Promise<PrepareOutcome> {
+    let lockWaitMs = 0;
+    const detail = JSON.stringify({ subscriberId: req.subscriberId, cells: req.cells, amount: req.amount });
+    try {
+      await this.sql.begin(async (tx) => {
+        const params = [txnId, req.token, req.sessionId, req.protocol, detail];
+        const inserted = await this.statements.run(tx, 'txn_insert_committed', params);
+        if (inserted.length === 0) throw new VoteNo('tombstoned');
+        const started = this.clock.monotonicMs();
+        let reason: VoteNoReason | undefined;
+        try {
+          reason = await domain.reserve(tx, req);
+        } finally {
+          lockWaitMs = this.clock.monotonicMs() - started;
+        }
+        if (reason) throw new VoteNo(reason);
+        await tx.prepare(this.gid(txnId));
+      });
+      return { lockWaitMs };
+    } catch (err) {
+      if (err instanceof VoteNo) return { reason: err.reason, lockWaitMs };
+      const reason = voteReasonFor(err);
+      if (reason) return { reason, lockWaitMs };
+      throw storeFailure(err);
+    }
+  }
+
+  /** COMMIT PREPARED; false when no such prepared transaction exists (resolved by someone else). */
+  commitPrepared(txnId: string): Promise<boolean> {
+    return this.finishPrepared('commit_prepared', txnId);
+  }
+
+  /** ROLLBACK PREPARED; false when no such prepared transaction exists. */
+  rollbackPrepared(txnId: string): Promise<boolean> {
+    return this.finishPrepared('rollback_prepared', txnId);
+  }
+
+  private async finishPrepared(statement: string, txnId: string): Promise<boolean> {
+    const text = this.statements.text(statement).replaceAll("':gid'", `'${this.gid(txnId)}'`);
+    try {
+      await this.sql.unsafe(text);
+      return true;
+    } catch (err) {
+      if ((err as { code?: unknown }).code === '42704') return false; // undefined_object: no such gid
+      throw storeFailure(err);
+    }
+  }
+
+  async tombstone(txnId: string, token: number, sessionId: string | null, reason: string): Promise<void> {
+    await this.guard(this.statements.run(this.sql, 'txn_tombstone', [txnId, token, sessionId, reason]));
+  }
+
+  async precommit(txnId: string, token: number): Promise<void> {
+    await this.guard(this.statements.run(this.sql, 'precommit_insert', [txnId, token]));
+  }
+
+  async highestToken(): Promise<number> {
+    const [row] = await this.guard(this.statements.run(this.sql, 'fence_get'));
+    return toSafeInt(row?.highest_token, 'participant_fence.highest_token');
+  }
+
+  /** Durably raises the fencing token; returns the stored value (never lower than `token`). */
+  async raiseToken(token: number): Promise<number> {
+    const [row] = await this.guard(this.statements.run(this.sql, 'fence_raise', [token]));
+    return toSafeInt(row?.highest_token, 'participant_fence.highest_token');
+  }
+
+  /** The domain's conservation totals over committed data. */
+  totals(domain: Domain): Promise<Record<string, unknown>> {
+    return this.guard(domain.totals(this.sql));
+  }
+
+  /** This participant's prepared transactions, oldest first. */
+  async prepared(limit: number): Promise<PreparedTxn[]> {
+    const rows = await this.guard(this.statements.run(this.sql, 'prepared_list', [`${this.node}:`, limit]));
+    return rows.map((r) => ({ txnId: String(r.txn_id), ageMs: Number(r.age_ms) }));
+  }
+
+  private async guard<T>(query: Promise<T>): Promise<T> {
+    try {
+      return await query;
+    } catch (err) {
+      throw storeFailure(err);
+    }
+  }
+}
