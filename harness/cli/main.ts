@@ -1,10 +1,11 @@
 // `rig`: the command line. Exit codes: 0 valid/ok, 1 invalid (an anomaly was found), 2 unknown or could not run.
 import { EnvironmentConfigError, EnvironmentUnavailableError } from '../env/index.ts';
+import { check } from './check.ts';
 import { type Command, parseCommand, UsageError } from './command.ts';
 import { doctor } from './doctor.ts';
 import { proxy } from './proxy.ts';
 
-const commands: Command[] = [doctor, proxy];
+const commands: Command[] = [doctor, proxy, check];
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

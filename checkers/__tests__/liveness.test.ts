@@ -1,0 +1,123 @@
+// Proves each liveness anomaly is reported on a minimal history or leftover record, and that the corrected twin passes.
+import { describe, expect, it } from 'vitest';
+import type { HistoryOp } from '../history.ts';
+import { liveness } from '../liveness.ts';
+import type { ObservationOf, Observations } from '../observations.ts';
+import { invokeCreate, observations, okCreate, ops, run, txn } from './fixtures.ts';
+
+const heal = ops(
+  { type: 'invoke', process: 'nemesis', f: 'stop-partition', value: { heal: 'all' }, time: 1_000 },
+  { type: 'info', process: 'nemesis', f: 'stop-partition', value: { heal: 'all' }, time: 2_000 },
+);
+const deadlock = (resolvedAt?: number): ObservationOf<'deadlock'> => ({
+  kind: 'deadlock',
+  cycle: ['t1', 't2'],
+  victim: 't2',
+  method: 'timeout',
+  detectedAt: 100,
+  ...(resolvedAt === undefined ? {} : { resolvedAt }),
+});
+const wait = (txnId: string, waitsFor: string, end?: number): ObservationOf<'lock-wait'> => ({
+  kind: 'lock-wait',
+  participant: 'rm',
+  txnId,
+  waitsFor,
+  start: 50,
+  ...(end === undefined ? {} : { end }),
+});
+
+const cases: {
+  type: string;
+  key: string;
+  ops: number[];
+  build(broken: boolean): { history: HistoryOp[]; obs: Observations };
+}[] = [
+  {
+    type: 'never-completed',
+    key: 'process 0',
+    ops: [0],
+    build: (broken) => ({
+      history: broken ? ops(invokeCreate()) : ops(invokeCreate(), okCreate()),
+      obs: observations({}),
+    }),
+  },
+  {
+    type: 'txn-not-finished',
+    key: 't1',
+    ops: [],
+    build: (broken) => ({
+      history: heal,
+      obs: observations({ txn: [txn({ endedAt: broken ? 2_000 + 10_000_000_001 : 3_000 })] }),
+    }),
+  },
+  {
+    type: 'txn-not-finished',
+    key: 't1',
+    ops: [],
+    build: (broken) => ({
+      history: heal,
+      obs: observations({ txn: [broken ? txn({ state: 'prepared', endedAt: undefined }) : txn()] }),
+    }),
+  },
+  {
+    type: 'lock-left',
+    key: 't1',
+    ops: [],
+    build: (broken) => ({
+      history: [],
+      obs: observations({
+        lock: broken ? [{ kind: 'lock', participant: 'rm', resource: 'cell:c1', txnId: 't1', observedAt: 9 }] : [],
+      }),
+    }),
+  },
+  {
+    type: 'prepared-left',
+    key: 't1',
+    ops: [],
+    build: (broken) => ({
+      history: [],
+      obs: observations({
+        prepared: broken ? [{ kind: 'prepared', participant: 'rm', gid: 'g1', txnId: 't1', observedAt: 9 }] : [],
+      }),
+    }),
+  },
+  {
+    type: 'deadlock-unresolved',
+    key: 't1 -> t2',
+    ops: [],
+    build: (broken) => ({ history: [], obs: observations({ deadlock: [deadlock(broken ? undefined : 150)] }) }),
+  },
+  {
+    type: 'deadlock-unresolved',
+    key: 't1 -> t2',
+    ops: [],
+    build: (broken) => ({
+      history: [],
+      obs: observations({
+        'lock-wait': [wait('t1', 't2', broken ? undefined : 150), wait('t2', 't1', broken ? undefined : 150)],
+      }),
+    }),
+  },
+];
+
+describe('liveness', () => {
+  for (const c of cases) {
+    it(`reports ${c.type} on ${c.key}, and passes the corrected twin`, () => {
+      const broken = c.build(true);
+      const bad = run(liveness, broken.history, broken.obs);
+      expect(bad.valid).toBe(false);
+      const found = bad.anomalies.find((a) => a.type === c.type);
+      expect(found?.key).toBe(c.key);
+      expect(found?.ops).toEqual(c.ops);
+      const fixed = c.build(false);
+      expect(run(liveness, fixed.history, fixed.obs).anomalies).toEqual([]);
+    });
+  }
+
+  it('measures the deadline from the final heal, given or taken from the last nemesis op', () => {
+    const obs = observations({ txn: [txn({ endedAt: 2_000 + 5_000 })] });
+    expect(run(liveness, heal, obs).valid).toBe(true);
+    expect(run(liveness, heal, obs, { deadlineNs: 1_000 }).valid).toBe(false);
+    expect(run(liveness, heal, obs, { deadlineNs: 1_000, finalHealAt: 6_500 }).valid).toBe(true);
+  });
+});

@@ -1,0 +1,76 @@
+// Proves each single-leader anomaly is reported on minimal leadership, write and decision records, and that the
+// corrected twin passes.
+import { describe, expect, it } from 'vitest';
+import type { ObservationOf, Observations } from '../observations.ts';
+import { singleLeader } from '../single-leader.ts';
+import { leader, observations, part, run, txn } from './fixtures.ts';
+
+const write = (token: number, at: number, accepted = true): ObservationOf<'fenced-write'> => ({
+  kind: 'fenced-write',
+  store: 'txlog',
+  key: 't1',
+  node: 'n1',
+  token,
+  accepted,
+  at,
+});
+
+const cases: { type: string; key: string; build(broken: boolean): Observations }[] = [
+  {
+    type: 'epoch-not-increasing',
+    key: '2',
+    build: (broken) =>
+      observations({ leader: [leader('n1', 1, 0), leader('n2', 3, 10), leader('n3', broken ? 2 : 4, 20)] }),
+  },
+  {
+    type: 'two-nodes-one-epoch',
+    key: '1',
+    build: (broken) =>
+      observations({ leader: [leader('n1', 1, 0), leader(broken ? 'n2' : 'n1', 1, 5, 'renew-failed')] }),
+  },
+  {
+    type: 'stale-token-accepted',
+    key: 'txlog',
+    build: (broken) => observations({ 'fenced-write': [write(2, 100), write(1, 200, broken)] }),
+  },
+  {
+    type: 'stale-token-accepted',
+    key: 'rm',
+    build: (broken) =>
+      observations({
+        participant: [part('rm', { token: 2, at: 100 }), part('rm', { txnId: 't2', token: broken ? 1 : 2, at: 200 })],
+      }),
+  },
+  {
+    type: 'overlapping-decisions',
+    key: 't2',
+    build: (broken) =>
+      observations({
+        txn: [
+          txn({ txnId: 't1', token: 2, decidedBy: 'n2', decidedAt: 100 }),
+          txn({ txnId: 't2', token: 1, decidedBy: 'n1', decidedAt: broken ? 200 : 50 }),
+        ],
+      }),
+  },
+];
+
+describe('single leader', () => {
+  for (const c of cases) {
+    it(`reports ${c.type} on ${c.key}, and passes the corrected twin`, () => {
+      const bad = run(singleLeader, [], c.build(true));
+      expect(bad.valid).toBe(false);
+      expect(bad.anomalies.find((a) => a.type === c.type)?.key).toBe(c.key);
+      expect(run(singleLeader, [], c.build(false)).anomalies).toEqual([]);
+    });
+  }
+
+  it('judges decisions by the decider token when the row was rewritten by a later leader', () => {
+    const obs = observations({
+      txn: [
+        txn({ txnId: 't1', token: 3, decisionToken: 1, decidedBy: 'n1', decidedAt: 100 }),
+        txn({ txnId: 't2', token: 2, decidedBy: 'n2', decidedAt: 200 }),
+      ],
+    });
+    expect(run(singleLeader, [], obs).valid).toBe(true);
+  });
+});

@@ -1,0 +1,77 @@
+// Proves each stream-ordering anomaly is reported per session or transaction on a minimal stream, naming the client
+// ops of the transaction, and that the corrected twin passes.
+import { describe, expect, it } from 'vitest';
+import type { Observations } from '../observations.ts';
+import { streamOrdering } from '../stream-ordering.ts';
+import { event, invokeCreate, observations, okCreate, ops, run, txn } from './fixtures.ts';
+
+const twoTxns = () => [txn(), txn({ txnId: 't2', requestId: 'r2', decidedAt: 500 })];
+const history = ops(invokeCreate(), okCreate());
+
+const cases: { type: string; key: string; ops: number[]; build(broken: boolean): Observations }[] = [
+  {
+    type: 'lost-event',
+    key: 't2',
+    ops: [],
+    build: (broken) =>
+      observations({ txn: twoTxns(), event: broken ? [event(1)] : [event(1), event(2, { txnId: 't2' })] }),
+  },
+  {
+    type: 'duplicate-event',
+    key: 't1',
+    ops: [0, 1],
+    build: (broken) => observations({ txn: [txn()], event: broken ? [event(1), event(2)] : [event(1)] }),
+  },
+  {
+    type: 'non-monotonic-sequence',
+    key: 's1',
+    ops: [0, 1],
+    build: (broken) =>
+      observations({
+        txn: twoTxns(),
+        event: [
+          event(1, { entryId: '1-1', seq: broken ? 2 : 1, txnId: 't2' }),
+          event(2, { entryId: '1-2', seq: broken ? 1 : 2 }),
+        ],
+      }),
+  },
+  {
+    type: 'skipped-sequence',
+    key: 's1',
+    ops: [],
+    build: (broken) => observations({ txn: twoTxns(), event: [event(1), event(broken ? 3 : 2, { txnId: 't2' })] }),
+  },
+  {
+    type: 'outcome-mismatch',
+    key: 't1',
+    ops: [0, 1],
+    build: (broken) => observations({ txn: [txn()], event: [event(1, { outcome: broken ? 'aborted' : 'committed' })] }),
+  },
+  {
+    type: 'event-for-undecided',
+    key: 't1',
+    ops: [0, 1],
+    build: (broken) => observations({ txn: [txn({ state: broken ? 'prepared' : 'committed' })], event: [event(1)] }),
+  },
+];
+
+describe('stream ordering', () => {
+  for (const c of cases) {
+    it(`reports ${c.type} on ${c.key}, and passes the corrected twin`, () => {
+      const bad = run(streamOrdering, history, c.build(true));
+      expect(bad.valid).toBe(false);
+      const found = bad.anomalies.find((a) => a.type === c.type);
+      expect(found?.key).toBe(c.key);
+      expect(found?.ops).toEqual(c.ops);
+      expect(run(streamOrdering, history, c.build(false)).anomalies).toEqual([]);
+    });
+  }
+
+  it('orders the stream by entry id, not by file order', () => {
+    const obs = observations({
+      txn: twoTxns(),
+      event: [event(2, { entryId: '2-0', txnId: 't2' }), event(1, { entryId: '1-0' })],
+    });
+    expect(run(streamOrdering, history, obs).valid).toBe(true);
+  });
+});

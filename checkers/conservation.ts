@@ -1,0 +1,133 @@
+// Conservation: credit and channels are neither created nor destroyed. Per account balance + held + spent is constant
+// and per cell free + held + used equals the capacity; what commits moved (spent, used) matches the committed
+// transactions; no balance goes negative and no cell is over-booked. Mid-run `read-totals` ops must see the totals.
+import { indexBy } from './collections.ts';
+import { type HistoryOp, pairHistory, SESSION_F } from './history.ts';
+import type { AccountRecord, CellRecord, Observations } from './observations.ts';
+import { type AnomalyLog, anomalyLog, type Checker } from './result.ts';
+import { isPlainObject } from './schema.ts';
+
+const creditOf = (a: AccountRecord) => a.balance + a.held + a.spent;
+const channelsOf = (c: CellRecord) => c.free + c.held + c.used;
+const sum = (xs: Iterable<number>) => {
+  let total = 0;
+  for (const x of xs) total += x;
+  return total;
+};
+
+function checkAccounts(obs: Observations, out: AnomalyLog): void {
+  for (const a of obs.account) {
+    if (a.balance < 0 || a.held < 0 || a.spent < 0) {
+      out.add(
+        'negative-balance',
+        a.accountId,
+        [],
+        `${a.phase}: balance ${a.balance}, held ${a.held}, spent ${a.spent}`,
+      );
+    }
+  }
+  const initial = indexBy(
+    obs.account.filter((a) => a.phase === 'initial'),
+    (a) => a.accountId,
+  );
+  const final = indexBy(
+    obs.account.filter((a) => a.phase === 'final'),
+    (a) => a.accountId,
+  );
+  if (final.size === 0) return;
+  for (const id of new Set([...initial.keys(), ...final.keys()])) {
+    const before = initial.get(id);
+    const after = final.get(id);
+    if (!before || !after) {
+      out.add('credit-total-changed', id, [], `account only in the ${before ? 'initial' : 'final'} snapshot`);
+    } else if (creditOf(before) !== creditOf(after)) {
+      out.add('credit-total-changed', id, [], `balance+held+spent was ${creditOf(before)}, is ${creditOf(after)}`);
+    }
+  }
+  // What commits charged must be what was spent: catches a charge applied twice or a commit that charged nothing.
+  const charged = new Map<string, number>();
+  for (const p of obs.participant) {
+    if (p.state !== 'committed' || p.accountId === undefined || p.amount === undefined) continue;
+    charged.set(p.accountId, (charged.get(p.accountId) ?? 0) + p.amount);
+  }
+  if (charged.size === 0) return;
+  for (const [id, after] of final) {
+    const spent = after.spent - (initial.get(id)?.spent ?? 0);
+    const expected = charged.get(id) ?? 0;
+    if (spent !== expected) {
+      out.add('credit-total-changed', id, [], `spent ${spent} during the run but committed charges total ${expected}`);
+    }
+  }
+}
+
+function checkCells(obs: Observations, out: AnomalyLog): void {
+  for (const c of obs.cell) {
+    const key = String(c.cellId);
+    if (c.used + c.held > c.capacity || c.free < 0) {
+      out.add('over-booked-cell', key, [], `${c.phase}: used ${c.used} + held ${c.held} of capacity ${c.capacity}`);
+    }
+    if (channelsOf(c) !== c.capacity) {
+      out.add(
+        'capacity-total-changed',
+        key,
+        [],
+        `${c.phase}: free+held+used = ${channelsOf(c)}, capacity ${c.capacity}`,
+      );
+    }
+  }
+  const initial = indexBy(
+    obs.cell.filter((c) => c.phase === 'initial'),
+    (c) => String(c.cellId),
+  );
+  const final = indexBy(
+    obs.cell.filter((c) => c.phase === 'final'),
+    (c) => String(c.cellId),
+  );
+  const reserved = new Map<string, number>();
+  for (const p of obs.participant) {
+    if (p.state !== 'committed' || !p.cells) continue;
+    for (const cell of p.cells) reserved.set(cell, (reserved.get(cell) ?? 0) + 1);
+  }
+  for (const [id, after] of final) {
+    const before = initial.get(id);
+    if (before && before.capacity !== after.capacity) {
+      out.add('capacity-total-changed', id, [], `capacity was ${before.capacity}, is ${after.capacity}`);
+    }
+    const used = after.used - (before?.used ?? 0);
+    if (reserved.size > 0 && used !== (reserved.get(id) ?? 0)) {
+      out.add('capacity-total-changed', id, [], `used ${used} channels but ${reserved.get(id) ?? 0} were committed`);
+    }
+  }
+}
+
+/** Every ok read-totals must see the initial totals (the workload reads them in one snapshot). */
+function checkReads(history: readonly HistoryOp[], obs: Observations, out: AnomalyLog): number {
+  const credit = sum(obs.account.filter((a) => a.phase === 'initial').map(creditOf));
+  const channels = sum(obs.cell.filter((c) => c.phase === 'initial').map((c) => c.capacity));
+  const pairs = pairHistory(history);
+  let reads = 0;
+  for (const op of history) {
+    if (op.type !== 'ok' || op.f !== SESSION_F.readTotals || !isPlainObject(op.value)) continue;
+    reads++;
+    const ops = [pairs.invocation[op.index]!, op.index];
+    const seen = op.value;
+    if (obs.account.length > 0 && typeof seen.credit === 'number' && seen.credit !== credit) {
+      out.add('credit-total-changed', 'credit', ops, `read total credit ${seen.credit}, expected ${credit}`);
+    }
+    if (obs.cell.length > 0 && typeof seen.channels === 'number' && seen.channels !== channels) {
+      out.add('capacity-total-changed', 'channels', ops, `read total channels ${seen.channels}, expected ${channels}`);
+    }
+  }
+  return reads;
+}
+
+export const conservation: Checker = {
+  name: 'conservation',
+  check(history, observations, opts) {
+    const out = anomalyLog(opts);
+    checkAccounts(observations, out);
+    checkCells(observations, out);
+    const reads = checkReads(history, observations, out);
+    return out.result({ accounts: observations.account.length, cells: observations.cell.length, reads });
+  },
+};

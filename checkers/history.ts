@@ -1,0 +1,131 @@
+// The history: one op per line, Jepsen's fields. A client op is an `invoke` followed, on the same process, by exactly
+// one completion: `ok` (it happened), `fail` (it definitely did not happen) or `info` (unknown: it may or may not have
+// happened, at any time after its invocation). Faults are ops too, on process "nemesis".
+import { int, json, lit, num, obj, opt, str, strOrInt } from './schema.ts';
+
+export type OpType = 'invoke' | 'ok' | 'fail' | 'info';
+/** A client process number, or "nemesis". */
+export type Process = number | string;
+/** A register key (plain register histories); absent means the one register. */
+export type Key = string | number;
+
+interface OpFields {
+  /** Position in the history, 0-based and dense: `history[i].index === i`. */
+  index: number;
+  process: Process;
+  f: string;
+  /** Invoke: the request. ok: the result. fail/info: the request or what is known. */
+  value: unknown;
+  /** Nanoseconds since the run started, from a monotonic clock. */
+  time: number;
+  error?: string;
+  key?: Key;
+}
+export interface InvokeOp extends OpFields {
+  type: 'invoke';
+}
+export interface OkOp extends OpFields {
+  type: 'ok';
+}
+export interface FailOp extends OpFields {
+  type: 'fail';
+}
+export interface InfoOp extends OpFields {
+  type: 'info';
+}
+export type HistoryOp = InvokeOp | OkOp | FailOp | InfoOp;
+export type Completion = OkOp | FailOp | InfoOp;
+
+export const NEMESIS = 'nemesis';
+
+/** The session workload's operations. */
+export const SESSION_F = { create: 'create-session', read: 'read-session', readTotals: 'read-totals' } as const;
+
+const opSchema = obj({
+  index: opt(int),
+  type: lit('invoke', 'ok', 'fail', 'info'),
+  process: strOrInt,
+  f: str,
+  value: json,
+  time: num,
+  error: opt(str),
+  key: opt(strOrInt),
+});
+
+/** Validates one parsed JSONL line as the op at `position`; a missing index is filled in from the position. */
+export function parseOp(raw: unknown, position: number): HistoryOp {
+  const op = opSchema.parse(raw, '');
+  if (op.index !== undefined && op.index !== position) {
+    throw new HistoryError(
+      position,
+      `index ${op.index} out of order: expected ${position} (indices are dense, from 0)`,
+    );
+  }
+  const out: HistoryOp = { ...op, index: position, value: op.value ?? null };
+  return out;
+}
+
+/** A history that breaks the invoke/complete discipline; `index` is the offending op. */
+export class HistoryError extends Error {
+  override readonly name = 'HistoryError';
+  constructor(
+    readonly index: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** invoke index -> completion index (-1: never completed), and completion index -> invoke index. */
+export interface Pairs {
+  readonly completion: Int32Array;
+  readonly invocation: Int32Array;
+}
+
+const pairsCache = new WeakMap<readonly HistoryOp[], Pairs>();
+
+/** Pairs each invocation with its completion; throws HistoryError on a history no real run could produce. */
+export function pairHistory(history: readonly HistoryOp[]): Pairs {
+  const cached = pairsCache.get(history);
+  if (cached) return cached;
+  const completion = new Int32Array(history.length).fill(-1);
+  const invocation = new Int32Array(history.length).fill(-1);
+  const pending = new Map<Process, number>();
+  for (let i = 0; i < history.length; i++) {
+    const op = history[i]!;
+    if (op.index !== i) throw new HistoryError(i, `op at position ${i} has index ${op.index}`);
+    const open = pending.get(op.process);
+    if (op.type === 'invoke') {
+      if (open !== undefined) {
+        throw new HistoryError(i, `process ${op.process} invoked op ${i} while op ${open} was still open`);
+      }
+      pending.set(op.process, i);
+      continue;
+    }
+    if (open === undefined) throw new HistoryError(i, `${op.type} on process ${op.process} without an open invoke`);
+    if (history[open]!.f !== op.f) {
+      throw new HistoryError(i, `${op.type} "${op.f}" completes invoke ${open} of "${history[open]!.f}"`);
+    }
+    completion[open] = i;
+    invocation[i] = open;
+    pending.delete(op.process);
+  }
+  const pairs = { completion, invocation };
+  pairsCache.set(history, pairs);
+  return pairs;
+}
+
+/** The completion of invoke `i`, if any. */
+export function completionOf(history: readonly HistoryOp[], pairs: Pairs, i: number): Completion | undefined {
+  const c = pairs.completion[i] ?? -1;
+  return c < 0 ? undefined : (history[c] as Completion);
+}
+
+/** The time of the final heal: by convention the schedule ends with one, so it is the last nemesis op. */
+export function finalHealTime(history: readonly HistoryOp[]): number {
+  for (let i = history.length - 1; i >= 0; i--) {
+    const op = history[i]!;
+    if (op.process === NEMESIS) return op.time;
+  }
+  return 0;
+}

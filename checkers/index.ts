@@ -1,0 +1,45 @@
+// Every checker by name, for the CLI and the run loop. `rig check --checker a,b` picks from these.
+import { atomicity } from './atomicity.ts';
+import { conservation } from './conservation.ts';
+import { linearizable } from './linearizable.ts';
+import { liveness } from './liveness.ts';
+import type { Checker } from './result.ts';
+import { singleLeader } from './single-leader.ts';
+import { stats } from './stats.ts';
+import { streamOrdering } from './stream-ordering.ts';
+
+export const checkers: readonly Checker[] = [
+  atomicity,
+  conservation,
+  singleLeader,
+  streamOrdering,
+  liveness,
+  linearizable,
+  stats,
+];
+
+const aliases: Record<string, string> = {
+  linearizability: 'linearizable',
+  leader: 'single-leader',
+  ordering: 'stream-ordering',
+};
+
+export const checkerNames = checkers.map((c) => c.name);
+
+/** The checker called `name` (or an alias), or undefined. */
+export function checkerByName(name: string): Checker | undefined {
+  const canonical = aliases[name] ?? name;
+  return checkers.find((c) => c.name === canonical);
+}
+
+export {
+  type Anomaly,
+  type Checker,
+  type CheckOptions,
+  type CompositeResult,
+  checkSafe,
+  compose,
+  mergeValidity,
+  type Result,
+  type Validity,
+} from './result.ts';

@@ -1,0 +1,90 @@
+// The linearizability checker: every register partition searched under one time budget and a per-partition memory
+// budget. Over budget, that key is `unknown`; the process never runs out of memory or time.
+import type { HistoryOp } from '../history.ts';
+import type { Observations } from '../observations.ts';
+import { type AnomalyLog, anomalyLog, type Checker, type CheckOptions } from '../result.ts';
+import { type Model, type RegisterInput, registerModel } from './model.ts';
+import { dsmPartitions, historyPartitions, type Partition, type RegisterOp } from './partition.ts';
+import { type SearchResult, search } from './search.ts';
+
+export const DEFAULT_TIME_LIMIT_MS = 10_000;
+export const DEFAULT_MEMORY_LIMIT_BYTES = 512 * 1024 * 1024;
+
+type RegisterModel = Model<unknown, RegisterInput, unknown>;
+
+export interface PartitionResult {
+  partition: Partition;
+  result: SearchResult<unknown>;
+}
+
+/** Searches each partition in key order; once the time budget is spent, the rest are unknown without searching. */
+export function checkPartitions(partitions: readonly Partition[], opts: CheckOptions): PartitionResult[] {
+  const deadlineMs = performance.now() + (opts.timeLimitMs ?? DEFAULT_TIME_LIMIT_MS);
+  const memoryBytes = opts.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT_BYTES;
+  const sorted = [...partitions].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return sorted.map((partition) => {
+    if (performance.now() > deadlineMs) {
+      return { partition, result: { kind: 'unknown', reason: 'time limit reached before this key', cacheEntries: 0 } };
+    }
+    return { partition, result: search(registerModel(partition.initial), partition.ops, { deadlineMs, memoryBytes }) };
+  });
+}
+
+function cite(op: RegisterOp): string {
+  return op.label ?? (op.ops.length > 1 ? `ops ${op.ops[0]}-${op.ops[1]}` : `op ${op.ops[0]}`);
+}
+
+/** "read 1 (ops 4-9) cannot be linearized: after ... the register holds 2". The full prefix goes in the details. */
+function report(
+  p: Partition,
+  r: Extract<SearchResult<unknown>, { kind: 'not-linearizable' }>,
+  model: RegisterModel,
+  out: AnomalyLog,
+) {
+  const describe = (i: number) => `${model.describe(p.ops[i]!.input, p.ops[i]!.output)} (${cite(p.ops[i]!)})`;
+  const blocked = p.ops[r.blocked]!;
+  const shown = r.prefix.slice(-3).map(describe);
+  const more = r.prefix.length > 3 ? `${r.prefix.length - 3} earlier ops, then ` : '';
+  const prefix =
+    r.prefix.length === 0
+      ? 'from the initial state'
+      : `after the longest linearizable prefix (${more}${shown.join(', ')})`;
+  const state = model.describeState?.(r.state) ?? JSON.stringify(r.state);
+  out.add(
+    'not-linearizable',
+    p.key,
+    blocked.ops,
+    `${describe(r.blocked)} cannot be linearized ${prefix}: the register holds ${state}`,
+    {
+      prefix: r.prefix.map((i) => p.ops[i]!.label ?? p.ops[i]!.ops[0]),
+      state: r.state,
+      blocked: blocked.label ?? blocked.ops,
+    },
+  );
+}
+
+export function registerPartitions(history: readonly HistoryOp[], observations: Observations): Partition[] {
+  return [...historyPartitions(history), ...dsmPartitions(observations['dsm-op'])];
+}
+
+export const linearizable: Checker = {
+  name: 'linearizable',
+  check(history, observations, opts) {
+    const out = anomalyLog(opts);
+    const partitions = registerPartitions(history, observations);
+    const unknown: { key: string; reason: string }[] = [];
+    let cacheEntriesMax = 0;
+    for (const { partition, result } of checkPartitions(partitions, opts)) {
+      cacheEntriesMax = Math.max(cacheEntriesMax, result.cacheEntries);
+      if (result.kind === 'not-linearizable') report(partition, result, registerModel(partition.initial), out);
+      if (result.kind === 'unknown') unknown.push({ key: partition.key, reason: result.reason });
+    }
+    const ops = partitions.reduce((n, p) => n + p.ops.length, 0);
+    const res = out.result({ keys: partitions.length, ops, unknownKeys: unknown, cacheEntriesMax });
+    if (res.valid === true && unknown.length > 0) {
+      res.valid = 'unknown';
+      res.error = `${unknown.length} key(s) not decided: ${unknown[0]!.key}: ${unknown[0]!.reason}`;
+    }
+    return res;
+  },
+};

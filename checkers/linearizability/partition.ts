@@ -1,0 +1,83 @@
+// Register ops, split per key: keys are independent registers, so each is checked alone (far smaller searches).
+// Sources: read/write/cas ops in the history (plain register histories) and the session managers' DSM calls.
+import { type HistoryOp, type Key, NEMESIS, pairHistory } from '../history.ts';
+import type { DsmOpRecord } from '../observations.ts';
+import type { RegisterInput } from './model.ts';
+import type { LinOp } from './search.ts';
+
+export const REGISTER_F = new Set(['read', 'write', 'cas']);
+
+/** A register op plus what to cite: history op indices, or a label for server-side records. */
+export interface RegisterOp extends LinOp<RegisterInput, unknown> {
+  ops: number[];
+  label?: string;
+}
+
+export interface Partition {
+  /** Printable key: the register's key, or `dsm:<session>`. */
+  key: string;
+  ops: RegisterOp[];
+  /** The register's value before any op: null for plain registers, version 0 (no record) for the DSM. */
+  initial: unknown;
+}
+
+const ONE_REGISTER = 'register';
+
+function add(into: Map<string, RegisterOp[]>, key: string, op: RegisterOp): void {
+  const list = into.get(key);
+  if (list) list.push(op);
+  else into.set(key, [op]);
+}
+
+/** Key names stay distinguishable: the number 1 and the string "1" are different registers. */
+function keyName(key: Key | undefined): string {
+  if (key === undefined) return ONE_REGISTER;
+  return typeof key === 'number' ? String(key) : JSON.stringify(key);
+}
+
+/**
+ * History ops: a failed op never happened and is dropped; a read whose outcome is unknown changes nothing and is
+ * dropped; a write or cas whose outcome is unknown (info, or never completed) may have happened at any time after it
+ * was invoked, so its return is at +infinity.
+ */
+export function historyPartitions(history: readonly HistoryOp[]): Partition[] {
+  const pairs = pairHistory(history);
+  const byKey = new Map<string, RegisterOp[]>();
+  for (const op of history) {
+    if (op.type !== 'invoke' || op.process === NEMESIS || !REGISTER_F.has(op.f)) continue;
+    const c = pairs.completion[op.index]!;
+    const done = c < 0 ? undefined : history[c]!;
+    if (done?.type === 'fail') continue;
+    const known = done?.type === 'ok';
+    if (!known && op.f === 'read') continue;
+    add(byKey, keyName(op.key ?? done?.key), {
+      input: { f: op.f as RegisterInput['f'], value: op.value },
+      output: known && op.f === 'read' ? done.value : undefined,
+      call: op.index,
+      ret: known ? c : Number.POSITIVE_INFINITY,
+      ops: c < 0 ? [op.index] : [op.index, c],
+    });
+  }
+  return [...byKey].map(([key, ops]) => ({ key, ops, initial: null }));
+}
+
+/**
+ * DSM calls, timed by the session managers' clocks (converted to the run's time base by the harness). The register is
+ * the record's version: 0 until the record exists, as in the CAS script.
+ */
+export function dsmPartitions(records: readonly DsmOpRecord[]): Partition[] {
+  const byKey = new Map<string, RegisterOp[]>();
+  for (const r of records) {
+    if (r.outcome === 'fail' || (r.outcome === 'info' && r.f === 'read')) continue;
+    const known = r.outcome === 'ok' && r.end !== undefined;
+    add(byKey, `dsm:${r.key}`, {
+      input: { f: r.f, value: r.f === 'read' ? null : r.value },
+      output: known && r.f === 'read' ? (r.value ?? 0) : undefined,
+      call: r.start,
+      ret: known ? r.end! : Number.POSITIVE_INFINITY,
+      ops: [],
+      label: `${r.node} ${r.f} ${JSON.stringify(r.value)} at ${r.start} ns`,
+    });
+  }
+  return [...byKey].map(([key, ops]) => ({ key, ops, initial: 0 }));
+}

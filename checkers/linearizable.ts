@@ -1,0 +1,13 @@
+// Linearizability of compare-and-swap registers: the public surface. A model is a plain record of pure functions
+// (`model.ts`); the search is Wing & Gong with Lowe's cache (`search.ts`); histories are split per key (`partition.ts`).
+export { checkPartitions, linearizable, registerPartitions } from './linearizability/checker.ts';
+export {
+  casRegister,
+  jsonEqual,
+  type Model,
+  type RegisterInput,
+  registerModel,
+  type StepResult,
+} from './linearizability/model.ts';
+export { historyPartitions, type Partition, type RegisterOp } from './linearizability/partition.ts';
+export { type LinOp, type SearchResult, search } from './linearizability/search.ts';

@@ -1,0 +1,147 @@
+// Liveness: every invocation completes; after the final heal every transaction ends within the deadline; no lock,
+// wait or prepared transaction is left at the end; every deadlock was resolved.
+import { finalHealTime, pairHistory } from './history.ts';
+import type { Observations } from './observations.ts';
+import { type AnomalyLog, anomalyLog, type Checker, DEFAULT_DEADLINE_NS } from './result.ts';
+import { linkClientOps, opIndices } from './sessions.ts';
+
+const ms = (ns: number) => `${Math.round(ns / 1e6)} ms`;
+
+/** Cycles among the wait-for edges still open at the end: deadlocks nobody broke. Returns the edges in them. */
+function openCycles(obs: Observations, out: AnomalyLog): Set<string> {
+  const waits = new Map<string, string[]>();
+  for (const w of obs['lock-wait']) {
+    if (w.end !== undefined) continue;
+    const list = waits.get(w.txnId) ?? [];
+    list.push(w.waitsFor);
+    waits.set(w.txnId, list);
+  }
+  const inCycle = new Set<string>();
+  const state = new Map<string, 'open' | 'done'>();
+  // Iterative DFS: the graph can be as large as the run, so recursion depth is not bounded.
+  for (const root of waits.keys()) {
+    if (state.has(root)) continue;
+    const path: string[] = [root];
+    const next: number[] = [0];
+    state.set(root, 'open');
+    while (path.length > 0) {
+      const node = path[path.length - 1]!;
+      const edges = waits.get(node) ?? [];
+      const i = next[next.length - 1]!;
+      if (i >= edges.length) {
+        state.set(node, 'done');
+        path.pop();
+        next.pop();
+        continue;
+      }
+      next[next.length - 1] = i + 1;
+      const to = edges[i]!;
+      if (state.get(to) === 'open') {
+        const cycle = path.slice(path.indexOf(to));
+        for (const t of cycle) inCycle.add(t);
+        out.add(
+          'deadlock-unresolved',
+          cycle.join(' -> '),
+          [],
+          `wait-for cycle still open at the end: ${cycle.join(' -> ')} -> ${to}`,
+        );
+      } else if (!state.has(to)) {
+        state.set(to, 'open');
+        path.push(to);
+        next.push(0);
+      }
+    }
+  }
+  return inCycle;
+}
+
+function checkLeftovers(obs: Observations, out: AnomalyLog): void {
+  for (const p of obs.prepared) {
+    const txn = p.txnId ?? p.gid;
+    out.add(
+      'prepared-left',
+      txn,
+      [],
+      `${p.participant} still has prepared transaction ${p.gid} at ${ms(p.observedAt)}`,
+    );
+  }
+  for (const l of obs.lock) {
+    out.add(
+      'lock-left',
+      l.txnId ?? l.resource,
+      [],
+      `${l.participant} lock on ${l.resource} still held by ${l.txnId ?? '?'}`,
+    );
+  }
+  const inCycle = openCycles(obs, out);
+  for (const w of obs['lock-wait']) {
+    if (w.end === undefined && !inCycle.has(w.txnId)) {
+      out.add('lock-left', w.txnId, [], `${w.txnId} still waiting for ${w.waitsFor} at ${w.participant}`);
+    }
+  }
+  for (const d of obs.deadlock) {
+    if (d.resolvedAt === undefined) {
+      out.add(
+        'deadlock-unresolved',
+        d.cycle.join(' -> '),
+        [],
+        `${d.method} found it at ${ms(d.detectedAt)}, victim ${d.victim}, never resolved`,
+      );
+    }
+  }
+}
+
+function deadlockStats(obs: Observations): Record<string, unknown> {
+  const byMethod: Record<string, { count: number; resolveMaxMs: number; resolveMeanMs: number }> = {};
+  for (const d of obs.deadlock) {
+    const s = byMethod[d.method] ?? { count: 0, resolveMaxMs: 0, resolveMeanMs: 0 };
+    byMethod[d.method] = s;
+    const took = d.resolvedAt === undefined ? 0 : (d.resolvedAt - d.detectedAt) / 1e6;
+    s.resolveMeanMs = (s.resolveMeanMs * s.count + took) / (s.count + 1);
+    s.count++;
+    s.resolveMaxMs = Math.max(s.resolveMaxMs, took);
+  }
+  return byMethod;
+}
+
+export const liveness: Checker = {
+  name: 'liveness',
+  check(history, observations, opts) {
+    const out = anomalyLog(opts);
+    const pairs = pairHistory(history);
+    let open = 0;
+    for (const op of history) {
+      if (op.type === 'invoke' && pairs.completion[op.index] === -1) {
+        open++;
+        out.add(
+          'never-completed',
+          `process ${op.process}`,
+          [op.index],
+          `${op.f} invoked at ${ms(op.time)} never completed`,
+        );
+      }
+    }
+    const healAt = opts.finalHealAt ?? finalHealTime(history);
+    const deadline = opts.deadlineNs ?? DEFAULT_DEADLINE_NS;
+    const { byTxn } = linkClientOps(history, observations);
+    for (const t of observations.txn) {
+      const due = Math.max(healAt, t.createdAt) + deadline;
+      if (t.endedAt !== undefined && t.endedAt <= due) continue;
+      const ops = (byTxn.get(t.txnId) ?? []).flatMap(opIndices);
+      const when = t.endedAt === undefined ? `never ended (state ${t.state})` : `ended at ${ms(t.endedAt)}`;
+      out.add(
+        'txn-not-finished',
+        t.txnId,
+        ops,
+        `${when}; due by ${ms(due)} (final heal ${ms(healAt)} + ${ms(deadline)})`,
+      );
+    }
+    checkLeftovers(observations, out);
+    return out.result({
+      openInvocations: open,
+      finalHealAt: healAt,
+      deadlineNs: deadline,
+      deadlocks: deadlockStats(observations),
+    });
+  },
+};

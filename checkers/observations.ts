@@ -1,0 +1,240 @@
+// What the servers say happened, collected by the harness after the run (after the final heal and the quiet window).
+// One record per JSONL line under `observations/`, discriminated on `kind`; docs/formats.md shows one line of each.
+// Times (`at`, `createdAt`, ...) are nanoseconds since the run started, on the history's time base: the harness converts
+// server wall-clock readings, so injected clock skew shows up in them.
+import { arr, bool, dict, type Infer, int, json, lit, num, obj, opt, str, strOrInt } from './schema.ts';
+
+const protocol = lit('2pc', '3pc');
+const trafficClass = lit('voice', 'video', 'data');
+const vote = lit('yes', 'no');
+
+/** The coordinator's transaction log row (Postgres `coordinator`), as it stands at the end of the run. */
+export const txnRecord = obj({
+  kind: lit('txn'),
+  txnId: str,
+  sessionId: str,
+  /** The client's request id, when the gateway passed one through: links `fail`/`info` client ops to their txn. */
+  requestId: opt(str),
+  protocol,
+  trafficClass: opt(trafficClass),
+  /** Who must agree, e.g. ["rm", "billing"]. */
+  participants: arr(str),
+  /** committed/aborted mean the decision is logged. */
+  state: lit('pending', 'prepared', 'precommitted', 'committed', 'aborted'),
+  /** Votes as the coordinator received them. */
+  votes: opt(dict(vote)),
+  reason: opt(str),
+  /** Fencing token (epoch) of the leader that last wrote the row. */
+  token: int,
+  /** Token of the leader whose decision was logged (the row's token may be newer after recovery). */
+  decisionToken: opt(int),
+  createdAt: num,
+  decidedAt: opt(num),
+  /** The node whose decision was logged. */
+  decidedBy: opt(str),
+  /** When every participant acknowledged phase 2. */
+  endedAt: opt(num),
+});
+
+/** A participant's (rm, billing) final state for one txn, from its own database. */
+export const participantRecord = obj({
+  kind: lit('participant'),
+  participant: str,
+  txnId: str,
+  /** What this participant voted; absent if it never voted (e.g. aborted before prepare). */
+  vote: opt(vote),
+  state: lit('prepared', 'precommitted', 'committed', 'aborted', 'tombstone'),
+  token: int,
+  at: num,
+  /** billing: the account charged and the amount. */
+  accountId: opt(str),
+  amount: opt(num),
+  /** rm: the cells on which one channel each was reserved. */
+  cells: opt(arr(str)),
+});
+
+/** A leftover row of `pg_prepared_xacts` at the end of the run. */
+export const preparedRecord = obj({
+  kind: lit('prepared'),
+  participant: str,
+  gid: str,
+  txnId: opt(str),
+  preparedAt: opt(num),
+  observedAt: num,
+});
+
+const dsmState = lit('PENDING', 'PREPARED', 'PRECOMMITTED', 'COMMITTED', 'ABORTED');
+
+/** One accepted DSM write (the CAS Lua script logs each): the session record at `version`. */
+export const dsmRecord = obj({
+  kind: lit('dsm'),
+  sessionId: str,
+  txnId: opt(str),
+  version: int,
+  state: dsmState,
+  token: int,
+  node: opt(str),
+  at: num,
+});
+
+/**
+ * One DSM call by a session manager, for the linearizability of DSM records as CAS registers on their version:
+ * read: `value` is the version read (null: no record); cas: `value` is [expectedVersion, newVersion].
+ * `end` is absent when the call's outcome is unknown (`info`).
+ */
+export const dsmOpRecord = obj({
+  kind: lit('dsm-op'),
+  node: str,
+  key: str,
+  f: lit('read', 'cas'),
+  value: json,
+  outcome: lit('ok', 'fail', 'info'),
+  start: num,
+  end: opt(num),
+});
+
+/** One entry of the Redis stream `session-events`, in stream order. */
+export const eventRecord = obj({
+  kind: lit('event'),
+  entryId: str,
+  sessionId: str,
+  txnId: str,
+  outcome: lit('committed', 'aborted'),
+  /** Per-session sequence number, from 1. */
+  seq: int,
+  token: int,
+  at: num,
+});
+
+/** A leadership change as the node saw it. */
+export const leaderRecord = obj({
+  kind: lit('leader'),
+  node: str,
+  epoch: int,
+  event: lit('acquire', 'renew-failed', 'step-down'),
+  at: num,
+});
+
+/** A fenced write a store accepted or refused (txn log, participants, stream; DSM writes are `dsm` records). */
+export const fencedWriteRecord = obj({
+  kind: lit('fenced-write'),
+  store: str,
+  key: opt(str),
+  node: opt(str),
+  token: int,
+  accepted: bool,
+  at: num,
+});
+
+/** A wait-for edge: `txnId` waited for `waitsFor` at a participant; `end` absent if still waiting at the end. */
+export const lockWaitRecord = obj({
+  kind: lit('lock-wait'),
+  participant: str,
+  txnId: str,
+  waitsFor: str,
+  resource: opt(str),
+  start: num,
+  end: opt(num),
+});
+
+/** A deadlock found, how, its victim, and when it was resolved (absent: never). */
+export const deadlockRecord = obj({
+  kind: lit('deadlock'),
+  cycle: arr(str),
+  victim: str,
+  method: lit('timeout', 'detector'),
+  detectedAt: num,
+  resolvedAt: opt(num),
+});
+
+/** A lock still held at the end of the run. */
+export const lockRecord = obj({
+  kind: lit('lock'),
+  participant: str,
+  resource: str,
+  txnId: opt(str),
+  since: opt(num),
+  observedAt: num,
+});
+
+const phase = lit('initial', 'final');
+
+/** billing account: credit moves balance -> held (prepare) -> spent (commit), or back (abort). */
+export const accountRecord = obj({
+  kind: lit('account'),
+  accountId: str,
+  phase,
+  balance: num,
+  held: num,
+  spent: num,
+  at: num,
+});
+
+/** rm cell: channels move free -> held (prepare) -> used (commit), or back (abort). */
+export const cellRecord = obj({
+  kind: lit('cell'),
+  cellId: strOrInt,
+  phase,
+  capacity: int,
+  free: int,
+  held: int,
+  used: int,
+  at: num,
+});
+
+export const observationSchemas = {
+  txn: txnRecord,
+  participant: participantRecord,
+  prepared: preparedRecord,
+  dsm: dsmRecord,
+  'dsm-op': dsmOpRecord,
+  event: eventRecord,
+  leader: leaderRecord,
+  'fenced-write': fencedWriteRecord,
+  'lock-wait': lockWaitRecord,
+  deadlock: deadlockRecord,
+  lock: lockRecord,
+  account: accountRecord,
+  cell: cellRecord,
+} as const;
+
+export type ObservationKind = keyof typeof observationSchemas;
+export type Observation = { [K in ObservationKind]: Infer<(typeof observationSchemas)[K]> }[ObservationKind];
+export type ObservationOf<K extends ObservationKind> = Infer<(typeof observationSchemas)[K]>;
+/** All observations of a run, grouped by kind, each list in file order. */
+export type Observations = { [K in ObservationKind]: ObservationOf<K>[] };
+
+export type TxnRecord = ObservationOf<'txn'>;
+export type ParticipantRecord = ObservationOf<'participant'>;
+export type DsmRecord = ObservationOf<'dsm'>;
+export type DsmOpRecord = ObservationOf<'dsm-op'>;
+export type EventRecord = ObservationOf<'event'>;
+export type LeaderRecord = ObservationOf<'leader'>;
+export type AccountRecord = ObservationOf<'account'>;
+export type CellRecord = ObservationOf<'cell'>;
+
+export const observationKinds = Object.keys(observationSchemas) as ObservationKind[];
+
+export function emptyObservations(): Observations {
+  const out = {} as Record<ObservationKind, unknown[]>;
+  for (const kind of observationKinds) out[kind] = [];
+  return out as Observations;
+}
+
+export function isObservationKind(kind: unknown): kind is ObservationKind {
+  return typeof kind === 'string' && Object.hasOwn(observationSchemas, kind);
+}
+
+/** Validates one parsed line; the schema is chosen by `kind`. Throws SchemaError. */
+export function parseObservation(raw: unknown): Observation {
+  const kind = (raw as { kind?: unknown } | null)?.kind;
+  if (!isObservationKind(kind)) {
+    throw new Error(`unknown observation kind ${JSON.stringify(kind)}: expected one of ${observationKinds.join(', ')}`);
+  }
+  return observationSchemas[kind].parse(raw, '') as Observation;
+}
+
+/** Adds one record to its kind's list (the cast is safe: `kind` selects the list). */
+export function addObservation(into: Observations, record: Observation): void {
+  (into[record.kind] as Observation[]).push(record);
+}

@@ -1,0 +1,121 @@
+// The checker protocol, as small as Jepsen's: `check(history, observations, opts) -> result`. `checkSafe` turns an
+// exception into `unknown`; `compose` runs several and merges, false beating unknown beating true.
+import type { HistoryOp } from './history.ts';
+import type { Observations } from './observations.ts';
+
+export type Validity = true | false | 'unknown';
+
+export interface Anomaly {
+  type: string;
+  /** What it is about: a txn id, session id, epoch, account, cell or register key. */
+  key: string;
+  /** History op indices involved (invocation and completion), possibly empty for server-only evidence. */
+  ops: number[];
+  explanation: string;
+  /** Extra evidence, e.g. the records involved or a linearizability prefix. */
+  details?: Record<string, unknown>;
+  /** Set by `compose`: which checker found it. */
+  checker?: string;
+}
+
+export interface Result {
+  valid: Validity;
+  anomalies: Anomaly[];
+  stats: Record<string, unknown>;
+  /** Why the verdict is unknown, when it is. */
+  error?: string;
+}
+
+export interface CheckOptions {
+  /** Every transaction must end within this long after the final heal (or its start, if later). Default 10 s. */
+  deadlineNs?: number;
+  /** Time of the final heal; default: the last nemesis op. */
+  finalHealAt?: number;
+  /** Linearizability search budget; over it the verdict is unknown. Defaults 10 s and 512 MiB. */
+  timeLimitMs?: number;
+  memoryLimitBytes?: number;
+  /** At most this many anomalies are listed per checker (all are counted). Default 1000. */
+  anomaliesMax?: number;
+}
+
+export interface Checker {
+  readonly name: string;
+  check(history: readonly HistoryOp[], observations: Observations, opts: CheckOptions): Result;
+}
+
+export const DEFAULT_DEADLINE_NS = 10_000_000_000;
+
+/** false beats unknown beats true. */
+export function mergeValidity(values: Iterable<Validity>): Validity {
+  let out: Validity = true;
+  for (const v of values) {
+    if (v === false) return false;
+    if (v === 'unknown') out = 'unknown';
+  }
+  return out;
+}
+
+/** A checker that cannot throw: an exception becomes `unknown` carrying the error. */
+export function checkSafe(checker: Checker): Checker {
+  return {
+    name: checker.name,
+    check(history, observations, opts) {
+      try {
+        return checker.check(history, observations, opts);
+      } catch (err) {
+        const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+        return { valid: 'unknown', anomalies: [], stats: {}, error: message };
+      }
+    },
+  };
+}
+
+export interface CompositeResult extends Result {
+  results: Record<string, Result>;
+}
+
+/** Runs every checker (each made safe) and merges: anomalies are tagged with their checker's name. */
+export function compose(checkers: readonly Checker[]): Checker & {
+  check(history: readonly HistoryOp[], observations: Observations, opts: CheckOptions): CompositeResult;
+} {
+  return {
+    name: checkers.map((c) => c.name).join('+'),
+    check(history, observations, opts) {
+      const results: Record<string, Result> = {};
+      for (const checker of checkers) results[checker.name] = checkSafe(checker).check(history, observations, opts);
+      const anomalies = Object.entries(results).flatMap(([name, r]) =>
+        r.anomalies.map((a) => ({ ...a, checker: name })),
+      );
+      const stats = Object.fromEntries(Object.entries(results).map(([name, r]) => [name, r.stats]));
+      return { valid: mergeValidity(Object.values(results).map((r) => r.valid)), anomalies, stats, results };
+    },
+  };
+}
+
+/** Collects anomalies, listing at most `max` but counting all by type. */
+export class AnomalyLog {
+  readonly list: Anomaly[] = [];
+  readonly counts: Record<string, number> = {};
+  constructor(private readonly max: number = 1000) {}
+
+  add(type: string, key: string, ops: readonly number[], explanation: string, details?: Record<string, unknown>): void {
+    this.counts[type] = (this.counts[type] ?? 0) + 1;
+    if (this.list.length >= this.max) return;
+    const anomaly: Anomaly = { type, key, ops: [...ops], explanation };
+    if (details) anomaly.details = details;
+    this.list.push(anomaly);
+  }
+
+  get size(): number {
+    return Object.values(this.counts).reduce((a, b) => a + b, 0);
+  }
+
+  /** A result that is valid exactly when nothing was found. */
+  result(stats: Record<string, unknown>): Result {
+    return { valid: this.size === 0, anomalies: this.list, stats: { ...stats, anomalies: this.counts } };
+  }
+}
+
+export function anomalyLog(opts: CheckOptions): AnomalyLog {
+  return new AnomalyLog(opts.anomaliesMax ?? 1000);
+}

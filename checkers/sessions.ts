@@ -1,0 +1,104 @@
+// The session workload's op values, read leniently (a checker must not crash on a field it does not need), and the
+// link from client ops to the transactions the servers logged.
+//
+// create-session  invoke {requestId, subscriberId, trafficClass, protocol, cells?}
+//                 ok     {sessionId, txnId, outcome: "committed"}                (201)
+//                 fail   {sessionId?, txnId?, outcome?: "aborted", reason?, status} (409 aborted; 400/503 not done)
+//                 info   {status?} with error, e.g. "timeout"                    (504 or no answer: unknown)
+// read-totals     ok     {credit, channels}                                       (conservation workload)
+import { groupBy } from './collections.ts';
+import { type HistoryOp, pairHistory, SESSION_F } from './history.ts';
+import type { Observations } from './observations.ts';
+import { isPlainObject } from './schema.ts';
+
+export interface SessionRequest {
+  requestId?: string;
+  subscriberId?: string;
+  trafficClass?: string;
+  protocol?: string;
+  cells?: string[];
+}
+
+export interface SessionResult {
+  sessionId?: string;
+  txnId?: string;
+  outcome?: string;
+  reason?: string;
+  status?: number;
+}
+
+function field<T>(value: unknown, name: string, type: 'string' | 'number'): T | undefined {
+  if (!isPlainObject(value)) return undefined;
+  const v = value[name];
+  return typeof v === type ? (v as T) : undefined;
+}
+
+export function sessionRequest(value: unknown): SessionRequest {
+  const cells = isPlainObject(value) && Array.isArray(value.cells) ? value.cells.map(String) : undefined;
+  const out: SessionRequest = {};
+  for (const name of ['requestId', 'subscriberId', 'trafficClass', 'protocol'] as const) {
+    const v = field<string>(value, name, 'string');
+    if (v !== undefined) out[name] = v;
+  }
+  if (cells) out.cells = cells;
+  return out;
+}
+
+export function sessionResult(value: unknown): SessionResult {
+  const out: SessionResult = {};
+  for (const name of ['sessionId', 'txnId', 'outcome', 'reason'] as const) {
+    const v = field<string>(value, name, 'string');
+    if (v !== undefined) out[name] = v;
+  }
+  const status = field<number>(value, 'status', 'number');
+  if (status !== undefined) out.status = status;
+  return out;
+}
+
+/** One create-session client op: its invocation, its completion (-1 if none) and how it ended. */
+export interface ClientOp {
+  invoke: number;
+  completion: number;
+  type: 'ok' | 'fail' | 'info' | 'open';
+}
+
+/** The op indices to cite for a client op. */
+export function opIndices(op: ClientOp): number[] {
+  return op.completion < 0 ? [op.invoke] : [op.invoke, op.completion];
+}
+
+/** Every create-session op, in invocation order. */
+export function createSessionOps(history: readonly HistoryOp[]): ClientOp[] {
+  const pairs = pairHistory(history);
+  const out: ClientOp[] = [];
+  for (const op of history) {
+    if (op.type !== 'invoke' || op.f !== SESSION_F.create) continue;
+    const c = pairs.completion[op.index] ?? -1;
+    const type = c < 0 ? 'open' : (history[c]!.type as ClientOp['type']);
+    out.push({ invoke: op.index, completion: c, type });
+  }
+  return out;
+}
+
+/**
+ * Links client ops to txn ids: by the txnId the server answered with, else by the client's requestId matched
+ * against the transaction log. Ops that cannot be linked (e.g. a timeout with no requestId) are `unlinked`.
+ */
+export function linkClientOps(
+  history: readonly HistoryOp[],
+  observations: Observations,
+): { byTxn: Map<string, ClientOp[]>; unlinked: ClientOp[] } {
+  const txnByRequest = new Map<string, string>();
+  for (const t of observations.txn) if (t.requestId !== undefined) txnByRequest.set(t.requestId, t.txnId);
+  const unlinked: ClientOp[] = [];
+  const linked: { op: ClientOp; txnId: string }[] = [];
+  for (const op of createSessionOps(history)) {
+    const answered = op.completion < 0 ? undefined : sessionResult(history[op.completion]!.value).txnId;
+    const requestId = sessionRequest(history[op.invoke]!.value).requestId;
+    const txnId = answered ?? (requestId === undefined ? undefined : txnByRequest.get(requestId));
+    if (txnId === undefined) unlinked.push(op);
+    else linked.push({ op, txnId });
+  }
+  const byTxn = new Map([...groupBy(linked, (l) => l.txnId)].map(([k, v]) => [k, v.map((l) => l.op)]));
+  return { byTxn, unlinked };
+}

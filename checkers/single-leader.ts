@@ -1,0 +1,106 @@
+// Single leader: epochs strictly increase, one node per epoch, no store accepted a write carrying a lower token than
+// one it had already accepted, and no two nodes made accepted decisions in overlapping time (decisions in time order
+// never go back to an older epoch held by another node).
+import { groupBy, sortedBy } from './collections.ts';
+import type { Observations } from './observations.ts';
+import { type AnomalyLog, anomalyLog, type Checker } from './result.ts';
+
+function checkEpochs(obs: Observations, out: AnomalyLog): void {
+  const acquires = sortedBy(
+    obs.leader.filter((l) => l.event === 'acquire'),
+    (l) => l.at,
+  );
+  let highest: { epoch: number; node: string } | undefined;
+  for (const a of acquires) {
+    if (highest && a.epoch <= highest.epoch) {
+      out.add(
+        'epoch-not-increasing',
+        String(a.epoch),
+        [],
+        `${a.node} acquired epoch ${a.epoch} at ${a.at} ns after ${highest.node} had acquired epoch ${highest.epoch}`,
+      );
+    }
+    if (!highest || a.epoch > highest.epoch) highest = { epoch: a.epoch, node: a.node };
+  }
+  for (const [epoch, records] of groupBy(obs.leader, (l) => l.epoch)) {
+    const nodes = [...new Set(records.map((r) => r.node))];
+    if (nodes.length > 1)
+      out.add('two-nodes-one-epoch', String(epoch), [], `epoch ${epoch} held by ${nodes.join(' and ')}`);
+  }
+}
+
+interface FencedWrite {
+  store: string;
+  token: number;
+  at: number;
+  what: string;
+}
+
+/** Every accepted write that carries a token, whichever store recorded it. */
+function acceptedWrites(obs: Observations): FencedWrite[] {
+  const out: FencedWrite[] = [];
+  for (const w of obs['fenced-write']) {
+    if (w.accepted)
+      out.push({ store: w.store, token: w.token, at: w.at, what: `write ${w.key ?? ''} by ${w.node ?? '?'}` });
+  }
+  for (const d of obs.dsm)
+    out.push({ store: 'dsm', token: d.token, at: d.at, what: `DSM ${d.sessionId} v${d.version}` });
+  for (const p of obs.participant) {
+    out.push({ store: p.participant, token: p.token, at: p.at, what: `${p.participant} ${p.state} ${p.txnId}` });
+  }
+  for (const e of obs.event) out.push({ store: 'stream', token: e.token, at: e.at, what: `event ${e.entryId}` });
+  return out;
+}
+
+function checkTokens(obs: Observations, out: AnomalyLog): number {
+  const writes = acceptedWrites(obs);
+  for (const [store, list] of groupBy(writes, (w) => w.store)) {
+    let highest: FencedWrite | undefined;
+    for (const w of sortedBy(list, (x) => x.at)) {
+      if (highest && w.token < highest.token) {
+        out.add(
+          'stale-token-accepted',
+          store,
+          [],
+          `${store} accepted ${w.what} with token ${w.token} at ${w.at} ns after accepting token ${highest.token} (${highest.what})`,
+        );
+      }
+      if (!highest || w.token > highest.token) highest = w;
+    }
+  }
+  return writes.length;
+}
+
+function checkDecisions(obs: Observations, out: AnomalyLog): number {
+  const decisions = sortedBy(
+    obs.txn.filter((t) => t.decidedAt !== undefined && t.decidedBy !== undefined),
+    (t) => t.decidedAt!,
+  );
+  let newest: { token: number; node: string; txnId: string } | undefined;
+  for (const d of decisions) {
+    const node = d.decidedBy!;
+    const token = d.decisionToken ?? d.token;
+    if (newest && node !== newest.node && token <= newest.token) {
+      out.add(
+        'overlapping-decisions',
+        d.txnId,
+        [],
+        `${node} (token ${token}) decided ${d.txnId} at ${d.decidedAt} ns after ${newest.node} (token ${newest.token}) had decided ${newest.txnId}`,
+      );
+    }
+    if (!newest || token > newest.token) newest = { token, node, txnId: d.txnId };
+  }
+  return decisions.length;
+}
+
+export const singleLeader: Checker = {
+  name: 'single-leader',
+  check(_history, observations, opts) {
+    const out = anomalyLog(opts);
+    checkEpochs(observations, out);
+    const writes = checkTokens(observations, out);
+    const decisions = checkDecisions(observations, out);
+    const epochs = new Set(observations.leader.map((l) => l.epoch)).size;
+    return out.result({ leaderRecords: observations.leader.length, epochs, fencedWrites: writes, decisions });
+  },
+};

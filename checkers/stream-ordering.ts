@@ -1,0 +1,88 @@
+// Stream ordering: per session, the events' sequence numbers run 1, 2, 3... in stream order with no gap or repeat;
+// each decided transaction has exactly one event and it carries the logged outcome; undecided ones have none.
+import { groupBy, indexBy } from './collections.ts';
+import type { EventRecord } from './observations.ts';
+import { type AnomalyLog, anomalyLog, type Checker } from './result.ts';
+import { linkClientOps, opIndices } from './sessions.ts';
+
+/** Redis stream ids are "<ms>-<seq>"; anything else keeps file order. */
+function streamOrder(events: readonly EventRecord[]): EventRecord[] {
+  const parsed = events.map((e, i) => {
+    const m = /^(\d+)-(\d+)$/.exec(e.entryId);
+    return { e, i, ms: m ? Number(m[1]) : 0, seq: m ? Number(m[2]) : 0 };
+  });
+  return parsed.sort((a, b) => a.ms - b.ms || a.seq - b.seq || a.i - b.i).map((p) => p.e);
+}
+
+function checkSession(sessionId: string, events: readonly EventRecord[], out: AnomalyLog, opsOf: OpsOf): void {
+  const seen = new Set<number>();
+  let highest = 0;
+  for (const e of events) {
+    if (seen.has(e.seq)) {
+      out.add('duplicate-event', sessionId, opsOf(e.txnId), `sequence ${e.seq} appears twice (${e.entryId})`);
+      continue;
+    }
+    if (e.seq < highest) {
+      out.add(
+        'non-monotonic-sequence',
+        sessionId,
+        opsOf(e.txnId),
+        `sequence ${e.seq} (${e.entryId}, txn ${e.txnId}) after sequence ${highest}`,
+      );
+    }
+    seen.add(e.seq);
+    highest = Math.max(highest, e.seq);
+  }
+  for (let s = 1; s < highest; s++) {
+    if (!seen.has(s)) out.add('skipped-sequence', sessionId, [], `sequence ${s} missing below ${highest}`);
+  }
+}
+
+type OpsOf = (txnId: string) => number[];
+
+export const streamOrdering: Checker = {
+  name: 'stream-ordering',
+  check(history, observations, opts) {
+    const out = anomalyLog(opts);
+    const { byTxn } = linkClientOps(history, observations);
+    const opsOf: OpsOf = (txnId) => (byTxn.get(txnId) ?? []).flatMap(opIndices);
+    const events = streamOrder(observations.event);
+    const txns = indexBy(observations.txn, (t) => t.txnId);
+    for (const [sessionId, list] of groupBy(events, (e) => e.sessionId)) checkSession(sessionId, list, out, opsOf);
+
+    const byTxnEvents = groupBy(events, (e) => e.txnId);
+    for (const [txnId, list] of byTxnEvents) {
+      const first = list[0]!;
+      if (list.length > 1) {
+        const ids = list.map((e) => e.entryId).join(', ');
+        out.add('duplicate-event', txnId, opsOf(txnId), `${list.length} events for one transaction: ${ids}`);
+      }
+      const logged = txns.get(txnId);
+      if (!logged || (logged.state !== 'committed' && logged.state !== 'aborted')) {
+        const state = logged ? `is ${logged.state}` : 'is not in the log';
+        out.add(
+          'event-for-undecided',
+          txnId,
+          opsOf(txnId),
+          `event ${first.entryId} (${first.outcome}) but txn ${state}`,
+        );
+      } else {
+        const wrong = list.find((e) => e.outcome !== logged.state);
+        if (wrong) {
+          const says = `event ${wrong.entryId} says ${wrong.outcome}, log says ${logged.state}`;
+          out.add('outcome-mismatch', txnId, opsOf(txnId), says);
+        }
+      }
+    }
+    // No stream collected at all is a missing source, not a lost event per transaction.
+    if (events.length > 0) {
+      for (const t of observations.txn) {
+        if ((t.state === 'committed' || t.state === 'aborted') && !byTxnEvents.has(t.txnId)) {
+          out.add('lost-event', t.txnId, opsOf(t.txnId), `txn ${t.state} in the log but no event in the stream`);
+        }
+      }
+    }
+    const sessions = new Set(events.map((e) => e.sessionId)).size;
+    return out.result({ events: events.length, sessions });
+  },
+};

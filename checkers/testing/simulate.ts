@@ -1,0 +1,162 @@
+// A correct system, simulated: turns a list of transaction specs into the history and observations a correct run
+// would record. Every checker must accept what it produces (property tests draw the specs with fast-check; the
+// benchmarks with a seeded PRNG), and mutations of it must be caught. Times are in ns; a spec's gap and duration are
+// in microseconds so that the few internal steps of a transaction fit between its invocation and completion.
+import type { HistoryOp } from '../history.ts';
+import { addObservation, emptyObservations, type Observation, type Observations } from '../observations.ts';
+import { emitTxn, leadership, type Placed } from './simulate-txn.ts';
+
+export interface TxnSpec {
+  process: number;
+  /** Two sessions per process, so a session's transactions never overlap and its events carry several sequences. */
+  session: number;
+  protocol: '2pc' | '3pc';
+  trafficClass: 'voice' | 'video' | 'data';
+  rmYes: boolean;
+  billingYes: boolean;
+  /** answer: the client hears the outcome; timeout: info; rejected: 503 before any transaction starts. */
+  client: 'answer' | 'timeout' | 'rejected';
+  gapUs: number;
+  durationUs: number;
+  cell: number;
+  account: number;
+  amount: number;
+  /** A new leader takes over just before this transaction's decision. */
+  leaderChange: boolean;
+  /** This transaction is a deadlock victim (found by the detector and aborted). */
+  deadlock: boolean;
+  /** The client reads the credit and channel totals afterwards. */
+  readTotals: boolean;
+}
+
+export interface World {
+  cells: number;
+  capacity: number;
+  accounts: number;
+  balance: number;
+}
+
+export const DEFAULT_WORLD: World = { cells: 4, capacity: 6, accounts: 5, balance: 12 };
+
+export interface Simulated {
+  history: HistoryOp[];
+  observations: Observations;
+}
+
+interface Timed {
+  time: number;
+  op: Omit<HistoryOp, 'index'>;
+}
+
+/** Client-side timing: each process runs its ops one after another. */
+function place(specs: readonly TxnSpec[]): Placed[] {
+  const free = new Map<number, number>();
+  return specs.map((spec, i) => {
+    const invoke = (free.get(spec.process) ?? 0) + spec.gapUs * 1000;
+    const complete = invoke + (spec.client === 'rejected' ? 1000 : spec.durationUs * 1000);
+    free.set(spec.process, complete + (spec.readTotals ? 2000 : 0));
+    const decidedAt = invoke + spec.durationUs * 500;
+    return { spec, i, invoke, complete, decidedAt, txnId: `t${i}`, sessionId: `s${spec.process}-${spec.session % 2}` };
+  });
+}
+
+function nemesisOps(changes: readonly number[], out: Timed[]): void {
+  let free = 0;
+  for (const c of changes) {
+    if (c - 40 < free) continue;
+    out.push({
+      time: c - 40,
+      op: { type: 'invoke', process: 'nemesis', f: 'kill', value: { node: 'leader' }, time: c - 40 },
+    });
+    out.push({
+      time: c - 30,
+      op: { type: 'info', process: 'nemesis', f: 'kill', value: { node: 'leader' }, time: c - 30 },
+    });
+    free = c - 30;
+  }
+}
+
+export function simulate(specs: readonly TxnSpec[], world: World = DEFAULT_WORLD): Simulated {
+  const placed = place(specs);
+  const lead = leadership(
+    placed.filter((p) => p.spec.client !== 'rejected' && p.spec.leaderChange).map((p) => p.decidedAt - 50),
+  );
+  const records: Observation[] = [...lead.records];
+  const timed: Timed[] = [];
+  nemesisOps(lead.changes, timed);
+
+  const state = {
+    used: new Array<number>(world.cells).fill(0),
+    spent: new Array<number>(world.accounts).fill(0),
+    versions: new Map<string, number>(),
+    seqs: new Map<string, number>(),
+  };
+  // Votes depend on resources, so transactions are decided in decision-time order.
+  const byDecision = [...placed].sort((a, b) => a.decidedAt - b.decidedAt || a.i - b.i);
+  for (const p of byDecision) emitTxn(p, world, state, lead.epochAt, records, timed);
+
+  for (let a = 0; a < world.accounts; a++) {
+    const id = `a${a}`;
+    const spent = state.spent[a]!;
+    records.push({
+      kind: 'account',
+      accountId: id,
+      phase: 'initial',
+      balance: world.balance,
+      held: 0,
+      spent: 0,
+      at: 0,
+    });
+    records.push({
+      kind: 'account',
+      accountId: id,
+      phase: 'final',
+      balance: world.balance - spent,
+      held: 0,
+      spent,
+      at: 1e15,
+    });
+  }
+  for (let c = 0; c < world.cells; c++) {
+    const used = state.used[c]!;
+    const cap = world.capacity;
+    records.push({
+      kind: 'cell',
+      cellId: `c${c}`,
+      phase: 'initial',
+      capacity: cap,
+      free: cap,
+      held: 0,
+      used: 0,
+      at: 0,
+    });
+    records.push({
+      kind: 'cell',
+      cellId: `c${c}`,
+      phase: 'final',
+      capacity: cap,
+      free: cap - used,
+      held: 0,
+      used,
+      at: 1e15,
+    });
+  }
+  const totals = { credit: world.accounts * world.balance, channels: world.cells * world.capacity };
+  for (const p of placed) {
+    if (!p.spec.readTotals) continue;
+    const at = p.complete + 1000;
+    const base = { process: p.spec.process, f: 'read-totals', time: at };
+    timed.push({ time: at, op: { ...base, type: 'invoke', value: null } });
+    timed.push({ time: at + 500, op: { ...base, type: 'ok', value: totals, time: at + 500 } });
+  }
+  // Stable sort: at equal times, ops keep the order they were emitted in (invoke before its completion).
+  const ordered = timed.map((t, i) => ({ t, i })).sort((a, b) => a.t.time - b.t.time || a.i - b.i);
+  const history = ordered.map(({ t }, index) => ({ ...t.op, index }) as HistoryOp);
+  const observations = emptyObservations();
+  for (const r of records) addObservation(observations, r);
+  observations.event.sort((a, b) => a.at - b.at);
+  observations.event.forEach((e, n) => {
+    e.entryId = `${Math.floor(e.at / 1e6)}-${n}`;
+  });
+  return { history, observations };
+}
