@@ -23,8 +23,12 @@ export class Fixture {
   private proxyNames: string[] = [];
   private counter = 0;
 
-  constructor(private readonly backend: () => BackendUnderTest) {
-    afterEach(() => this.cleanup());
+  /** `perTest`: clean up after each test (register at collection time); otherwise call cleanup() yourself. */
+  constructor(
+    private readonly backend: () => BackendUnderTest,
+    perTest = true,
+  ) {
+    if (perTest) afterEach(() => this.cleanup());
   }
 
   get url(): string {
@@ -91,7 +95,7 @@ export class Fixture {
     return client;
   }
 
-  private async cleanup(): Promise<void> {
+  async cleanup(): Promise<void> {
     for (const c of this.clients.splice(0)) c.destroy();
     for (const name of this.proxyNames.splice(0)) {
       await fetch(`${this.url}/proxies/${encodeURIComponent(name)}`, { method: 'DELETE' }).catch(() => undefined);
