@@ -6,7 +6,7 @@ import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningService } from '../../../harness/cluster/service-process.ts';
 import { signRequest } from '../../common/signing.ts';
-import { Fixture, type ParticipantClient, ring } from './fixture.ts';
+import { Fixture, type ParticipantClient, ring, waitFor } from './fixture.ts';
 
 let fx: Fixture;
 let rmProc: RunningService;
@@ -16,6 +16,8 @@ let rmDb: postgres.Sql;
 let billingDb: postgres.Sql;
 // Tokens only grow across the file (the stale-token test raises the participants' highest token).
 let token = 1;
+// Channels of cell-10 committed by the concurrent-prepare test.
+let cell10Committed = 0;
 
 beforeAll(async () => {
   fx = await Fixture.start();
@@ -25,7 +27,11 @@ beforeAll(async () => {
       RIG_CELL_CAPACITY: '2',
       RIG_LOCK_TIMEOUT_MS: '400',
     }),
-    fx.startParticipant('billing', 'billing', 'billing', { RIG_SUBSCRIBERS: '20', RIG_INITIAL_BALANCE: '1000' }),
+    fx.startParticipant('billing', 'billing', 'billing', {
+      RIG_SUBSCRIBERS: '20',
+      RIG_INITIAL_BALANCE: '1000',
+      RIG_LOCK_TIMEOUT_MS: '5000',
+    }),
   ]);
   rmProc = r;
   rm = fx.client(r);
@@ -198,6 +204,44 @@ describe('participants', () => {
     expect(metrics).toMatch(/rig_rejected_messages_total\{[^}]*reason="replayed_nonce"[^}]*\} 1/);
   });
 
+  it('never over-books a cell under concurrent prepares', async () => {
+    const txns = Array.from({ length: 8 }, (_, i) => `m${i}`);
+    const votes = await Promise.all(
+      txns.map(async (txn) => {
+        const reply = await rm.prepare(txn, rmBody(['cell-10']));
+        if (reply.body.vote === 'yes') await rm.commit(txn, token);
+        return reply.body;
+      }),
+    );
+    cell10Committed = votes.filter((v) => v.vote === 'yes').length;
+    expect(cell10Committed).toBeGreaterThan(0);
+    expect(cell10Committed).toBeLessThanOrEqual(2);
+    for (const v of votes.filter((x) => x.vote !== 'yes')) expect(['no_capacity', 'lock_timeout']).toContain(v.reason);
+    expect(await used('cell-10')).toBe(cell10Committed);
+    expect(await preparedGids(rmDb)).toEqual([]);
+  });
+
+  it('an abort that arrives while its prepare waits for a lock waits for it, then rolls it back', async () => {
+    let prepare: Promise<{ body: Record<string, unknown> }> | undefined;
+    let abort: Promise<{ body: Record<string, unknown> }> | undefined;
+    await billingDb.begin(async (tx) => {
+      await tx`SELECT balance FROM accounts WHERE id = ${sub(6)} FOR UPDATE`;
+      prepare = billing.prepare('w1', billBody(6, 70));
+      await waitFor('the prepare to wait for the row lock', async () => {
+        const [row] = await billingDb`SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE datname = 'billing' AND wait_event_type = 'Lock' AND application_name LIKE 'billing:%'`;
+        return row?.n === 1 ? true : undefined;
+      });
+      abort = billing.abort('w1', token);
+    });
+    // On a slow machine the prepare may have timed out on the lock instead: either way the abort wins.
+    expect([{ vote: 'yes' }, { vote: 'no', reason: 'lock_timeout' }]).toContainEqual((await prepare!).body);
+    expect((await abort!).body).toEqual({ state: 'aborted' });
+    expect((await billing.status('w1')).body).toMatchObject({ state: 'aborted' });
+    expect(await preparedGids(billingDb)).toEqual([]);
+    expect(await account(6)).toEqual({ balance: 1000, held: 0 });
+  });
+
   it('records a pre-commit durably (3PC) and commits from it', async () => {
     expect((await billing.prepare('p1', { ...billBody(5, 50), protocol: '3pc' })).body).toEqual({ vote: 'yes' });
     expect(await billing.precommit('p1', token)).toEqual({ status: 200, body: { state: 'precommitted' } });
@@ -219,7 +263,8 @@ describe('participants', () => {
   });
 
   it('keeps conservation totals consistent with what committed', async () => {
-    expect((await rm.state()).body).toEqual({ cells: 10, capacity: 20, used: 6, overbooked: [], prepared: [] });
+    const used = 6 + cell10Committed;
+    expect((await rm.state()).body).toEqual({ cells: 10, capacity: 20, used, overbooked: [], prepared: [] });
     expect((await billing.state()).body).toEqual({
       accounts: 20,
       balance: 20_000 - 150,
