@@ -8,6 +8,8 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
+          // Vitest 4 needs distinct group orders for projects with different maxWorkers: unit runs first.
+          sequence: { groupOrder: 0 },
           include: ['{lib,system,harness,workloads,checkers,reports,ci}/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/node_modules/**'],
         },
@@ -19,6 +21,7 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 120_000,
           maxWorkers: 2,
+          sequence: { groupOrder: 1 },
         },
       },
     ],
