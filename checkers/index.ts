@@ -36,6 +36,7 @@ export {
   type Anomaly,
   type Checker,
   type CheckOptions,
+  type CompositeChecker,
   type CompositeResult,
   checkSafe,
   compose,

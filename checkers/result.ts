@@ -74,10 +74,13 @@ export interface CompositeResult extends Result {
   results: Record<string, Result>;
 }
 
-/** Runs every checker (each made safe) and merges: anomalies are tagged with their checker's name. */
-export function compose(checkers: readonly Checker[]): Checker & {
+/** A checker that also returns each part's result; usable wherever a Checker is. */
+export interface CompositeChecker extends Checker {
   check(history: readonly HistoryOp[], observations: Observations, opts: CheckOptions): CompositeResult;
-} {
+}
+
+/** Runs every checker (each made safe) and merges: anomalies are tagged with their checker's name. */
+export function compose(checkers: readonly Checker[]): CompositeChecker {
   return {
     name: checkers.map((c) => c.name).join('+'),
     check(history, observations, opts) {

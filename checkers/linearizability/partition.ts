@@ -23,17 +23,13 @@ export interface Partition {
 
 const ONE_REGISTER = 'register';
 
-function add(into: Map<string, RegisterOp[]>, key: string, op: RegisterOp): void {
+function add<K>(into: Map<K, RegisterOp[]>, key: K, op: RegisterOp): void {
   const list = into.get(key);
   if (list) list.push(op);
   else into.set(key, [op]);
 }
 
-/** Key names stay distinguishable: the number 1 and the string "1" are different registers. */
-function keyName(key: Key | undefined): string {
-  if (key === undefined) return ONE_REGISTER;
-  return typeof key === 'number' ? String(key) : JSON.stringify(key);
-}
+const keyName = (key: Key | undefined): string => (key === undefined ? ONE_REGISTER : String(key));
 
 /**
  * History ops: a failed op never happened and is dropped; a read whose outcome is unknown changes nothing and is
@@ -42,7 +38,8 @@ function keyName(key: Key | undefined): string {
  */
 export function historyPartitions(history: readonly HistoryOp[]): Partition[] {
   const pairs = pairHistory(history);
-  const byKey = new Map<string, RegisterOp[]>();
+  // Keyed by the raw key: the number 1 and the string "1" stay different registers (they print alike).
+  const byKey = new Map<Key | undefined, RegisterOp[]>();
   for (const op of history) {
     if (op.type !== 'invoke' || op.process === NEMESIS || !REGISTER_F.has(op.f)) continue;
     const c = pairs.completion[op.index]!;
@@ -50,7 +47,7 @@ export function historyPartitions(history: readonly HistoryOp[]): Partition[] {
     if (done?.type === 'fail') continue;
     const known = done?.type === 'ok';
     if (!known && op.f === 'read') continue;
-    add(byKey, keyName(op.key ?? done?.key), {
+    add(byKey, op.key ?? done?.key, {
       input: { f: op.f as RegisterInput['f'], value: op.value },
       output: known && op.f === 'read' ? done.value : undefined,
       call: op.index,
@@ -58,7 +55,7 @@ export function historyPartitions(history: readonly HistoryOp[]): Partition[] {
       ops: c < 0 ? [op.index] : [op.index, c],
     });
   }
-  return [...byKey].map(([key, ops]) => ({ key, ops, initial: null }));
+  return [...byKey].map(([key, ops]) => ({ key: keyName(key), ops, initial: null }));
 }
 
 /**

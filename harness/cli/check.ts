@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import {
-  type CompositeResult,
+  type CompositeChecker,
   checkerByName,
   checkerNames,
   compose,
@@ -66,7 +66,7 @@ export function verdictLine(name: string, r: Result): string {
   return `${head}  ${total} ${total === 1 ? 'anomaly' : 'anomalies'} (${byType})${detail}`;
 }
 
-function checkTarget(t: Target, checker: Checker, opts: CheckOptions, prefix: string): Validity {
+function checkTarget(t: Target, checker: CompositeChecker, opts: CheckOptions, prefix: string): Validity {
   let run: LoadedRun;
   try {
     run = load(t);
@@ -76,7 +76,7 @@ function checkTarget(t: Target, checker: Checker, opts: CheckOptions, prefix: st
     return 'unknown';
   }
   for (const w of run.warnings) console.error(`rig check: warning: ${w}`);
-  const result = checker.check(run.history, run.observations, opts) as CompositeResult;
+  const result = checker.check(run.history, run.observations, opts);
   for (const [name, r] of Object.entries(result.results)) console.log(`${prefix}${verdictLine(name, r)}`);
   const out = {
     valid: result.valid,

@@ -1,0 +1,132 @@
+// Proves the linearizability checker on the classic small cases: each invalid history is rejected naming the op that
+// could not be placed and the longest linearizable prefix; each valid twin passes; info and fail ops mean "maybe" and
+// "never"; keys are independent; a budget that runs out gives unknown, never a crash.
+import { describe, expect, it } from 'vitest';
+import type { HistoryOp } from '../history.ts';
+import { linearizable } from '../linearizable.ts';
+import { ops, run } from './fixtures.ts';
+
+type Op = Parameters<typeof ops>[0];
+const inv = (process: number, f: string, value: unknown = null, key?: string): Op => ({
+  type: 'invoke',
+  process,
+  f,
+  value,
+  ...(key ? { key } : {}),
+});
+const ok = (process: number, f: string, value: unknown = null, key?: string): Op => ({
+  type: 'ok',
+  process,
+  f,
+  value,
+  ...(key ? { key } : {}),
+});
+const info = (process: number, f: string, value: unknown = null): Op => ({ type: 'info', process, f, value });
+const fail = (process: number, f: string, value: unknown = null): Op => ({ type: 'fail', process, f, value });
+
+function verdict(history: HistoryOp[], opts = {}) {
+  return run(linearizable, history, undefined, opts);
+}
+
+describe('linearizability: classic cases', () => {
+  it('rejects a stale read, naming the read and the prefix before it', () => {
+    const history = ops(
+      inv(0, 'write', 1),
+      ok(0, 'write', 1),
+      inv(1, 'write', 2),
+      ok(1, 'write', 2),
+      inv(0, 'read'),
+      ok(0, 'read', 1),
+    );
+    const r = verdict(history);
+    expect(r.valid).toBe(false);
+    const a = r.anomalies[0]!;
+    expect(a).toMatchObject({ type: 'not-linearizable', key: 'register', ops: [4, 5] });
+    expect(a.details).toMatchObject({ prefix: [0, 2], state: 2 });
+    expect(a.explanation).toContain('read 1 (ops 4-5)');
+    // The twin: the read overlaps the second write, so it may have come first.
+    const twin = ops(
+      inv(0, 'write', 1),
+      ok(0, 'write', 1),
+      inv(1, 'write', 2),
+      inv(0, 'read'),
+      ok(0, 'read', 1),
+      ok(1, 'write', 2),
+    );
+    expect(verdict(twin).valid).toBe(true);
+  });
+
+  it('rejects a lost cas: two sequential cas from the same value both succeed', () => {
+    const base = [inv(0, 'write', 0), ok(0, 'write', 0), inv(0, 'cas', [0, 1]), ok(0, 'cas', [0, 1])];
+    const r = verdict(ops(...base, inv(1, 'cas', [0, 2]), ok(1, 'cas', [0, 2])));
+    expect(r.valid).toBe(false);
+    expect(r.anomalies[0]!.ops).toEqual([4, 5]);
+    expect(verdict(ops(...base, inv(1, 'cas', [0, 2]), fail(1, 'cas', [0, 2]))).valid).toBe(true);
+  });
+
+  it('accepts concurrent writes read in either order, but not both orders', () => {
+    const writes = [inv(0, 'write', 1), inv(1, 'write', 2), ok(0, 'write', 1), ok(1, 'write', 2)];
+    expect(verdict(ops(...writes, inv(2, 'read'), ok(2, 'read', 1))).valid).toBe(true);
+    expect(verdict(ops(...writes, inv(2, 'read'), ok(2, 'read', 2))).valid).toBe(true);
+    // Both writes are done before either read, so no order explains 1 and then 2.
+    const both = verdict(ops(...writes, inv(2, 'read'), ok(2, 'read', 1), inv(2, 'read'), ok(2, 'read', 2)));
+    expect(both.valid).toBe(false);
+    expect(both.anomalies[0]!.ops).toEqual([6, 7]);
+  });
+
+  it('lets an info write take effect any time after its invocation, but not before', () => {
+    const written = [inv(0, 'write', 1), info(0, 'write', 1)];
+    expect(verdict(ops(...written, inv(1, 'read'), ok(1, 'read', null), inv(1, 'read'), ok(1, 'read', 1))).valid).toBe(
+      true,
+    );
+    expect(verdict(ops(...written, inv(1, 'read'), ok(1, 'read', 1), inv(1, 'read'), ok(1, 'read', null))).valid).toBe(
+      false,
+    );
+    const before = ops(inv(1, 'read'), ok(1, 'read', 1), inv(0, 'write', 1), info(0, 'write', 1));
+    expect(verdict(before).valid).toBe(false);
+  });
+
+  it('lets an info cas never happen, and treats a never-completed op like info', () => {
+    const setup = [inv(0, 'write', 0), ok(0, 'write', 0), inv(0, 'cas', [0, 1]), info(0, 'cas', [0, 1])];
+    expect(verdict(ops(...setup, inv(1, 'read'), ok(1, 'read', 0))).valid).toBe(true);
+    expect(verdict(ops(...setup, inv(1, 'read'), ok(1, 'read', 1))).valid).toBe(true);
+    expect(verdict(ops(inv(0, 'write', 5), inv(1, 'read'), ok(1, 'read', 5))).valid).toBe(true);
+  });
+
+  it('ignores failed ops: a failed write did not happen', () => {
+    expect(verdict(ops(inv(0, 'write', 3), fail(0, 'write', 3), inv(1, 'read'), ok(1, 'read', 3))).valid).toBe(false);
+    expect(verdict(ops(inv(0, 'write', 3), fail(0, 'write', 3), inv(1, 'read'), ok(1, 'read', null))).valid).toBe(true);
+  });
+
+  it('checks keys independently and reports only the bad one', () => {
+    const history = ops(
+      inv(0, 'write', 1, 'a'),
+      ok(0, 'write', 1, 'a'),
+      inv(1, 'write', 1, 'b'),
+      ok(1, 'write', 1, 'b'),
+      inv(0, 'read', null, 'a'),
+      ok(0, 'read', 2, 'a'),
+      inv(1, 'read', null, 'b'),
+      ok(1, 'read', 1, 'b'),
+    );
+    const r = verdict(history);
+    expect(r.anomalies.map((a) => [a.key, a.ops])).toEqual([['a', [4, 5]]]);
+    expect(r.stats).toMatchObject({ keys: 2 });
+  });
+
+  it('answers unknown, not a crash, when the time or memory budget runs out', () => {
+    // 24 concurrent writes and an impossible read: every subset is a distinct configuration to explore.
+    const n = 24;
+    const specs: Op[] = [];
+    for (let p = 0; p < n; p++) specs.push(inv(p, 'write', p));
+    for (let p = 0; p < n; p++) specs.push(ok(p, 'write', p));
+    specs.push(inv(n, 'read'), ok(n, 'read', 'never written'));
+    const history = ops(...specs);
+    const timed = verdict(history, { timeLimitMs: 20 });
+    expect(timed.valid).toBe('unknown');
+    expect(timed.error).toContain('time limit');
+    const memory = verdict(history, { memoryLimitBytes: 64 * 1024 });
+    expect(memory.valid).toBe('unknown');
+    expect(memory.error).toContain('memory limit');
+  });
+});

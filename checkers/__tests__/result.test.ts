@@ -1,0 +1,55 @@
+// Proves the checker protocol: compose merges false over unknown over true and keeps each result; checkSafe turns an
+// exception into unknown carrying the error; the anomaly log caps the list but counts everything.
+import { describe, expect, it } from 'vitest';
+import { emptyObservations } from '../observations.ts';
+import { AnomalyLog, type Checker, checkSafe, compose, mergeValidity, type Validity } from '../result.ts';
+
+const fixed = (name: string, valid: Validity): Checker => ({
+  name,
+  check: () => ({
+    valid,
+    anomalies: valid === false ? [{ type: 'x', key: 'k', ops: [1], explanation: 'bad' }] : [],
+    stats: { n: 1 },
+  }),
+});
+const throwing: Checker = {
+  name: 'boom',
+  check() {
+    throw new RangeError('out of range');
+  },
+};
+
+describe('checker protocol', () => {
+  it('merges false over unknown over true', () => {
+    expect(mergeValidity([])).toBe(true);
+    expect(mergeValidity([true, 'unknown', true])).toBe('unknown');
+    expect(mergeValidity(['unknown', false, true])).toBe(false);
+  });
+
+  it('composes checkers, tagging anomalies and keeping every result', () => {
+    const r = compose([fixed('a', true), fixed('b', false), fixed('c', 'unknown')]).check([], emptyObservations(), {});
+    expect(r.valid).toBe(false);
+    expect(r.anomalies).toEqual([{ type: 'x', key: 'k', ops: [1], explanation: 'bad', checker: 'b' }]);
+    expect(Object.keys(r.results)).toEqual(['a', 'b', 'c']);
+    expect(r.stats).toEqual({ a: { n: 1 }, b: { n: 1 }, c: { n: 1 } });
+  });
+
+  it('turns an exception into unknown with the error, also inside compose', () => {
+    expect(checkSafe(throwing).check([], emptyObservations(), {})).toEqual({
+      valid: 'unknown',
+      anomalies: [],
+      stats: {},
+      error: 'RangeError: out of range',
+    });
+    expect(compose([fixed('a', true), throwing]).check([], emptyObservations(), {}).valid).toBe('unknown');
+  });
+
+  it('lists at most the cap but counts all anomalies by type', () => {
+    const log = new AnomalyLog(2);
+    for (let i = 0; i < 5; i++) log.add('t', String(i), [], 'e');
+    const r = log.result({});
+    expect(r.anomalies).toHaveLength(2);
+    expect(r.stats).toEqual({ anomalies: { t: 5 } });
+    expect(r.valid).toBe(false);
+  });
+});
