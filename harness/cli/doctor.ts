@@ -6,6 +6,7 @@ import { binaryVersion, findLocalBinaries } from '../env/binaries.ts';
 import { probeDocker } from '../env/containers.ts';
 import { decideProvider, openEnvironment, providerChoices } from '../env/index.ts';
 import { smokeTest } from '../env/smoke.ts';
+import { decideProxyBackend } from '../proxy/backend.ts';
 import { type Command, choiceOption } from './command.ts';
 
 export const doctor: Command = {
@@ -29,6 +30,8 @@ export const doctor: Command = {
     }
     const docker = await probeDocker();
     console.log(`containers: ${docker.ok ? `available: ${docker.version}` : `unavailable: ${docker.reason}`}`);
+    const proxyBackend = decideProxyBackend();
+    console.log(`proxy:      ${proxyBackend.kind}: ${proxyBackend.why}`);
 
     let provider = choice;
     if (choice === 'auto') {

@@ -55,7 +55,7 @@ export function decideProxyBackend(): ProxyBackendDecision {
   if (version) return { kind: 'toxiproxy-server', why: `toxiproxy-server is on PATH (${version})` };
   return {
     kind: 'builtin',
-    why: 'no TOXIPROXY_URL and no toxiproxy-server on PATH: using the built-in Toxiproxy-compatible proxy',
+    why: 'no TOXIPROXY_URL and no toxiproxy-server on PATH, so the built-in Toxiproxy-compatible proxy',
   };
 }
 

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ProxyServer, startProxyServer } from '../server.ts';
 import { Fixture } from './fixture.ts';
-import { openClient, roundTrip, TestClient, waitFor } from './net-helpers.ts';
+import { openClient, roundTrip, TestClient, toxicBody, waitFor } from './net-helpers.ts';
 
 let server: ProxyServer;
 beforeAll(async () => {
@@ -84,13 +84,7 @@ describe('built-in proxy: sockets', () => {
     const resetting = await fx.server((socket) => socket.once('data', () => socket.resetAndDestroy()));
     const { port: resetPort } = await fx.proxy(resetting.port);
     const { proxy, port } = await fx.echoProxy();
-    await proxy.addToxic({
-      name: 'lat',
-      type: 'latency',
-      stream: 'downstream',
-      toxicity: 1,
-      attributes: { latency: 50 },
-    } as never);
+    await proxy.addToxic(toxicBody('latency', 'downstream', { latency: 50 }));
     const deadUpstream = await fx.proxy(1);
     const clients: TestClient[] = [];
     for (let i = 0; i < 100; i++) {
@@ -132,13 +126,7 @@ describe('built-in proxy: seeded randomness', () => {
     const local = new Fixture(() => own, false);
     const upstream = await local.server();
     const { proxy, port } = await local.proxy(upstream.port);
-    await proxy.addToxic({
-      name: 'half',
-      type: 'limit_data',
-      stream: 'downstream',
-      toxicity: 0.5,
-      attributes: { bytes: 1 },
-    } as never);
+    await proxy.addToxic(toxicBody('limit_data', 'downstream', { bytes: 1 }, { toxicity: 0.5 }));
     let hits = '';
     for (let i = 0; i < 24; i++) {
       const client = await openClient(port);

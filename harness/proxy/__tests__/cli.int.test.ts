@@ -3,7 +3,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { Toxiproxy } from 'toxiproxy-node-client';
 import { afterAll, describe, expect, it } from 'vitest';
-import { listenPort, roundTrip, startServer, waitFor } from './net-helpers.ts';
+import { listenPort, roundTrip, startServer, toxicBody, waitFor } from './net-helpers.ts';
 
 let child: ChildProcess | undefined;
 afterAll(() => {
@@ -33,13 +33,7 @@ describe('rig proxy', () => {
       const port = listenPort(proxy.listen);
       await expect(proxy.addToxic({ type: 'gremlins' } as never)).rejects.toThrow(/status code 400/);
       expect((await roundTrip(port, 'alive')).text).toBe('alive');
-      const latency = await proxy.addToxic({
-        name: 'l',
-        type: 'latency',
-        stream: 'downstream',
-        toxicity: 1,
-        attributes: { latency: 100 },
-      } as never);
+      const latency = await proxy.addToxic(toxicBody('latency', 'downstream', { latency: 100 }));
       expect((await roundTrip(port)).elapsedMs).toBeGreaterThanOrEqual(95);
       await latency.remove();
       child.kill('SIGTERM');

@@ -9,7 +9,7 @@ import { Toxiproxy, type Proxy as ToxiproxyProxy } from 'toxiproxy-node-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalEnvironmentHandle, startLocal } from '../../env/local.ts';
 import { type ProxyServer, startProxyServer } from '../server.ts';
-import { listenPort, waitFor } from './net-helpers.ts';
+import { listenPort, toxicBody, waitFor } from './net-helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'rig-proxy-clients-'));
 let env: LocalEnvironmentHandle | undefined;
@@ -54,13 +54,7 @@ describe('ioredis through the proxy', () => {
     try {
       await redis.connect();
       expect(await redis.set('k', 'v')).toBe('OK');
-      const latency = await proxy.addToxic({
-        name: 'slow',
-        type: 'latency',
-        stream: 'downstream',
-        toxicity: 1,
-        attributes: { latency: 200, jitter: 0 },
-      });
+      const latency = await proxy.addToxic(toxicBody('latency', 'downstream', { latency: 200, jitter: 0 }));
       const slow = await timed(() => redis.get('k'));
       expect(slow.value).toBe('v');
       expect(slow.elapsedMs).toBeGreaterThanOrEqual(195);
@@ -93,25 +87,13 @@ describe('postgres.js through the proxy', () => {
     });
     try {
       expect(await sql`SELECT 40 + 2 AS answer`).toEqual([{ answer: 42 }]);
-      const latency = await proxy.addToxic({
-        name: 'slow',
-        type: 'latency',
-        stream: 'upstream',
-        toxicity: 1,
-        attributes: { latency: 200, jitter: 0 },
-      });
+      const latency = await proxy.addToxic(toxicBody('latency', 'upstream', { latency: 200, jitter: 0 }));
       const slow = await timed(() => sql`SELECT 1 AS one`);
       expect(slow.value).toEqual([{ one: 1 }]);
       expect(slow.elapsedMs).toBeGreaterThanOrEqual(195);
       await latency.remove();
 
-      const reset = await proxy.addToxic({
-        name: 'rst',
-        type: 'reset_peer',
-        stream: 'upstream',
-        toxicity: 1,
-        attributes: { timeout: 0 },
-      });
+      const reset = await proxy.addToxic(toxicBody('reset_peer', 'upstream', { timeout: 0 }));
       await expect(sql`SELECT 2`).rejects.toThrow();
       await reset.remove();
       expect(await sql`SELECT 3 AS three`).toEqual([{ three: 3 }]);

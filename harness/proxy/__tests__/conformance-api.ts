@@ -2,7 +2,7 @@
 // defaults, and every error path with its body. Each error test also proves the request changed nothing.
 import { expect, it } from 'vitest';
 import type { Fixture } from './fixture.ts';
-import { listenPort, roundTrip } from './net-helpers.ts';
+import { listenPort, roundTrip, toxicBody } from './net-helpers.ts';
 
 function expectError(answer: { status: number; json: unknown }, status: number, message: string | RegExp): void {
   expect(answer.status).toBe(status);
@@ -67,13 +67,9 @@ export function apiConformance(fx: Fixture): void {
 
   it('updates a toxic by merging attributes, keeping the rest, with POST and PATCH', async () => {
     const { proxy } = await fx.echoProxy();
-    const toxic = await proxy.addToxic({
-      name: 'slow',
-      type: 'latency',
-      stream: 'upstream',
-      toxicity: 1,
-      attributes: { latency: 100, jitter: 10 },
-    });
+    const toxic = await proxy.addToxic(
+      toxicBody('latency', 'upstream', { latency: 100, jitter: 10 }, { name: 'slow' }),
+    );
     const viaClient = await toxic.update({ ...toxic.toJson(), attributes: { latency: 200, jitter: 10 } });
     expect(viaClient.attributes).toEqual({ latency: 200, jitter: 10 });
     const patched = await fx.call('PATCH', `/proxies/${proxy.name}/toxics/slow`, { attributes: { jitter: 3 } });
@@ -100,7 +96,7 @@ export function apiConformance(fx: Fixture): void {
 
   it('POST /reset answers 204, re-enables every proxy and removes every toxic', async () => {
     const { proxy, port } = await fx.echoProxy();
-    await proxy.addToxic({ type: 'timeout', stream: 'downstream', attributes: { timeout: 0 } } as never);
+    await proxy.addToxic(toxicBody('timeout', 'downstream', { timeout: 0 }));
     await proxy.update({ enabled: false, listen: proxy.listen, upstream: proxy.upstream });
     const reset = await fx.call('POST', '/reset');
     expect(reset.status).toBe(204);

@@ -3,12 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect, it } from 'vitest';
 import type { Fixture } from './fixture.ts';
-import { roundTrip, TestClient, waitFor } from './net-helpers.ts';
-
-/** Toxic bodies for the client library, whose types want every field. */
-function toxic(type: string, stream: 'upstream' | 'downstream', attributes: Record<string, number>, toxicity = 1) {
-  return { name: `${type}_${stream}`, type, stream, toxicity, attributes } as never;
-}
+import { roundTrip, TestClient, toxicBody as toxic, waitFor } from './net-helpers.ts';
 
 // Timer slack: a timer may fire up to a millisecond before the nominal time on either side of the measurement.
 const slackMs = 5;
@@ -154,7 +149,7 @@ export function toxicConformance(fx: Fixture): void {
 
   it('a toxic with toxicity 0 never applies', async () => {
     const { proxy, port } = await fx.echoProxy();
-    await proxy.addToxic(toxic('timeout', 'downstream', { timeout: 0 }, 0));
+    await proxy.addToxic(toxic('timeout', 'downstream', { timeout: 0 }, { toxicity: 0 }));
     for (let i = 0; i < 10; i++) expect((await roundTrip(port, `n${i}`)).text).toBe(`n${i}`);
   });
 

@@ -1,6 +1,7 @@
 // Small real-socket tools for the proxy tests: upstream servers that record what they see, a client that records
 // what it receives and how its connection ended, and waits with deadlines instead of sleeps.
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import type { ICreateToxicBody, ToxicType } from 'toxiproxy-node-client';
 
 /** Polls `condition` until it holds; fails naming `what` after `deadlineMs`. */
 export async function waitFor(condition: () => boolean, what: string, deadlineMs = 10_000): Promise<void> {
@@ -130,4 +131,15 @@ export async function roundTrip(port: number, message = 'ping'): Promise<{ text:
 /** The port of a Toxiproxy `listen` answer such as `127.0.0.1:34567` or `[::]:34567`. */
 export function listenPort(listen: string): number {
   return Number(listen.slice(listen.lastIndexOf(':') + 1));
+}
+
+/** A toxic body for toxiproxy-node-client (whose types want every field), named `<type>_<stream>` by default. */
+export function toxicBody(
+  type: string,
+  stream: 'upstream' | 'downstream',
+  attributes: Record<string, number>,
+  options: { toxicity?: number; name?: string } = {},
+): ICreateToxicBody<Record<string, number>> {
+  const name = options.name ?? `${type}_${stream}`;
+  return { name, type: type as ToxicType, stream, toxicity: options.toxicity ?? 1, attributes };
 }
