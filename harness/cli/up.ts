@@ -5,7 +5,7 @@ import { freshSeed } from '../../lib/rng.ts';
 import { startCluster, waitForLeader } from '../cluster/cluster.ts';
 import { openEnvironment, providerChoices } from '../env/index.ts';
 import { onShutdown } from '../process/lifecycle.ts';
-import { choiceOption, type Command, intOption } from './command.ts';
+import { type Command, choiceOption, intOption } from './command.ts';
 
 export const up: Command = {
   name: 'up',

@@ -46,7 +46,9 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const hmacKeys = `k1:${randomBytes(24).toString('base64url')}`;
   const logDir = join(opts.dir, 'logs');
   const pg = opts.env.postgres;
-  const [coordinatorDb, rmDb, billingDb] = await Promise.all(['coordinator', 'rm', 'billing'].map((n) => opts.env.createDatabase(n)));
+  const [coordinatorDb, rmDb, billingDb] = await Promise.all(
+    ['coordinator', 'rm', 'billing'].map((n) => opts.env.createDatabase(n)),
+  );
   const databases = { coordinator: coordinatorDb!, rm: rmDb!, billing: billingDb! };
   const pgAddress = `${pg.host}:${pg.port}`;
   const redisAddress = `${opts.env.redis.host}:${opts.env.redis.port}`;
@@ -72,17 +74,26 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     env: { ...common, ...env, ...opts.nodeEnv?.[node] },
     ...(opts.startDeadlineMs ? { startDeadlineMs: opts.startDeadlineMs } : {}),
   });
-  for (const [node, service, db] of [['rm', 'resource-manager', databases.rm], ['billing', 'billing', databases.billing]] as const) {
-    specs.set(node, spec(service, node, { DATABASE_URL: await dbUrl(node, db), RIG_SESSION_MANAGERS: await urlList(node, smNodes) }));
+  for (const [node, service, db] of [
+    ['rm', 'resource-manager', databases.rm],
+    ['billing', 'billing', databases.billing],
+  ] as const) {
+    specs.set(
+      node,
+      spec(service, node, { DATABASE_URL: await dbUrl(node, db), RIG_SESSION_MANAGERS: await urlList(node, smNodes) }),
+    );
   }
   for (const node of smNodes) {
     const [rh, rp] = (await link(node, 'redis', redisAddress)).split(':');
-    specs.set(node, spec('session-manager', node, {
-      DATABASE_URL: await dbUrl(node, databases.coordinator),
-      REDIS_URL: `redis://${rh}:${rp}/${opts.env.redis.db}`,
-      RIG_REDIS_PREFIX: opts.env.redis.keyPrefix,
-      RIG_PARTICIPANTS: await urlList(node, ['rm', 'billing']),
-    }));
+    specs.set(
+      node,
+      spec('session-manager', node, {
+        DATABASE_URL: await dbUrl(node, databases.coordinator),
+        REDIS_URL: `redis://${rh}:${rp}/${opts.env.redis.db}`,
+        RIG_REDIS_PREFIX: opts.env.redis.keyPrefix,
+        RIG_PARTICIPANTS: await urlList(node, ['rm', 'billing']),
+      }),
+    );
   }
   specs.set('gateway', spec('edge-gateway', 'gateway', { RIG_SESSION_MANAGERS: await urlList('gateway', smNodes) }));
 

@@ -16,12 +16,19 @@ export function connectPostgres(url: string, max: number): Sql {
   });
 }
 
-/** Applies `dir`'s `NNNN_name.sql` files in order; each file must be idempotent (IF NOT EXISTS, ON CONFLICT). */
+/**
+ * Applies `dir`'s `NNNN_name.sql` files in order; each file must be idempotent (IF NOT EXISTS, ON CONFLICT).
+ * Several instances start at once (three session managers), and concurrent CREATE ... IF NOT EXISTS can still
+ * collide in the catalog, so the whole migration runs under a transaction-scoped advisory lock.
+ */
 export async function migrate(sql: Sql, dir: string): Promise<void> {
   const files = readdirSync(dir)
     .filter((f) => /^\d{4}_.+\.sql$/.test(f))
     .sort();
-  for (const f of files) await sql.unsafe(readFileSync(join(dir, f), 'utf8'));
+  await sql.begin(async (tx) => {
+    await tx`SELECT pg_advisory_xact_lock(hashtext(${`rig-migrate:${dir}`}))`;
+    for (const f of files) await tx.unsafe(readFileSync(join(dir, f), 'utf8'));
+  });
 }
 
 /** Rejects with an indeterminate timeout if `work` has not settled within `ms` (the work itself may still land). */

@@ -3,7 +3,8 @@
 import type { Server } from 'node:http';
 import { type Clock, sleep, systemClock } from './clock.ts';
 import { ConfigError, Env } from './config.ts';
-import { Faults } from './faults.ts';
+import { ServiceError } from './errors.ts';
+import { checkFaultSettings, Faults, parseFaultSettings } from './faults.ts';
 import { closeServer, createJsonServer, listen, type Route } from './http-server.ts';
 import { createLogger, type Level, type Logger } from './log.ts';
 import { createHttpMetrics, type HttpMetrics } from './metrics.ts';
@@ -39,6 +40,8 @@ export function createRuntime(service: string, env = new Env()): Runtime {
     nonceCacheMax: env.int('RIG_NONCE_CACHE_MAX', 200_000, 1000, 10_000_000),
   });
   const faults = new Faults(env.int('RIG_SEED', 1, 0, Number.MAX_SAFE_INTEGER), clock);
+  const initialFaults = env.optional('RIG_FAULTS');
+  if (initialFaults) faults.replace(parseFaultSettings(initialFaults, 'RIG_FAULTS'));
   return { service, node, env, clock, logger, metrics: createHttpMetrics(service, node), ring, verifier, faults };
 }
 
@@ -58,6 +61,7 @@ export async function runService(service: string, build: (rt: Runtime) => Promis
         signed: false,
         handler: async () => ({ status: 200, body: { ok: true, service, node: rt.node, ...(await parts.health?.()) } }),
       },
+      ...faultRoutes(rt),
       {
         method: 'GET',
         pattern: '/metrics',
@@ -97,4 +101,32 @@ export async function runService(service: string, build: (rt: Runtime) => Promis
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+/** Signed /admin/faults: GET shows the settings, PUT replaces them at run time; bad values change nothing. */
+function faultRoutes(rt: Runtime): Route[] {
+  return [
+    {
+      method: 'GET',
+      pattern: '/admin/faults',
+      signed: true,
+      handler: () => ({ status: 200, body: rt.faults.current }),
+    },
+    {
+      method: 'PUT',
+      pattern: '/admin/faults',
+      signed: true,
+      handler: (ctx) => {
+        let next: ReturnType<typeof checkFaultSettings>;
+        try {
+          next = checkFaultSettings(ctx.body, 'fault settings');
+        } catch (err) {
+          throw new ServiceError('bad_request', (err as Error).message);
+        }
+        rt.faults.replace(next);
+        rt.logger.observe('faults', { settings: next });
+        return { status: 200, body: rt.faults.current };
+      },
+    },
+  ];
 }

@@ -16,9 +16,9 @@ await runService('edge-gateway', async (rt) => {
   const forwarder = new Forwarder(
     managers,
     {
-      attemptTimeoutMs: env.int('RIG_ATTEMPT_TIMEOUT_MS', 8000, 10, 600_000),
-      requestDeadlineMs: env.int('RIG_REQUEST_DEADLINE_MS', 10_000, 10, 600_000),
-      attemptsMax: env.int('RIG_ATTEMPTS_MAX', 8, 1, 100),
+      attemptTimeoutMs: env.int('RIG_ATTEMPT_TIMEOUT_MS', 5000, 10, 600_000),
+      requestDeadlineMs: env.int('RIG_REQUEST_DEADLINE_MS', 15_000, 10, 600_000),
+      attemptsMax: env.int('RIG_ATTEMPTS_MAX', 20, 1, 100),
       backoffBaseMs: 25,
       backoffMaxMs: 400,
     },

@@ -47,7 +47,16 @@ await runService('session-manager', async (rt) => {
       logger.warn('stepped down', { reason });
     },
   });
-  relay = new Relay(txlog, store, elector, logger, metrics, env.int('RIG_RELAY_INTERVAL_MS', 200, 10, 60_000), 100);
+  relay = new Relay(
+    txlog,
+    store,
+    elector,
+    logger,
+    metrics,
+    env.int('RIG_RELAY_INTERVAL_MS', 200, 10, 60_000),
+    100,
+    (p) => rt.faults.crashPoint(p),
+  );
   const coordinator = new Coordinator({
     config: {
       node,

@@ -20,6 +20,7 @@ export class Relay {
     private readonly metrics: SmMetrics,
     private readonly intervalMs: number,
     private readonly batchMax: number,
+    private readonly crashPoint: (point: string) => void,
   ) {}
 
   start(): void {
@@ -49,7 +50,8 @@ export class Relay {
         const rows = await this.txlog.unsentEvents(this.batchMax);
         // In outbox order, stopping at the first failure, so a session's events never overtake each other.
         for (const row of rows) {
-          const streamId = await this.stream.emit({ ...row, outcome: row.outcome, token: epoch });
+          const streamId = await this.stream.emit({ ...row, token: epoch });
+          this.crashPoint('relay-after-append');
           await this.txlog.markSent(row.id, streamId);
           this.metrics.eventsEmitted.inc();
           this.logger.observe('event-emitted', { txnId: row.txnId, sessionId: row.sessionId, streamId, token: epoch });

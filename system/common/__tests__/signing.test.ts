@@ -32,8 +32,12 @@ describe('request signing', () => {
     const v = verifier();
     const h = signRequest(ring, 'POST', '/v1/x', body, now);
     expect(code(() => v.verify('POST', '/v1/x', {}, body, now))).toBe('unsigned');
-    expect(code(() => v.verify('POST', '/v1/x', { ...h, [signatureHeaders.timestamp]: 'soon' }, body, now))).toBe('malformed_signature');
-    expect(code(() => v.verify('POST', '/v1/x', { ...h, [signatureHeaders.keyId]: 'k9' }, body, now))).toBe('unknown_key');
+    expect(code(() => v.verify('POST', '/v1/x', { ...h, [signatureHeaders.timestamp]: 'soon' }, body, now))).toBe(
+      'malformed_signature',
+    );
+    expect(code(() => v.verify('POST', '/v1/x', { ...h, [signatureHeaders.keyId]: 'k9' }, body, now))).toBe(
+      'unknown_key',
+    );
     expect(code(() => v.verify('POST', '/v1/x', h, Buffer.from('{"a":2}'), now))).toBe('bad_signature');
     expect(code(() => v.verify('POST', '/v1/y', h, body, now))).toBe('bad_signature');
     expect(code(() => v.verify('GET', '/v1/x', h, body, now))).toBe('bad_signature');
@@ -51,7 +55,8 @@ describe('request signing', () => {
     const v = verifier(1000);
     const first = signRequest(ring, 'POST', '/v1/x', body, now);
     v.verify('POST', '/v1/x', first, body, now);
-    for (let i = 1; i <= 1000; i++) v.verify('POST', '/v1/x', signRequest(ring, 'POST', '/v1/x', body, now + i), body, now + i);
+    for (let i = 1; i <= 1000; i++)
+      v.verify('POST', '/v1/x', signRequest(ring, 'POST', '/v1/x', body, now + i), body, now + i);
     expect(code(() => v.verify('POST', '/v1/x', first, body, now + 1001))).toMatch(/replayed_nonce|stale_timestamp/);
   });
 

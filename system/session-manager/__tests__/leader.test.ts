@@ -43,7 +43,13 @@ const settle = () => new Promise((r) => setTimeout(r, 5));
 
 function elector(store: LeaseStore, clock: Clock, events: string[]) {
   const lines: string[] = [];
-  const logger = createLogger('sm', 'sm-1', () => clock.wallMs(), 'error', (l) => lines.push(l));
+  const logger = createLogger(
+    'sm',
+    'sm-1',
+    () => clock.wallMs(),
+    'error',
+    (l) => lines.push(l),
+  );
   return new LeaderElector(store, { node: 'sm-1', leaseTtlMs: 3000, driftMargin: 0.1 }, clock, logger, {
     onElected: async (e) => void events.push(`elected ${e}`),
     onDemoted: (e, why) => void events.push(`demoted ${e}: ${why}`),

@@ -1,0 +1,163 @@
+// End to end through real processes over real Redis and Postgres: a session is created, committed everywhere
+// and announced once on the stream; bad and forged input changes nothing; idempotency keys hold.
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseKeyRing, signatureHeaders, signRequest } from '../common/signing.ts';
+import { type SystemFixture, startSystem, subscriber } from './support.ts';
+
+let sys: SystemFixture;
+beforeAll(async () => {
+  sys = await startSystem();
+});
+afterAll(async () => {
+  await sys?.stop();
+});
+
+async function counts() {
+  const [txn] = await sys.db.coordinator`SELECT count(*)::int AS n FROM txn`;
+  const rm = await sys.peer('rm').call<{ used: number }>('GET', '/v1/state', undefined, { timeoutMs: 5000 });
+  const billing = await sys.peer('billing').call<{ held: number }>('GET', '/v1/state', undefined, { timeoutMs: 5000 });
+  return { txns: txn!.n as number, used: rm.body.used, held: billing.body.held };
+}
+
+describe('session creation', () => {
+  it('commits in every store and emits exactly one event', async () => {
+    const before = await counts();
+    const r = await sys.createSession({ subscriberId: '00101 0000 000007', trafficClass: 'Voice', protocol: '2PC' });
+    expect(r.status).toBe(201);
+    expect(r.body).toMatchObject({
+      outcome: 'committed',
+      sessionId: expect.stringMatching(/^ses-/),
+      txnId: expect.stringMatching(/^txn-/),
+    });
+    const txnId = String(r.body.txnId);
+
+    const got = await fetch(`${sys.cluster.gatewayUrl}/v1/sessions/${r.body.sessionId}`);
+    expect(got.status).toBe(200);
+    expect(await got.json()).toMatchObject({
+      status: 'COMMITTED',
+      subscriberId: subscriber(7),
+      trafficClass: 'voice',
+      protocol: '2pc',
+    });
+
+    for (const p of ['rm', 'billing']) {
+      const state = await sys
+        .peer(p)
+        .call<{ state: string }>('GET', `/v1/txn/${txnId}`, undefined, { timeoutMs: 5000 });
+      expect(state.body.state).toBe('committed');
+    }
+    const after = await counts();
+    expect(after.used - before.used).toBe(1);
+    expect(after.held - before.held).toBe(5); // the voice tariff
+    const [row] = await sys.db.coordinator`SELECT decision FROM txn WHERE txn_id = ${txnId}`;
+    expect(row?.decision).toBe('commit');
+
+    const entries = await sys.redis.xrange('session-events', '-', '+');
+    const mine = entries.filter(([, fields]) => fields.includes(txnId));
+    expect(mine).toHaveLength(1);
+    const fields = Object.fromEntries(mine[0]![1].flatMap((v, i, a) => (i % 2 === 0 ? [[v, a[i + 1]]] : [])));
+    expect(fields).toMatchObject({ sessionId: r.body.sessionId, outcome: 'commit', seq: '1' });
+  });
+
+  it('answers 400 naming each bad field, and creates nothing', async () => {
+    const before = await counts();
+    const r = await sys.createSession({ subscriberId: '12', trafficClass: 'fax', protocol: '2pc', colour: 'red' });
+    expect(r.status).toBe(400);
+    const fields = (r.body.errors as Array<{ field: string }>).map((e) => e.field).sort();
+    expect(fields).toEqual(['colour', 'subscriberId', 'trafficClass']);
+    expect(await counts()).toEqual(before);
+  });
+
+  it('returns the first result for a repeated Idempotency-Key and creates one session', async () => {
+    const body = { subscriberId: subscriber(8), trafficClass: 'data', protocol: '2pc' };
+    const headers = { 'idempotency-key': 'order-8' };
+    const first = await sys.createSession(body, headers);
+    const second = await sys.createSession(body, headers);
+    expect(first.status).toBe(201);
+    expect(second.status).toBe(201);
+    expect(second.body.sessionId).toBe(first.body.sessionId);
+    expect(second.body.txnId).toBe(first.body.txnId);
+    const rows = await sys.db.coordinator`SELECT txn_id FROM txn WHERE idempotency_key = 'client:order-8'`;
+    expect(rows).toHaveLength(1);
+  });
+
+  it('answers only 201/400/409/503/504 to any body, never 500', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.json(),
+          fc
+            .record({
+              subscriberId: fc.oneof(fc.string(), fc.integer({ min: 0, max: 99_999 }).map(subscriber)),
+              trafficClass: fc.constantFrom('voice', 'video', 'DATA', 'fax', ''),
+              protocol: fc.constantFrom('2pc', '3pc', 'x'),
+            })
+            .map((o) => JSON.stringify(o)),
+        ),
+        async (text) => {
+          const r = await sys.createSession(text);
+          expect([201, 400, 409, 503, 504]).toContain(r.status);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+});
+
+describe('trust boundary', () => {
+  it('refuses unsigned, tampered and replayed internal requests with stable codes and no state change', async () => {
+    const leader = await sys.leader();
+    const url = `${sys.cluster.services.get(leader)!.url}/v1/sessions`;
+    const ring = parseKeyRing(sys.cluster.hmacKeys);
+    const body = JSON.stringify({ subscriberId: subscriber(9), trafficClass: 'voice', protocol: '2pc' });
+    const post = (payload: string, headers: Record<string, string>) =>
+      fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: payload }).then(
+        async (r) => ({
+          status: r.status,
+          code: ((await r.json()) as { code: string }).code,
+        }),
+      );
+    const before = await counts();
+
+    expect(await post(body, {})).toEqual({ status: 401, code: 'unsigned' });
+    const signed = signRequest(ring, 'POST', '/v1/sessions', body, Date.now());
+    const tampered = body.replace('voice', 'video');
+    expect(await post(tampered, signed)).toEqual({ status: 401, code: 'bad_signature' });
+    expect(await post(body, { ...signed, [signatureHeaders.keyId]: 'nope' })).toEqual({
+      status: 401,
+      code: 'unknown_key',
+    });
+    const old = signRequest(ring, 'POST', '/v1/sessions', body, Date.now() - 120_000);
+    expect(await post(body, old)).toEqual({ status: 401, code: 'stale_timestamp' });
+    expect(await counts()).toEqual(before);
+
+    // The genuine request once, then its exact replay.
+    expect((await post(body, signed)).status).toBe(201);
+    expect(await post(body, signed)).toEqual({ status: 401, code: 'replayed_nonce' });
+    const after = await counts();
+    expect(after.txns - before.txns).toBe(1);
+
+    // Participants refuse forged calls too.
+    const rmUrl = `${sys.cluster.services.get('rm')!.url}/v1/txn/txn-forged/prepare`;
+    const forged = await fetch(rmUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"token":999}',
+    });
+    expect(forged.status).toBe(401);
+    expect((await counts()).used).toBe(after.used);
+
+    const metrics = await (await fetch(`${sys.cluster.services.get(leader)!.url}/metrics`)).text();
+    expect(metrics).toMatch(/rig_rejected_messages_total\{[^}]*reason="replayed_nonce"[^}]*\} 1/);
+  });
+
+  it('serves Prometheus text at /metrics on every service', async () => {
+    for (const [node, s] of sys.cluster.services) {
+      const r = await fetch(`${s.url}/metrics`);
+      expect(r.status, node).toBe(200);
+      expect(r.headers.get('content-type')).toMatch(/^text\/plain/);
+      expect(await r.text()).toMatch(/^# HELP rig_http_requests_total/m);
+    }
+  });
+});
