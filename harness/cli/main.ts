@@ -4,8 +4,9 @@ import { check } from './check.ts';
 import { type Command, parseCommand, UsageError } from './command.ts';
 import { doctor } from './doctor.ts';
 import { proxy } from './proxy.ts';
+import { up } from './up.ts';
 
-const commands: Command[] = [doctor, proxy, check];
+const commands: Command[] = [up, doctor, proxy, check];
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
