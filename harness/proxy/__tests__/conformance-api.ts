@@ -125,6 +125,24 @@ export function apiConformance(fx: Fixture): void {
     expect(again.status).toBe(201);
     const shown = await fx.call('GET', `/proxies/${a}`);
     expect(shown.json).toMatchObject({ listen: kept.listen, toxics: [{ name: 'latency_downstream' }] });
+
+    const other = await fx.server();
+    const replaced = await fx.call('POST', '/populate', [
+      { name: a, listen: '127.0.0.1:0', upstream: `127.0.0.1:${other.port}` },
+    ]);
+    expect(replaced.status).toBe(201);
+    expect(await fx.call('GET', `/proxies/${a}`)).toMatchObject({
+      json: { upstream: `127.0.0.1:${other.port}`, toxics: [] },
+    });
+
+    const c = fx.name('pop');
+    fx.track(c);
+    const refused = await fx.call('POST', '/populate', [
+      { name: c, listen: '127.0.0.1:0', upstream: `127.0.0.1:${upstream.port}` },
+      { name: fx.name('pop'), listen: '127.0.0.1:0' },
+    ]);
+    expectError(refused, 400, 'missing required field: upstream at proxy 2');
+    expect((await fx.call('GET', `/proxies/${c}`)).status).toBe(404);
   });
 
   it('answers 404 for a missing proxy or toxic, with the error body', async () => {

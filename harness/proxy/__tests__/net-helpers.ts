@@ -55,6 +55,8 @@ export class TestClient {
   private readonly chunks: Buffer[] = [];
   reads = 0;
   connected = false;
+  /** performance.now() when the TCP handshake completed. */
+  connectedAt: number | undefined;
   ending: Ending | undefined;
   /** performance.now() of the first byte received and of the ending. */
   firstByteAt: number | undefined;
@@ -64,6 +66,7 @@ export class TestClient {
     this.socket = connect({ port, host, allowHalfOpen: true });
     this.socket.on('connect', () => {
       this.connected = true;
+      this.connectedAt = performance.now();
     });
     this.socket.on('data', (d: Buffer) => {
       this.firstByteAt ??= performance.now();
