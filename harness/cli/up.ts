@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { freshSeed } from '../../lib/rng.ts';
 import { startCluster, waitForLeader } from '../cluster/cluster.ts';
 import { openEnvironment, providerChoices } from '../env/index.ts';
-import { onShutdown } from '../process/lifecycle.ts';
+import { onShutdown, stopWhenOrphaned } from '../process/lifecycle.ts';
 import { type Command, choiceOption, intOption } from './command.ts';
 
 export const up: Command = {
@@ -39,6 +39,7 @@ export const up: Command = {
       await env.stop();
     };
     onShutdown(teardown);
+    stopWhenOrphaned();
     try {
       const cluster = await startCluster({ env, dir, nodes, seed, ...(gatewayPort ? { gatewayPort } : {}) });
       stopCluster = () => cluster.stop();

@@ -71,6 +71,19 @@ function install(): void {
   process.on('exit', killAllNow);
 }
 
+/**
+ * Long-running commands call this: if our parent dies (say `npm exec`, which does not pass SIGTERM on), we are
+ * re-parented and tear down as if we had been sent SIGTERM, instead of running on with every server.
+ */
+export function stopWhenOrphaned(): void {
+  install();
+  const parent = process.ppid;
+  if (parent <= 1) return;
+  setInterval(() => {
+    if (process.ppid !== parent && !shuttingDown) onSignal('SIGTERM');
+  }, 1000).unref();
+}
+
 /** Registers an async teardown step run on a terminating signal. Returns a function that unregisters it. */
 export function onShutdown(fn: Cleanup): () => void {
   install();
