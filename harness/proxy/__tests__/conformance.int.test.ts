@@ -6,6 +6,7 @@ import { decideProxyBackend, openProxyBackend, type ProxyBackend } from '../back
 import { apiConformance } from './conformance-api.ts';
 import { toxicConformance } from './conformance-toxics.ts';
 import { Fixture } from './fixture.ts';
+import { startRigProxy } from './rig-proxy-process.ts';
 
 function suite(open: () => Promise<ProxyBackend>): void {
   let backend: ProxyBackend | undefined;
@@ -24,6 +25,12 @@ function suite(open: () => Promise<ProxyBackend>): void {
 }
 
 describe('conformance: built-in proxy', () => suite(() => openProxyBackend({ kind: 'builtin', seed: 20260101 })));
+
+describe('conformance: `rig proxy` in its own process', () =>
+  suite(async () => {
+    const rig = await startRigProxy(['--port', '0', '--seed', '20260102']);
+    return { kind: 'builtin', url: rig.url, version: '', stop: async () => void (await rig.stop()) };
+  }));
 
 const real = decideProxyBackend();
 const realLabel =

@@ -55,8 +55,8 @@ export class TestClient {
   private readonly chunks: Buffer[] = [];
   reads = 0;
   connected = false;
-  /** performance.now() when the TCP handshake completed. */
-  connectedAt: number | undefined;
+  /** performance.now() just before connecting: nothing on the proxy's side of this connection starts earlier. */
+  readonly startedAt = performance.now();
   ending: Ending | undefined;
   /** performance.now() of the first byte received and of the ending. */
   firstByteAt: number | undefined;
@@ -66,7 +66,6 @@ export class TestClient {
     this.socket = connect({ port, host, allowHalfOpen: true });
     this.socket.on('connect', () => {
       this.connected = true;
-      this.connectedAt = performance.now();
     });
     this.socket.on('data', (d: Buffer) => {
       this.firstByteAt ??= performance.now();
