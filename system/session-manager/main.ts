@@ -25,7 +25,7 @@ await runService('session-manager', async (rt) => {
   redis.on('error', () => {}); // reconnects on its own; failures surface on each command
   const sql = connectPostgres(env.url('DATABASE_URL'), env.int('RIG_POOL_MAX', 32, 1, 500));
   const txlog = await PostgresTxLog.open(sql, queryTimeoutMs);
-  const store = new RedisStore(redis, env.int('RIG_STREAM_MAXLEN', 0, 0, 1e9));
+  const store = new RedisStore(redis, node, env.int('RIG_STREAM_MAXLEN', 0, 0, 1e9));
   const metrics = createSmMetrics(rt.metrics.registry);
   const peers = [...env.urlMap('RIG_PARTICIPANTS')].map(([name, url]) => new Peer(name, url, rt.ring, clock));
   const participants = peers.map((peer) => new HttpParticipant(peer.name, peer));

@@ -44,6 +44,7 @@ export const keys = {
   epoch: 'leader:epoch',
   fence: 'fence',
   session: (id: string) => `dsm:session:${id}`,
+  dsmAudit: 'dsm:audit',
   stream: 'session-events',
   emitted: 'session-events:emitted',
   sequences: 'session-events:seq',
@@ -56,6 +57,7 @@ export class RedisStore implements LeaseStore, Dsm, EventStream {
 
   constructor(
     private readonly redis: Redis,
+    private readonly node: string,
     private readonly streamMaxLen = 0,
   ) {
     this.scripts = defineScripts(redis, loadScripts(scriptsDir));
@@ -84,9 +86,12 @@ export class RedisStore implements LeaseStore, Dsm, EventStream {
     const [code, value] = (await this.scripts.cas!(
       keys.session(record.sessionId),
       keys.fence,
+      keys.dsmAudit,
       expectedVersion,
       token,
       JSON.stringify(record),
+      record.status,
+      this.node,
     )) as [number, number];
     if (code === 1) return Number(value);
     if (code === -1) {

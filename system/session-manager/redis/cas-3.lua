@@ -1,6 +1,8 @@
--- Compare-and-swap of one DSM record, fenced by the leader's token.
--- KEYS[1] record hash, KEYS[2] fence (highest token Redis has accepted)
--- ARGV[1] expected version (0: the record must not exist), ARGV[2] token, ARGV[3] record JSON
+-- Compare-and-swap of one DSM record, fenced by the leader's token. Every accepted write is also appended to an
+-- audit list (with Redis's own clock), the evidence the checkers read about who wrote what, with which token, when.
+-- KEYS[1] record hash, KEYS[2] fence (highest token Redis has accepted), KEYS[3] audit list
+-- ARGV[1] expected version (0: the record must not exist), ARGV[2] token, ARGV[3] record JSON,
+-- ARGV[4] the record's status, ARGV[5] writing node
 -- Output: {1, new version} ok; {-1, highest token} stale token; {-2, current version} version mismatch
 local token = tonumber(ARGV[2])
 local highest = tonumber(redis.call('GET', KEYS[2]) or '0')
@@ -15,4 +17,9 @@ if token > highest then
   redis.call('SET', KEYS[2], token)
 end
 redis.call('HSET', KEYS[1], 'version', version + 1, 'token', token, 'record', ARGV[3])
+local now = redis.call('TIME')
+redis.call('RPUSH', KEYS[3], cjson.encode({
+  key = KEYS[1], version = version + 1, token = token, status = ARGV[4], node = ARGV[5],
+  atMs = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+}))
 return {1, version + 1}
