@@ -100,6 +100,11 @@ export class FaultProxy {
   }
 
   private accept(client: Socket): void {
+    if (!this.enabled) {
+      // Accepted just as the proxy was disabled: treat it as refused.
+      client.destroy();
+      return;
+    }
     const connection = new Connection({
       client,
       upstreamHost: this.upstreamAddress.host,
