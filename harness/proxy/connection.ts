@@ -22,7 +22,7 @@ const closeFlushMaxMs = 10_000;
 
 export class Connection implements LinkOwner {
   private readonly client: Socket;
-  private upstream: Socket | null = null;
+  private readonly upstream: Socket;
   private links: Partial<Record<Stream, Link>> = {};
   private closed = false;
 
@@ -31,23 +31,22 @@ export class Connection implements LinkOwner {
     this.client.on('error', this.onSocketError);
     this.client.on('close', this.onSocketClose);
     // The client was accepted paused; its bytes wait until the upstream answers (or are dropped if it does not).
-    const upstream = connect({
+    this.upstream = connect({
       host: options.upstreamHost,
       port: options.upstreamPort,
       allowHalfOpen: true,
       noDelay: true,
     });
-    this.upstream = upstream;
-    upstream.on('error', this.onSocketError);
-    upstream.on('close', this.onSocketClose);
-    upstream.once('connect', () => this.start(upstream));
+    this.upstream.on('error', this.onSocketError);
+    this.upstream.on('close', this.onSocketClose);
+    this.upstream.once('connect', () => this.start());
   }
 
-  private start(upstream: Socket): void {
+  private start(): void {
     if (this.closed) return;
     const { toxics } = this.options;
-    this.links.upstream = new Link(this.client, upstream, this, toxics('upstream'));
-    this.links.downstream = new Link(upstream, this.client, this, toxics('downstream'));
+    this.links.upstream = new Link(this.client, this.upstream, this, toxics('upstream'));
+    this.links.downstream = new Link(this.upstream, this.client, this, toxics('downstream'));
     this.client.resume();
   }
 
@@ -63,13 +62,13 @@ export class Connection implements LinkOwner {
   /** Closes both sockets now (the proxy was disabled, deleted or shut down). */
   destroy(): void {
     this.client.destroy();
-    this.upstream?.destroy();
+    this.upstream.destroy();
     this.cleanup();
   }
 
   reset(): void {
     for (const socket of [this.client, this.upstream]) {
-      if (!socket || socket.destroyed) continue;
+      if (socket.destroyed) continue;
       try {
         socket.resetAndDestroy();
       } catch {
@@ -94,9 +93,10 @@ export class Connection implements LinkOwner {
     this.destroy();
   };
 
+  // A socket closes cleanly only once both its directions are done; the other socket may still be owed bytes that a
+  // toxic holds (a half-closed server still reading), so the connection ends when both have closed, not one.
   private readonly onSocketClose = (): void => {
-    if (this.client.destroyed && (this.upstream === null || this.upstream.destroyed)) this.cleanup();
-    else if (this.client.destroyed || this.upstream?.destroyed) this.destroy();
+    if (this.client.destroyed && this.upstream.destroyed) this.cleanup();
   };
 
   private cleanup(): void {

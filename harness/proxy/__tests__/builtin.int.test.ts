@@ -80,6 +80,16 @@ describe('built-in proxy: sockets', () => {
     await waitFor(() => upstream.received().toString() === 'late words', 'the late words to reach the server');
   });
 
+  it('delivers data still held by a toxic to a server that already half-closed, after the client closed too', async () => {
+    const upstream = await fx.server((socket) => socket.end('hello'));
+    const { proxy, port } = await fx.proxy(upstream.port);
+    await proxy.addToxic(toxicBody('latency', 'upstream', { latency: 200 }));
+    const client = await fx.client(port);
+    await waitFor(() => client.ending?.kind === 'end', 'the server greeting and half-close');
+    client.socket.end('late words');
+    await waitFor(() => upstream.received().toString() === 'late words', 'the held words to reach the server');
+  });
+
   it('survives abusive clients and upstreams, and keeps serving', async () => {
     const resetting = await fx.server((socket) => socket.once('data', () => socket.resetAndDestroy()));
     const { port: resetPort } = await fx.proxy(resetting.port);
