@@ -102,6 +102,11 @@ function chosenCheckers(value: unknown): Checker[] {
     });
 }
 
+/** Checks a stored run directory with every checker (or `names`), prints a verdict line each, writes results.json. */
+export function checkStoredRun(runDir: string, opts: CheckOptions, names?: string): Validity {
+  return checkTarget({ name: runDir, path: runDir, kind: 'run' }, compose(chosenCheckers(names)), opts, '');
+}
+
 export const check: Command = {
   name: 'check',
   summary: 'check a stored run, a history file or a directory of them, and write the results beside them',

@@ -4,9 +4,10 @@ import { check } from './check.ts';
 import { type Command, parseCommand, UsageError } from './command.ts';
 import { doctor } from './doctor.ts';
 import { proxy } from './proxy.ts';
+import { run } from './run.ts';
 import { up } from './up.ts';
 
-const commands: Command[] = [up, doctor, proxy, check];
+const commands: Command[] = [run, up, doctor, proxy, check];
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

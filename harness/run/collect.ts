@@ -1,0 +1,259 @@
+// After the quiet window: the servers' evidence, read straight from the stores and the services' observation log
+// lines (not through the fault proxies), written as observations/*.jsonl in the shapes checkers/observations.ts
+// defines. Server wall-clock times are placed on the history's time base.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import type postgres from 'postgres';
+import type { Observation } from '../../checkers/observations.ts';
+
+type Sql = postgres.Sql;
+
+export interface CollectInputs {
+  runDir: string;
+  redis: Redis;
+  coordinator: Sql;
+  participants: Record<'rm' | 'billing', Sql>;
+  smNodes: readonly string[];
+  /** Converts a server's wall-clock reading (ms) to ns on the history's time base. */
+  wallToNs(ms: number): number;
+  nowNs: number;
+}
+
+/** Observation lines (`obs` field) from one process's log. */
+export function logObservations(runDir: string, node: string): Array<Record<string, unknown>> {
+  let text = '';
+  try {
+    text = readFileSync(join(runDir, 'logs', `${node}.log`), 'utf8');
+  } catch {
+    return [];
+  }
+  const out: Array<Record<string, unknown>> = [];
+  for (const line of text.split('\n')) {
+    if (!line.includes('"obs":')) continue;
+    try {
+      out.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      // a line cut by a SIGKILL: skip
+    }
+  }
+  return out;
+}
+
+const ms = (d: unknown) => new Date(d as string).getTime();
+
+async function txnRecords(c: CollectInputs, votes: Map<string, Record<string, 'yes' | 'no'>>): Promise<Observation[]> {
+  const rows = await c.coordinator`SELECT * FROM txn ORDER BY created_at`;
+  return rows.map((r) => {
+    const key = r.idempotency_key as string | null;
+    const request = r.request as { trafficClass?: 'voice' | 'video' | 'data' };
+    const decided = r.decision === 'commit' ? 'committed' : r.decision === 'abort' ? 'aborted' : 'pending';
+    return {
+      kind: 'txn',
+      txnId: r.txn_id,
+      sessionId: r.session_id,
+      ...(key?.startsWith('client:') ? { requestId: key.slice('client:'.length) } : {}),
+      protocol: r.protocol,
+      ...(request.trafficClass ? { trafficClass: request.trafficClass } : {}),
+      participants: ['rm', 'billing'],
+      state: decided,
+      ...(votes.has(r.txn_id) ? { votes: votes.get(r.txn_id) } : {}),
+      ...(r.reason ? { reason: r.reason } : {}),
+      token: Number(r.token),
+      ...(r.decision_token !== null ? { decisionToken: Number(r.decision_token) } : {}),
+      createdAt: c.wallToNs(ms(r.created_at)),
+      ...(r.decided_at ? { decidedAt: c.wallToNs(ms(r.decided_at)) } : {}),
+      ...(r.decided_by ? { decidedBy: r.decided_by } : {}),
+      ...(r.closed_at ? { endedAt: c.wallToNs(ms(r.closed_at)) } : {}),
+    } as Observation;
+  });
+}
+
+async function participantRecords(
+  c: CollectInputs,
+  name: 'rm' | 'billing',
+  votes: Map<string, 'yes' | 'no'>,
+): Promise<Observation[]> {
+  const sql = c.participants[name];
+  const out: Observation[] = [];
+  for (const r of await sql`SELECT * FROM participant_txn`) {
+    const vote = votes.get(r.txn_id);
+    out.push({
+      kind: 'participant',
+      participant: name,
+      txnId: r.txn_id,
+      ...(vote ? { vote } : {}),
+      state: r.state === 'committed' ? 'committed' : 'aborted',
+      token: Number(r.token),
+      at: c.wallToNs(ms(r.recorded_at)),
+    } as Observation);
+  }
+  for (const r of await sql`SELECT gid, prepared FROM pg_prepared_xacts WHERE database = current_database()`) {
+    const gid = String(r.gid);
+    const txnId = gid.slice(gid.indexOf(':') + 1);
+    out.push({
+      kind: 'prepared',
+      participant: name,
+      gid,
+      txnId,
+      preparedAt: c.wallToNs(ms(r.prepared)),
+      observedAt: c.nowNs,
+    } as Observation);
+    const vote = votes.get(txnId);
+    out.push({
+      kind: 'participant',
+      participant: name,
+      txnId,
+      ...(vote ? { vote } : {}),
+      state: 'prepared',
+      token: 0,
+      at: c.nowNs,
+    } as Observation);
+  }
+  return out;
+}
+
+async function redisRecords(c: CollectInputs): Promise<Observation[]> {
+  const out: Observation[] = [];
+  const prefix = (c.redis.options.keyPrefix as string | undefined) ?? '';
+  for (const line of await c.redis.lrange('dsm:audit', 0, -1)) {
+    const a = JSON.parse(line) as {
+      key: string;
+      version: number;
+      token: number;
+      status: string;
+      node: string;
+      atMs: number;
+    };
+    const sessionId = a.key.slice(prefix.length).replace(/^dsm:session:/, '');
+    out.push({
+      kind: 'dsm',
+      sessionId,
+      version: a.version,
+      state: a.status,
+      token: a.token,
+      node: a.node,
+      at: c.wallToNs(a.atMs),
+    } as Observation);
+  }
+  for (const [entryId, flat] of await c.redis.xrange('session-events', '-', '+')) {
+    const f: Record<string, string> = {};
+    for (let i = 0; i < flat.length; i += 2) f[flat[i]!] = flat[i + 1]!;
+    out.push({
+      kind: 'event',
+      entryId,
+      sessionId: f.sessionId,
+      txnId: f.txnId,
+      outcome: f.outcome === 'commit' ? 'committed' : 'aborted',
+      seq: Number(f.seq),
+      token: Number(f.token),
+      at: c.wallToNs(Number(entryId.split('-')[0])),
+    } as Observation);
+  }
+  return out;
+}
+
+async function resourceSnapshot(c: CollectInputs, phase: 'initial' | 'final', at: number): Promise<Observation[]> {
+  const out: Observation[] = [];
+  for (const r of await c.participants.billing`SELECT id, balance, held FROM accounts ORDER BY id`) {
+    // Committed holds are credit spent on live sessions; credit held by a prepared transaction is not visible here.
+    out.push({
+      kind: 'account',
+      accountId: r.id,
+      phase,
+      balance: Number(r.balance),
+      held: 0,
+      spent: Number(r.held),
+      at,
+    } as Observation);
+  }
+  for (const r of await c.participants.rm`SELECT id, capacity, used FROM cells ORDER BY id`) {
+    out.push({
+      kind: 'cell',
+      cellId: r.id,
+      phase,
+      capacity: r.capacity,
+      free: r.capacity - r.used,
+      held: 0,
+      used: r.used,
+      at,
+    } as Observation);
+  }
+  return out;
+}
+
+/** The initial account/cell snapshot, taken before the workload starts. */
+export async function collectInitial(c: CollectInputs): Promise<void> {
+  write(c.runDir, 'resources-initial', await resourceSnapshot(c, 'initial', 0));
+}
+
+function leadershipRecords(c: CollectInputs): Observation[] {
+  const out: Observation[] = [];
+  for (const node of c.smNodes) {
+    for (const o of logObservations(c.runDir, node)) {
+      if (o.obs !== 'leadership') continue;
+      const event = o.event === 'release' ? 'step-down' : o.event;
+      if (event !== 'acquire' && event !== 'renew-failed' && event !== 'step-down') continue;
+      out.push({ kind: 'leader', node, epoch: Number(o.epoch), event, at: c.wallToNs(Number(o.t)) } as Observation);
+    }
+  }
+  return out;
+}
+
+function write(runDir: string, name: string, records: Observation[]): void {
+  writeFileSync(
+    join(runDir, 'observations', `${name}.jsonl`),
+    records.map((r) => JSON.stringify(r)).join('\n') + (records.length ? '\n' : ''),
+  );
+}
+
+/** Everything after the quiet window. Each source is written on its own, so one failing source loses only itself. */
+export async function collectFinal(c: CollectInputs): Promise<string[]> {
+  const problems: string[] = [];
+  const txnVotes = new Map<string, Record<string, 'yes' | 'no'>>();
+  for (const node of c.smNodes) {
+    for (const o of logObservations(c.runDir, node)) {
+      if (o.obs !== 'votes') continue;
+      const v = o.votes as Record<string, { vote: 'yes' | 'no' }>;
+      txnVotes.set(String(o.txnId), Object.fromEntries(Object.entries(v).map(([p, x]) => [p, x.vote])));
+    }
+  }
+  const participantVotes = (name: string) => {
+    const m = new Map<string, 'yes' | 'no'>();
+    for (const o of logObservations(c.runDir, name))
+      if (o.obs === 'vote') m.set(String(o.txnId), o.vote as 'yes' | 'no');
+    return m;
+  };
+  const fenced = (['rm', 'billing'] as const).flatMap((name) =>
+    logObservations(c.runDir, name)
+      .filter((o) => o.obs === 'stale-token-rejected')
+      .map(
+        (o) =>
+          ({
+            kind: 'fenced-write',
+            store: name,
+            key: String(o.txnId),
+            token: Number(o.token),
+            accepted: false,
+            at: c.wallToNs(Number(o.t)),
+          }) as Observation,
+      ),
+  );
+  const sources: Array<[string, () => Promise<Observation[]> | Observation[]]> = [
+    ['txn', () => txnRecords(c, txnVotes)],
+    ['rm', () => participantRecords(c, 'rm', participantVotes('rm'))],
+    ['billing', () => participantRecords(c, 'billing', participantVotes('billing'))],
+    ['redis', () => redisRecords(c)],
+    ['leadership', () => leadershipRecords(c)],
+    ['fenced-writes', () => fenced],
+    ['resources-final', () => resourceSnapshot(c, 'final', c.nowNs)],
+  ];
+  for (const [name, read] of sources) {
+    try {
+      write(c.runDir, name, await read());
+    } catch (err) {
+      problems.push(`${name}: ${(err as Error).message}`);
+    }
+  }
+  return problems;
+}

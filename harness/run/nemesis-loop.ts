@@ -1,0 +1,110 @@
+// Plays the fault schedule: each window starts its nemesis and heals it, both recorded as nemesis ops; at the end
+// (time limit or Ctrl-C) a final heal undoes everything that might remain: toxics, paused and dead processes.
+import type { Rng } from '../../lib/rng.ts';
+import type { Cluster } from '../cluster/cluster.ts';
+import type { Environment } from '../env/types.ts';
+import { nemeses } from '../nemesis/index.ts';
+import type { Fault, NemesisContext } from '../nemesis/types.ts';
+import type { HistoryWriter } from './history.ts';
+import type { Network } from './network.ts';
+import { openProbes } from './probes.ts';
+import type { Window } from './schedule.ts';
+
+export interface NemesisLoop {
+  schedule: readonly Window[];
+  history: HistoryWriter;
+  net: Network;
+  cluster: Cluster;
+  env: Environment;
+  rng: Rng;
+  leaseTtlMs: number;
+  stop: AbortSignal;
+  onFault(description: string): void;
+}
+
+/** Resolves at `atMs` on the run's clock (never, for Infinity) or when `stop` aborts, whichever is first. */
+function until(history: HistoryWriter, atMs: number, stop: AbortSignal): Promise<void> {
+  const ms = atMs - history.nowNs() / 1e6;
+  if (ms <= 0 || stop.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const t = Number.isFinite(ms) ? setTimeout(done, ms) : undefined;
+    function done() {
+      clearTimeout(t);
+      stop.removeEventListener('abort', done);
+      resolve();
+    }
+    stop.addEventListener('abort', done, { once: true });
+  });
+}
+
+async function recorded(
+  history: HistoryWriter,
+  f: string,
+  value: Record<string, unknown>,
+  act: () => Promise<Record<string, unknown>>,
+) {
+  history.append({ type: 'invoke', process: 'nemesis', f, value });
+  try {
+    const done = await act();
+    history.append({ type: 'info', process: 'nemesis', f, value: { ...value, ...done } });
+  } catch (err) {
+    history.append({ type: 'info', process: 'nemesis', f, value, error: (err as Error).message });
+  }
+}
+
+export async function runNemeses(l: NemesisLoop): Promise<void> {
+  const probes = openProbes(l.env, l.cluster);
+  const ctx: NemesisContext = {
+    net: l.net,
+    cluster: l.cluster,
+    env: l.env,
+    leader: probes.leader,
+    setFaults: probes.setFaults,
+    leaseTtlMs: l.leaseTtlMs,
+  };
+  try {
+    // Planned durations are kept even when a step runs late (a restart can take seconds on a busy machine):
+    // a window starts no earlier than planned and no sooner after the previous heal than the planned gap.
+    let lagMs = 0;
+    let previousEndMs = 0;
+    for (const w of l.schedule) {
+      await until(l.history, w.startMs + lagMs, l.stop);
+      if (l.stop.aborted) break;
+      const startedMs = l.history.nowNs() / 1e6;
+      const nemesis = nemeses.find((n) => n.name === w.nemesis)!;
+      let fault: Fault | undefined;
+      await recorded(l.history, `start-${w.nemesis}`, { variant: w.variant }, async () => {
+        fault = await nemesis.start(ctx, w.variant, l.rng);
+        return fault.done;
+      });
+      l.onFault(`${w.nemesis}/${w.variant}`);
+      await until(l.history, startedMs + (w.endMs - w.startMs), l.stop);
+      await recorded(l.history, `stop-${w.nemesis}`, { variant: w.variant }, async () =>
+        fault ? fault.heal() : { skipped: 'the fault did not start' },
+      );
+      l.onFault('none');
+      previousEndMs = w.endMs;
+      lagMs = Math.max(0, l.history.nowNs() / 1e6 - previousEndMs);
+    }
+    await until(l.history, Number.POSITIVE_INFINITY, l.stop);
+    if (l.schedule.length > 0) await recorded(l.history, 'final-heal', {}, () => finalHeal(l, ctx));
+  } finally {
+    await probes.close();
+  }
+}
+
+/** Undoes whatever may remain: every toxic, every stopped process, every dead one, every fault setting. */
+async function finalHeal(l: NemesisLoop, ctx: NemesisContext): Promise<Record<string, unknown>> {
+  const healed = await l.net.heal();
+  const restarted: string[] = [];
+  for (const [node, s] of l.cluster.services) {
+    if (s.proc.running) {
+      l.cluster.resume(node);
+      await ctx.setFaults(node, {}).catch(() => {});
+    } else {
+      await l.cluster.restart(node);
+      restarted.push(node);
+    }
+  }
+  return { healed, restarted };
+}

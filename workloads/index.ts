@@ -1,0 +1,11 @@
+// Every workload by name (`rig run --workload NAME`).
+import { sessions } from './sessions.ts';
+import type { Workload } from './types.ts';
+
+export const workloads: readonly Workload[] = [sessions];
+
+export function workloadByName(name: string): Workload | undefined {
+  return workloads.find((w) => w.name === name);
+}
+
+export type { OpSpec, ProtocolChoice, Workload, WorkloadOptions } from './types.ts';

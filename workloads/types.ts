@@ -1,0 +1,40 @@
+// A workload is a seeded, lazy generator of client operations (DESIGN section 4). Same seed, same sequence.
+import type { Rng } from '../lib/rng.ts';
+
+export type ProtocolChoice = '2pc' | '3pc' | 'mixed';
+
+export interface CreateSessionOp {
+  f: 'create-session';
+  value: {
+    requestId: string;
+    subscriberId: string;
+    trafficClass: 'voice' | 'video' | 'data';
+    protocol: '2pc' | '3pc';
+    cells?: string[];
+  };
+}
+
+export type OpSpec = CreateSessionOp;
+
+export interface WorkloadOptions {
+  protocol: ProtocolChoice;
+  /** Subscribers and cells the system was seeded with. */
+  subscribers: number;
+  cells: number;
+}
+
+export interface Workload {
+  name: string;
+  summary: string;
+  /** An endless stream of ops; the run takes as many as it needs. */
+  ops(rng: Rng, opts: WorkloadOptions): Generator<OpSpec, never>;
+}
+
+export function subscriberId(index: number): string {
+  return `imsi-00101${String(index).padStart(10, '0')}`;
+}
+
+export function pickProtocol(rng: Rng, choice: ProtocolChoice): '2pc' | '3pc' {
+  if (choice === 'mixed') return rng.chance(0.5) ? '2pc' : '3pc';
+  return choice;
+}
