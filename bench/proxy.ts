@@ -1,15 +1,18 @@
 // Benchmark (not a test): what the built-in proxy costs with no toxics. Small HTTP requests to a Node http server,
-// direct and through the proxy, in the same run, alternating rounds:
+// direct and through the proxy, in the same run, in alternating rounds:
 //   - throughput: autocannon, `connections` keep-alive connections, requests/s and its latency percentiles (whole ms);
 //   - latency: one keep-alive connection, requests one after another, timed with performance.now() (µs precision).
-// The HTTP server and the proxy each run in their own process, as they do in a rig run; this process drives.
+// The HTTP server and the proxy each run in their own process, as they do in a rig run; this process drives. When
+// socat is installed, a third target goes through it: a native (C) proxy doing the same hop, for reference.
 //
-//   npm run bench:proxy [-- --duration 5 --connections 10 --rounds 2 --probes 2000]
-import { type ChildProcess, fork } from 'node:child_process';
+//   npm run bench:proxy [-- --duration 3 --connections 10 --rounds 5 --probes 1000]
+import { type ChildProcess, fork, spawn, spawnSync } from 'node:child_process';
 import { Agent, createServer, request } from 'node:http';
 import { createRequire } from 'node:module';
+import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Toxiproxy } from 'toxiproxy-node-client';
+import { freePort } from '../harness/net/ports.ts';
 import { startProxyServer } from '../harness/proxy/server.ts';
 
 // autocannon ships no types; this is the slice of its result that the benchmark reads.
@@ -24,7 +27,7 @@ const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
 const role = process.argv[2];
 
-/** Child roles: report a port over IPC, then serve until killed. */
+/** Child roles: report a port over IPC, answer CPU-time questions, serve until killed. */
 async function runChild(): Promise<void> {
   if (role === 'server') {
     const body = Buffer.from('ok');
@@ -37,7 +40,6 @@ async function runChild(): Promise<void> {
     const proxy = await startProxyServer({ seed: 1 });
     process.send?.({ port: proxy.port });
   }
-  // The driver asks for this process's CPU time (µs) around each proxied round.
   process.on('message', () => {
     const used = process.cpuUsage();
     process.send?.({ cpuMicros: used.user + used.system });
@@ -57,6 +59,36 @@ function spawnRole(name: 'server' | 'proxy'): Promise<{ child: ChildProcess; por
     child.once('message', (m) => resolve({ child, port: (m as { port: number }).port }));
     child.once('exit', (code) => reject(new Error(`the ${name} process exited early (code ${code})`)));
   });
+}
+
+/** socat forwarding a free port to `upstreamPort`, in its own process group (it forks per connection). */
+async function startSocat(upstreamPort: number): Promise<{ child: ChildProcess; port: number } | undefined> {
+  if (spawnSync('socat', ['-V']).error) return undefined;
+  const port = await freePort();
+  const child = spawn(
+    'socat',
+    [`TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr,nodelay`, `TCP:127.0.0.1:${upstreamPort},nodelay`],
+    { stdio: 'ignore', detached: true },
+  );
+  for (let i = 0; i < 100; i++) {
+    const up = await new Promise<boolean>((resolve) => {
+      const req = request({ host: '127.0.0.1', port, path: '/' }, (res) => resolve(res.resume() !== undefined));
+      req.once('error', () => resolve(false));
+      req.end();
+    });
+    if (up) return { child, port };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  killGroup(child);
+  return undefined;
+}
+
+function killGroup(child: ChildProcess): void {
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+  } catch {
+    // already gone
+  }
 }
 
 interface Throughput {
@@ -103,36 +135,78 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 }
 
-interface Totals {
-  /** Requests served and CPU µs the proxy process spent meanwhile (proxied rounds only). */
-  requests: number;
-  proxyCpuMicros: number;
+const median = (xs: number[]) =>
+  quantile(
+    [...xs].sort((a, b) => a - b),
+    0.5,
+  );
+
+interface Target {
+  name: string;
+  port: number;
   rps: number[];
   acP50: number[];
   acP99: number[];
   probes: number[];
+  /** Requests served and CPU µs the proxy process spent meanwhile. */
+  requests: number;
+  proxyCpuMicros: number;
 }
 
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+interface RunShape {
+  seconds: number;
+  connections: number;
+  rounds: number;
+  probes: number;
+}
 
-async function main(): Promise<void> {
+function readOptions(): RunShape {
   const { values } = parseArgs({
     args: process.argv.slice(2),
     options: {
-      duration: { type: 'string', default: '5' },
+      duration: { type: 'string', default: '3' },
       connections: { type: 'string', default: '10' },
-      rounds: { type: 'string', default: '2' },
-      probes: { type: 'string', default: '2000' },
+      rounds: { type: 'string', default: '5' },
+      probes: { type: 'string', default: '1000' },
     },
   });
-  const [seconds, connections, rounds, probes] = [
-    values.duration,
-    values.connections,
-    values.rounds,
-    values.probes,
-  ].map(Number) as [number, number, number, number];
+  const shape = {
+    seconds: Number(values.duration),
+    connections: Number(values.connections),
+    rounds: Number(values.rounds),
+    probes: Number(values.probes),
+  };
+  for (const [flag, value] of Object.entries(shape)) {
+    if (!Number.isInteger(value) || value < 1) throw new Error(`--${flag} must be a whole number >= 1, got ${value}`);
+  }
+  return shape;
+}
+
+// Rounds run the targets back to back, so a load spike from elsewhere on the machine hits them alike; the report
+// gives the medians of the rounds, and of each round's ratio to direct.
+async function measure(targets: Target[], proxyProc: ChildProcess, run: RunShape): Promise<void> {
+  for (const t of targets) await throughput(t.port, 1, run.connections); // warm-up (JIT, sockets)
+  for (let round = 1; round <= run.rounds; round++) {
+    for (const t of targets) {
+      const cpuBefore = await cpuMicros(proxyProc);
+      const result = await throughput(t.port, run.seconds, run.connections);
+      t.proxyCpuMicros += (await cpuMicros(proxyProc)) - cpuBefore;
+      t.requests += result.total;
+      t.rps.push(result.requestsPerSec);
+      t.acP50.push(result.p50Ms);
+      t.acP99.push(result.p99Ms);
+      t.probes.push(...(await probe(t.port, run.probes)));
+    }
+    console.log(`round ${round}: ${targets.map((t) => `${t.name} ${Math.round(t.rps.at(-1) ?? 0)} req/s`).join(', ')}`);
+  }
+}
+
+async function main(): Promise<void> {
+  const run = readOptions();
+  const loadBefore = loadavg()[0] ?? 0;
   const server = await spawnRole('server');
   const proxyProc = await spawnRole('proxy');
+  const socat = await startSocat(server.port);
   try {
     const toxiproxy = new Toxiproxy(`http://127.0.0.1:${proxyProc.port}`);
     const proxy = await toxiproxy.createProxy({
@@ -140,64 +214,60 @@ async function main(): Promise<void> {
       listen: '127.0.0.1:0',
       upstream: `127.0.0.1:${server.port}`,
     });
-    const targets = { direct: server.port, proxied: Number(proxy.listen.split(':').pop()) };
-    const totals: Record<keyof typeof targets, Totals> = {
-      direct: { requests: 0, proxyCpuMicros: 0, rps: [], acP50: [], acP99: [], probes: [] },
-      proxied: { requests: 0, proxyCpuMicros: 0, rps: [], acP50: [], acP99: [], probes: [] },
-    };
-    for (const port of Object.values(targets)) await throughput(port, 1, connections); // warm-up (JIT, sockets)
-    for (let round = 1; round <= rounds; round++) {
-      for (const [name, port] of Object.entries(targets) as Array<[keyof typeof targets, number]>) {
-        const cpuBefore = await cpuMicros(proxyProc.child);
-        const t = await throughput(port, seconds, connections);
-        totals[name].proxyCpuMicros += (await cpuMicros(proxyProc.child)) - cpuBefore;
-        totals[name].requests += t.total;
-        totals[name].rps.push(t.requestsPerSec);
-        totals[name].acP50.push(t.p50Ms);
-        totals[name].acP99.push(t.p99Ms);
-        totals[name].probes.push(...(await probe(port, probes)));
-        console.log(`round ${round} ${name.padEnd(7)} ${Math.round(t.requestsPerSec)} req/s`);
-      }
-    }
-    report(totals, { seconds, connections, rounds, probes });
+    const target = (name: string, port: number): Target => ({
+      name,
+      port,
+      rps: [],
+      acP50: [],
+      acP99: [],
+      probes: [],
+      requests: 0,
+      proxyCpuMicros: 0,
+    });
+    const targets = [target('direct', server.port), target('proxied', Number(proxy.listen.split(':').pop()))];
+    if (socat) targets.push(target('socat', socat.port));
+    await measure(targets, proxyProc.child, run);
+    report(targets, run, loadBefore);
   } finally {
     server.child.kill('SIGTERM');
     proxyProc.child.kill('SIGTERM');
+    if (socat) killGroup(socat.child);
   }
 }
 
-function report(totals: Record<'direct' | 'proxied', Totals>, run: Record<string, number>): void {
-  const row = (name: 'direct' | 'proxied') => {
-    const t = totals[name];
+function report(targets: Target[], run: RunShape, loadBefore: number): void {
+  console.log(
+    `\nsmall HTTP GETs: ${run.connections} connections x ${run.seconds} s x ${run.rounds} rounds, ${run.probes} sequential probes per round; ${availableParallelism()} cores, load average ${loadBefore.toFixed(1)} before`,
+  );
+  console.log('target    req/s (median)   vs direct   autocannon p50/p99 (ms)   sequential p50/p99 (ms)');
+  const direct = targets[0]!;
+  const directP50 = quantile(
+    [...direct.probes].sort((a, b) => a - b),
+    0.5,
+  );
+  for (const t of targets) {
     const sorted = [...t.probes].sort((a, b) => a - b);
-    return {
-      name,
-      rps: mean(t.rps),
-      acP50: mean(t.acP50),
-      acP99: mean(t.acP99),
-      p50: quantile(sorted, 0.5),
-      p99: quantile(sorted, 0.99),
-    };
-  };
-  const direct = row('direct');
-  const proxied = row('proxied');
-  console.log(
-    `\nsmall HTTP GETs, ${run.connections} connections x ${run.seconds} s x ${run.rounds} rounds; ${run.probes} sequential probes per round`,
-  );
-  console.log('target    req/s     autocannon p50/p99 (ms)   sequential p50/p99 (ms)');
-  for (const r of [direct, proxied]) {
-    console.log(
-      `${r.name.padEnd(8)}  ${Math.round(r.rps).toString().padStart(7)}   ${r.acP50.toFixed(1).padStart(6)} / ${r.acP99.toFixed(1).padEnd(12)}   ${r.p50.toFixed(3)} / ${r.p99.toFixed(3)}`,
-    );
+    const ratio = median(t.rps.map((rps, i) => rps / (direct.rps[i] ?? Number.NaN)));
+    const cells = [
+      t.name.padEnd(8),
+      Math.round(median(t.rps)).toString().padStart(14),
+      `${(ratio * 100).toFixed(1)}%`.padStart(9),
+      `${median(t.acP50).toFixed(1).padStart(10)} / ${median(t.acP99).toFixed(1).padEnd(10)}`,
+      `${quantile(sorted, 0.5).toFixed(3)} / ${quantile(sorted, 0.99).toFixed(3)}`,
+    ];
+    console.log(cells.join('   '));
   }
-  const ratio = proxied.rps / direct.rps;
-  const addedMs = proxied.p50 - direct.p50;
-  console.log(`\nthroughput ratio proxied/direct: ${(ratio * 100).toFixed(1)}% (aim: at least 80%)`);
+  const proxied = targets[1]!;
+  const addedMs =
+    quantile(
+      [...proxied.probes].sort((a, b) => a - b),
+      0.5,
+    ) - directP50;
+  const ratio = median(proxied.rps.map((rps, i) => rps / (direct.rps[i] ?? Number.NaN)));
+  console.log(`\nthroughput proxied/direct, median of rounds: ${(ratio * 100).toFixed(1)}% (aim: at least 80%)`);
   console.log(`added median latency: ${(addedMs * 1000).toFixed(0)} µs (aim: under 200 µs)`);
-  const perRequest = totals.proxied.proxyCpuMicros / totals.proxied.requests;
-  console.log(
-    `proxy CPU per proxied request: ${perRequest.toFixed(1)} µs (both directions, all processes share the cores)`,
-  );
+  const perRequest = proxied.proxyCpuMicros / proxied.requests;
+  console.log(`proxy process CPU per proxied request: ${perRequest.toFixed(1)} µs (both directions)`);
 }
 
 if (role === 'server' || role === 'proxy') await runChild();

@@ -4,10 +4,11 @@ import { check } from './check.ts';
 import { type Command, parseCommand, UsageError } from './command.ts';
 import { doctor } from './doctor.ts';
 import { proxy } from './proxy.ts';
+import { repro } from './repro.ts';
 import { run } from './run.ts';
 import { up } from './up.ts';
 
-const commands: Command[] = [run, up, doctor, proxy, check];
+const commands: Command[] = [run, check, repro, up, doctor, proxy];
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

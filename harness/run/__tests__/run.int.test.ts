@@ -1,0 +1,97 @@
+// Short real runs through the CLI, as a user would run them: a fault-free run and a run with partitions, kills
+// and pauses both end valid; `rig check` reproduces a stored verdict; `rig repro` replays the same schedule;
+// Ctrl-C leaves a checkable prefix and no process behind.
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const store = mkdtempSync(join(tmpdir(), 'rig-run-test-'));
+afterAll(() => rmSync(store, { recursive: true, force: true }));
+
+function rig(args: string[], timeoutMs = 240_000) {
+  const r = spawnSync(process.execPath, ['bin/rig.js', ...args], { encoding: 'utf8', timeout: timeoutMs });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+const runDirOf = (out: string) => /run directory: (\S+)/.exec(out)?.[1] ?? '';
+
+function leftovers(dir: string): string[] {
+  const ps = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' });
+  return ps.split('\n').filter((l) => l.includes(dir) && !l.includes('ps -eo'));
+}
+
+function nemesisOps(runDir: string) {
+  return readFileSync(join(runDir, 'history.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { process: unknown; f: string; type: string })
+    .filter((o) => o.process === 'nemesis');
+}
+
+describe('rig run', () => {
+  let faultFree = '';
+
+  it('ends valid without faults, and rig check reproduces the verdict', () => {
+    const r = rig(['run', '--nemesis', 'none', '--time-limit', '5', '--seed', '11', '--quiet', '10', '--store', store]);
+    expect(r.code, r.out + r.err).toBe(0);
+    faultFree = runDirOf(r.out);
+    for (const f of ['config.json', 'history.jsonl', 'results.json', 'observations/txn.jsonl', 'logs/sm-1.log']) {
+      expect(existsSync(join(faultFree, f)), f).toBe(true);
+    }
+    const results = JSON.parse(readFileSync(join(faultFree, 'results.json'), 'utf8')) as { valid: unknown };
+    expect(results.valid).toBe(true);
+    const again = rig(['check', faultFree]);
+    expect(again.code).toBe(0);
+    expect(again.out).toMatch(/^atomicity\s+valid$/m);
+    expect(leftovers(store)).toEqual([]);
+  });
+
+  it('ends valid under partitions, kills and pauses, with a nemesis op for each kind', () => {
+    const r = rig(['run', '--nemesis', 'partition,kill,pause', '--time-limit', '24', '--seed', '7', '--lease-ttl-ms', '1000', '--store', store]);
+    expect(r.code, r.out + r.err).toBe(0);
+    const dir = runDirOf(r.out);
+    const kinds = new Set(nemesisOps(dir).map((o) => o.f));
+    for (const f of ['start-partition', 'stop-partition', 'start-kill', 'stop-kill', 'start-pause', 'stop-pause', 'final-heal']) {
+      expect(kinds, f).toContain(f);
+    }
+    const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { schedule: unknown[]; seed: number };
+    expect(config.seed).toBe(7);
+    expect(config.schedule.length).toBeGreaterThanOrEqual(3);
+    expect(readFileSync(join(store, 'latest', 'config.json'), 'utf8')).toEqual(readFileSync(join(dir, 'config.json'), 'utf8'));
+    expect(leftovers(store)).toEqual([]);
+  });
+
+  it('stops on Ctrl-C, keeps a checkable history and leaves no process', async () => {
+    const child: ChildProcess = spawn(process.execPath, ['bin/rig.js', 'run', '--nemesis', 'none', '--time-limit', '120', '--seed', '3', '--store', store], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const until = Date.now() + 90_000;
+    let history = '';
+    while (Date.now() < until) {
+      const latest = join(store, 'sessions-2pc');
+      const dirs = existsSync(latest) ? execFileSync('ls', ['-t', latest], { encoding: 'utf8' }).split('\n').filter(Boolean) : [];
+      const candidate = dirs[0] ? join(latest, dirs[0], 'history.jsonl') : '';
+      if (candidate && existsSync(candidate) && readFileSync(candidate, 'utf8').split('\n').length > 20 && candidate !== join(faultFree, 'history.jsonl')) {
+        history = candidate;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(history, out).not.toBe('');
+    child.kill('SIGINT');
+    const code = await exited;
+    expect([2, 130]).toContain(code);
+    const runDir = join(history, '..');
+    const check = rig(['check', runDir]);
+    expect([0, 1, 2]).toContain(check.code);
+    expect(check.out).not.toMatch(/unreadable/);
+    expect(leftovers(store)).toEqual([]);
+  });
+});
