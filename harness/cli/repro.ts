@@ -26,7 +26,13 @@ export const repro: Command = {
   async run(_values, positionals) {
     if (positionals.length !== 1) throw new UsageError('give exactly one run directory');
     const old = loadConfig(positionals[0]!);
-    const config: RunConfig = { options: old.options, seed: old.seed, schedule: old.schedule, startedAt: new Date().toISOString(), versions: old.versions };
+    const config: RunConfig = {
+      options: old.options,
+      seed: old.seed,
+      schedule: old.schedule,
+      startedAt: new Date().toISOString(),
+      versions: old.versions,
+    };
     return executeRun(config);
   },
 };

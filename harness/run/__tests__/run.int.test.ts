@@ -49,40 +49,68 @@ describe('rig run', () => {
   });
 
   it('ends valid under partitions, kills and pauses, with a nemesis op for each kind', () => {
-    const r = rig(['run', '--nemesis', 'partition,kill,pause', '--time-limit', '24', '--seed', '7', '--lease-ttl-ms', '1000', '--store', store]);
+    const r = rig([
+      'run',
+      '--nemesis',
+      'partition,kill,pause',
+      '--time-limit',
+      '24',
+      '--seed',
+      '7',
+      '--lease-ttl-ms',
+      '1000',
+      '--store',
+      store,
+    ]);
     expect(r.code, r.out + r.err).toBe(0);
     const dir = runDirOf(r.out);
     const kinds = new Set(nemesisOps(dir).map((o) => o.f));
-    for (const f of ['start-partition', 'stop-partition', 'start-kill', 'stop-kill', 'start-pause', 'stop-pause', 'final-heal']) {
+    for (const f of [
+      'start-partition',
+      'stop-partition',
+      'start-kill',
+      'stop-kill',
+      'start-pause',
+      'stop-pause',
+      'final-heal',
+    ]) {
       expect(kinds, f).toContain(f);
     }
     const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { schedule: unknown[]; seed: number };
     expect(config.seed).toBe(7);
     expect(config.schedule.length).toBeGreaterThanOrEqual(3);
-    expect(readFileSync(join(store, 'latest', 'config.json'), 'utf8')).toEqual(readFileSync(join(dir, 'config.json'), 'utf8'));
+    expect(readFileSync(join(store, 'latest', 'config.json'), 'utf8')).toEqual(
+      readFileSync(join(dir, 'config.json'), 'utf8'),
+    );
     expect(leftovers(store)).toEqual([]);
   });
 
   it('stops on Ctrl-C, keeps a checkable history and leaves no process', async () => {
-    const child: ChildProcess = spawn(process.execPath, ['bin/rig.js', 'run', '--nemesis', 'none', '--time-limit', '120', '--seed', '3', '--store', store], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const parent = join(store, 'sessions-2pc');
+    const runsNow = () =>
+      existsSync(parent) ? execFileSync('ls', [parent], { encoding: 'utf8' }).split('\n').filter(Boolean) : [];
+    const before = new Set(runsNow());
+    const child: ChildProcess = spawn(
+      process.execPath,
+      ['bin/rig.js', 'run', '--nemesis', 'none', '--time-limit', '120', '--seed', '3', '--store', store],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     child.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
     });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    // Wait until this run's own history has some ops in it.
     const until = Date.now() + 90_000;
     let history = '';
-    while (Date.now() < until) {
-      const latest = join(store, 'sessions-2pc');
-      const dirs = existsSync(latest) ? execFileSync('ls', ['-t', latest], { encoding: 'utf8' }).split('\n').filter(Boolean) : [];
-      const candidate = dirs[0] ? join(latest, dirs[0], 'history.jsonl') : '';
-      if (candidate && existsSync(candidate) && readFileSync(candidate, 'utf8').split('\n').length > 20 && candidate !== join(faultFree, 'history.jsonl')) {
+    while (Date.now() < until && !history) {
+      const mine = runsNow().find((d) => !before.has(d));
+      const candidate = mine ? join(parent, mine, 'history.jsonl') : '';
+      if (candidate && existsSync(candidate) && readFileSync(candidate, 'utf8').split('\n').length > 20)
         history = candidate;
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 200));
+      else await new Promise((r) => setTimeout(r, 200));
     }
     expect(history, out).not.toBe('');
     child.kill('SIGINT');

@@ -29,7 +29,8 @@ describe('seeded schedule and workload', () => {
       expect(new Set(s.slice(0, 3).map((w) => w.nemesis)).size).toBe(Math.min(3, s.length));
       for (const w of s) {
         expect(w.endMs).toBeLessThanOrEqual(30_000);
-        if (w.nemesis === 'pause' || w.nemesis === 'partition') expect(w.endMs - w.startMs).toBeGreaterThanOrEqual(4000);
+        if (w.nemesis === 'pause' || w.nemesis === 'partition')
+          expect(w.endMs - w.startMs).toBeGreaterThanOrEqual(4000);
       }
       for (let i = 1; i < s.length; i++) expect(s[i]!.startMs).toBeGreaterThan(s[i - 1]!.endMs);
     }
