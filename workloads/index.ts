@@ -1,8 +1,11 @@
 // Every workload by name (`rig run --workload NAME`).
+import { conservation } from './conservation.ts';
+import { contention } from './contention.ts';
+import { leaderChurn } from './leader-churn.ts';
 import { sessions } from './sessions.ts';
 import type { Workload } from './types.ts';
 
-export const workloads: readonly Workload[] = [sessions];
+export const workloads: readonly Workload[] = [sessions, contention, conservation, leaderChurn];
 
 export function workloadByName(name: string): Workload | undefined {
   return workloads.find((w) => w.name === name);

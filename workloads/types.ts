@@ -26,6 +26,10 @@ export interface WorkloadOptions {
 export interface Workload {
   name: string;
   summary: string;
+  /** Settings the system under test needs for this workload (e.g. small balances), passed to every service. */
+  systemEnv?: Readonly<Record<string, string>>;
+  /** Nemeses used when `--nemesis` is not given. */
+  defaultNemesis?: string;
   /** An endless stream of ops; the run takes as many as it needs. */
   ops(rng: Rng, opts: WorkloadOptions): Generator<OpSpec, never>;
 }

@@ -1,6 +1,6 @@
 // `rig run`: run, save, then check (Jepsen's core loop). Exit 0 valid, 1 invalid, 2 unknown or could not run.
 import { freshSeed } from '../../lib/rng.ts';
-import { workloads } from '../../workloads/index.ts';
+import { workloadByName, workloads } from '../../workloads/index.ts';
 import { providerChoices } from '../env/index.ts';
 import { nemeses, parseNemeses } from '../nemesis/index.ts';
 import { onShutdown, stopWhenOrphaned } from '../process/lifecycle.ts';
@@ -17,7 +17,8 @@ export const runUsage = [
   'rig run [--workload NAME] [--protocol 2pc|3pc|mixed] [--nemesis LIST|all|none] [--time-limit S] [--rate N]',
   '        [--concurrency N] [--seed N] [--nodes N] [--env auto|external|local|containers] [--quiet S] [--store DIR]',
   '',
-  `  --workload     ${workloads.map((w) => `${w.name} (${w.summary})`).join('; ')} [sessions]`,
+  '  --workload     what the clients do [sessions]:',
+  ...workloads.map((w) => `                   ${w.name.padEnd(14)} ${w.summary}`),
   '  --protocol     commit protocol of every session, or a seeded mix [2pc]',
   `  --nemesis      comma list of: ${nemeses.map((n) => n.name).join(', ')}; or all, none [partition,kill,pause]`,
   ...nemeses.map((n) => `                   ${n.name.padEnd(14)} ${n.summary}`),
@@ -36,7 +37,10 @@ export function runOptions(values: Values, command: string): RunOptions {
   if (!workloads.some((w) => w.name === workload)) {
     throw new UsageError(`--workload must be one of ${workloads.map((w) => w.name).join(', ')}, got "${workload}"`);
   }
-  const nemesis = typeof values.nemesis === 'string' ? values.nemesis : 'partition,kill,pause';
+  const nemesis =
+    typeof values.nemesis === 'string'
+      ? values.nemesis
+      : (workloadByName(workload)?.defaultNemesis ?? 'partition,kill,pause');
   try {
     parseNemeses(nemesis);
   } catch (err) {

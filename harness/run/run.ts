@@ -134,6 +134,7 @@ export async function runTest(config: RunConfig, signal: AbortSignal, progress?:
         RIG_LEASE_TTL_MS: String(o.leaseTtlMs),
         RIG_SUBSCRIBERS: String(o.subscribers),
         RIG_CELLS: String(o.cells),
+        ...workload.systemEnv,
         ...(o.bug ? { RIG_BUG: o.bug } : {}),
       },
     });
