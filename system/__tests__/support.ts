@@ -130,3 +130,76 @@ export async function eventually<T>(
 }
 
 export const subscriber = (i: number) => `imsi-00101${String(i).padStart(10, '0')}`;
+
+const callTimeoutMs = 10_000;
+
+/** Replaces a node's fault settings through its signed /admin/faults; the reply must be 200. */
+export async function setFaults(sys: SystemFixture, node: string, settings: unknown): Promise<void> {
+  const r = await sys.peer(node).call('PUT', '/admin/faults', settings, { timeoutMs: callTimeoutMs });
+  if (r.status !== 200) throw new Error(`PUT /admin/faults on ${node}: ${r.status} ${JSON.stringify(r.body)}`);
+}
+
+/** A ready leader other than `old` (after `old` crashed, was killed or paused). */
+export function leaderOtherThan(sys: SystemFixture, old: string, deadlineMs = 30_000): Promise<string> {
+  return eventually(
+    async () => {
+      const l = await sys.leader();
+      return l !== old ? l : undefined;
+    },
+    `a leader other than ${old}`,
+    deadlineMs,
+  );
+}
+
+export interface TxnEverywhere {
+  decision: string | null;
+  reason: string | null;
+  closed: boolean;
+  dsm: string | undefined;
+  rm: string;
+  billing: string;
+}
+
+/** One transaction's state in the log, the DSM and both participants. */
+export async function txnEverywhere(sys: SystemFixture, txnId: string): Promise<TxnEverywhere> {
+  const [row] = await sys.db.coordinator`
+    SELECT session_id, decision, reason, closed_at IS NOT NULL AS closed FROM txn WHERE txn_id = ${txnId}`;
+  if (!row) throw new Error(`no log row for ${txnId}`);
+  const dsm = await sys.redis.hget(`dsm:session:${row.session_id}`, 'record');
+  const state = async (p: string) =>
+    (await sys.peer(p).call<{ state: string }>('GET', `/v1/txn/${txnId}`, undefined, { timeoutMs: callTimeoutMs })).body
+      .state;
+  return {
+    decision: row.decision,
+    reason: row.reason,
+    closed: row.closed,
+    dsm: dsm ? (JSON.parse(dsm) as { status: string }).status : undefined,
+    rm: await state('rm'),
+    billing: await state('billing'),
+  };
+}
+
+/**
+ * Waits until the transaction is closed, then returns its one outcome: the log's decision, with the DSM and both
+ * participants agreeing (after an abort, a participant that never saw the prepare may hold a tombstone or nothing).
+ */
+export async function settledOutcome(sys: SystemFixture, txnId: string): Promise<'commit' | 'abort'> {
+  const t = await eventually(async () => {
+    const t = await txnEverywhere(sys, txnId);
+    return t.closed ? t : undefined;
+  }, `${txnId} closed`);
+  const agree =
+    t.decision === 'commit'
+      ? t.dsm === 'COMMITTED' && t.rm === 'committed' && t.billing === 'committed'
+      : t.decision === 'abort' &&
+        t.dsm === 'ABORTED' &&
+        [t.rm, t.billing].every((s) => s === 'aborted' || s === 'unknown');
+  if (!agree) throw new Error(`${txnId} has no single outcome: ${JSON.stringify(t)}`);
+  return t.decision as 'commit' | 'abort';
+}
+
+/** Transactions still prepared at a participant's database. */
+export async function preparedAt(sys: SystemFixture, db: 'rm' | 'billing'): Promise<string[]> {
+  const rows = await sys.db[db]`SELECT gid FROM pg_prepared_xacts WHERE database = current_database()`;
+  return rows.map((r) => String(r.gid));
+}

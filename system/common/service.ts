@@ -1,7 +1,8 @@
 // The process shell every service shares: configuration, clock, logger, metrics, signing, the HTTP server with
 // /healthz and /metrics, and a clean stop on SIGTERM/SIGINT. A service supplies its routes and its close().
 import type { Server } from 'node:http';
-import { type Clock, sleep, systemClock } from './clock.ts';
+import { Gauge } from 'prom-client';
+import { type Clock, systemClock } from './clock.ts';
 import { ConfigError, Env } from './config.ts';
 import { ServiceError } from './errors.ts';
 import { checkFaultSettings, Faults, parseFaultSettings } from './faults.ts';
@@ -42,7 +43,16 @@ export function createRuntime(service: string, env = new Env()): Runtime {
   const faults = new Faults(env.int('RIG_SEED', 1, 0, Number.MAX_SAFE_INTEGER), clock);
   const initialFaults = env.optional('RIG_FAULTS');
   if (initialFaults) faults.replace(parseFaultSettings(initialFaults, 'RIG_FAULTS'));
-  return { service, node, env, clock, logger, metrics: createHttpMetrics(service, node), ring, verifier, faults };
+  const metrics = createHttpMetrics(service, node);
+  new Gauge({
+    name: 'rig_fault_delayed_requests',
+    help: 'Requests held right now by injected latency (/admin/faults)',
+    registers: [metrics.registry],
+    collect() {
+      this.set(faults.delayed);
+    },
+  });
+  return { service, node, env, clock, logger, metrics, ring, verifier, faults };
 }
 
 /** Starts a service process: builds it, serves it, and stops it cleanly on SIGTERM/SIGINT. */
@@ -75,10 +85,7 @@ export async function runService(service: string, build: (rt: Runtime) => Promis
       logger: rt.logger,
       metrics: rt.metrics,
       verifier: rt.verifier,
-      beforeHandle: async (route) => {
-        const ms = rt.faults.latencyFor(route.pattern);
-        if (ms > 0) await sleep(ms);
-      },
+      beforeHandle: (route, ctx) => rt.faults.delay(route.pattern, ctx.path),
     });
     const port = await listen(server, rt.env.int('PORT', 0, 0, 65535), rt.env.string('HOST', '127.0.0.1'));
     rt.logger.observe('listening', { port });

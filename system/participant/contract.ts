@@ -13,9 +13,11 @@ export type VoteNoReason =
   | 'lock_timeout'
   | 'deadlock'
   | 'tombstoned'
-  | 'injected';
-/** Who told the participant to change state. */
-export type Via = 'leader' | 'decision-query';
+  | 'injected'
+  /** The leader's deadlock detector chose this transaction to break a wait-for cycle. */
+  | 'deadlock_victim';
+/** Who told the participant to change state (`timeout`: only the planted bug 3pc-timeout-commit). */
+export type Via = 'leader' | 'decision-query' | 'timeout';
 
 export interface PrepareRequest {
   token: number;

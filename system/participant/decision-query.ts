@@ -1,17 +1,24 @@
 // A participant holding a prepared transaction too long asks the session managers for the decision (spec 6,
 // issue 3 item 7): the leader may have died between deciding and telling us, and a prepared transaction holds its
 // row locks until someone resolves it. Every pass is bounded: a few transactions, a few calls, each with a deadline.
-import { type Clock, sleep } from '../common/clock.ts';
+// 3PC's participant timeout rule is the same by default: a transaction pre-committed too long asks as well, and
+// never commits on its own (that stays safe under partitions). Only the planted bug 3pc-timeout-commit commits it.
+import type { Clock } from '../common/clock.ts';
 import type { Logger } from '../common/log.ts';
 import type { Peer } from '../common/peer.ts';
+import { Periodic } from '../common/periodic.ts';
 import { type DecisionReply, parseDecision } from './contract.ts';
 import type { ParticipantMetrics } from './metrics.ts';
 import type { Participant } from './participant.ts';
-import type { TxnStore } from './store.ts';
+import type { PreparedTxn, TxnStore } from './store.ts';
 
 export interface DecisionQueryOptions {
   /** Ask about transactions prepared at least this long ago. */
   queryAfterMs: number;
+  /** 3PC: a transaction pre-committed at least this long ago has timed out. */
+  precommitTimeoutMs: number;
+  /** Planted bug: on that timeout, commit without asking. */
+  commitOnPrecommitTimeout: boolean;
   intervalMs: number;
   /** Transactions asked about per pass. */
   perPassMax: number;
@@ -20,7 +27,10 @@ export interface DecisionQueryOptions {
   scanMax: number;
 }
 
-export const defaultDecisionQueryOptions: Omit<DecisionQueryOptions, 'queryAfterMs'> = {
+export const defaultDecisionQueryOptions: Omit<
+  DecisionQueryOptions,
+  'queryAfterMs' | 'precommitTimeoutMs' | 'commitOnPrecommitTimeout'
+> = {
   intervalMs: 1000,
   perPassMax: 4,
   callTimeoutMs: 1000,
@@ -28,8 +38,7 @@ export const defaultDecisionQueryOptions: Omit<DecisionQueryOptions, 'queryAfter
 };
 
 export class DecisionQueries {
-  private readonly stopper = new AbortController();
-  private loop: Promise<void> | undefined;
+  private readonly loop: Periodic;
   /** The manager that answered last: asked first next time. */
   private lastLeader: string | undefined;
 
@@ -40,26 +49,23 @@ export class DecisionQueries {
     private readonly managers: ReadonlyMap<string, Peer>,
     private readonly logger: Logger,
     private readonly metrics: ParticipantMetrics,
-    private readonly clock: Clock,
+    clock: Clock,
     private readonly opts: DecisionQueryOptions,
-  ) {}
+  ) {
+    this.loop = new Periodic(
+      opts.intervalMs,
+      () => this.pass(),
+      (err) => this.logger.warn('decision query pass failed', { error: err.message }),
+      clock,
+    );
+  }
 
   start(): void {
-    this.loop ??= this.run();
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopper.abort();
-    await this.loop;
-  }
-
-  private async run(): Promise<void> {
-    const signal = this.stopper.signal;
-    while (!signal.aborted) {
-      const started = this.clock.monotonicMs();
-      await this.pass().catch((err: Error) => this.logger.warn('decision query pass failed', { error: err.message }));
-      await sleep(Math.max(0, this.opts.intervalMs - (this.clock.monotonicMs() - started)), signal);
-    }
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** One pass: refresh the in-doubt gauge, then ask about the oldest overdue transactions. */
@@ -67,11 +73,22 @@ export class DecisionQueries {
     const prepared = await this.store.prepared(this.opts.scanMax);
     this.metrics.inDoubt.set(prepared.length);
     if (this.managers.size === 0) return;
-    const due = prepared.filter((p) => p.ageMs >= this.opts.queryAfterMs).slice(0, this.opts.perPassMax);
-    for (const { txnId } of due) {
-      if (this.stopper.signal.aborted) return;
-      await this.resolve(txnId);
+    const timedOut = (p: PreparedTxn) =>
+      p.precommitAgeMs === null ? p.ageMs >= this.opts.queryAfterMs : p.precommitAgeMs >= this.opts.precommitTimeoutMs;
+    const due = prepared.filter(timedOut).slice(0, this.opts.perPassMax);
+    for (const p of due) {
+      if (this.loop.stopped) return;
+      if (p.precommitAgeMs !== null && this.opts.commitOnPrecommitTimeout) await this.commitOnTimeout(p.txnId);
+      else await this.resolve(p.txnId);
     }
+  }
+
+  /** The planted bug's unsafe rule: pre-committed and timed out, so commit without the leader's word. */
+  private async commitOnTimeout(txnId: string): Promise<void> {
+    this.logger.observe('decision-query', { txnId, answer: 'commit', from: 'timeout' });
+    await this.participant.commit(txnId, this.participant.highestToken, 'timeout').catch((err: Error) => {
+      this.logger.warn('committing on pre-commit timeout failed', { txnId, error: err.message });
+    });
   }
 
   private async resolve(txnId: string): Promise<void> {

@@ -11,10 +11,11 @@ export interface Domain {
   /** Seeds the data on first start (idempotent: does nothing when already seeded). */
   seed(sql: Queryable): Promise<void>;
   /**
-   * Reserves what `req` needs inside the (to be prepared) transaction `tx`, taking row locks in request order.
+   * Reserves what `req` needs inside the (to be prepared) transaction `tx`, taking row locks in request order, and
+   * says which resource it is about to lock through `locking` (e.g. `cell:cell-3`), so wait-for edges can name it.
    * Returns a reason to vote no (the core rolls back), or undefined when everything is reserved.
    */
-  reserve(tx: Queryable, req: PrepareRequest): Promise<VoteNoReason | undefined>;
+  reserve(tx: Queryable, req: PrepareRequest, locking: (resource: string) => void): Promise<VoteNoReason | undefined>;
   /** Conservation totals over committed data (the checker compares them with what it expects). */
   totals(sql: Queryable): Promise<Record<string, unknown>>;
 }

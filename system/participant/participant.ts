@@ -1,16 +1,17 @@
 // The participant core: prepare, pre-commit, commit and abort of one transaction, over the durable state in
 // TxnStore. Every mutating request passes the fence (stale tokens refused before anything changes), then runs
 // alone for its txn (KeyedMutex), reads the durable state, and does what the state machine plans for it.
-import type { Faults } from '../common/faults.ts';
+import type { CrashPoint, Faults } from '../common/faults.ts';
 import type { Logger } from '../common/log.ts';
 import type { PrepareRequest, StateReply, TxnState, TxnStatus, Via, VoteNoReason, VoteReply } from './contract.ts';
 import type { Domain } from './domain.ts';
-import { conflict, isStaleToken, overloaded, storeFailure } from './errors.ts';
+import { conflict, isStaleToken, overloaded, staleToken, storeFailure } from './errors.ts';
 import type { Fence } from './fence.ts';
 import { KeyedMutex } from './keyed-mutex.ts';
 import type { ParticipantMetrics } from './metrics.ts';
 import { type Action, plan, resultState } from './state.ts';
 import type { TxnStore } from './store.ts';
+import type { WaitGraph, WaitsSnapshot } from './waits.ts';
 
 export interface ParticipantDeps {
   store: TxnStore;
@@ -19,12 +20,19 @@ export interface ParticipantDeps {
   logger: Logger;
   metrics: ParticipantMetrics;
   faults: Faults;
+  waits: WaitGraph;
   /** Requests admitted at once (waiting for locks included); more get 503 overloaded. */
   inFlightMax: number;
 }
 
 /** Armed by the fault injector: the process dies with the transaction prepared but before answering yes. */
-export const crashAfterPrepare = 'participant-after-prepare-before-vote';
+export const crashAfterPrepare: CrashPoint = 'participant-after-prepare-before-vote';
+
+/** Where the process may be made to die after applying a decision, before acknowledging it. */
+const crashAfterApply: Partial<Record<Decision, CrashPoint>> = {
+  precommit: 'participant-after-precommit',
+  commit: 'participant-after-commit',
+};
 
 /** Prepared transactions listed by /v1/state, at most (max_prepared_transactions bounds them anyway). */
 const preparedListMax = 10_000;
@@ -61,6 +69,33 @@ export class Participant {
 
   abort(txnId: string, token: number, via: Via): Promise<StateReply> {
     return this.decide('abort', txnId, token, via);
+  }
+
+  /**
+   * The leader's deadlock detector chose this txn as a victim: its running prepare votes no and stops waiting.
+   * Not serialized with the txn's other requests (the prepare it targets holds the txn's lock while it waits), and
+   * not raising the fence (raising waits for running requests, that prepare among them); only ever turns a vote
+   * into a no, which is always safe.
+   */
+  async cancel(txnId: string, token: number): Promise<{ cancelled: boolean }> {
+    if (token < this.deps.fence.highest) throw staleToken(token, this.deps.fence.highest);
+    try {
+      return { cancelled: await this.deps.waits.cancel(txnId) };
+    } catch (err) {
+      throw storeFailure(err);
+    }
+  }
+
+  /** This participant's wait-for edges (for the leader's deadlock detector). */
+  waits(): Promise<WaitsSnapshot> {
+    return this.deps.waits.snapshot().catch((err: unknown) => {
+      throw storeFailure(err);
+    });
+  }
+
+  /** The highest leader token this participant has seen. */
+  get highestToken(): number {
+    return this.deps.fence.highest;
   }
 
   async status(txnId: string): Promise<TxnStatus> {
@@ -103,6 +138,8 @@ export class Participant {
       const state = resultState[action];
       this.deps.logger.observe('participant-state', { txnId, state, token, via, changed: planned === 'apply' });
       if (planned === 'apply') this.deps.metrics.decisions.inc({ state });
+      const point = crashAfterApply[action];
+      if (planned === 'apply' && point) this.deps.faults.crashPoint(point);
       return { state };
     });
   }

@@ -35,6 +35,22 @@ export function participantRoutes(p: Participant): Route[] {
       handler: async (ctx) => ({ status: 200, body: await p.status(parseTxnId(ctx.params.txnId)) }),
     },
     {
+      method: 'POST',
+      pattern: '/v1/txn/:txnId/cancel',
+      signed: true,
+      handler: async (ctx) => {
+        const txnId = parseTxnId(ctx.params.txnId);
+        const { token } = parseTokenBody(ctx.body);
+        return { status: 200, body: await p.cancel(txnId, token) };
+      },
+    },
+    {
+      method: 'GET',
+      pattern: '/v1/waits',
+      signed: true,
+      handler: async () => ({ status: 200, body: await p.waits() }),
+    },
+    {
       method: 'GET',
       pattern: '/v1/state',
       signed: true,

@@ -7,11 +7,13 @@ import { readParticipantConfig } from './config.ts';
 import { DecisionQueries, defaultDecisionQueryOptions } from './decision-query.ts';
 import type { Domain } from './domain.ts';
 import { Fence } from './fence.ts';
+import { InFlightPrepares } from './inflight.ts';
 import { createParticipantMetrics } from './metrics.ts';
 import { Participant } from './participant.ts';
 import { participantRoutes } from './routes.ts';
 import { migrate, Statements } from './statements.ts';
 import { TxnStore } from './store.ts';
+import { WaitGraph } from './waits.ts';
 
 // A prepare that stalls mid-transaction (the process paused or wedged) would hold its row locks forever; Postgres
 // ends such a session after this long, rolling the unprepared transaction back.
@@ -37,7 +39,18 @@ export function runParticipant(service: Domain['service'], makeDomain: (env: Env
       const core = Statements.load('participant', new URL('./sql/', import.meta.url));
       await migrate(sql, [core, domain.statements]);
       await domain.seed(sql);
-      const store = new TxnStore(sql, rt.node, core, rt.clock);
+      const inflight = new InFlightPrepares();
+      const store = new TxnStore(sql, rt.node, core, rt.clock, inflight);
+      const waits = new WaitGraph(
+        sql,
+        core,
+        inflight,
+        `${rt.node}:`,
+        rt.node,
+        rt.logger,
+        rt.clock,
+        config.waitsIntervalMs,
+      );
       const fence = new Fence(await store.highestToken(), (token) => store.raiseToken(token));
       const metrics = createParticipantMetrics(rt.metrics.registry);
       const participant = new Participant({
@@ -47,6 +60,7 @@ export function runParticipant(service: Domain['service'], makeDomain: (env: Env
         logger: rt.logger,
         metrics,
         faults: rt.faults,
+        waits,
         inFlightMax: config.poolMax * inFlightPerConnection,
       });
       const managers = new Map(
@@ -55,14 +69,18 @@ export function runParticipant(service: Domain['service'], makeDomain: (env: Env
       const queries = new DecisionQueries(store, participant, managers, rt.logger, metrics, rt.clock, {
         ...defaultDecisionQueryOptions,
         queryAfterMs: config.decisionQueryAfterMs,
+        precommitTimeoutMs: config.precommitTimeoutMs,
+        commitOnPrecommitTimeout: config.commitOnPrecommitTimeout,
       });
       queries.start();
+      waits.start();
       rt.logger.info('participant ready', { highestToken: fence.highest, lockTimeoutMs: config.lockTimeoutMs });
       return {
         routes: participantRoutes(participant),
         health: () => ({ highestToken: fence.highest }),
         close: async () => {
           await queries.stop();
+          await waits.stop();
           for (const peer of managers.values()) peer.close();
           await sql.end({ timeout: 5 });
         },

@@ -6,6 +6,7 @@ import type { Clock } from '../common/clock.ts';
 import type { PrepareRequest, TxnState, VoteNoReason } from './contract.ts';
 import type { Domain } from './domain.ts';
 import { storeFailure, voteReasonFor } from './errors.ts';
+import type { InFlightPrepares } from './inflight.ts';
 import { deriveState } from './state.ts';
 import { type Statements, toSafeInt } from './statements.ts';
 
@@ -24,6 +25,8 @@ export interface PrepareOutcome {
 export interface PreparedTxn {
   txnId: string;
   ageMs: number;
+  /** 3PC: ms since its pre-commit was recorded; null when not pre-committed. */
+  precommitAgeMs: number | null;
 }
 
 class VoteNo extends Error {
@@ -40,6 +43,7 @@ export class TxnStore {
     private readonly node: string,
     private readonly statements: Statements,
     private readonly clock: Clock,
+    private readonly inflight: InFlightPrepares,
   ) {}
 
   gid(txnId: string): string {
@@ -64,7 +68,8 @@ export class TxnStore {
   /**
    * Reserves and prepares in one transaction: the txn row first (a tombstone refuses it at once), then the
    * domain's reservations in request order, then PREPARE TRANSACTION, which makes the yes vote durable and keeps
-   * the row locks. A no vote rolls everything back.
+   * the row locks. A no vote rolls everything back. While it runs it is registered in `inflight`, so its lock
+   * waits can be named and, if the leader picks it as a deadlock victim, cancelled.
    */
   async prepare(txnId: string, req: PrepareRequest, domain: Domain): Promise<PrepareOutcome> {
     let lockWaitMs = 0;
@@ -72,24 +77,30 @@ export class TxnStore {
     try {
       await this.sql.begin(async (tx) => {
         const params = [txnId, req.token, req.sessionId, req.protocol, detail];
-        const inserted = await this.statements.run(tx, 'txn_insert_committed', params);
-        if (inserted.length === 0) throw new VoteNo('tombstoned');
+        const [inserted] = await this.statements.run(tx, 'txn_insert_committed', params);
+        if (!inserted) throw new VoteNo('tombstoned');
+        this.inflight.register(txnId, Number(inserted.pid), String(inserted.xid));
         const started = this.clock.monotonicMs();
         let reason: VoteNoReason | undefined;
         try {
-          reason = await domain.reserve(tx, req);
+          reason = await domain.reserve(tx, req, (resource) => this.inflight.locking(txnId, resource));
         } finally {
           lockWaitMs = this.clock.monotonicMs() - started;
         }
         if (reason) throw new VoteNo(reason);
+        // Chosen as a victim between statements (nothing to cancel then): vote no all the same.
+        if (this.inflight.isVictim(txnId)) throw new VoteNo('deadlock_victim');
         await tx.prepare(this.gid(txnId));
       });
       return { lockWaitMs };
     } catch (err) {
       if (err instanceof VoteNo) return { reason: err.reason, lockWaitMs };
+      if (this.inflight.isVictim(txnId)) return { reason: 'deadlock_victim', lockWaitMs };
       const reason = voteReasonFor(err);
       if (reason) return { reason, lockWaitMs };
       throw storeFailure(err);
+    } finally {
+      this.inflight.done(txnId);
     }
   }
 
@@ -141,7 +152,11 @@ export class TxnStore {
   /** This participant's prepared transactions, oldest first. */
   async prepared(limit: number): Promise<PreparedTxn[]> {
     const rows = await this.guard(this.statements.run(this.sql, 'prepared_list', [`${this.node}:`, limit]));
-    return rows.map((r) => ({ txnId: String(r.txn_id), ageMs: Number(r.age_ms) }));
+    return rows.map((r) => ({
+      txnId: String(r.txn_id),
+      ageMs: Number(r.age_ms),
+      precommitAgeMs: r.precommit_age_ms === null ? null : Number(r.precommit_age_ms),
+    }));
   }
 
   private async guard<T>(query: Promise<T>): Promise<T> {

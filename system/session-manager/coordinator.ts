@@ -1,21 +1,23 @@
-// The transaction coordinator (spec sections 5 and 6): intent logged first, DSM PENDING, prepare in parallel
-// with a deadline, decision logged before phase 2 (presumed abort), phase 2 until acknowledged, DSM final, close.
-// The standing decision is whatever the log holds: if recovery decided first, that decision wins here too.
+// The transaction coordinator (spec sections 5 to 7): intent logged first, DSM PENDING, prepare in parallel with a
+// deadline; for 3PC the decision to pre-commit logged, DSM PRECOMMITTED, pre-commit acknowledged by every
+// participant; then the decision logged before phase 2 (presumed abort), phase 2 until acknowledged, DSM final,
+// close. The standing decision is whatever the log holds: if recovery (or the deadlock detector) decided first,
+// that decision wins here too.
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../common/clock.ts';
 import { isServiceError, ServiceError } from '../common/errors.ts';
 import type { Faults } from '../common/faults.ts';
 import type { Logger } from '../common/log.ts';
+import { type Delivery, sessionRecord } from './delivery.ts';
 import type { SmMetrics } from './metrics.ts';
 import { type ParticipantClient, prepareBody, type Vote } from './participants.ts';
-import type { Dsm, SessionRecord, SessionStatus } from './store.ts';
-import type { Decision, SessionRequest, TxLog, TxnRow } from './txlog.ts';
+import type { Dsm } from './store.ts';
+import type { Decision, SessionRequest, Standing, TxLog, TxnRow } from './txlog.ts';
 
 export interface CoordinatorConfig {
   node: string;
   prepareTimeoutMs: number;
-  phase2TimeoutMs: number;
-  /** Phase-2 attempts made inline before the request answers; the finisher retries the rest. */
+  /** Pre-commit and phase-2 attempts made inline before the request answers; the finisher retries phase 2. */
   phase2InlineAttempts: number;
   /** How long a duplicate request (same idempotency key) waits for the first one's outcome. */
   duplicateWaitMs: number;
@@ -32,14 +34,19 @@ export interface Outcome {
   outcome: 'committed' | 'aborted';
   reason?: string;
   protocol: string;
-  timings: { totalMs: number; prepareMs?: number };
+  /** Milliseconds: in the scheduler's queue, in all, preparing, and (3PC) pre-committing. */
+  timings: { queueMs?: number; totalMs: number; prepareMs?: number; precommitMs?: number };
 }
+
+/** A logged intent as the coordinator drives it; `precommitted` once the log holds its decision to pre-commit. */
+type Intent = Pick<TxnRow, 'txnId' | 'sessionId' | 'request' | 'token'> & { precommitted: boolean };
 
 export interface CoordinatorDeps {
   config: CoordinatorConfig;
   txlog: TxLog;
   dsm: Dsm;
   participants: ParticipantClient[];
+  delivery: Delivery;
   leadership: Leadership;
   clock: Clock;
   logger: Logger;
@@ -56,12 +63,11 @@ export function notLeader(hint: string | undefined): ServiceError {
   });
 }
 
-const finalStatus: Record<Decision, SessionStatus> = { commit: 'COMMITTED', abort: 'ABORTED' };
-
 export class Coordinator {
   constructor(private readonly d: CoordinatorDeps) {}
 
-  private epochOrThrow(): number {
+  /** Throws not_leader unless this node leads and is ready (checked again when the request runs). */
+  epochOrThrow(): number {
     const epoch = this.d.leadership.currentEpoch();
     if (epoch === undefined) throw notLeader(this.d.leadership.leaderHint());
     return epoch;
@@ -76,7 +82,7 @@ export class Coordinator {
     }
     const txnId = `txn-${randomUUID()}`;
     const sessionId = `ses-${randomUUID()}`;
-    const intent = {
+    const row = {
       txnId,
       sessionId,
       protocol: request.protocol,
@@ -87,7 +93,7 @@ export class Coordinator {
       idempotencyKey: idempotencyKey ?? null,
     };
     try {
-      if ((await this.d.txlog.insertIntent(intent)) === 'duplicate-key') {
+      if ((await this.d.txlog.insertIntent(row)) === 'duplicate-key') {
         const first = await this.d.txlog.byIdempotencyKey(idempotencyKey!);
         return this.awaitOutcome(first!.txnId, started);
       }
@@ -105,6 +111,7 @@ export class Coordinator {
       cells: request.cells,
     });
     this.d.faults.crashPoint('after-intent-logged');
+    const intent: Intent = { txnId, sessionId, request, token, precommitted: false };
     try {
       return await this.drive(intent, started);
     } catch (err) {
@@ -113,16 +120,18 @@ export class Coordinator {
   }
 
   /** A step failed before the decision: log abort if we still can (then the outcome is known), else it is unknown. */
-  private async abandon(
-    intent: Pick<TxnRow, 'txnId' | 'sessionId' | 'request' | 'token'>,
-    started: number,
-    err: unknown,
-  ): Promise<Outcome> {
+  private async abandon(intent: Intent, started: number, err: unknown): Promise<Outcome> {
     const code = isServiceError(err) ? err.code : 'internal';
     this.d.logger.warn('transaction step failed', { txnId: intent.txnId, error: (err as Error).message });
-    let standing: { decision: Decision; reason: string | null };
+    let standing: Standing;
     try {
-      standing = await this.logDecision(intent.txnId, 'abort', `coordinator_${code}`, intent.token);
+      standing = await this.logDecision(
+        intent.txnId,
+        'abort',
+        `coordinator_${code}`,
+        intent.token,
+        intent.precommitted,
+      );
     } catch {
       throw new ServiceError(
         'timeout',
@@ -131,7 +140,7 @@ export class Coordinator {
         false,
       );
     }
-    void this.finish(intent, standing.decision, standing.reason, intent.token, 1).catch(() => {});
+    void this.d.delivery.finish(intent, standing.decision, standing.reason, intent.token, 1).catch(() => {});
     return {
       sessionId: intent.sessionId,
       txnId: intent.txnId,
@@ -142,30 +151,27 @@ export class Coordinator {
     };
   }
 
-  private async drive(
-    intent: Pick<TxnRow, 'txnId' | 'sessionId' | 'request' | 'token'>,
-    started: number,
-  ): Promise<Outcome> {
+  private async drive(intent: Intent, started: number): Promise<Outcome> {
     const { txnId, sessionId, request, token } = intent;
-    const base = this.record(intent, 'PENDING');
+    const base = sessionRecord(intent, 'PENDING', this.d.clock.wallMs());
     let version = await this.d.dsm.cas(0, token, base);
     const prepareStarted = this.d.clock.monotonicMs();
     const votes = await this.prepareAll(txnId, token, sessionId, request);
-    const prepareMs = this.d.clock.monotonicMs() - prepareStarted;
+    const timings: Outcome['timings'] = {
+      totalMs: 0,
+      prepareMs: Math.round(this.d.clock.monotonicMs() - prepareStarted),
+    };
     const no = votes.find((v): v is Extract<Vote, { vote: 'no' }> => v.vote === 'no');
-    let decision: Decision = 'commit';
-    let reason: string | null = null;
-    if (no) {
-      decision = 'abort';
-      reason = no.reason;
-    } else {
-      version = await this.d.dsm.cas(version, token, {
-        ...base,
-        status: 'PREPARED',
-        updatedAtMs: this.d.clock.wallMs(),
-      });
+    let standing: Standing;
+    if (no) standing = await this.logDecision(txnId, 'abort', no.reason, token, false);
+    else {
+      version = await this.d.dsm.cas(version, token, sessionRecord(intent, 'PREPARED', this.d.clock.wallMs()));
+      if (request.protocol === '3pc') {
+        const precommitStarted = this.d.clock.monotonicMs();
+        standing = await this.preCommit(intent, version);
+        timings.precommitMs = Math.round(this.d.clock.monotonicMs() - precommitStarted);
+      } else standing = await this.logDecision(txnId, 'commit', null, token, false);
     }
-    const standing = await this.logDecision(txnId, decision, reason, token);
     this.d.metrics.transactions.inc({
       protocol: request.protocol,
       outcome: standing.decision,
@@ -175,17 +181,44 @@ export class Coordinator {
       { protocol: request.protocol, outcome: standing.decision },
       (this.d.clock.monotonicMs() - started) / 1000,
     );
-    await this.finish(intent, standing.decision, standing.reason, token, this.d.config.phase2InlineAttempts).catch(
-      (err: Error) => this.d.logger.warn('phase 2 left to the finisher', { txnId, error: err.message }),
-    );
+    await this.d.delivery
+      .finish(intent, standing.decision, standing.reason, token, this.d.config.phase2InlineAttempts)
+      .catch((err: Error) => this.d.logger.warn('phase 2 left to the finisher', { txnId, error: err.message }));
+    timings.totalMs = Math.round(this.d.clock.monotonicMs() - started);
     return {
       sessionId,
       txnId,
       outcome: standing.decision === 'commit' ? 'committed' : 'aborted',
       ...(standing.reason ? { reason: standing.reason } : {}),
       protocol: request.protocol,
-      timings: { totalMs: Math.round(this.d.clock.monotonicMs() - started), prepareMs: Math.round(prepareMs) },
+      timings,
     };
+  }
+
+  /**
+   * 3PC's middle phase: the decision to pre-commit is logged, the DSM says PRECOMMITTED, and every participant
+   * records its pre-commit and acknowledges; then commit is logged. If a participant cannot acknowledge, this
+   * coordinator logs abort instead: safe, because no participant acts on its own (it asks the leader), and a
+   * new leader commits only what the log leaves undecided.
+   */
+  private async preCommit(intent: Intent, version: number): Promise<Standing> {
+    const { txnId, token } = intent;
+    let logged: Awaited<ReturnType<TxLog['precommit']>>;
+    try {
+      logged = await this.d.txlog.precommit(txnId, token);
+    } catch (err) {
+      // Fenced before the pre-commit landed: the newer leader finds it undecided and not pre-committed, so aborts.
+      if (isServiceError(err) && err.code === 'stale_token') return { decision: 'abort', reason: 'leader_changed' };
+      throw err;
+    }
+    if (logged !== 'precommitted') return logged;
+    intent.precommitted = true;
+    this.d.logger.observe('precommit-logged', { txnId, token });
+    this.d.faults.crashPoint('after-precommit-logged');
+    await this.d.dsm.cas(version, token, sessionRecord(intent, 'PRECOMMITTED', this.d.clock.wallMs()));
+    const acked = await this.d.delivery.precommitAll(txnId, token, this.d.config.phase2InlineAttempts);
+    if (acked) return this.logDecision(txnId, 'commit', null, token, true);
+    return this.logDecision(txnId, 'abort', 'precommit_failed', token, true);
   }
 
   private async prepareAll(txnId: string, token: number, sessionId: string, request: SessionRequest): Promise<Vote[]> {
@@ -208,7 +241,14 @@ export class Coordinator {
     return votes;
   }
 
-  private async logDecision(txnId: string, decision: Decision, reason: string | null, token: number) {
+  /** Logs the decision (first one wins); `precommitted`: the log holds this txn's decision to pre-commit. */
+  private async logDecision(
+    txnId: string,
+    decision: Decision,
+    reason: string | null,
+    token: number,
+    precommitted: boolean,
+  ): Promise<Standing> {
     try {
       const standing = await this.d.txlog.decide(
         txnId,
@@ -229,101 +269,19 @@ export class Coordinator {
       this.d.onDecided();
       return standing;
     } catch (err) {
-      // Fenced: a newer leader owns this transaction now. It was undecided, so that leader aborts it.
-      if (isServiceError(err) && err.code === 'stale_token')
-        return { decision: 'abort' as const, reason: 'leader_changed' };
-      throw err;
-    }
-  }
-
-  record(
-    intent: Pick<TxnRow, 'txnId' | 'sessionId' | 'request'>,
-    status: SessionStatus,
-    reason?: string | null,
-  ): SessionRecord {
-    const r = intent.request;
-    return {
-      sessionId: intent.sessionId,
-      txnId: intent.txnId,
-      subscriberId: r.subscriberId,
-      trafficClass: r.trafficClass,
-      protocol: r.protocol,
-      cells: r.cells,
-      status,
-      ...(reason ? { reason } : {}),
-      updatedAtMs: this.d.clock.wallMs(),
-    };
-  }
-
-  /**
-   * Drives a decided transaction to the end: DSM final state, the decision to every participant (abort goes to
-   * all, leaving tombstones where no prepare arrived), then closes the log row. Safe to repeat.
-   */
-  async finish(
-    row: Pick<TxnRow, 'txnId' | 'sessionId' | 'request'>,
-    decision: Decision,
-    reason: string | null,
-    token: number,
-    attempts: number,
-  ): Promise<boolean> {
-    await this.writeFinalDsm(row, decision, reason, token);
-    let acked = 0;
-    for (const p of this.d.participants) {
-      if (await this.sendWithRetry(p, decision, row.txnId, token, attempts)) acked++;
-      if (decision === 'commit' && acked === 1) this.d.faults.crashPoint('after-one-commit-sent');
-    }
-    if (acked < this.d.participants.length) return false;
-    await this.d.txlog.close(row.txnId, token);
-    this.d.logger.observe('closed', { txnId: row.txnId, decision, token });
-    return true;
-  }
-
-  private async writeFinalDsm(
-    row: Pick<TxnRow, 'txnId' | 'sessionId' | 'request'>,
-    decision: Decision,
-    reason: string | null,
-    token: number,
-  ) {
-    const current = await this.d.dsm.read(row.sessionId);
-    const status = finalStatus[decision];
-    if (current && current.record.status === status) return;
-    if (current && (current.record.status === 'COMMITTED' || current.record.status === 'ABORTED')) {
-      this.d.logger.error('DSM holds the other final state', {
-        txnId: row.txnId,
-        dsm: current.record.status,
-        decision,
-      });
-      return;
-    }
-    await this.d.dsm.cas(current?.version ?? 0, token, this.record(row, status, reason));
-  }
-
-  private async sendWithRetry(
-    p: ParticipantClient,
-    decision: Decision,
-    txnId: string,
-    token: number,
-    attempts: number,
-  ): Promise<boolean> {
-    for (let i = 0; i < attempts; i++) {
-      try {
-        const r = await p.send(decision, txnId, token, this.d.config.phase2TimeoutMs);
-        if (r.ok) return true;
-        this.d.logger.observe('phase2-refused', {
+      if (!isServiceError(err) || err.code !== 'stale_token') throw err;
+      // Fenced: a newer leader owns this transaction now. Undecided, it aborts it, unless the log holds our
+      // pre-commit (3PC), in which case it commits; we cannot know which has landed yet, so the answer is unknown.
+      if (!precommitted) return { decision: 'abort', reason: 'leader_changed' };
+      throw new ServiceError(
+        'timeout',
+        'the outcome is unknown: a newer leader took over after pre-commit',
+        {
           txnId,
-          participant: p.name,
-          decision,
-          state: r.state,
-          code: r.code,
-          token,
-        });
-        if (r.code === 'stale_token') return false;
-      } catch {
-        // no answer: try again
-      }
-      if (i + 1 < attempts) await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** i, 1000)));
+        },
+        false,
+      );
     }
-    return false;
   }
 
   /** The outcome of an earlier request with the same idempotency key, once decided (bounded wait). */

@@ -1,9 +1,13 @@
 // Recovery and phase-2 retries, run only by the ready leader (DESIGN section 2): every unfinished transaction in
 // the log is driven to its end. Decided: re-drive the decision. Undecided and started under an older epoch (its
-// coordinator is gone): abort (presumed abort). Undecided and ours but older than any request could take: abort.
+// coordinator is gone), or ours but older than any request could take: decide by recovery.ts's rule (2PC: presumed
+// abort; 3PC: commit if pre-committed, else abort).
 import type { Logger } from '../common/log.ts';
-import type { Coordinator, Leadership } from './coordinator.ts';
+import type { Leadership } from './coordinator.ts';
+import type { Delivery } from './delivery.ts';
 import type { SmMetrics } from './metrics.ts';
+import type { ParticipantClient } from './participants.ts';
+import { recoveryDecision } from './recovery.ts';
 import type { Decision, TxLog, TxnRow } from './txlog.ts';
 
 export interface FinisherConfig {
@@ -11,6 +15,8 @@ export interface FinisherConfig {
   batchMax: number;
   /** An undecided transaction of the current epoch older than this is abandoned (its request has given up). */
   abandonAfterMs: number;
+  /** Deadline of each participant state query made by the 3PC recovery rule. */
+  queryTimeoutMs: number;
 }
 
 export class Finisher {
@@ -19,7 +25,8 @@ export class Finisher {
 
   constructor(
     private readonly txlog: TxLog,
-    private readonly coordinator: Coordinator,
+    private readonly delivery: Delivery,
+    private readonly participants: readonly ParticipantClient[],
     private readonly leadership: Leadership,
     private readonly config: FinisherConfig,
     private readonly metrics: SmMetrics,
@@ -40,12 +47,15 @@ export class Finisher {
   async pass(): Promise<number> {
     if (this.running) return 0;
     const epoch = this.leadership.currentEpoch();
-    if (epoch === undefined) return 0;
+    if (epoch === undefined) {
+      this.metrics.inDoubt.set(0); // only the leader reports the log's open transactions
+      return 0;
+    }
     this.running = true;
     let closed = 0;
     try {
+      this.metrics.inDoubt.set(await this.txlog.openCount());
       const rows = await this.txlog.unfinished(this.config.batchMax);
-      this.metrics.inDoubt.set(rows.length);
       for (const row of rows) {
         if (this.leadership.currentEpoch() !== epoch) break;
         if (await this.finishOne(row, epoch).catch((err: Error) => this.failed(row, err))) closed++;
@@ -69,20 +79,27 @@ export class Finisher {
     if (decision === null) {
       const ours = row.token === epoch;
       if (ours && this.wallMs() - row.createdAtMs < this.config.abandonAfterMs) return false;
-      const standing = await this.txlog.decide(row.txnId, 'abort', 'recovered', epoch, this.node, this.wallMs());
-      decision = standing.decision;
-      reason = standing.reason;
-      this.logger.observe('decision', {
-        txnId: row.txnId,
-        decision,
-        reason,
-        token: epoch,
-        proposed: 'abort',
-        via: 'recovery',
-      });
+      ({ decision, reason } = await this.recover(row, epoch, 'recovery'));
       this.metrics.recovered.inc({ decision });
     }
-    return this.coordinator.finish(row, decision, reason, epoch, 1);
+    return this.delivery.finish(row, decision, reason, epoch, 1);
+  }
+
+  /** Applies the recovery rule to an undecided row and logs the result (first decision logged wins). */
+  private async recover(row: TxnRow, epoch: number, via: string) {
+    const rule = await recoveryDecision(row, this.participants, this.config.queryTimeoutMs);
+    const standing = await this.txlog.decide(row.txnId, rule.decision, rule.reason, epoch, this.node, this.wallMs());
+    this.logger.observe('decision', {
+      txnId: row.txnId,
+      decision: standing.decision,
+      reason: standing.reason,
+      token: epoch,
+      proposed: rule.decision,
+      via,
+      protocol: row.protocol,
+      precommitted: row.precommitted,
+    });
+    return standing;
   }
 
   /** What a participant asking about `txnId` should do (presumed abort when the log has no row). */
@@ -92,18 +109,8 @@ export class Finisher {
     const row = await this.txlog.get(txnId);
     if (!row) return { decision: 'abort', token: epoch };
     if (row.decision) return { decision: row.decision, token: epoch };
-    if (row.token < epoch) {
-      const standing = await this.txlog.decide(txnId, 'abort', 'recovered', epoch, this.node, this.wallMs());
-      this.logger.observe('decision', {
-        txnId,
-        decision: standing.decision,
-        reason: standing.reason,
-        token: epoch,
-        proposed: 'abort',
-        via: 'decision-query',
-      });
-      return { decision: standing.decision, token: epoch };
-    }
+    if (row.token < epoch)
+      return { decision: (await this.recover(row, epoch, 'decision-query')).decision, token: epoch };
     return { decision: 'undecided', token: epoch };
   }
 }

@@ -1,15 +1,19 @@
 // The session manager process: one of several; the one holding the Redis lease coordinates transactions.
+import { ConfigError } from '../common/config.ts';
 import { Peer } from '../common/peer.ts';
 import { connectPostgres } from '../common/pg.ts';
 import { connectRedis } from '../common/redis.ts';
 import { runService } from '../common/service.ts';
 import { Coordinator } from './coordinator.ts';
+import { DeadlockDetector } from './deadlock-detector.ts';
+import { Delivery } from './delivery.ts';
 import { Finisher } from './finisher.ts';
 import { LeaderElector } from './leader.ts';
-import { createSmMetrics } from './metrics.ts';
+import { createSmMetrics, schedulerObserver } from './metrics.ts';
 import { HttpParticipant } from './participants.ts';
 import { Relay } from './relay.ts';
 import { sessionRoutes } from './routes.ts';
+import { Scheduler } from './scheduler.ts';
 import { RedisStore } from './store.ts';
 import { PostgresTxLog } from './txlog.ts';
 
@@ -57,48 +61,96 @@ await runService('session-manager', async (rt) => {
     100,
     (p) => rt.faults.crashPoint(p),
   );
+  const phase2TimeoutMs = env.int('RIG_PHASE2_TIMEOUT_MS', 1000, 10, 600_000);
+  const delivery = new Delivery({
+    config: { phase2TimeoutMs },
+    txlog,
+    dsm: store,
+    participants,
+    clock,
+    logger,
+    faults: rt.faults,
+  });
+  const onDecided = () => relay?.kick();
   const coordinator = new Coordinator({
     config: {
       node,
       prepareTimeoutMs: env.int('RIG_PREPARE_TIMEOUT_MS', 3000, 10, 600_000),
-      phase2TimeoutMs: env.int('RIG_PHASE2_TIMEOUT_MS', 1000, 10, 600_000),
       phase2InlineAttempts: 3,
       duplicateWaitMs: env.int('RIG_DUPLICATE_WAIT_MS', 5000, 0, 600_000),
     },
     txlog,
     dsm: store,
     participants,
+    delivery,
     leadership: elector,
     clock,
     logger,
     faults: rt.faults,
     metrics,
-    onDecided: () => relay?.kick(),
+    onDecided,
   });
   const finisher = new Finisher(
     txlog,
-    coordinator,
+    delivery,
+    participants,
     elector,
     {
       intervalMs: env.int('RIG_RECOVERY_INTERVAL_MS', 500, 10, 60_000),
       batchMax: 200,
       abandonAfterMs: env.int('RIG_ABANDON_AFTER_MS', 15_000, 100, 3_600_000),
+      queryTimeoutMs: phase2TimeoutMs,
     },
     metrics,
     logger,
     node,
     () => clock.wallMs(),
   );
+  const scheduler = new Scheduler(
+    {
+      workers: env.int('RIG_WORKERS', 32, 1, 4096),
+      queueMax: env.int('RIG_QUEUE_MAX', 512, 1, 1_000_000),
+      agingMs: env.int('RIG_SCHEDULER_AGING_MS', 500, 1, 600_000),
+      queueWaitMaxMs: env.int('RIG_QUEUE_WAIT_MAX_MS', 5000, 1, 600_000),
+    },
+    () => clock.monotonicMs(),
+    schedulerObserver(metrics),
+  );
+  const detectorMode = env.string('RIG_DEADLOCK_DETECTOR', 'on');
+  if (detectorMode !== 'on' && detectorMode !== 'off') {
+    throw new ConfigError(`RIG_DEADLOCK_DETECTOR="${detectorMode}": write on or off`);
+  }
+  const detectorIntervalMs = env.int('RIG_DEADLOCK_INTERVAL_MS', 100, 10, 60_000);
+  const detector = new DeadlockDetector({
+    config: { mode: detectorMode, intervalMs: detectorIntervalMs, callTimeoutMs: 1000, cyclesMax: 64 },
+    sources: participants,
+    txlog,
+    leadership: elector,
+    clock,
+    logger,
+    metrics,
+    node,
+    onDecided,
+  });
   elector.start();
   relay.start();
   finisher.start();
+  scheduler.start();
+  detector.start();
 
   return {
-    routes: sessionRoutes(coordinator, finisher, store, { cells: env.int('RIG_CELLS', 1000, 1, 1_000_000) }, () =>
-      elector.leaderHint(),
+    routes: sessionRoutes(
+      coordinator,
+      scheduler,
+      finisher,
+      store,
+      { cells: env.int('RIG_CELLS', 1000, 1, 1_000_000) },
+      () => elector.leaderHint(),
     ),
     health: () => elector.status,
     async close() {
+      detector.stop();
+      scheduler.stop();
       finisher.stop();
       relay?.stop();
       await elector.stop();

@@ -1,6 +1,8 @@
-// Session manager metrics (spec section 12): transactions, leadership, in-doubt transactions.
+// Session manager metrics (spec section 12): transactions, leadership, in-doubt transactions, the scheduler's
+// queue delay and depth by traffic class, deadlocks by detection method.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { latencyBuckets } from '../common/metrics.ts';
+import type { SchedulerObserver } from './scheduler.ts';
 
 export function createSmMetrics(registry: Registry) {
   const registers = [registry];
@@ -30,7 +32,11 @@ export function createSmMetrics(registry: Registry) {
       labelNames: ['event'] as const,
       registers,
     }),
-    inDoubt: new Gauge({ name: 'rig_in_doubt_transactions', help: 'Logged transactions not yet closed', registers }),
+    inDoubt: new Gauge({
+      name: 'rig_in_doubt_transactions',
+      help: 'Logged transactions not yet closed (reported by the leader; 0 elsewhere)',
+      registers,
+    }),
     recovered: new Counter({
       name: 'rig_recovered_transactions_total',
       help: 'Transactions finished by recovery instead of their own request, by decision',
@@ -42,6 +48,46 @@ export function createSmMetrics(registry: Registry) {
       help: 'Outbox rows appended to the stream',
       registers,
     }),
+    queueDelay: new Histogram({
+      name: 'rig_scheduler_queue_delay_seconds',
+      help: 'Time a session request waited in the scheduler queue before a worker took it, by traffic class',
+      labelNames: ['class'] as const,
+      buckets: latencyBuckets,
+      registers,
+    }),
+    queueDepth: new Gauge({
+      name: 'rig_scheduler_queue_depth',
+      help: 'Session requests waiting in the scheduler queue, by traffic class',
+      labelNames: ['class'] as const,
+      registers,
+    }),
+    shed: new Counter({
+      name: 'rig_scheduler_shed_total',
+      help: 'Session requests refused or dropped by admission control (503 overloaded), by class and reason',
+      labelNames: ['class', 'reason'] as const,
+      registers,
+    }),
+    deadlocks: new Counter({
+      name: 'rig_deadlocks_total',
+      help: 'Distributed deadlocks (wait-for cycles across participants) resolved, by method (detector | timeout)',
+      labelNames: ['method'] as const,
+      registers,
+    }),
+    deadlockResolution: new Histogram({
+      name: 'rig_deadlock_resolution_seconds',
+      help: 'From the moment a wait-for cycle closed to the moment it was gone, by method',
+      labelNames: ['method'] as const,
+      buckets: latencyBuckets,
+      registers,
+    }),
+  };
+}
+
+export function schedulerObserver(m: SmMetrics): SchedulerObserver {
+  return {
+    started: (cls, queueMs) => m.queueDelay.observe({ class: cls }, queueMs / 1000),
+    depth: (cls, depth) => m.queueDepth.set({ class: cls }, depth),
+    shed: (cls, reason) => m.shed.inc({ class: cls, reason }),
   };
 }
 

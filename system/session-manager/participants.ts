@@ -2,6 +2,7 @@
 // token and is idempotent by txn id on the participant's side, so retrying is always safe.
 import type { Peer } from '../common/peer.ts';
 import type { Protocol, SessionRequest } from './txlog.ts';
+import type { WaitForEdge } from './wait-for.ts';
 
 export type Vote = { vote: 'yes' } | { vote: 'no'; reason: string };
 export type Phase2 = 'commit' | 'abort' | 'precommit';
@@ -16,6 +17,8 @@ export interface ParticipantClient {
     token: number,
     timeoutMs: number,
   ): Promise<{ ok: boolean; state?: string; code?: string }>;
+  /** The participant's durable state of the txn (`prepared`, `precommitted`, ...); throws when no answer. */
+  state(txnId: string, timeoutMs: number): Promise<string>;
 }
 
 export interface PrepareBody {
@@ -38,6 +41,13 @@ export function prepareBody(token: number, sessionId: string, request: SessionRe
   };
 }
 
+/** A participant as the deadlock detector sees it: its wait-for edges, and a way to cancel a victim's prepare. */
+export interface WaitSource {
+  readonly name: string;
+  waits(timeoutMs: number): Promise<Array<Omit<WaitForEdge, 'participant'>>>;
+  cancel(txnId: string, token: number, timeoutMs: number): Promise<boolean>;
+}
+
 interface Reply {
   vote?: 'yes' | 'no';
   reason?: string;
@@ -45,7 +55,7 @@ interface Reply {
   code?: string;
 }
 
-export class HttpParticipant implements ParticipantClient {
+export class HttpParticipant implements ParticipantClient, WaitSource {
   constructor(
     readonly name: string,
     private readonly peer: Peer,
@@ -70,5 +80,32 @@ export class HttpParticipant implements ParticipantClient {
       ...(r.body?.state ? { state: r.body.state } : {}),
       ...(r.body?.code ? { code: r.body.code } : {}),
     };
+  }
+
+  async state(txnId: string, timeoutMs: number): Promise<string> {
+    const r = await this.peer.call<Reply>('GET', `/v1/txn/${encodeURIComponent(txnId)}`, undefined, { timeoutMs });
+    return r.status === 200 && r.body?.state ? r.body.state : 'unknown';
+  }
+
+  async waits(timeoutMs: number): Promise<Array<Omit<WaitForEdge, 'participant'>>> {
+    const r = await this.peer.call<{ edges?: unknown }>('GET', '/v1/waits', undefined, { timeoutMs });
+    if (r.status !== 200 || !Array.isArray(r.body?.edges))
+      throw new Error(`${this.name}: /v1/waits answered ${r.status}`);
+    return (r.body.edges as Array<Record<string, unknown>>).map((e) => ({
+      txnId: String(e.txnId),
+      waitsFor: String(e.waitsFor),
+      resource: typeof e.resource === 'string' ? e.resource : null,
+      waitedMs: Number(e.waitedMs) || 0,
+    }));
+  }
+
+  async cancel(txnId: string, token: number, timeoutMs: number): Promise<boolean> {
+    const r = await this.peer.call<{ cancelled?: boolean }>(
+      'POST',
+      `/v1/txn/${encodeURIComponent(txnId)}/cancel`,
+      { token },
+      { timeoutMs },
+    );
+    return r.status === 200 && r.body?.cancelled === true;
   }
 }

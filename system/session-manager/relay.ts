@@ -1,6 +1,7 @@
 // The outbox relay (spec section 11): appends each decided transaction's event to the Redis stream, at most once
 // per txn id (the Lua script dedupes), then marks the outbox row sent. A crash between the decision's commit and
 // the append only delays the event: the next pass (on this leader or the next) appends it.
+import type { CrashPoint } from '../common/faults.ts';
 import type { Logger } from '../common/log.ts';
 import type { Leadership } from './coordinator.ts';
 import type { SmMetrics } from './metrics.ts';
@@ -20,7 +21,7 @@ export class Relay {
     private readonly metrics: SmMetrics,
     private readonly intervalMs: number,
     private readonly batchMax: number,
-    private readonly crashPoint: (point: string) => void,
+    private readonly crashPoint: (point: CrashPoint) => void,
   ) {}
 
   start(): void {

@@ -3,6 +3,7 @@ import { ServiceError } from '../common/errors.ts';
 import type { Route } from '../common/http-server.ts';
 import type { Coordinator } from './coordinator.ts';
 import type { Finisher } from './finisher.ts';
+import type { Scheduler } from './scheduler.ts';
 import type { Dsm } from './store.ts';
 import type { SessionRequest } from './txlog.ts';
 
@@ -52,6 +53,7 @@ export function parseInternalRequest(body: unknown, defaults: SessionDefaults): 
 
 export function sessionRoutes(
   coordinator: Coordinator,
+  scheduler: Scheduler,
   finisher: Finisher,
   dsm: Dsm,
   defaults: SessionDefaults,
@@ -65,7 +67,11 @@ export function sessionRoutes(
       handler: async (ctx) => {
         const request = parseInternalRequest(ctx.body, defaults);
         const key = ctx.headers['idempotency-key'];
-        const outcome = await coordinator.createSession(request, typeof key === 'string' ? key : undefined);
+        coordinator.epochOrThrow(); // a follower answers not_leader at once instead of queueing
+        const { value: outcome, queueMs } = await scheduler.submit(request.trafficClass, () =>
+          coordinator.createSession(request, typeof key === 'string' ? key : undefined),
+        );
+        outcome.timings.queueMs = Math.round(queueMs);
         if (outcome.outcome === 'committed') return { status: 201, body: outcome };
         return { status: 409, body: { code: 'aborted', ...outcome } };
       },

@@ -29,6 +29,8 @@ export interface TxnRow {
   decision: Decision | null;
   reason: string | null;
   decisionToken: number | null;
+  /** 3PC: the decision to pre-commit is logged (all voted yes; pre-commits may have been sent). */
+  precommitted: boolean;
   createdAtMs: number;
   closed: boolean;
 }
@@ -43,11 +45,15 @@ export interface OutboxRow {
 }
 
 /** The transaction log as the coordinator sees it; narrow, so a simulation can provide its own. */
+export type Standing = { decision: Decision; reason: string | null };
+
 export interface TxLog {
   raiseFence(token: number): Promise<void>;
   insertIntent(
-    row: Omit<TxnRow, 'decision' | 'reason' | 'decisionToken' | 'createdAtMs' | 'closed'>,
+    row: Omit<TxnRow, 'decision' | 'reason' | 'decisionToken' | 'precommitted' | 'createdAtMs' | 'closed'>,
   ): Promise<'inserted' | 'duplicate-key'>;
+  /** 3PC: logs the decision to pre-commit unless a decision is logged already; then returns that one. */
+  precommit(txnId: string, token: number): Promise<'precommitted' | Standing>;
   /** Logs the decision if none is logged yet; returns the decision that stands. */
   decide(
     txnId: string,
@@ -56,9 +62,13 @@ export interface TxLog {
     token: number,
     node: string,
     nowMs: number,
-  ): Promise<{ decision: Decision; reason: string | null }>;
+  ): Promise<Standing>;
   close(txnId: string, token: number): Promise<void>;
   get(txnId: string): Promise<TxnRow | undefined>;
+  /** The rows of these txns that exist (the deadlock detector's view of their age and state). */
+  many(txnIds: readonly string[]): Promise<TxnRow[]>;
+  /** Transactions logged and not yet closed. */
+  openCount(): Promise<number>;
   byIdempotencyKey(key: string): Promise<TxnRow | undefined>;
   unfinished(limit: number): Promise<TxnRow[]>;
   unsentEvents(limit: number): Promise<OutboxRow[]>;
@@ -82,6 +92,7 @@ function toRow(r: Raw): TxnRow {
     decision: (r.decision as Decision | null) ?? null,
     reason: (r.reason as string | null) ?? null,
     decisionToken: r.decision_token === null ? null : Number(r.decision_token),
+    precommitted: r.precommitted_at !== null && r.precommitted_at !== undefined,
     createdAtMs: new Date(r.created_at as string).getTime(),
     closed: r.closed_at !== null,
   };
@@ -130,6 +141,26 @@ export class PostgresTxLog implements TxLog {
     throw stale(row.token, 'log intent');
   }
 
+  async precommit(txnId: string, token: number): Promise<'precommitted' | Standing> {
+    const rows = await this.run(
+      this.sql.begin(async (tx) => {
+        const fence = await tx`SELECT epoch FROM fence WHERE id = 1 FOR SHARE`;
+        if (Number(fence[0]?.epoch) > token) throw stale(token, 'log pre-commit');
+        const updated = await tx`
+          UPDATE txn SET state = 'precommitted', precommit_token = ${token}, precommitted_at = now()
+          WHERE txn_id = ${txnId} AND decision IS NULL
+          RETURNING txn_id`;
+        if (updated.length === 1) return 'precommitted' as const;
+        return tx`SELECT decision, reason FROM txn WHERE txn_id = ${txnId}`;
+      }),
+      'log pre-commit',
+    );
+    if (rows === 'precommitted') return rows;
+    const row = rows[0];
+    if (!row?.decision) throw new ServiceError('not_found', `transaction ${txnId} has no intent row`);
+    return { decision: row.decision as Decision, reason: (row.reason as string | null) ?? null };
+  }
+
   async decide(txnId: string, decision: Decision, reason: string | null, token: number, node: string, nowMs: number) {
     const rows = await this.run(
       this.sql.begin(async (tx) => {
@@ -167,6 +198,23 @@ export class PostgresTxLog implements TxLog {
   async get(txnId: string): Promise<TxnRow | undefined> {
     const rows = await this.run(this.sql`SELECT * FROM txn WHERE txn_id = ${txnId}`, 'read transaction');
     return rows[0] ? toRow(rows[0]) : undefined;
+  }
+
+  async many(txnIds: readonly string[]): Promise<TxnRow[]> {
+    if (txnIds.length === 0) return [];
+    const rows = await this.run(
+      this.sql`SELECT * FROM txn WHERE txn_id IN ${this.sql(txnIds as string[])}`,
+      'read transactions',
+    );
+    return rows.map(toRow);
+  }
+
+  async openCount(): Promise<number> {
+    const rows = await this.run(
+      this.sql`SELECT count(*)::int AS n FROM txn WHERE closed_at IS NULL`,
+      'count open transactions',
+    );
+    return Number(rows[0]?.n ?? 0);
   }
 
   async byIdempotencyKey(key: string): Promise<TxnRow | undefined> {

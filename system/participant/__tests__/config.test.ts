@@ -15,6 +15,9 @@ describe('participant configuration', () => {
       databaseUrl: base.DATABASE_URL,
       lockTimeoutMs: 2000,
       decisionQueryAfterMs: 5000,
+      precommitTimeoutMs: 5000,
+      commitOnPrecommitTimeout: false,
+      waitsIntervalMs: 50,
       sessionManagers: new Map(),
       poolMax: 64,
     });
@@ -46,6 +49,10 @@ describe('participant configuration', () => {
       'RIG_SESSION_MANAGERS',
     );
     expect(() => readParticipantConfig(new Env(base), "rm'1")).toThrow('RIG_NODE');
+    expect(() => readParticipantConfig(new Env({ ...base, RIG_BUG: 'no-such-bug' }), 'rm')).toThrow('RIG_BUG');
+    expect(readParticipantConfig(new Env({ ...base, RIG_BUG: '3pc-timeout-commit' }), 'rm')).toMatchObject({
+      commitOnPrecommitTimeout: true,
+    });
     expect(() => readRmConfig(new Env({ RIG_CELLS: '0' }))).toThrow('RIG_CELLS');
     expect(() => readBillingConfig(new Env({ RIG_INITIAL_BALANCE: '-5' }))).toThrow('RIG_INITIAL_BALANCE');
   });

@@ -1,0 +1,23 @@
+// Planted bugs (DESIGN section 6): deliberately broken behaviours that the checkers must catch, each off by default,
+// switched on by name in RIG_BUG (a comma list), and each read in exactly one place in the code.
+import { ConfigError, type Env } from './config.ts';
+
+export const plantedBugs = {
+  '3pc-timeout-commit':
+    'a 3PC participant pre-committed longer than its timeout commits on its own (unsafe under partitions)',
+} as const;
+
+export type PlantedBug = keyof typeof plantedBugs;
+
+/** Whether RIG_BUG switches `name` on; an unknown name in RIG_BUG fails the start. */
+export function plantedBug(env: Env, name: PlantedBug): boolean {
+  const named = (env.optional('RIG_BUG') ?? '')
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
+  const unknown = named.filter((b) => !Object.hasOwn(plantedBugs, b));
+  if (unknown.length > 0) {
+    throw new ConfigError(`RIG_BUG: unknown bug ${unknown.join(', ')}; known: ${Object.keys(plantedBugs).join(', ')}`);
+  }
+  return named.includes(name);
+}

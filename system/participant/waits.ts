@@ -1,0 +1,149 @@
+// The participant's wait-for edges (DESIGN section 2, deadlocks beyond the spec). While prepares are running, it
+// reads pg_locks every short interval and names each edge by txn: the waiter (a running prepare) and the holder
+// (a running prepare, or a prepared transaction by its gid). A cycle across participants is invisible to each
+// Postgres, so the leader collects these edges from every participant (GET /v1/waits) and looks for cycles.
+// Each edge is recorded as a `lock-wait` observation when first seen (no `end`) and again when gone (with `end`).
+import type { Clock } from '../common/clock.ts';
+import type { Logger } from '../common/log.ts';
+import { Periodic } from '../common/periodic.ts';
+import type { InFlightPrepares } from './inflight.ts';
+import type { Queryable, Statements } from './statements.ts';
+
+export interface WaitEdge {
+  /** The waiting transaction. */
+  txnId: string;
+  /** The transaction it waits for (`pid:<n>` for a backend that is not one of our transactions). */
+  waitsFor: string;
+  resource: string | null;
+  /** How long it has waited so far. */
+  waitedMs: number;
+}
+
+export interface WaitsSnapshot {
+  edges: WaitEdge[];
+  /** Age of the reading, in ms (0: read for this request). */
+  ageMs: number;
+}
+
+interface Tracked {
+  edge: WaitEdge;
+  startMs: number;
+}
+
+type Row = Record<string, unknown>;
+
+/** Edges read at once, at most: a bound on what one reading can hold (in-flight prepares bound it anyway). */
+const edgesMax = 10_000;
+
+export class WaitGraph {
+  private readonly loop: Periodic;
+  private tracked = new Map<string, Tracked>();
+  private readAtMs = Number.NEGATIVE_INFINITY;
+  private reading: Promise<void> | undefined;
+
+  constructor(
+    private readonly sql: Queryable,
+    private readonly statements: Statements,
+    private readonly inflight: InFlightPrepares,
+    private readonly gidPrefix: string,
+    private readonly node: string,
+    private readonly logger: Logger,
+    private readonly clock: Clock,
+    private readonly intervalMs: number,
+  ) {
+    this.loop = new Periodic(
+      intervalMs,
+      () => this.refresh(),
+      (err) => this.logger.warn('reading lock waits failed', { error: err.message }),
+      clock,
+    );
+  }
+
+  start(): void {
+    this.loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
+  }
+
+  /** The current edges: the last reading if it is younger than the interval, else a new one. */
+  async snapshot(): Promise<WaitsSnapshot> {
+    if (this.clock.monotonicMs() - this.readAtMs >= this.intervalMs) await this.refresh();
+    const ageMs = Math.max(0, this.clock.monotonicMs() - this.readAtMs);
+    const edges = [...this.tracked.values()].map((t) => ({ ...t.edge, waitedMs: t.edge.waitedMs + ageMs }));
+    return { edges, ageMs };
+  }
+
+  /** Reads the edges now (one reading at a time; callers during a reading share it). */
+  refresh(): Promise<void> {
+    this.reading ??= this.read().finally(() => {
+      this.reading = undefined;
+    });
+    return this.reading;
+  }
+
+  private async read(): Promise<void> {
+    const rows = this.inflight.size === 0 ? [] : await this.statements.run(this.sql, 'waits');
+    const nowMs = this.clock.wallMs();
+    const seen = new Map<string, WaitEdge>();
+    for (const row of rows.slice(0, edgesMax)) {
+      const edge = this.edgeOf(row);
+      if (edge) seen.set(`${edge.txnId}>${edge.waitsFor}`, edge);
+    }
+    for (const [key, t] of this.tracked) {
+      if (seen.has(key)) continue;
+      this.tracked.delete(key);
+      this.record(t.edge, t.startMs, nowMs);
+    }
+    for (const [key, edge] of seen) {
+      const t = this.tracked.get(key);
+      if (t) t.edge = edge;
+      else {
+        const startMs = Math.round(nowMs - edge.waitedMs);
+        this.tracked.set(key, { edge, startMs });
+        this.record(edge, startMs, undefined);
+      }
+    }
+    this.readAtMs = this.clock.monotonicMs();
+  }
+
+  private edgeOf(row: Row): WaitEdge | undefined {
+    const waiter = this.inflight.byBackendXid(Number(row.waiter_pid), (row.waiter_xid as string | null) ?? null);
+    if (!waiter) return undefined; // not one of our prepares (or it has moved on since the reading)
+    let holder: string;
+    const gid = row.blocker_gid as string | null;
+    if (gid) holder = gid.startsWith(this.gidPrefix) ? gid.slice(this.gidPrefix.length) : gid;
+    else {
+      const pid = Number(row.blocker_pid);
+      if (pid === 0) return undefined; // a prepared holder we could not name
+      holder = this.inflight.byBackendXid(pid, (row.blocker_xid as string | null) ?? null)?.txnId ?? `pid:${pid}`;
+    }
+    if (holder === waiter.txnId) return undefined;
+    return { txnId: waiter.txnId, waitsFor: holder, resource: waiter.resource, waitedMs: Number(row.waited_ms) || 0 };
+  }
+
+  private record(edge: WaitEdge, startMs: number, endMs: number | undefined): void {
+    this.logger.observe('lock-wait', {
+      participant: this.node,
+      txnId: edge.txnId,
+      waitsFor: edge.waitsFor,
+      resource: edge.resource,
+      start: startMs,
+      ...(endMs === undefined ? {} : { end: endMs }),
+    });
+  }
+
+  /**
+   * Makes a running prepare a deadlock victim: it votes no (`deadlock_victim`), and if it is waiting for a lock
+   * that statement is cancelled. Returns whether the prepare was running here.
+   */
+  async cancel(txnId: string): Promise<boolean> {
+    const entry = this.inflight.get(txnId);
+    if (!entry) return false;
+    entry.victim = true;
+    await this.statements.run(this.sql, 'cancel_backend', [entry.pid, entry.xid]);
+    this.logger.observe('deadlock-victim-cancelled', { participant: this.node, txnId, resource: entry.resource });
+    return true;
+  }
+}

@@ -1,0 +1,124 @@
+// Telling the participants what was decided (spec sections 6 and 7): 3PC's pre-commit round, and phase 2 (DSM
+// final state, the decision to every participant, then the log row closed). Every message carries the leader's
+// token and is idempotent by txn id on the participant's side, so a retry, or a whole re-drive by recovery, is safe.
+import type { Clock } from '../common/clock.ts';
+import type { Faults } from '../common/faults.ts';
+import type { Logger } from '../common/log.ts';
+import type { ParticipantClient, Phase2 } from './participants.ts';
+import type { Dsm, SessionRecord, SessionStatus } from './store.ts';
+import type { Decision, TxLog, TxnRow } from './txlog.ts';
+
+export interface DeliveryConfig {
+  phase2TimeoutMs: number;
+}
+
+export interface DeliveryDeps {
+  config: DeliveryConfig;
+  txlog: TxLog;
+  dsm: Dsm;
+  participants: ParticipantClient[];
+  clock: Clock;
+  logger: Logger;
+  faults: Faults;
+}
+
+type RowRef = Pick<TxnRow, 'txnId' | 'sessionId' | 'request'>;
+
+const finalStatus: Record<Decision, SessionStatus> = { commit: 'COMMITTED', abort: 'ABORTED' };
+const retryDelayMaxMs = 1000;
+
+/** The DSM record of a transaction in `status`. */
+export function sessionRecord(
+  row: RowRef,
+  status: SessionStatus,
+  nowMs: number,
+  reason?: string | null,
+): SessionRecord {
+  const r = row.request;
+  return {
+    sessionId: row.sessionId,
+    txnId: row.txnId,
+    subscriberId: r.subscriberId,
+    trafficClass: r.trafficClass,
+    protocol: r.protocol,
+    cells: r.cells,
+    status,
+    ...(reason ? { reason } : {}),
+    updatedAtMs: nowMs,
+  };
+}
+
+export class Delivery {
+  constructor(private readonly d: DeliveryDeps) {}
+
+  /** 3PC: pre-commit to every participant in turn; true once all acknowledged (within `attempts` each). */
+  async precommitAll(txnId: string, token: number, attempts: number): Promise<boolean> {
+    let acked = 0;
+    for (const p of this.d.participants) {
+      if (!(await this.sendWithRetry(p, 'precommit', txnId, token, attempts))) return false;
+      acked++;
+      if (acked === 1) this.d.faults.crashPoint('after-one-precommit-sent');
+    }
+    return true;
+  }
+
+  /**
+   * Drives a decided transaction to the end: DSM final state, the decision to every participant (abort goes to
+   * all, leaving tombstones where no prepare arrived), then closes the log row. Safe to repeat.
+   */
+  async finish(row: RowRef, decision: Decision, reason: string | null, token: number, attempts: number) {
+    await this.writeFinalDsm(row, decision, reason, token);
+    let acked = 0;
+    for (const p of this.d.participants) {
+      if (await this.sendWithRetry(p, decision, row.txnId, token, attempts)) acked++;
+      if (decision === 'commit' && acked === 1) this.d.faults.crashPoint('after-one-commit-sent');
+    }
+    if (acked < this.d.participants.length) return false;
+    await this.d.txlog.close(row.txnId, token);
+    this.d.logger.observe('closed', { txnId: row.txnId, decision, token });
+    return true;
+  }
+
+  private async writeFinalDsm(row: RowRef, decision: Decision, reason: string | null, token: number) {
+    const current = await this.d.dsm.read(row.sessionId);
+    const status = finalStatus[decision];
+    if (current && current.record.status === status) return;
+    if (current && (current.record.status === 'COMMITTED' || current.record.status === 'ABORTED')) {
+      this.d.logger.error('DSM holds the other final state', {
+        txnId: row.txnId,
+        dsm: current.record.status,
+        decision,
+      });
+      return;
+    }
+    await this.d.dsm.cas(current?.version ?? 0, token, sessionRecord(row, status, this.d.clock.wallMs(), reason));
+  }
+
+  private async sendWithRetry(
+    p: ParticipantClient,
+    phase: Phase2,
+    txnId: string,
+    token: number,
+    attempts: number,
+  ): Promise<boolean> {
+    for (let i = 0; i < attempts; i++) {
+      try {
+        const r = await p.send(phase, txnId, token, this.d.config.phase2TimeoutMs);
+        if (r.ok) return true;
+        this.d.logger.observe('phase2-refused', {
+          txnId,
+          participant: p.name,
+          decision: phase,
+          state: r.state,
+          code: r.code,
+          token,
+        });
+        if (r.code === 'stale_token' || (phase === 'precommit' && r.code === 'conflict')) return false;
+      } catch {
+        // no answer: try again
+      }
+      if (i + 1 < attempts) await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** i, retryDelayMaxMs)));
+    }
+    return false;
+  }
+}

@@ -1,0 +1,216 @@
+// The traffic-aware scheduler in front of the coordinator (spec section 8): a bounded priority queue, voice before
+// video before data, FIFO within a class, with aging so that data still progresses under sustained voice load, and
+// admission control that sheds data before voice. A fixed number of workers (transactions running at once) pull
+// from it. The queue is pure (time is passed in), so its policy is unit-tested with a fake clock.
+import { ServiceError } from '../common/errors.ts';
+
+export type TrafficClass = 'voice' | 'video' | 'data';
+
+/** Highest priority first. */
+export const trafficClasses: readonly TrafficClass[] = ['voice', 'video', 'data'];
+const rank: Record<TrafficClass, number> = { voice: 2, video: 1, data: 0 };
+
+export interface SchedulerConfig {
+  /** Transactions run at once. */
+  workers: number;
+  /** Requests waiting, all classes together. */
+  queueMax: number;
+  /** Waiting this long is worth one class of priority (aging). */
+  agingMs: number;
+  /** A request still waiting after this long is shed: its caller has given up or retried by now. */
+  queueWaitMaxMs: number;
+}
+
+export type ShedReason = 'full' | 'evicted' | 'expired';
+
+interface Entry<T> {
+  item: T;
+  cls: TrafficClass;
+  enqueuedMs: number;
+}
+
+export type Offer<T> = { admitted: true; evicted?: Entry<T> } | { admitted: false };
+
+/** The queue and its choices, without timers or I/O. */
+export class PriorityQueue<T> {
+  private readonly lanes: Record<TrafficClass, Entry<T>[]> = { voice: [], video: [], data: [] };
+  private size = 0;
+
+  constructor(
+    private readonly queueMax: number,
+    private readonly agingMs: number,
+  ) {}
+
+  depth(cls: TrafficClass): number {
+    return this.lanes[cls].length;
+  }
+
+  get length(): number {
+    return this.size;
+  }
+
+  /**
+   * Admits `item` if there is room. When full, a lower class makes room: its newest entry is evicted (it has waited
+   * least); with nothing lower to evict, `item` is refused. So data is shed before video, video before voice.
+   */
+  offer(item: T, cls: TrafficClass, nowMs: number): Offer<T> {
+    const entry = { item, cls, enqueuedMs: nowMs };
+    if (this.size < this.queueMax) {
+      this.push(entry);
+      return { admitted: true };
+    }
+    const lower = [...trafficClasses].reverse().find((c) => rank[c] < rank[cls] && this.lanes[c].length > 0);
+    if (!lower) return { admitted: false };
+    const evicted = this.lanes[lower].pop()!;
+    this.size--;
+    this.push(entry);
+    return { admitted: true, evicted };
+  }
+
+  /** The next entry to run: the lane head with the highest class rank plus waited time in aging steps. */
+  take(nowMs: number): Entry<T> | undefined {
+    let best: TrafficClass | undefined;
+    let bestScore = Number.NEGATIVE_INFINITY;
+    for (const cls of trafficClasses) {
+      const head = this.lanes[cls][0];
+      if (!head) continue;
+      const score = rank[cls] + (nowMs - head.enqueuedMs) / this.agingMs;
+      if (score > bestScore) {
+        best = cls;
+        bestScore = score;
+      }
+    }
+    if (!best) return undefined;
+    this.size--;
+    return this.lanes[best].shift();
+  }
+
+  /** Removes and returns the entries that have waited `waitMaxMs` or longer. */
+  expire(nowMs: number, waitMaxMs: number): Entry<T>[] {
+    const out: Entry<T>[] = [];
+    for (const cls of trafficClasses) {
+      const lane = this.lanes[cls];
+      // FIFO: the oldest are at the head.
+      while (lane[0] && nowMs - lane[0].enqueuedMs >= waitMaxMs) out.push(lane.shift()!);
+    }
+    this.size -= out.length;
+    return out;
+  }
+
+  private push(entry: Entry<T>): void {
+    this.lanes[entry.cls].push(entry);
+    this.size++;
+  }
+}
+
+/** What the scheduler reports (metrics): queue delay when a request starts, depth on change, and shedding. */
+export interface SchedulerObserver {
+  started(cls: TrafficClass, queueMs: number): void;
+  depth(cls: TrafficClass, depth: number): void;
+  shed(cls: TrafficClass, reason: ShedReason): void;
+}
+
+interface Task {
+  /** Starts the work; settles when it has (the caller's promise is settled by then). */
+  run: () => Promise<void>;
+  shed: (err: ServiceError) => void;
+}
+
+export function overloaded(cls: TrafficClass, reason: ShedReason, retryAfterMs: number): ServiceError {
+  const why = {
+    full: 'the scheduler queue is full',
+    evicted: 'a higher-priority request took this one’s place in the full queue',
+    expired: 'the request waited in the queue past its limit',
+  }[reason];
+  return new ServiceError('overloaded', `${why} (${cls})`, { trafficClass: cls, shed: reason, retryAfterMs });
+}
+
+/** Runs submitted work on `workers` slots in the queue's order. */
+export class Scheduler {
+  private readonly queue: PriorityQueue<Task>;
+  private running = 0;
+  private sweeper: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly config: SchedulerConfig,
+    private readonly nowMs: () => number,
+    private readonly observer: SchedulerObserver,
+  ) {
+    this.queue = new PriorityQueue(config.queueMax, config.agingMs);
+  }
+
+  /** Sheds expired entries now and then even while every worker is busy. */
+  start(): void {
+    this.sweeper = setInterval(() => this.sweep(), Math.max(10, Math.floor(this.config.queueWaitMaxMs / 4)));
+    this.sweeper.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.sweeper);
+  }
+
+  get busy(): number {
+    return this.running;
+  }
+
+  /** Runs `work` when its turn comes; rejects with 503 overloaded if it is shed instead. */
+  submit<T>(cls: TrafficClass, work: () => Promise<T>): Promise<{ value: T; queueMs: number }> {
+    return new Promise((resolve, reject) => {
+      const enqueuedMs = this.nowMs();
+      const task: Task = {
+        run: () => {
+          const queueMs = this.nowMs() - enqueuedMs;
+          this.observer.started(cls, queueMs);
+          return Promise.resolve()
+            .then(work)
+            .then((value) => resolve({ value, queueMs }), reject);
+        },
+        shed: reject,
+      };
+      const offer = this.queue.offer(task, cls, enqueuedMs);
+      if (!offer.admitted) {
+        this.observer.shed(cls, 'full');
+        reject(overloaded(cls, 'full', this.retryAfterMs()));
+        return;
+      }
+      if (offer.evicted) this.shedEntry(offer.evicted.item, offer.evicted.cls, 'evicted');
+      this.reportDepths();
+      this.pump();
+    });
+  }
+
+  /** Sheds every entry that waited past the limit. */
+  sweep(): void {
+    const expired = this.queue.expire(this.nowMs(), this.config.queueWaitMaxMs);
+    for (const e of expired) this.shedEntry(e.item, e.cls, 'expired');
+    if (expired.length > 0) this.reportDepths();
+  }
+
+  private pump(): void {
+    this.sweep();
+    while (this.running < this.config.workers) {
+      const next = this.queue.take(this.nowMs());
+      if (!next) break;
+      this.running++;
+      this.reportDepths();
+      void next.item.run().finally(() => {
+        this.running--;
+        this.pump();
+      });
+    }
+  }
+
+  private shedEntry(task: Task, cls: TrafficClass, reason: ShedReason): void {
+    this.observer.shed(cls, reason);
+    task.shed(overloaded(cls, reason, this.retryAfterMs()));
+  }
+
+  private retryAfterMs(): number {
+    // A hint, not a promise: how long the queue ahead takes to drain is not known in advance.
+    return Math.max(100, Math.round(this.config.queueWaitMaxMs / 10));
+  }
+
+  private reportDepths(): void {
+    for (const cls of trafficClasses) this.observer.depth(cls, this.queue.depth(cls));
+  }
+}
