@@ -1,6 +1,7 @@
 // `rig run`: run, save, then check (Jepsen's core loop). Exit 0 valid, 1 invalid, 2 unknown or could not run.
 import { freshSeed } from '../../lib/rng.ts';
 import { workloadByName, workloads } from '../../workloads/index.ts';
+import { efficacyMatrix } from '../efficacy/matrix.ts';
 import { providerChoices } from '../env/index.ts';
 import { nemeses, parseNemeses } from '../nemesis/index.ts';
 import { onShutdown, stopWhenOrphaned } from '../process/lifecycle.ts';
@@ -30,6 +31,8 @@ export const runUsage = [
   '  --quiet        seconds after the final heal in which every transaction must finish [15]',
   '  --lease-ttl-ms leader lease TTL [2000]',
   '  --store        where runs are kept [store]',
+  '  --bug          switch on one planted bug, to see a checker catch it (rig efficacy runs them all):',
+  ...efficacyMatrix.map((c) => `                   ${c.bug.padEnd(20)} ${c.why}`),
 ].join('\n');
 
 export function runOptions(values: Values, command: string): RunOptions {
@@ -45,6 +48,10 @@ export function runOptions(values: Values, command: string): RunOptions {
     parseNemeses(nemesis);
   } catch (err) {
     throw new UsageError(`--nemesis: ${(err as Error).message}`);
+  }
+  const bug = typeof values.bug === 'string' ? values.bug : undefined;
+  if (bug !== undefined && !efficacyMatrix.some((c) => c.bug === bug)) {
+    throw new UsageError(`--bug must be one of ${efficacyMatrix.map((c) => c.bug).join(', ')}, got "${bug}"`);
   }
   return {
     workload,
@@ -62,6 +69,7 @@ export function runOptions(values: Values, command: string): RunOptions {
     subscribers: 1000,
     cells: 100,
     command,
+    ...(bug ? { bug } : {}),
   };
 }
 
@@ -78,6 +86,7 @@ export const runOptionSpec = {
   quiet: { type: 'string' },
   store: { type: 'string' },
   'lease-ttl-ms': { type: 'string' },
+  bug: { type: 'string' },
 } as const;
 
 /** The command that replays `o` exactly. */
@@ -94,6 +103,7 @@ export function reproCommand(o: RunOptions): string {
     `--nodes ${o.nodes}`,
     `--quiet ${o.quietS}`,
     `--lease-ttl-ms ${o.leaseTtlMs}`,
+    ...(o.bug ? [`--bug ${o.bug}`] : []),
   ].join(' ');
 }
 

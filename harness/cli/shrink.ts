@@ -1,0 +1,74 @@
+// `rig shrink <run>`: the smallest configuration that still fails like a stored failing run.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { onShutdown, stopWhenOrphaned } from '../process/lifecycle.ts';
+import { shrink } from '../shrink/shrink.ts';
+import { type Command, intOption, UsageError } from './command.ts';
+import { loadConfig } from './repro.ts';
+
+export const shrinkCommand: Command = {
+  name: 'shrink',
+  summary: 'replay a failing run with fewer operations and fewer or shorter faults, keeping the failure',
+  usage: [
+    'rig shrink <run-dir> [--runs N] [--max-runs N]',
+    '',
+    '  --runs      times each candidate is run; kept if it fails at least once (runs are not deterministic) [2]',
+    '  --max-runs  total runs the search may spend [16]',
+    '',
+    'Writes shrink.json into the original run directory: every kept step with how often it failed, the smallest',
+    'failing configuration, and the command that reproduces it (rig repro on its run directory).',
+  ].join('\n'),
+  options: { runs: { type: 'string' }, 'max-runs': { type: 'string' } },
+  positionals: true,
+  async run(values, positionals) {
+    if (positionals.length !== 1) throw new UsageError('give exactly one failing run directory');
+    const runDir = positionals[0]!;
+    const config = loadConfig(runDir);
+    const resultsPath = join(runDir, 'results.json');
+    if (!existsSync(resultsPath))
+      throw new UsageError(`${runDir} has no results.json: check it first (rig check ${runDir})`);
+    const results = JSON.parse(readFileSync(resultsPath, 'utf8')) as { results: Record<string, { valid: unknown }> };
+    const failing = Object.entries(results.results)
+      .filter(([, r]) => r.valid === false)
+      .map(([n]) => n);
+    if (failing.length === 0)
+      throw new UsageError(`${runDir} did not fail: no checker found it invalid, so there is nothing to shrink`);
+    const abort = new AbortController();
+    onShutdown(async () => abort.abort());
+    stopWhenOrphaned();
+    console.log(`shrinking ${runDir}: keeping ${failing.join(', ')} invalid`);
+    const r = await shrink(config, {
+      runs: intOption(values.runs, 'runs', 1, 10, 2),
+      runsMax: intOption(values['max-runs'], 'max-runs', 1, 200, 16),
+      checkers: failing,
+      signal: abort.signal,
+      log: (line) => console.log(line),
+    });
+    const o = r.smallest.options;
+    const summary = {
+      original: {
+        timeLimitS: config.options.timeLimitS,
+        faults: config.schedule.length,
+        concurrency: config.options.concurrency,
+      },
+      smallest: {
+        timeLimitS: o.timeLimitS,
+        faults: r.smallest.schedule.length,
+        concurrency: o.concurrency,
+        schedule: r.smallest.schedule,
+      },
+      steps: r.steps,
+      runsUsed: r.runsUsed,
+      reproduce: r.smallestRunDir ? `npx rig repro ${r.smallestRunDir}` : null,
+    };
+    writeFileSync(join(runDir, 'shrink.json'), `${JSON.stringify(summary, null, 2)}\n`);
+    console.log(
+      `\noriginal: ${summary.original.timeLimitS} s, ${summary.original.faults} faults, ${summary.original.concurrency} clients`,
+    );
+    console.log(
+      `smallest: ${o.timeLimitS} s, ${r.smallest.schedule.length} faults, ${o.concurrency} clients (${r.steps.length} steps kept, ${r.runsUsed} runs)`,
+    );
+    console.log(summary.reproduce ? `reproduce: ${summary.reproduce}` : 'no smaller configuration kept the failure');
+    return r.steps.length > 0 ? 0 : 1;
+  },
+};

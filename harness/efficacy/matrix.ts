@@ -1,0 +1,102 @@
+// The efficacy matrix (DESIGN section 6): for each planted bug, the run that exposes it and the checker that must
+// report it. The correct system must pass the very same runs. Seeds and lengths are short so the matrix fits in CI.
+
+export interface BugCase {
+  bug: string;
+  /** The checker that must report the bug. */
+  checker: string;
+  workload: string;
+  protocol: '2pc' | '3pc' | 'mixed';
+  nemesis: string;
+  timeLimitS: number;
+  seeds: readonly number[];
+  /** Why this run exposes the bug. */
+  why: string;
+}
+
+export const efficacyMatrix: readonly BugCase[] = [
+  {
+    bug: 'no-fencing',
+    checker: 'single-leader',
+    workload: 'leader-churn',
+    protocol: '2pc',
+    nemesis: 'pause',
+    timeLimitS: 12,
+    seeds: [1, 2, 3],
+    why: 'every leader writes with the same token, so a paused leader that wakes up gets its writes accepted',
+  },
+  {
+    bug: 'stale-leader',
+    checker: 'single-leader',
+    workload: 'leader-churn',
+    protocol: '2pc',
+    nemesis: 'pause',
+    timeLimitS: 12,
+    seeds: [1, 2, 3],
+    why: 'a leader whose lease lapsed keeps acting as leader while another has taken over',
+  },
+  {
+    bug: 'no-decision-log',
+    checker: 'atomicity',
+    workload: 'sessions',
+    protocol: '2pc',
+    nemesis: 'none',
+    timeLimitS: 6,
+    seeds: [1],
+    why: 'phase 2 runs with no logged decision, so the log and the participants disagree',
+  },
+  {
+    bug: 'early-commit',
+    checker: 'atomicity',
+    workload: 'conservation',
+    protocol: '2pc',
+    nemesis: 'none',
+    timeLimitS: 8,
+    seeds: [1, 2],
+    why: 'the first yes vote is committed at once; when the other participant votes no, one side committed alone',
+  },
+  {
+    bug: 'emit-before-commit',
+    checker: 'stream-ordering',
+    workload: 'conservation',
+    protocol: '2pc',
+    nemesis: 'none',
+    timeLimitS: 8,
+    seeds: [1, 2],
+    why: 'the event goes out before the decision; transactions that then abort leave a commit event behind',
+  },
+  {
+    bug: 'unordered-events',
+    checker: 'stream-ordering',
+    workload: 'sessions',
+    protocol: '2pc',
+    nemesis: 'none',
+    timeLimitS: 6,
+    seeds: [1],
+    why: 'per-session sequence numbers are not kept per session',
+  },
+  {
+    bug: 'no-lock-timeout',
+    checker: 'liveness',
+    workload: 'contention',
+    protocol: '2pc',
+    nemesis: 'none',
+    timeLimitS: 10,
+    seeds: [1, 2],
+    why: 'prepares wait for locks forever, so a cross-participant deadlock never ends',
+  },
+  {
+    bug: '3pc-timeout-commit',
+    checker: 'atomicity',
+    workload: 'sessions',
+    protocol: '3pc',
+    nemesis: 'partition',
+    timeLimitS: 14,
+    seeds: [1, 2, 3],
+    why: 'a pre-committed participant cut from the coordinator commits on its own while the coordinator aborts',
+  },
+];
+
+export function bugCase(bug: string): BugCase | undefined {
+  return efficacyMatrix.find((c) => c.bug === bug);
+}

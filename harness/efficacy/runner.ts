@@ -1,0 +1,135 @@
+// Runs the efficacy matrix: each planted bug on its seeds until its checker reports it, and the correct system on
+// the same seeds, which must stay valid. The result is a table: per bug, the seeds tried, the seed and time of the
+// first detection, and whether the correct system passed.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkStoredRun } from '../cli/check.ts';
+import { reproCommand } from '../cli/run.ts';
+import type { ProviderChoice } from '../env/index.ts';
+import { type RunOptions, resolveConfig, runTest } from '../run/run.ts';
+import type { BugCase } from './matrix.ts';
+
+export interface CaseRun {
+  seed: number;
+  bug?: string;
+  runDir: string;
+  valid: boolean | 'unknown';
+  /** Checkers that found the history invalid. */
+  invalid: string[];
+  seconds: number;
+}
+
+export interface BugRow {
+  bug: string;
+  checker: string;
+  config: string;
+  seedsTried: number[];
+  detected?: { seed: number; afterSeconds: number; runDir: string };
+  correct: { seeds: number[]; allValid: boolean; invalidRuns: string[] };
+}
+
+export interface EfficacyOptions {
+  store: string;
+  env: ProviderChoice;
+  quietS: number;
+  signal: AbortSignal;
+  log: (line: string) => void;
+}
+
+function options(c: BugCase, seed: number, bug: string | undefined, o: EfficacyOptions): RunOptions {
+  const opts: RunOptions = {
+    workload: c.workload,
+    protocol: c.protocol,
+    nemesis: c.nemesis,
+    timeLimitS: c.timeLimitS,
+    rate: 30,
+    concurrency: 6,
+    seed,
+    nodes: 3,
+    env: o.env,
+    store: o.store,
+    quietS: o.quietS,
+    leaseTtlMs: 1000,
+    subscribers: 1000,
+    cells: 100,
+    command: '',
+    ...(bug ? { bug } : {}),
+  };
+  opts.command = reproCommand(opts);
+  return opts;
+}
+
+async function runOnce(c: BugCase, seed: number, bug: string | undefined, o: EfficacyOptions): Promise<CaseRun> {
+  const started = performance.now();
+  const outcome = await runTest(resolveConfig(options(c, seed, bug, o)), o.signal);
+  const valid = checkStoredRun(outcome.runDir, { deadlineNs: o.quietS * 1e9, timeLimitMs: 10_000 });
+  const results = JSON.parse(readFileSync(join(outcome.runDir, 'results.json'), 'utf8')) as {
+    results: Record<string, { valid: unknown }>;
+  };
+  const invalid = Object.entries(results.results)
+    .filter(([, r]) => r.valid === false)
+    .map(([name]) => name);
+  return {
+    seed,
+    ...(bug ? { bug } : {}),
+    runDir: outcome.runDir,
+    valid,
+    invalid,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+/** One bug: its seeds until detection (all of them if never), then the correct system on the same seeds. */
+export async function evaluate(c: BugCase, o: EfficacyOptions, correctCache: Map<string, CaseRun>): Promise<BugRow> {
+  const row: BugRow = {
+    bug: c.bug,
+    checker: c.checker,
+    config: `${c.workload} ${c.protocol} nemesis=${c.nemesis} ${c.timeLimitS}s`,
+    seedsTried: [],
+    correct: { seeds: [], allValid: true, invalidRuns: [] },
+  };
+  const started = performance.now();
+  for (const seed of c.seeds) {
+    if (o.signal.aborted) break;
+    row.seedsTried.push(seed);
+    const r = await runOnce(c, seed, c.bug, o);
+    o.log(
+      `${c.bug} seed ${seed}: ${r.invalid.length ? `invalid (${r.invalid.join(', ')})` : String(r.valid)} in ${r.seconds.toFixed(0)} s`,
+    );
+    if (r.invalid.includes(c.checker)) {
+      row.detected = { seed, afterSeconds: Math.round((performance.now() - started) / 1000), runDir: r.runDir };
+      break;
+    }
+  }
+  for (const seed of row.seedsTried) {
+    if (o.signal.aborted) break;
+    const key = `${c.workload}/${c.protocol}/${c.nemesis}/${c.timeLimitS}/${seed}`;
+    let r = correctCache.get(key);
+    if (!r) {
+      r = await runOnce(c, seed, undefined, o);
+      correctCache.set(key, r);
+      o.log(`correct system, ${key}: ${r.valid === true ? 'valid' : `NOT valid (${r.invalid.join(', ') || r.valid})`}`);
+    }
+    row.correct.seeds.push(seed);
+    if (r.valid !== true) {
+      row.correct.allValid = false;
+      row.correct.invalidRuns.push(r.runDir);
+    }
+  }
+  return row;
+}
+
+export function efficacyTable(rows: readonly BugRow[]): string {
+  const lines = [
+    '| bug | checker | run | seeds tried | detected | correct system |',
+    '| --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const r of rows) {
+    const detected = r.detected ? `seed ${r.detected.seed}, after ${r.detected.afterSeconds} s` : 'NOT DETECTED';
+    const correct = r.correct.allValid
+      ? `valid on ${r.correct.seeds.join(', ')}`
+      : `INVALID: ${r.correct.invalidRuns.join(' ')}`;
+    lines.push(`| ${r.bug} | ${r.checker} | ${r.config} | ${r.seedsTried.join(', ')} | ${detected} | ${correct} |`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,112 @@
+// Shrinking a failing run (beyond what Jepsen offers): replay it with fewer operations and fewer or shorter
+// faults, keeping the failure. Runs are not deterministic (scheduling, timing), so each candidate is run several
+// times and kept if it fails at least once; the report says how often each kept step failed.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkStoredRun } from '../cli/check.ts';
+import { reproCommand } from '../cli/run.ts';
+import { nemeses } from '../nemesis/index.ts';
+import { type RunConfig, runTest } from '../run/run.ts';
+
+export interface Candidate {
+  change: string;
+  config: RunConfig;
+}
+
+/** Smaller variants of `c`, most promising first: fewer faults, less time, shorter faults, fewer clients. */
+export function* candidates(c: RunConfig): Generator<Candidate> {
+  const o = c.options;
+  const schedule = c.schedule;
+  const variant = (change: string, options: Partial<RunConfig['options']>, sched = schedule): Candidate => {
+    const next = { ...o, ...options };
+    next.command = reproCommand(next);
+    return { change, config: { ...c, options: next, schedule: sched } };
+  };
+  for (const [i, w] of schedule.entries()) {
+    yield variant(
+      `drop fault ${i + 1} (${w.nemesis}/${w.variant} at ${(w.startMs / 1000).toFixed(1)} s)`,
+      {},
+      schedule.filter((_, j) => j !== i),
+    );
+  }
+  const lastEnd = schedule.length ? schedule[schedule.length - 1]!.endMs : 0;
+  const shorter = Math.max(Math.ceil(lastEnd / 1000) + 1, Math.floor(o.timeLimitS / 2));
+  if (shorter < o.timeLimitS) yield variant(`time limit ${o.timeLimitS} -> ${shorter} s`, { timeLimitS: shorter });
+  for (const [i, w] of schedule.entries()) {
+    const min = Math.max(1000, nemeses.find((n) => n.name === w.nemesis)?.minWindowMs(o.leaseTtlMs) ?? 1000);
+    if (w.endMs - w.startMs <= min) continue;
+    yield variant(
+      `shorten fault ${i + 1} to ${min} ms`,
+      {},
+      schedule.map((x, j) => (j === i ? { ...x, endMs: x.startMs + min } : x)),
+    );
+  }
+  if (o.concurrency > 1)
+    yield variant(`concurrency ${o.concurrency} -> ${Math.ceil(o.concurrency / 2)}`, {
+      concurrency: Math.ceil(o.concurrency / 2),
+    });
+}
+
+export interface ShrinkStep {
+  change: string;
+  failures: number;
+  runs: number;
+  runDirs: string[];
+}
+
+export interface ShrinkResult {
+  original: RunConfig;
+  smallest: RunConfig;
+  smallestRunDir?: string;
+  steps: ShrinkStep[];
+  runsUsed: number;
+}
+
+export interface ShrinkOptions {
+  /** Reruns per candidate. */
+  runs: number;
+  /** Total runs the search may spend. */
+  runsMax: number;
+  /** The checkers whose verdict must stay invalid. */
+  checkers: string[];
+  signal: AbortSignal;
+  log(line: string): void;
+}
+
+function invalidCheckers(runDir: string): string[] {
+  const r = JSON.parse(readFileSync(join(runDir, 'results.json'), 'utf8')) as {
+    results: Record<string, { valid: unknown }>;
+  };
+  return Object.entries(r.results)
+    .filter(([, x]) => x.valid === false)
+    .map(([n]) => n);
+}
+
+export async function shrink(original: RunConfig, o: ShrinkOptions): Promise<ShrinkResult> {
+  const result: ShrinkResult = { original, smallest: original, steps: [], runsUsed: 0 };
+  let progress = true;
+  while (progress && result.runsUsed < o.runsMax && !o.signal.aborted) {
+    progress = false;
+    for (const cand of candidates(result.smallest)) {
+      if (result.runsUsed + o.runs > o.runsMax || o.signal.aborted) break;
+      const step: ShrinkStep = { change: cand.change, failures: 0, runs: 0, runDirs: [] };
+      for (let i = 0; i < o.runs && step.failures === 0; i++) {
+        const outcome = await runTest({ ...cand.config, startedAt: new Date().toISOString() }, o.signal);
+        result.runsUsed++;
+        step.runs++;
+        step.runDirs.push(outcome.runDir);
+        checkStoredRun(outcome.runDir, { deadlineNs: cand.config.options.quietS * 1e9, timeLimitMs: 10_000 });
+        if (invalidCheckers(outcome.runDir).some((n) => o.checkers.includes(n))) step.failures++;
+      }
+      o.log(`${step.failures ? 'kept   ' : 'dropped'} ${cand.change} (failed ${step.failures} of ${step.runs})`);
+      if (step.failures > 0) {
+        result.steps.push(step);
+        result.smallest = cand.config;
+        result.smallestRunDir = step.runDirs[step.runDirs.length - 1];
+        progress = true;
+        break;
+      }
+    }
+  }
+  return result;
+}
