@@ -80,7 +80,18 @@ export function describeValue(value: unknown): string {
   if (typeof value === 'string') return value;
   if (!isPlainObject(value)) return value === null || value === undefined ? '' : JSON.stringify(value);
   const parts: string[] = [];
-  for (const key of ['isolate', 'node', 'nodes', 'target', 'targets', 'process', 'link', 'links', 'participant']) {
+  for (const key of [
+    'variant',
+    'isolate',
+    'node',
+    'nodes',
+    'target',
+    'targets',
+    'process',
+    'link',
+    'links',
+    'participant',
+  ]) {
     const v = value[key];
     if (v === undefined) continue;
     parts.push(`${key} ${Array.isArray(v) ? v.join(',') : String(v)}`);

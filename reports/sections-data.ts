@@ -94,7 +94,10 @@ export function leadershipSection(m: ReportModel): Raw {
     (w) =>
       html`<rect class="fault" x="${pct(w.startMs, total)}" width="${pct(w.endMs - w.startMs, total)}" y="0" height="${height}"><title>${w.label}</title></rect>`,
   );
-  const bars = terms.map((t) => {
+  // Terms acquired before the run's clock started (negative times) are drawn from its start.
+  const bars = terms.map(({ ...t }) => {
+    t.startMs = Math.max(0, t.startMs);
+    t.endMs = Math.max(t.startMs, t.endMs);
     const hue = EPOCH_HUES[t.epoch % EPOCH_HUES.length];
     const width = (t.endMs - t.startMs) / Math.max(total, 1e-9);
     return html`<g class="term ${t.end === 'superseded' ? 'superseded' : ''}"><rect x="${pct(t.startMs, total)}" width="${pct(t.endMs - t.startMs, total)}" y="${y(t.node) + 3}" height="${laneH - 8}" fill="hsl(${hue} 60% 70%)"><title>${t.node} epoch ${t.epoch}: ${fmtDuration(t.startMs)} to ${fmtDuration(t.endMs)} (${t.end})</title></rect>${width > 0.03 ? html`<text x="${pct(t.startMs + (t.endMs - t.startMs) / 2, total)}" y="${y(t.node) + laneH / 2 + 3}" text-anchor="middle">epoch ${t.epoch}</text>` : ''}</g>`;
@@ -120,12 +123,12 @@ export function leadershipSection(m: ReportModel): Raw {
 export function opsSection(m: ReportModel): Raw {
   return html`<section id="ops"><h2>Ops</h2>
   <div id="op-detail" class="op-detail"><p class="muted">Click an op in the timeline, the table or a chart, or an op link in an anomaly, to see it here.</p></div>
+  <h3>All ops</h3>
+  <div class="ops-tools"><label>show <select id="ops-filter"><option value="all">every op</option><option value="trouble">fail and info completions</option><option value="nemesis">nemesis ops</option><option value="anomalies">ops cited by anomalies</option></select></label> <span id="ops-count" class="muted"></span></div>
+  <div id="ops-table" class="ops-table" role="table"><div class="ops-head" role="row"><span>index</span><span>time</span><span>process</span><span>type</span><span>f</span><span>latency</span><span>what</span></div><div class="ops-scroll"><div class="spacer"></div><div class="rows"></div></div></div>
   <h3>Per-process timeline</h3>
   <p class="muted">Every op of every process (${m.ops.n} client ops, ${m.nemesis.length} nemesis ops), drawn only where visible. Drag to zoom, double-click to reset, scroll for more processes.</p>
   <div class="timeline-tools"><button type="button" data-zoom="out">zoom out</button> <button type="button" data-zoom="reset">whole run</button> <span id="timeline-range" class="muted"></span></div>
   <div id="timeline" class="timeline"><canvas id="timeline-canvas"></canvas><div class="spacer"></div></div>
-  <h3>All ops</h3>
-  <div class="ops-tools"><label>show <select id="ops-filter"><option value="all">every op</option><option value="trouble">fail and info completions</option><option value="nemesis">nemesis ops</option><option value="anomalies">ops cited by anomalies</option></select></label> <span id="ops-count" class="muted"></span></div>
-  <div id="ops-table" class="ops-table" role="table"><div class="ops-head" role="row"><span>index</span><span>time</span><span>process</span><span>type</span><span>f</span><span>latency</span><span>what</span></div><div class="ops-scroll"><div class="spacer"></div><div class="rows"></div></div></div>
 </section>`;
 }

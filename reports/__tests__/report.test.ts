@@ -2,10 +2,10 @@
 // section, nothing that could load from the network, and data the page can decode; bad input is an error naming the
 // file; the page's scripts type-check (tsc -p reports/client) and bundle.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { bundle } from '../bundle.ts';
 import { embedJson } from '../html.ts';
 import { writeReport } from '../report.ts';
@@ -102,5 +102,33 @@ describe('page scripts', () => {
     expect(script).not.toMatch(/^\s*(import|export)\b/m);
     expect(script).toContain("__modules['main']");
     expect(() => new Function(script)).not.toThrow(SyntaxError);
+  });
+});
+
+describe('rig report', () => {
+  it('rebuilds a report and the index (exit 0), and exits 2 naming the file on bad input', async () => {
+    const { main } = await import('../../harness/cli/main.ts');
+    const errors: string[] = [];
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    const error = vi.spyOn(console, 'error').mockImplementation((m: unknown) => {
+      errors.push(String(m));
+    });
+    try {
+      const run = writeSyntheticRun(join(root, 'cli', 'sessions-2pc', '2026-01-01T00-00-00-000Z'), { ops: 200 });
+      expect(await main(['report', run.dir])).toBe(0);
+      expect(existsSync(join(run.dir, 'report.html'))).toBe(true);
+      expect(await main(['report', '--index', '--store', join(root, 'cli')])).toBe(0);
+      expect(existsSync(join(root, 'cli', 'index.html'))).toBe(true);
+      expect(await main(['report', join(root, 'missing')])).toBe(2);
+      writeFileSync(join(run.dir, 'history.jsonl'), '{"type":"ok","process":0,"f":"x","value":null,"time":1}\n');
+      expect(await main(['report', run.dir])).toBe(2);
+      expect(await main(['report'])).toBe(2);
+    } finally {
+      log.mockRestore();
+      error.mockRestore();
+    }
+    expect(errors[0]).toMatch(/missing: no such directory/);
+    expect(errors[1]).toMatch(/history.jsonl: line 1: ok on process 0 without an open invoke/);
+    expect(errors[2]).toMatch(/give exactly one run directory, or --index/);
   });
 });

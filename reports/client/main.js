@@ -38,7 +38,9 @@ function start() {
     if (role === ROLE.invoke || role === ROLE.completion) lanes.focusClient(idx.rowOp[h]);
     else if (role === ROLE.nemesisInvoke || role === ROLE.nemesisCompletion) lanes.focusNemesis(idx.rowOp[h]);
     table.focus(h);
+    // The section's top shows the detail panel; on a short window the row may still be below it, so bring it in.
     section.scrollIntoView({ block: 'start' });
+    document.getElementById(`op-${h}`)?.scrollIntoView({ block: 'nearest' });
   }
 
   const fromHash = () => {
