@@ -45,6 +45,22 @@ describe('built-in proxy: attribute checks', () => {
     expect((await roundTrip(port)).text).toBe('ping');
   });
 
+  it('answers 500 naming a listen address already in use, and creates nothing', async () => {
+    const taken = await fx.server();
+    const name = fx.name();
+    const answer = await fx.call('POST', '/proxies', {
+      name,
+      listen: `127.0.0.1:${taken.port}`,
+      upstream: `127.0.0.1:${taken.port}`,
+    });
+    expect(answer.status).toBe(500);
+    expect(answer.json).toEqual({
+      error: `listen tcp 127.0.0.1:${taken.port}: bind: address already in use`,
+      status: 500,
+    });
+    expect((await fx.call('GET', `/proxies/${name}`)).status).toBe(404);
+  });
+
   it('answers 404 for an unknown route and 405 for a wrong method, as Toxiproxy does', async () => {
     const unknown = await fx.call('GET', '/nothing/here');
     expect([unknown.status, unknown.text]).toEqual([404, '404 page not found\n']);
