@@ -128,10 +128,16 @@ function faults(f, spec) {
       labelEnd = x0 + ctx.measureText(label).width + 8;
     }
   }
-  ctx.fillStyle = COLORS.faultEdge;
   for (const i of spec.instants ?? []) {
     const px = f.x(i.atMs);
-    if (px >= f.left && px <= f.left + f.width) ctx.fillRect(px, f.top, 1, f.height);
+    if (px < f.left || px > f.left + f.width) continue;
+    ctx.fillStyle = COLORS.faultEdge;
+    ctx.fillRect(px, f.top, 1, f.height);
+    const label = i.label.length > 24 ? `${i.label.slice(0, 23)}…` : i.label;
+    // Instants come after the windows: labelled only where no window label is in the way (checked loosely).
+    if (!spec.bands.some((b) => Math.abs(f.x(b.startMs) - px) < ctx.measureText(label).width + 8)) {
+      ctx.fillText(label, px + 2, f.top - 3);
+    }
   }
 }
 

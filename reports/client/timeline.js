@@ -3,7 +3,7 @@
 // drawn, found by binary search (a process has one op open at a time, so its ops are sorted by start and by end).
 import { COLORS, fmtT, OUTCOME_COLORS, sizeCanvas } from './dom.js';
 import { niceTicks, wireDrag } from './plot.js';
-import { centreView, onView, resetView, setView, view } from './view.js';
+import { onView, resetView, setView, view } from './view.js';
 
 /** @typedef {import('./types.js').Report} Report */
 /** @typedef {import('./data.js').ReportIndex} ReportIndex */
@@ -47,9 +47,11 @@ export function timeline(r, idx, openOp) {
   spacer.style.height = `${contentH}px`;
   /** @type {number} history index of the focused op, -1 for none */
   let focused = -1;
+  // The timeline follows the charts' range, but focusing an op moves only the timeline: the charts keep their view.
+  let range = { xMin: view.xMin, xMax: view.xMax };
   let area = { left: LABEL_W, width: 1 };
-  const x = (/** @type {number} */ ms) => area.left + ((ms - view.xMin) / (view.xMax - view.xMin)) * area.width;
-  const ms = (/** @type {number} */ px) => view.xMin + ((px - area.left) / area.width) * (view.xMax - view.xMin);
+  const x = (/** @type {number} */ ms) => area.left + ((ms - range.xMin) / (range.xMax - range.xMin)) * area.width;
+  const ms = (/** @type {number} */ px) => range.xMin + ((px - area.left) / area.width) * (range.xMax - range.xMin);
   const laneTop = (/** @type {number} */ lane) => HEAD + lane * ROW - box.scrollTop;
 
   function draw() {
@@ -66,8 +68,8 @@ export function timeline(r, idx, openOp) {
     axis(ctx, w);
     canvas.dataset.drawn = String(drawn);
     canvas.dataset.focused = String(focused);
-    const range = document.getElementById('timeline-range');
-    if (range) range.textContent = `${fmtT(view.xMin)} – ${fmtT(view.xMax)}, ${drawn} ops drawn`;
+    const label = document.getElementById('timeline-range');
+    if (label) label.textContent = `${fmtT(range.xMin)} – ${fmtT(range.xMax)}, ${drawn} ops drawn`;
   }
 
   /** @param {CanvasRenderingContext2D} ctx @param {number} lane */
@@ -86,9 +88,9 @@ export function timeline(r, idx, openOp) {
     ctx.fillText(`p ${l.name}`, 4, top + ROW / 2);
     let count = 0;
     let lastPx = -1;
-    for (let k = firstEndingAfter(l, end, view.xMin); k < l.ops.length; k++) {
+    for (let k = firstEndingAfter(l, end, range.xMin); k < l.ops.length; k++) {
       const i = l.ops[k];
-      if (ops.start[i] > view.xMax) break;
+      if (ops.start[i] > range.xMax) break;
       const x1 = x(end(i));
       // Ops narrower than a pixel that fall on an already painted pixel add nothing but time.
       if (x1 < lastPx + 1 && ops.invoke[i] !== focused) continue;
@@ -118,7 +120,7 @@ export function timeline(r, idx, openOp) {
     ctx.fillStyle = COLORS.axis;
     ctx.textAlign = 'center';
     ctx.textBaseline = 'middle';
-    for (const s of niceTicks(view.xMin / 1000, view.xMax / 1000, Math.max(2, Math.floor(area.width / 100)))) {
+    for (const s of niceTicks(range.xMin / 1000, range.xMax / 1000, Math.max(2, Math.floor(area.width / 100)))) {
       ctx.fillText(`${Number(s.toPrecision(6))} s`, x(s * 1000), HEAD / 2);
     }
     ctx.fillStyle = COLORS.grid;
@@ -129,7 +131,7 @@ export function timeline(r, idx, openOp) {
   function hit(px, py) {
     const lane = Math.floor((py - HEAD + box.scrollTop) / ROW);
     const t = ms(px);
-    const slack = (3 / area.width) * (view.xMax - view.xMin);
+    const slack = (3 / area.width) * (range.xMax - range.xMin);
     if (hasNemesis && lane === 0)
       return r.nemesis.find((n) => n.startMs - slack <= t && t <= n.endMs + slack)?.index ?? -1;
     const l = lanes[lane - (hasNemesis ? 1 : 0)];
@@ -150,13 +152,16 @@ export function timeline(r, idx, openOp) {
     },
   );
   box.addEventListener('scroll', () => draw());
-  onView(() => draw());
+  onView((r) => {
+    range = { ...r };
+    draw();
+  });
   for (const b of document.querySelectorAll('[data-zoom]')) {
     b.addEventListener('click', () => {
       if (/** @type {HTMLElement} */ (b).dataset.zoom === 'reset') resetView();
       else {
-        const mid = (view.xMin + view.xMax) / 2;
-        const w = view.xMax - view.xMin;
+        const mid = (range.xMin + range.xMax) / 2;
+        const w = range.xMax - range.xMin;
         setView(mid - w, mid + w);
       }
     });
@@ -169,11 +174,15 @@ export function timeline(r, idx, openOp) {
     const top = HEAD + lane * ROW;
     if (top < box.scrollTop + HEAD || top > box.scrollTop + box.clientHeight - ROW)
       box.scrollTop = top - box.clientHeight / 2;
-    const width = view.xMax - view.xMin;
-    const visible = from >= view.xMin && to <= view.xMax;
-    const wide = Math.max((to - from) * 20, 50);
-    if (!visible || width > wide * 50) centreView((from + to) / 2, Math.min(width, Math.max(wide, (to - from) * 1.2)));
-    else draw();
+    // Zoom in to about a second around the op when the view is much wider, so its neighbours can be told apart.
+    const width = range.xMax - range.xMin;
+    const wanted = Math.max((to - from) * 20, 1000);
+    const w = Math.min(view.fullMax, width > wanted * 30 ? wanted : width);
+    if (from < range.xMin || to > range.xMax || w !== width) {
+      const lo = Math.min(Math.max(0, (from + to) / 2 - w / 2), view.fullMax - w);
+      range = { xMin: lo, xMax: lo + w };
+    }
+    draw();
   }
 
   return {

@@ -36,10 +36,3 @@ export function setView(xMin, xMax) {
 export function resetView() {
   setView(0, view.fullMax);
 }
-
-/** Keeps the width, moved so `ms` is in the middle. @param {number} ms @param {number} [width] */
-export function centreView(ms, width = view.xMax - view.xMin) {
-  const w = Math.min(width, view.fullMax);
-  const lo = Math.min(Math.max(0, ms - w / 2), view.fullMax - w);
-  setView(lo, lo + w);
-}
