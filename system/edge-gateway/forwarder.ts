@@ -18,6 +18,13 @@ export interface ForwarderConfig {
 interface SmReply {
   code?: string;
   leader?: string | null;
+  retryAfterMs?: number;
+}
+
+/** The Retry-After header (whole seconds) for a reply that names a retryAfterMs, e.g. 503 overloaded. */
+function retryAfter(body: SmReply | undefined): Record<string, string> | undefined {
+  const ms = body?.retryAfterMs;
+  return typeof ms === 'number' ? { 'retry-after': String(Math.max(1, Math.ceil(ms / 1000))) } : undefined;
 }
 
 export class Forwarder {
@@ -72,7 +79,9 @@ export class Forwarder {
           lastProblem = `${name} answered ${r.status}`;
         } else {
           if (method === 'POST' && (r.status === 201 || r.status === 409)) this.hint = name;
-          return { status: r.status, body: r.body };
+          // Shed by the leader's admission control (503 overloaded): the client backs off, not us.
+          const headers = retryAfter(r.body);
+          return { status: r.status, body: r.body, ...(headers ? { headers } : {}) };
         }
       } catch (err) {
         const definite = isServiceError(err) && err.definite;

@@ -64,7 +64,14 @@ export function notLeader(hint: string | undefined): ServiceError {
 }
 
 export class Coordinator {
+  private preparingNow = 0;
+
   constructor(private readonly d: CoordinatorDeps) {}
+
+  /** Transactions whose prepare round is in flight (the deadlock detector idles without them). */
+  get preparing(): number {
+    return this.preparingNow;
+  }
 
   /** Throws not_leader unless this node leads and is ready (checked again when the request runs). */
   epochOrThrow(): number {
@@ -156,7 +163,13 @@ export class Coordinator {
     const base = sessionRecord(intent, 'PENDING', this.d.clock.wallMs());
     let version = await this.d.dsm.cas(0, token, base);
     const prepareStarted = this.d.clock.monotonicMs();
-    const votes = await this.prepareAll(txnId, token, sessionId, request);
+    this.preparingNow++;
+    let votes: Vote[];
+    try {
+      votes = await this.prepareAll(txnId, token, sessionId, request);
+    } finally {
+      this.preparingNow--;
+    }
     const timings: Outcome['timings'] = {
       totalMs: 0,
       prepareMs: Math.round(this.d.clock.monotonicMs() - prepareStarted),

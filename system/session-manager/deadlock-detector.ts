@@ -44,6 +44,8 @@ export interface DetectorDeps {
   node: string;
   /** Called after a victim's abort is logged, so the relay appends its event promptly. */
   onDecided: () => void;
+  /** Whether this node has prepares in flight: only a running prepare can wait for a lock, so idle passes skip. */
+  preparing: () => boolean;
 }
 
 interface Tracked {
@@ -81,6 +83,7 @@ export class DeadlockDetector {
     if (epoch !== this.epoch) this.tracked.clear(); // a new leadership starts afresh (or stops, when not leading)
     this.epoch = epoch;
     if (epoch === undefined) return;
+    if (!this.d.preparing() && this.tracked.size === 0) return;
     this.running = true;
     try {
       const { edges, complete } = await this.collect();
@@ -183,9 +186,11 @@ export class DeadlockDetector {
 
   private async resolved(t: Tracked, nowMs: number): Promise<void> {
     if (!t.victim) {
-      // Off: whoever's lock timeout fired is the victim; the log says who aborted, else the longest waiter.
+      // Off: whoever's lock timeout fired is the victim: of those the log says aborted (on a slow machine more than
+      // one may time out), the one that waited longest; with none logged yet, the longest waiter.
       const rows = await this.d.txlog.many(t.cycle).catch(() => []);
-      t.victim = rows.find((r) => r.decision === 'abort')?.txnId ?? longestWaiter(t.cycle, t.edges);
+      const aborted = rows.filter((r) => r.decision === 'abort').map((r) => r.txnId);
+      t.victim = longestWaiter(aborted.length > 0 ? aborted : t.cycle, t.edges);
     }
     const resolutionMs = Math.max(0, nowMs - t.formedAtMs);
     this.d.logger.observe('deadlock', { ...this.describe(t), resolvedAt: nowMs, resolutionMs });

@@ -131,6 +131,7 @@ await runService('session-manager', async (rt) => {
     metrics,
     node,
     onDecided,
+    preparing: () => coordinator.preparing > 0,
   });
   elector.start();
   relay.start();
