@@ -14,8 +14,8 @@ interface TxnView {
   log: TxnRecord | undefined;
   logged: Outcome;
   dsm: Outcome;
-  /** Participant name -> its record (absent: it never heard of the txn). */
-  parts: Map<string, ParticipantRecord>;
+  /** The participants' records (a participant without one never heard of the txn); a few, so scanned, not mapped. */
+  parts: ParticipantRecord[];
   expected: string[];
   clients: ClientOp[];
 }
@@ -26,72 +26,116 @@ function outcomeOf(state: string | undefined): Outcome {
   return undefined;
 }
 
-/** The DSM outcome per txn: its highest-version record (records name their txn; older writers may only name the session). */
-function dsmOutcomes(records: readonly DsmRecord[], txns: Map<string, TxnRecord>): Map<string, Outcome> {
-  const sessionTxn = new Map<string, string>();
-  for (const t of txns.values()) sessionTxn.set(t.sessionId, t.txnId);
+/** The DSM record deciding each txn: its highest version (records name their txn; older writers only the session). */
+function latestDsm(records: readonly DsmRecord[], txns: Map<string, TxnRecord>): Map<string, DsmRecord> {
+  let sessionTxn: Map<string, string> | undefined;
   const latest = new Map<string, DsmRecord>();
   for (const r of records) {
-    const txnId = r.txnId ?? sessionTxn.get(r.sessionId) ?? `session:${r.sessionId}`;
+    let txnId = r.txnId;
+    if (txnId === undefined) {
+      sessionTxn ??= new Map([...txns.values()].map((t) => [t.sessionId, t.txnId]));
+      txnId = sessionTxn.get(r.sessionId) ?? `session:${r.sessionId}`;
+    }
     const prev = latest.get(txnId);
     if (!prev || r.version >= prev.version) latest.set(txnId, r);
   }
-  return new Map([...latest].map(([txnId, r]) => [txnId, outcomeOf(r.state)]));
+  return latest;
 }
 
-function views(history: readonly HistoryOp[], obs: Observations): TxnView[] {
+/** The last record of participant `name` for this txn. */
+function partOf(v: TxnView, name: string): ParticipantRecord | undefined {
+  for (let i = v.parts.length - 1; i >= 0; i--) if (v.parts[i]!.participant === name) return v.parts[i];
+  return undefined;
+}
+
+function* views(history: readonly HistoryOp[], obs: Observations): Generator<TxnView> {
   const txns = indexBy(obs.txn, (t) => t.txnId);
   const parts = groupBy(obs.participant, (p) => p.txnId);
-  const dsm = dsmOutcomes(obs.dsm, txns);
+  const dsm = latestDsm(obs.dsm, txns);
   const { byTxn } = linkClientOps(history, obs);
-  const ids = new Set([...txns.keys(), ...parts.keys(), ...byTxn.keys()]);
-  return [...ids].map((txnId) => {
+  const view = (txnId: string): TxnView => {
     const log = txns.get(txnId);
-    const byName = indexBy(parts.get(txnId) ?? [], (p) => p.participant);
-    const expected = log?.participants ?? [...byName.keys()];
+    const records = parts.get(txnId) ?? [];
     return {
       txnId,
       log,
       logged: outcomeOf(log?.state),
-      dsm: dsm.get(txnId),
-      parts: byName,
-      expected,
+      dsm: outcomeOf(dsm.get(txnId)?.state),
+      parts: records,
+      expected: log?.participants ?? [...new Set(records.map((p) => p.participant))],
       clients: byTxn.get(txnId) ?? [],
     };
-  });
+  };
+  // Every txn any source knows of, once: the log's, then those only participants know, then those only clients know.
+  for (const txnId of txns.keys()) yield view(txnId);
+  for (const txnId of parts.keys()) if (!txns.has(txnId)) yield view(txnId);
+  for (const txnId of byTxn.keys()) if (!txns.has(txnId) && !parts.has(txnId)) yield view(txnId);
 }
 
-/** Participants among themselves, and their votes; returns whether they disagree (a partial commit). */
-function checkParticipants(v: TxnView, out: AnomalyLog, ops: number[]): boolean {
-  const states = v.expected.map((p) => [p, v.parts.get(p)?.state ?? 'absent'] as const);
-  const committed = states.filter(([, s]) => s === 'committed').map(([p]) => p);
-  const notCommitted = states.filter(([, s]) => s === 'aborted' || s === 'tombstone' || s === 'absent');
-  const partial = committed.length > 0 && notCommitted.length > 0;
-  if (partial) {
-    const others = notCommitted.map(([p, s]) => `${p} ${s}`).join(', ');
-    out.add('partial-commit', v.txnId, ops, `${committed.join(', ')} committed but ${others}`);
-  }
-  for (const [p, s] of states) {
-    if (s === 'prepared' || s === 'precommitted') {
-      out.add('left-prepared', v.txnId, ops, `${p} still ${s} after the quiet window`, { participant: p });
+/** Counts over the expected participants, in one pass without allocating: most transactions are healthy. */
+interface Summary {
+  committed: number;
+  notCommitted: number;
+  inDoubt: number;
+  /** Every expected participant has a yes on record and no recorded no. */
+  allYes: boolean;
+}
+
+function summarize(v: TxnView): Summary {
+  const s: Summary = { committed: 0, notCommitted: 0, inDoubt: 0, allYes: true };
+  for (const p of v.expected) {
+    const record = partOf(v, p);
+    const state = record?.state;
+    if (state === 'committed') s.committed++;
+    else if (state === 'prepared' || state === 'precommitted') s.inDoubt++;
+    else s.notCommitted++;
+    const own = record?.vote;
+    const coordinator = v.log?.votes?.[p];
+    if (
+      (own === undefined && coordinator === undefined) ||
+      (own ?? 'yes') !== 'yes' ||
+      (coordinator ?? 'yes') !== 'yes'
+    ) {
+      s.allYes = false;
     }
   }
-  if (committed.length > 0 || v.logged === 'committed') {
+  return s;
+}
+
+const opsOf = (v: TxnView) => v.clients.flatMap(opIndices);
+const stateOf = (v: TxnView, p: string) => partOf(v, p)?.state ?? 'absent';
+
+/** Participants among themselves, and their votes. */
+function checkParticipants(v: TxnView, s: Summary, out: AnomalyLog): void {
+  if (s.committed > 0 && s.notCommitted > 0) {
+    const committed = v.expected.filter((p) => stateOf(v, p) === 'committed');
+    const others = v.expected
+      .map((p) => `${p} ${stateOf(v, p)}`)
+      .filter((text) => / (aborted|tombstone|absent)$/.test(text));
+    out.add('partial-commit', v.txnId, opsOf(v), `${committed.join(', ')} committed but ${others.join(', ')}`);
+  }
+  if (s.inDoubt > 0) {
+    for (const p of v.expected) {
+      const state = stateOf(v, p);
+      if (state === 'prepared' || state === 'precommitted') {
+        out.add('left-prepared', v.txnId, opsOf(v), `${p} still ${state} after the quiet window`, { participant: p });
+      }
+    }
+  }
+  if (!s.allYes && (s.committed > 0 || v.logged === 'committed')) {
     // A yes must be on record and nobody may have recorded a no: the participant's own vote or the coordinator's.
-    const votesOf = (p: string) => [v.parts.get(p)?.vote, v.log?.votes?.[p]].filter((x) => x !== undefined);
-    const missing = v.expected.filter((p) => votesOf(p).length === 0 || votesOf(p).some((x) => x !== 'yes'));
-    if (missing.length > 0) {
-      const why = missing.map((p) => `${p} voted ${votesOf(p).join('/') || 'nothing'}`).join(', ');
-      out.add('commit-without-all-yes', v.txnId, ops, `committed although ${why}`);
-    }
+    const votes = v.expected.map((p) => {
+      const recorded = [partOf(v, p)?.vote, v.log?.votes?.[p]].filter((x) => x !== undefined);
+      return `${p} voted ${recorded.join('/') || 'nothing'}`;
+    });
+    out.add('commit-without-all-yes', v.txnId, opsOf(v), `committed although ${votes.join(', ')}`);
   }
-  return partial;
 }
 
-function checkDecision(v: TxnView, out: AnomalyLog, ops: number[], partial: boolean, haveDsm: boolean): void {
-  const outcomes = v.expected.map((p) => outcomeOf(v.parts.get(p)?.state));
-  const unanimous =
-    !partial && outcomes.length > 0 && outcomes.every((o) => o === outcomes[0]) ? outcomes[0] : undefined;
+function checkDecision(v: TxnView, s: Summary, out: AnomalyLog, haveDsm: boolean): void {
+  const n = v.expected.length;
+  const unanimous: Outcome =
+    n > 0 && s.committed === n ? 'committed' : n > 0 && s.notCommitted === n ? unanimousAbort(v) : undefined;
   const problems: string[] = [];
   if (v.logged && v.dsm && v.logged !== v.dsm) problems.push(`log ${v.logged} but DSM ${v.dsm}`);
   if (v.logged && unanimous && v.logged !== unanimous) problems.push(`log ${v.logged} but participants ${unanimous}`);
@@ -99,30 +143,29 @@ function checkDecision(v: TxnView, out: AnomalyLog, ops: number[], partial: bool
     problems.push(`committed without a logged decision (log ${v.log ? v.log.state : 'has no row'})`);
   }
   if (haveDsm && v.logged && !v.dsm) problems.push(`log ${v.logged} but the DSM record is not decided`);
-  if (problems.length > 0) out.add('decision-mismatch', v.txnId, ops, problems.join('; '));
+  if (problems.length > 0) out.add('decision-mismatch', v.txnId, opsOf(v), problems.join('; '));
 }
 
-function committedEverywhere(v: TxnView, haveDsm: boolean): boolean {
-  const partsOk = v.expected.length > 0 && v.expected.every((p) => v.parts.get(p)?.state === 'committed');
-  return v.logged === 'committed' && partsOk && (!haveDsm || v.dsm === 'committed');
+/** All aborted (or tombstoned) counts as an abort; a participant that never heard of the txn decided nothing. */
+function unanimousAbort(v: TxnView): Outcome {
+  for (const p of v.expected) if (partOf(v, p) === undefined) return undefined;
+  return 'aborted';
 }
 
-function checkClients(v: TxnView, out: AnomalyLog, haveDsm: boolean): void {
-  const committedSomewhere =
-    v.logged === 'committed' || v.dsm === 'committed' || [...v.parts.values()].some((p) => p.state === 'committed');
+function checkClients(v: TxnView, s: Summary, out: AnomalyLog, haveDsm: boolean): void {
+  const n = v.expected.length;
+  const everywhere = v.logged === 'committed' && n > 0 && s.committed === n && (!haveDsm || v.dsm === 'committed');
+  const somewhere = v.logged === 'committed' || v.dsm === 'committed' || v.parts.some((p) => p.state === 'committed');
+  const describe = () => v.expected.map((p) => `${p} ${stateOf(v, p)}`).join(', ');
   for (const c of v.clients) {
-    if (c.type === 'ok' && !committedEverywhere(v, haveDsm)) {
-      const where = `log ${v.log?.state ?? 'absent'}, DSM ${v.dsm ?? 'undecided'}, ${describeParts(v)}`;
+    if (c.type === 'ok' && !everywhere) {
+      const where = `log ${v.log?.state ?? 'absent'}, DSM ${v.dsm ?? 'undecided'}, ${describe()}`;
       out.add('ok-not-committed', v.txnId, opIndices(c), `client was told committed but ${where}`);
     }
-    if (c.type === 'fail' && committedSomewhere) {
-      out.add('fail-but-committed', v.txnId, opIndices(c), `client was told it failed but ${describeParts(v)}`);
+    if (c.type === 'fail' && somewhere) {
+      out.add('fail-but-committed', v.txnId, opIndices(c), `client was told it failed but ${describe()}`);
     }
   }
-}
-
-function describeParts(v: TxnView): string {
-  return v.expected.map((p) => `${p} ${v.parts.get(p)?.state ?? 'absent'}`).join(', ');
 }
 
 export const atomicity: Checker = {
@@ -132,15 +175,16 @@ export const atomicity: Checker = {
     const haveDsm = observations.dsm.length > 0;
     let committed = 0;
     let aborted = 0;
-    const all = views(history, observations);
-    for (const v of all) {
-      const ops = v.clients.flatMap(opIndices);
-      const partial = checkParticipants(v, out, ops);
-      if (observations.txn.length > 0) checkDecision(v, out, ops, partial, haveDsm);
-      if (observations.txn.length > 0 || observations.participant.length > 0) checkClients(v, out, haveDsm);
+    let txns = 0;
+    for (const v of views(history, observations)) {
+      txns++;
+      const summary = summarize(v);
+      checkParticipants(v, summary, out);
+      if (observations.txn.length > 0) checkDecision(v, summary, out, haveDsm);
+      if (observations.txn.length > 0 || observations.participant.length > 0) checkClients(v, summary, out, haveDsm);
       if (v.logged === 'committed') committed++;
       if (v.logged === 'aborted') aborted++;
     }
-    return out.result({ txns: all.length, committed, aborted, undecided: all.length - committed - aborted });
+    return out.result({ txns, committed, aborted, undecided: txns - committed - aborted });
   },
 };

@@ -6,7 +6,6 @@
 //                 fail   {sessionId?, txnId?, outcome?: "aborted", reason?, status} (409 aborted; 400/503 not done)
 //                 info   {status?} with error, e.g. "timeout"                    (504 or no answer: unknown)
 // read-totals     ok     {credit, channels}                                       (conservation workload)
-import { groupBy } from './collections.ts';
 import { type HistoryOp, pairHistory, SESSION_F } from './history.ts';
 import type { Observations } from './observations.ts';
 import { isPlainObject } from './schema.ts';
@@ -80,25 +79,51 @@ export function createSessionOps(history: readonly HistoryOp[]): ClientOp[] {
   return out;
 }
 
+export interface ClientLinks {
+  byTxn: Map<string, ClientOp[]>;
+  unlinked: ClientOp[];
+}
+
+// Several checkers link the same run; linking is linear but not free at a million ops, so it is done once per pair.
+const linkCache = new WeakMap<readonly HistoryOp[], WeakMap<Observations, ClientLinks>>();
+
 /**
  * Links client ops to txn ids: by the txnId the server answered with, else by the client's requestId matched
  * against the transaction log. Ops that cannot be linked (e.g. a timeout with no requestId) are `unlinked`.
  */
-export function linkClientOps(
-  history: readonly HistoryOp[],
-  observations: Observations,
-): { byTxn: Map<string, ClientOp[]>; unlinked: ClientOp[] } {
-  const txnByRequest = new Map<string, string>();
-  for (const t of observations.txn) if (t.requestId !== undefined) txnByRequest.set(t.requestId, t.txnId);
-  const unlinked: ClientOp[] = [];
-  const linked: { op: ClientOp; txnId: string }[] = [];
+export function linkClientOps(history: readonly HistoryOp[], observations: Observations): ClientLinks {
+  const cached = linkCache.get(history)?.get(observations);
+  if (cached) return cached;
+  const links: ClientLinks = { byTxn: new Map(), unlinked: [] };
+  const link = (op: ClientOp, txnId: string | undefined) => {
+    if (txnId === undefined) {
+      links.unlinked.push(op);
+      return;
+    }
+    const list = links.byTxn.get(txnId);
+    if (list) list.push(op);
+    else links.byTxn.set(txnId, [op]);
+  };
+  // Most ops carry their txn id; only the rest need the log's request ids, so only theirs are looked up.
+  const byRequest = new Map<string, ClientOp[]>();
   for (const op of createSessionOps(history)) {
-    const answered = op.completion < 0 ? undefined : sessionResult(history[op.completion]!.value).txnId;
-    const requestId = sessionRequest(history[op.invoke]!.value).requestId;
-    const txnId = answered ?? (requestId === undefined ? undefined : txnByRequest.get(requestId));
-    if (txnId === undefined) unlinked.push(op);
-    else linked.push({ op, txnId });
+    const answered = op.completion < 0 ? undefined : field<string>(history[op.completion]!.value, 'txnId', 'string');
+    const requestId =
+      answered === undefined ? field<string>(history[op.invoke]!.value, 'requestId', 'string') : undefined;
+    if (answered !== undefined || requestId === undefined) link(op, answered);
+    else byRequest.set(requestId, [...(byRequest.get(requestId) ?? []), op]);
   }
-  const byTxn = new Map([...groupBy(linked, (l) => l.txnId)].map(([k, v]) => [k, v.map((l) => l.op)]));
-  return { byTxn, unlinked };
+  if (byRequest.size > 0) {
+    for (const t of observations.txn) {
+      if (t.requestId === undefined) continue;
+      for (const op of byRequest.get(t.requestId) ?? []) link(op, t.txnId);
+      byRequest.delete(t.requestId);
+    }
+    for (const ops of byRequest.values()) for (const op of ops) link(op, undefined);
+    for (const list of links.byTxn.values()) if (list.length > 1) list.sort((a, b) => a.invoke - b.invoke);
+  }
+  const perHistory = linkCache.get(history) ?? new WeakMap<Observations, ClientLinks>();
+  perHistory.set(observations, links);
+  linkCache.set(history, perHistory);
+  return links;
 }

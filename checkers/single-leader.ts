@@ -2,7 +2,7 @@
 // one it had already accepted, and no two nodes made accepted decisions in overlapping time (decisions in time order
 // never go back to an older epoch held by another node).
 import { groupBy, sortedBy } from './collections.ts';
-import type { Observations } from './observations.ts';
+import type { Observation, Observations } from './observations.ts';
 import { type AnomalyLog, anomalyLog, type Checker } from './result.ts';
 
 function checkEpochs(obs: Observations, out: AnomalyLog): void {
@@ -29,26 +29,36 @@ function checkEpochs(obs: Observations, out: AnomalyLog): void {
   }
 }
 
+/** An accepted write that carries a token, whichever store recorded it. */
 interface FencedWrite {
   store: string;
   token: number;
   at: number;
-  what: string;
+  record: Observation;
 }
 
-/** Every accepted write that carries a token, whichever store recorded it. */
+function describeWrite(r: Observation): string {
+  switch (r.kind) {
+    case 'fenced-write':
+      return `write ${r.key ?? ''} by ${r.node ?? '?'}`;
+    case 'dsm':
+      return `DSM ${r.sessionId} v${r.version}`;
+    case 'participant':
+      return `${r.participant} ${r.state} ${r.txnId}`;
+    case 'event':
+      return `event ${r.entryId}`;
+    default:
+      return r.kind;
+  }
+}
+
 function acceptedWrites(obs: Observations): FencedWrite[] {
   const out: FencedWrite[] = [];
-  for (const w of obs['fenced-write']) {
-    if (w.accepted)
-      out.push({ store: w.store, token: w.token, at: w.at, what: `write ${w.key ?? ''} by ${w.node ?? '?'}` });
-  }
-  for (const d of obs.dsm)
-    out.push({ store: 'dsm', token: d.token, at: d.at, what: `DSM ${d.sessionId} v${d.version}` });
-  for (const p of obs.participant) {
-    out.push({ store: p.participant, token: p.token, at: p.at, what: `${p.participant} ${p.state} ${p.txnId}` });
-  }
-  for (const e of obs.event) out.push({ store: 'stream', token: e.token, at: e.at, what: `event ${e.entryId}` });
+  for (const w of obs['fenced-write'])
+    if (w.accepted) out.push({ store: w.store, token: w.token, at: w.at, record: w });
+  for (const d of obs.dsm) out.push({ store: 'dsm', token: d.token, at: d.at, record: d });
+  for (const p of obs.participant) out.push({ store: p.participant, token: p.token, at: p.at, record: p });
+  for (const e of obs.event) out.push({ store: 'stream', token: e.token, at: e.at, record: e });
   return out;
 }
 
@@ -58,11 +68,12 @@ function checkTokens(obs: Observations, out: AnomalyLog): number {
     let highest: FencedWrite | undefined;
     for (const w of sortedBy(list, (x) => x.at)) {
       if (highest && w.token < highest.token) {
+        const what = `${describeWrite(w.record)} with token ${w.token} at ${w.at} ns`;
         out.add(
           'stale-token-accepted',
           store,
           [],
-          `${store} accepted ${w.what} with token ${w.token} at ${w.at} ns after accepting token ${highest.token} (${highest.what})`,
+          `${store} accepted ${what} after accepting token ${highest.token} (${describeWrite(highest.record)})`,
         );
       }
       if (!highest || w.token > highest.token) highest = w;

@@ -5,13 +5,20 @@ import type { EventRecord } from './observations.ts';
 import { type AnomalyLog, anomalyLog, type Checker } from './result.ts';
 import { linkClientOps, opIndices } from './sessions.ts';
 
-/** Redis stream ids are "<ms>-<seq>"; anything else keeps file order. */
-function streamOrder(events: readonly EventRecord[]): EventRecord[] {
-  const parsed = events.map((e, i) => {
-    const m = /^(\d+)-(\d+)$/.exec(e.entryId);
-    return { e, i, ms: m ? Number(m[1]) : 0, seq: m ? Number(m[2]) : 0 };
+/** Redis stream ids are "<ms>-<seq>", ordered by both numbers; ids of another shape keep file order. */
+function streamOrder(events: readonly EventRecord[]): readonly EventRecord[] {
+  const ms = new Float64Array(events.length);
+  const seq = new Float64Array(events.length);
+  events.forEach((e, i) => {
+    const dash = e.entryId.indexOf('-');
+    ms[i] = dash < 0 ? 0 : Number(e.entryId.slice(0, dash)) || 0;
+    seq[i] = dash < 0 ? 0 : Number(e.entryId.slice(dash + 1)) || 0;
   });
-  return parsed.sort((a, b) => a.ms - b.ms || a.seq - b.seq || a.i - b.i).map((p) => p.e);
+  const compare = (a: number, b: number) => ms[a]! - ms[b]! || seq[a]! - seq[b]! || a - b;
+  let ordered = true;
+  for (let i = 1; i < events.length && ordered; i++) ordered = compare(i - 1, i) < 0;
+  if (ordered) return events;
+  return Array.from(Uint32Array.from(events, (_, i) => i).sort(compare), (i) => events[i]!);
 }
 
 function checkSession(sessionId: string, events: readonly EventRecord[], out: AnomalyLog, opsOf: OpsOf): void {

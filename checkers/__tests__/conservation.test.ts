@@ -1,9 +1,8 @@
 // Proves each conservation anomaly is reported on a minimal snapshot pair (or read) and its corrected twin passes.
 import { describe, expect, it } from 'vitest';
 import { conservation } from '../conservation.ts';
-import type { HistoryOp } from '../history.ts';
 import type { ObservationOf, Observations } from '../observations.ts';
-import { observations, ops, part, run, types } from './fixtures.ts';
+import { observations, ops, part, run, type TwinCase, twinTests, types } from './fixtures.ts';
 
 const account = (
   phase: 'initial' | 'final',
@@ -30,16 +29,9 @@ const cell = (phase: 'initial' | 'final', capacity: number, free: number, used: 
   at: phase === 'initial' ? 0 : 1000,
 });
 
-interface Case {
-  type: string;
-  key: string;
-  ops: number[];
-  build(broken: boolean): { history: HistoryOp[]; obs: Observations };
-}
-
 const noOps = (obs: Observations) => ({ history: [], obs });
 
-const cases: Case[] = [
+const cases: TwinCase[] = [
   {
     type: 'credit-total-changed',
     key: 'a1',
@@ -103,17 +95,7 @@ const cases: Case[] = [
 ];
 
 describe('conservation', () => {
-  for (const c of cases) {
-    it(`reports ${c.type} on ${c.key}, and passes the corrected twin`, () => {
-      const broken = c.build(true);
-      const bad = run(conservation, broken.history, broken.obs);
-      expect(bad.valid).toBe(false);
-      const found = bad.anomalies.find((a) => a.type === c.type && a.key === c.key);
-      expect(found?.ops).toEqual(c.ops);
-      const fixed = c.build(false);
-      expect(run(conservation, fixed.history, fixed.obs).anomalies).toEqual([]);
-    });
-  }
+  twinTests(conservation, cases);
 
   it('checks what commits charged against what was spent', () => {
     const obs = observations({

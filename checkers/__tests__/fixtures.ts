@@ -1,5 +1,6 @@
 // Small builders for hand-written histories: one committed transaction t1 of session s1 is the baseline, and each
 // anomaly test changes one thing about it.
+import { expect, it } from 'vitest';
 import type { HistoryOp } from '../history.ts';
 import { emptyObservations, type ObservationOf, type Observations } from '../observations.ts';
 import type { Checker, Result } from '../result.ts';
@@ -127,4 +128,32 @@ export function run(
   opts = {},
 ): Result {
   return checker.check(history, obs, opts);
+}
+
+/** One anomaly on a minimal run: `build(true)` shows it, `build(false)` is the corrected twin. */
+export interface TwinCase {
+  type: string;
+  key: string;
+  /** The op indices the anomaly must name (default none). */
+  ops?: number[];
+  build(broken: boolean): { history: HistoryOp[]; obs: Observations };
+}
+
+/** For each case: the broken run is invalid with that anomaly (type, key, ops, an explanation); the twin is valid. */
+export function twinTests(checker: Checker, cases: readonly TwinCase[]): void {
+  for (const c of cases) {
+    it(`reports ${c.type} on ${c.key} naming ops [${c.ops ?? []}], and passes the corrected twin`, () => {
+      const broken = c.build(true);
+      const bad = checker.check(broken.history, broken.obs, {});
+      expect(bad.valid).toBe(false);
+      const found = bad.anomalies.find((a) => a.type === c.type && a.key === c.key);
+      expect(found, `${c.type} on ${c.key} among ${JSON.stringify(bad.anomalies)}`).toBeDefined();
+      expect(found?.ops).toEqual(c.ops ?? []);
+      expect(found?.explanation).not.toBe('');
+      const fixed = c.build(false);
+      const good = checker.check(fixed.history, fixed.obs, {});
+      expect(good.anomalies).toEqual([]);
+      expect(good.valid).toBe(true);
+    });
+  }
 }

@@ -1,9 +1,8 @@
 // Proves each liveness anomaly is reported on a minimal history or leftover record, and that the corrected twin passes.
 import { describe, expect, it } from 'vitest';
-import type { HistoryOp } from '../history.ts';
 import { liveness } from '../liveness.ts';
-import type { ObservationOf, Observations } from '../observations.ts';
-import { invokeCreate, observations, okCreate, ops, run, txn } from './fixtures.ts';
+import type { ObservationOf } from '../observations.ts';
+import { invokeCreate, observations, okCreate, ops, run, type TwinCase, twinTests, txn } from './fixtures.ts';
 
 const heal = ops(
   { type: 'invoke', process: 'nemesis', f: 'stop-partition', value: { heal: 'all' }, time: 1_000 },
@@ -26,12 +25,7 @@ const wait = (txnId: string, waitsFor: string, end?: number): ObservationOf<'loc
   ...(end === undefined ? {} : { end }),
 });
 
-const cases: {
-  type: string;
-  key: string;
-  ops: number[];
-  build(broken: boolean): { history: HistoryOp[]; obs: Observations };
-}[] = [
+const cases: TwinCase[] = [
   {
     type: 'never-completed',
     key: 'process 0',
@@ -101,18 +95,7 @@ const cases: {
 ];
 
 describe('liveness', () => {
-  for (const c of cases) {
-    it(`reports ${c.type} on ${c.key}, and passes the corrected twin`, () => {
-      const broken = c.build(true);
-      const bad = run(liveness, broken.history, broken.obs);
-      expect(bad.valid).toBe(false);
-      const found = bad.anomalies.find((a) => a.type === c.type);
-      expect(found?.key).toBe(c.key);
-      expect(found?.ops).toEqual(c.ops);
-      const fixed = c.build(false);
-      expect(run(liveness, fixed.history, fixed.obs).anomalies).toEqual([]);
-    });
-  }
+  twinTests(liveness, cases);
 
   it('measures the deadline from the final heal, given or taken from the last nemesis op', () => {
     const obs = observations({ txn: [txn({ endedAt: 2_000 + 5_000 })] });

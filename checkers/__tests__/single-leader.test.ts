@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ObservationOf, Observations } from '../observations.ts';
 import { singleLeader } from '../single-leader.ts';
-import { leader, observations, part, run, txn } from './fixtures.ts';
+import { leader, observations, part, run, type TwinCase, twinTests, txn } from './fixtures.ts';
 
 const write = (token: number, at: number, accepted = true): ObservationOf<'fenced-write'> => ({
   kind: 'fenced-write',
@@ -15,7 +15,7 @@ const write = (token: number, at: number, accepted = true): ObservationOf<'fence
   at,
 });
 
-const cases: { type: string; key: string; build(broken: boolean): Observations }[] = [
+const cases: (Omit<TwinCase, 'build'> & { build(broken: boolean): Observations })[] = [
   {
     type: 'epoch-not-increasing',
     key: '2',
@@ -55,14 +55,10 @@ const cases: { type: string; key: string; build(broken: boolean): Observations }
 ];
 
 describe('single leader', () => {
-  for (const c of cases) {
-    it(`reports ${c.type} on ${c.key}, and passes the corrected twin`, () => {
-      const bad = run(singleLeader, [], c.build(true));
-      expect(bad.valid).toBe(false);
-      expect(bad.anomalies.find((a) => a.type === c.type)?.key).toBe(c.key);
-      expect(run(singleLeader, [], c.build(false)).anomalies).toEqual([]);
-    });
-  }
+  twinTests(
+    singleLeader,
+    cases.map((c) => ({ ...c, build: (broken: boolean) => ({ history: [], obs: c.build(broken) }) })),
+  );
 
   it('judges decisions by the decider token when the row was rewritten by a later leader', () => {
     const obs = observations({

@@ -3,12 +3,12 @@
 import { describe, expect, it } from 'vitest';
 import type { Observations } from '../observations.ts';
 import { streamOrdering } from '../stream-ordering.ts';
-import { event, invokeCreate, observations, okCreate, ops, run, txn } from './fixtures.ts';
+import { event, invokeCreate, observations, okCreate, ops, run, type TwinCase, twinTests, txn } from './fixtures.ts';
 
 const twoTxns = () => [txn(), txn({ txnId: 't2', requestId: 'r2', decidedAt: 500 })];
 const history = ops(invokeCreate(), okCreate());
 
-const cases: { type: string; key: string; ops: number[]; build(broken: boolean): Observations }[] = [
+const cases: (Omit<TwinCase, 'build'> & { build(broken: boolean): Observations })[] = [
   {
     type: 'lost-event',
     key: 't2',
@@ -56,16 +56,10 @@ const cases: { type: string; key: string; ops: number[]; build(broken: boolean):
 ];
 
 describe('stream ordering', () => {
-  for (const c of cases) {
-    it(`reports ${c.type} on ${c.key}, and passes the corrected twin`, () => {
-      const bad = run(streamOrdering, history, c.build(true));
-      expect(bad.valid).toBe(false);
-      const found = bad.anomalies.find((a) => a.type === c.type);
-      expect(found?.key).toBe(c.key);
-      expect(found?.ops).toEqual(c.ops);
-      expect(run(streamOrdering, history, c.build(false)).anomalies).toEqual([]);
-    });
-  }
+  twinTests(
+    streamOrdering,
+    cases.map((c) => ({ ...c, build: (broken: boolean) => ({ history, obs: c.build(broken) }) })),
+  );
 
   it('orders the stream by entry id, not by file order', () => {
     const obs = observations({

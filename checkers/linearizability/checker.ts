@@ -4,7 +4,7 @@ import type { HistoryOp } from '../history.ts';
 import type { Observations } from '../observations.ts';
 import { type AnomalyLog, anomalyLog, type Checker, type CheckOptions } from '../result.ts';
 import { type Model, type RegisterInput, registerModel } from './model.ts';
-import { dsmPartitions, historyPartitions, type Partition, type RegisterOp } from './partition.ts';
+import { cite, dsmPartitions, historyPartitions, type Partition } from './partition.ts';
 import { type SearchResult, search } from './search.ts';
 
 export const DEFAULT_TIME_LIMIT_MS = 10_000;
@@ -22,16 +22,15 @@ export function checkPartitions(partitions: readonly Partition[], opts: CheckOpt
   const deadlineMs = performance.now() + (opts.timeLimitMs ?? DEFAULT_TIME_LIMIT_MS);
   const memoryBytes = opts.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT_BYTES;
   const sorted = [...partitions].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const models = new Map<unknown, RegisterModel>();
+  const modelFor = (initial: unknown) =>
+    models.get(initial) ?? models.set(initial, registerModel(initial)).get(initial)!;
   return sorted.map((partition) => {
     if (performance.now() > deadlineMs) {
       return { partition, result: { kind: 'unknown', reason: 'time limit reached before this key', cacheEntries: 0 } };
     }
-    return { partition, result: search(registerModel(partition.initial), partition.ops, { deadlineMs, memoryBytes }) };
+    return { partition, result: search(modelFor(partition.initial), partition.ops, { deadlineMs, memoryBytes }) };
   });
-}
-
-function cite(op: RegisterOp): string {
-  return op.label ?? (op.ops.length > 1 ? `ops ${op.ops[0]}-${op.ops[1]}` : `op ${op.ops[0]}`);
 }
 
 /** "read 1 (ops 4-9) cannot be linearized: after ... the register holds 2". The full prefix goes in the details. */
@@ -56,9 +55,9 @@ function report(
     blocked.ops,
     `${describe(r.blocked)} cannot be linearized ${prefix}: the register holds ${state}`,
     {
-      prefix: r.prefix.map((i) => p.ops[i]!.label ?? p.ops[i]!.ops[0]),
+      prefix: r.prefix.map((i) => (p.ops[i]!.source ? cite(p.ops[i]!) : p.ops[i]!.ops[0])),
       state: r.state,
-      blocked: blocked.label ?? blocked.ops,
+      blocked: blocked.source ? cite(blocked) : blocked.ops,
     },
   );
 }

@@ -7,10 +7,10 @@ import type { LinOp } from './search.ts';
 
 export const REGISTER_F = new Set(['read', 'write', 'cas']);
 
-/** A register op plus what to cite: history op indices, or a label for server-side records. */
+/** A register op plus what to cite: history op indices, or the server-side record it came from. */
 export interface RegisterOp extends LinOp<RegisterInput, unknown> {
   ops: number[];
-  label?: string;
+  source?: DsmOpRecord;
 }
 
 export interface Partition {
@@ -27,6 +27,13 @@ function add<K>(into: Map<K, RegisterOp[]>, key: K, op: RegisterOp): void {
   const list = into.get(key);
   if (list) list.push(op);
   else into.set(key, [op]);
+}
+
+/** How to cite an op in an explanation: its history ops, or its DSM call. */
+export function cite(op: RegisterOp): string {
+  const r = op.source;
+  if (r) return `${r.node} ${r.f} ${JSON.stringify(r.value)} at ${r.start} ns`;
+  return op.ops.length > 1 ? `ops ${op.ops[0]}-${op.ops[1]}` : `op ${op.ops[0]}`;
 }
 
 const keyName = (key: Key | undefined): string => (key === undefined ? ONE_REGISTER : String(key));
@@ -73,7 +80,7 @@ export function dsmPartitions(records: readonly DsmOpRecord[]): Partition[] {
       call: r.start,
       ret: known ? r.end! : Number.POSITIVE_INFINITY,
       ops: [],
-      label: `${r.node} ${r.f} ${JSON.stringify(r.value)} at ${r.start} ns`,
+      source: r,
     });
   }
   return [...byKey].map(([key, ops]) => ({ key, ops, initial: 0 }));

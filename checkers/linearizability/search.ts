@@ -34,126 +34,160 @@ function zobrist(x: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-/** The list in real-time order; ties put calls first, which only ever allows more orders. */
-function buildList(ops: readonly LinOp<unknown, unknown>[]): { next: Int32Array; prev: Int32Array } {
-  const n = ops.length;
-  const entries: number[] = [];
-  for (let i = 0; i < n; i++) entries.push(2 * i, 2 * i + 1);
-  const at = (e: number) => ((e & 1) === 0 ? ops[e >> 1]!.call : ops[e >> 1]!.ret);
-  entries.sort((a, b) => at(a) - at(b) || (a & 1) - (b & 1) || a - b);
-  const next = new Int32Array(2 * n + 2);
-  const prev = new Int32Array(2 * n + 2);
-  let last = 2 * n; // head sentinel
-  for (const e of entries) {
-    next[last] = e;
-    prev[e] = last;
-    last = e;
+/** Calls and returns in one doubly linked list, real-time order; ties put calls first (that only allows more orders). */
+class EntryList {
+  readonly head: number;
+  readonly tail: number;
+  private readonly next: Int32Array;
+  private readonly prev: Int32Array;
+
+  constructor(ops: readonly LinOp<unknown, unknown>[]) {
+    const n = ops.length;
+    this.head = 2 * n;
+    this.tail = 2 * n + 1;
+    this.next = new Int32Array(2 * n + 2);
+    this.prev = new Int32Array(2 * n + 2);
+    // Entry 2i is op i's call, 2i+1 its return.
+    const entries = Array.from({ length: 2 * n }, (_, e) => e);
+    const at = (e: number) => ((e & 1) === 0 ? ops[e >> 1]!.call : ops[e >> 1]!.ret);
+    entries.sort((a, b) => at(a) - at(b) || (a & 1) - (b & 1) || a - b);
+    let last = this.head;
+    for (const e of [...entries, this.tail]) {
+      this.next[last] = e;
+      this.prev[e] = last;
+      last = e;
+    }
   }
-  next[last] = 2 * n + 1; // tail sentinel
-  prev[2 * n + 1] = last;
-  return { next, prev };
+
+  first(): number {
+    return this.next[this.head]!;
+  }
+
+  after(e: number): number {
+    return this.next[e]!;
+  }
+
+  /** Takes out a call and its return (dancing links: `unlift` in reverse order restores them). */
+  lift(call: number): void {
+    this.unlink(call);
+    this.unlink(call | 1);
+  }
+
+  unlift(call: number): void {
+    this.relink(call | 1);
+    this.relink(call);
+  }
+
+  private unlink(e: number): void {
+    this.next[this.prev[e]!] = this.next[e]!;
+    this.prev[this.next[e]!] = this.prev[e]!;
+  }
+
+  private relink(e: number): void {
+    this.next[this.prev[e]!] = e;
+    this.prev[this.next[e]!] = e;
+  }
+}
+
+/**
+ * Lowe's cache: the (linearized set, state) configurations already explored. Ops are numbered in call order and the
+ * search linearizes them roughly in that order, so a set is all ones up to some word, then a short window: only the
+ * window is stored, which keeps an entry small however long the history is.
+ */
+class ConfigCache<S> {
+  private readonly buckets = new Map<number, { low: number; words: Uint32Array; state: S }[]>();
+  size = 0;
+  bytes = 0;
+
+  constructor(private readonly equal: (a: S, b: S) => boolean) {}
+
+  /** Adds the configuration (words below `low` are all ones); false if it was there already. */
+  add(hash: number, bits: Uint32Array, low: number, high: number, state: S): boolean {
+    let end = high + 1;
+    while (end > low && bits[end - 1] === 0) end--;
+    const bucket = this.buckets.get(hash);
+    if (bucket) {
+      for (const c of bucket)
+        if (c.low === low && sameWords(c.words, bits, low, end) && this.equal(c.state, state)) return false;
+    }
+    const entry = { low, words: bits.slice(low, end), state };
+    if (bucket) bucket.push(entry);
+    else this.buckets.set(hash, [entry]);
+    this.size++;
+    this.bytes += 120 + 4 * (end - low);
+    return true;
+  }
+}
+
+function sameWords(words: Uint32Array, bits: Uint32Array, low: number, end: number): boolean {
+  if (words.length !== end - low) return false;
+  for (let i = 0; i < words.length; i++) if (words[i] !== bits[low + i]) return false;
+  return true;
 }
 
 const CHECK_EVERY = 4096;
 
-export function search<S, I, O>(model: Model<S, I, O>, ops: readonly LinOp<I, O>[], budget: Budget): SearchResult<S> {
-  const n = ops.length;
-  const head = 2 * n;
-  const tail = 2 * n + 1;
-  const { next, prev } = buildList(ops);
-  const equal = model.equal ?? ((a: S, b: S) => a === b);
-  const words = (n + 31) >>> 5;
-  const entryBytes = 120 + 4 * words;
-  const bits = new Uint32Array(words);
-  const cache = new Map<number, { bits: Uint32Array; state: S }[]>();
-  let cacheEntries = 0;
-  let hash = 0;
-  let state = model.init();
-  const stackCall: number[] = [];
-  const stackState: S[] = [];
-  let best: { prefix: number[]; blocked: number; state: S } | undefined;
-
-  const lift = (e: number) => {
-    next[prev[e]!] = next[e]!;
-    prev[next[e]!] = prev[e]!;
-    const r = e | 1;
-    next[prev[r]!] = next[r]!;
-    prev[next[r]!] = prev[r]!;
-  };
-  const unlift = (e: number) => {
-    const r = e | 1;
-    next[prev[r]!] = r;
-    prev[next[r]!] = r;
-    next[prev[e]!] = e;
-    prev[next[e]!] = e;
-  };
-  /** Adds (bits, state) to the cache; false if it was there already. */
-  const remember = (s: S): boolean => {
-    const bucket = cache.get(hash);
-    if (bucket) {
-      for (const c of bucket) if (equal(c.state, s) && sameBits(c.bits, bits)) return false;
-      bucket.push({ bits: bits.slice(), state: s });
-    } else {
-      cache.set(hash, [{ bits: bits.slice(), state: s }]);
-    }
-    cacheEntries++;
-    return true;
-  };
-
-  let e = next[head]!;
-  for (let steps = 1; ; steps++) {
-    if (steps % CHECK_EVERY === 0) {
-      if (performance.now() > budget.deadlineMs)
-        return { kind: 'unknown', reason: `time limit reached after ${steps} steps`, cacheEntries };
-      if (cacheEntries * entryBytes > budget.memoryBytes) {
-        return {
-          kind: 'unknown',
-          reason: `memory limit reached (${cacheEntries} cached configurations)`,
-          cacheEntries,
-        };
-      }
-    }
-    if (e === tail) return { kind: 'linearizable', order: stackCall.map((c) => c >> 1), cacheEntries };
-    const op = e >> 1;
-    if ((e & 1) === 0) {
-      const o = ops[op]!;
-      const r = model.step(state, o.input, o.output);
-      if (r.ok) {
-        bits[op >>> 5]! |= 1 << (op & 31);
-        hash ^= zobrist(op);
-        if (remember(r.state)) {
-          stackCall.push(e);
-          stackState.push(state);
-          state = r.state;
-          lift(e);
-          e = next[head]!;
-          continue;
-        }
-        bits[op >>> 5]! &= ~(1 << (op & 31));
-        hash ^= zobrist(op);
-      }
-      e = next[e]!;
-      continue;
-    }
-    // A return: every op still listed before +infinity has been placed, only unknown outcomes remain.
-    if (ops[op]!.ret === Number.POSITIVE_INFINITY) {
-      return { kind: 'linearizable', order: stackCall.map((c) => c >> 1), cacheEntries };
-    }
-    if (!best || stackCall.length > best.prefix.length) {
-      best = { prefix: stackCall.map((c) => c >> 1), blocked: op, state };
-    }
-    if (stackCall.length === 0) return { kind: 'not-linearizable', ...best, cacheEntries };
-    const call = stackCall.pop()!;
-    state = stackState.pop()!;
-    const undone = call >> 1;
-    bits[undone >>> 5]! &= ~(1 << (undone & 31));
-    hash ^= zobrist(undone);
-    unlift(call);
-    e = next[call]!;
-  }
+function overBudget(steps: number, cacheBytes: number, budget: Budget): string | undefined {
+  if (steps % CHECK_EVERY !== 0) return undefined;
+  if (performance.now() > budget.deadlineMs) return `time limit reached after ${steps} steps`;
+  if (cacheBytes > budget.memoryBytes)
+    return `memory limit reached (${Math.round(cacheBytes / 2 ** 20)} MiB of cached configurations)`;
+  return undefined;
 }
 
-function sameBits(a: Uint32Array, b: Uint32Array): boolean {
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+export function search<S, I, O>(model: Model<S, I, O>, ops: readonly LinOp<I, O>[], budget: Budget): SearchResult<S> {
+  const list = new EntryList(ops);
+  const cache = new ConfigCache<S>(model.equal ?? ((a, b) => a === b));
+  const bits = new Uint32Array((ops.length + 31) >>> 5);
+  let hash = 0;
+  // Words below `low` are all ones; no word above `high` has ever been set.
+  let low = 0;
+  let high = 0;
+  const toggle = (op: number) => {
+    const w = op >>> 5;
+    bits[w]! ^= 1 << (op & 31);
+    hash ^= zobrist(op);
+    if (w < low) low = w;
+    if (w > high) high = w;
+    while (low < bits.length && bits[low] === 0xffffffff) low++;
+  };
+  let state = model.init();
+  const calls: number[] = [];
+  const states: S[] = [];
+  let best: { prefix: number[]; blocked: number; state: S } | undefined;
+  let e = list.first();
+  for (let steps = 1; ; steps++) {
+    const stop = overBudget(steps, cache.bytes, budget);
+    if (stop) return { kind: 'unknown', reason: stop, cacheEntries: cache.size };
+    if (e === list.tail) return { kind: 'linearizable', order: calls.map((c) => c >> 1), cacheEntries: cache.size };
+    const op = e >> 1;
+    if ((e & 1) === 0) {
+      const r = model.step(state, ops[op]!.input, ops[op]!.output);
+      if (r.ok) {
+        toggle(op);
+        if (cache.add(hash, bits, low, high, r.state)) {
+          calls.push(e);
+          states.push(state);
+          state = r.state;
+          list.lift(e);
+          e = list.first();
+          continue;
+        }
+        toggle(op);
+      }
+      e = list.after(e);
+      continue;
+    }
+    // A return: every op listed before +infinity has been placed, only unknown outcomes remain.
+    if (ops[op]!.ret === Number.POSITIVE_INFINITY) {
+      return { kind: 'linearizable', order: calls.map((c) => c >> 1), cacheEntries: cache.size };
+    }
+    if (!best || calls.length > best.prefix.length) best = { prefix: calls.map((c) => c >> 1), blocked: op, state };
+    if (calls.length === 0) return { kind: 'not-linearizable', ...best, cacheEntries: cache.size };
+    const call = calls.pop()!;
+    state = states.pop()!;
+    toggle(call >> 1);
+    list.unlift(call);
+    e = list.after(call);
+  }
 }

@@ -1,5 +1,5 @@
 // One transaction of the simulated correct system: its client ops and every record the servers would keep.
-import type { HistoryOp } from '../history.ts';
+import type { HistoryOp, OpType, Process } from '../history.ts';
 import type { LeaderRecord, Observation } from '../observations.ts';
 import type { TxnSpec, World } from './simulate.ts';
 
@@ -50,7 +50,12 @@ export function leadership(changeTimes: readonly number[]): Leadership {
   return { changes, records, epochAt };
 }
 
-type TimedOp = { time: number; op: Omit<HistoryOp, 'index'> };
+/** A history op with one property order for all (one hidden class); the index is set once the history is sorted. */
+export function op(type: OpType, process: Process, f: string, value: unknown, time: number, error?: string): HistoryOp {
+  const out = { index: 0, type, process, f, value, time } as HistoryOp;
+  if (error !== undefined) out.error = error;
+  return out;
+}
 
 function abortReason(spec: TxnSpec, rmYes: boolean): string {
   if (spec.deadlock) return 'deadlock';
@@ -91,12 +96,13 @@ export function emitTxn(
   state: SimState,
   epochAt: (t: number) => number,
   out: Observation[],
-  timed: TimedOp[],
+  timed: HistoryOp[],
 ): void {
   const { spec, txnId, sessionId } = p;
   const cell = spec.cell % world.cells;
   const account = spec.account % world.accounts;
-  const base = { process: spec.process, f: 'create-session' };
+  const client = spec.process;
+  const f = 'create-session';
   const request = {
     requestId: `r${p.i}`,
     subscriberId: `sub${account}`,
@@ -104,12 +110,9 @@ export function emitTxn(
     protocol: spec.protocol,
     cells: [`c${cell}`],
   };
-  timed.push({ time: p.invoke, op: { ...base, type: 'invoke', value: request, time: p.invoke } });
+  timed.push(op('invoke', client, f, request, p.invoke));
   if (spec.client === 'rejected') {
-    timed.push({
-      time: p.complete,
-      op: { ...base, type: 'fail', value: { status: 503, reason: 'not_leader' }, time: p.complete },
-    });
+    timed.push(op('fail', client, f, { status: 503, reason: 'not_leader' }, p.complete));
     return;
   }
   const rmYes = spec.rmYes && !spec.deadlock && state.used[cell]! < world.capacity;
@@ -207,14 +210,7 @@ export function emitTxn(
     });
   }
   const done = p.complete;
-  if (spec.client === 'timeout') {
-    timed.push({ time: done, op: { ...base, type: 'info', value: { status: 504 }, error: 'timeout', time: done } });
-  } else if (committed) {
-    timed.push({ time: done, op: { ...base, type: 'ok', value: { sessionId, txnId, outcome }, time: done } });
-  } else {
-    timed.push({
-      time: done,
-      op: { ...base, type: 'fail', value: { sessionId, txnId, outcome, reason, status: 409 }, time: done },
-    });
-  }
+  if (spec.client === 'timeout') timed.push(op('info', client, f, { status: 504 }, done, 'timeout'));
+  else if (committed) timed.push(op('ok', client, f, { sessionId, txnId, outcome }, done));
+  else timed.push(op('fail', client, f, { sessionId, txnId, outcome, reason, status: 409 }, done));
 }

@@ -4,11 +4,11 @@
 // in microseconds so that the few internal steps of a transaction fit between its invocation and completion.
 import type { HistoryOp } from '../history.ts';
 import { addObservation, emptyObservations, type Observation, type Observations } from '../observations.ts';
-import { emitTxn, leadership, type Placed } from './simulate-txn.ts';
+import { emitTxn, leadership, op, type Placed } from './simulate-txn.ts';
 
 export interface TxnSpec {
   process: number;
-  /** Two sessions per process, so a session's transactions never overlap and its events carry several sequences. */
+  /** Session number within the process: a process runs one op at a time, so a session's transactions never overlap. */
   session: number;
   protocol: '2pc' | '3pc';
   trafficClass: 'voice' | 'video' | 'data';
@@ -43,11 +43,6 @@ export interface Simulated {
   observations: Observations;
 }
 
-interface Timed {
-  time: number;
-  op: Omit<HistoryOp, 'index'>;
-}
-
 /** Client-side timing: each process runs its ops one after another. */
 function place(specs: readonly TxnSpec[]): Placed[] {
   const free = new Map<number, number>();
@@ -56,22 +51,16 @@ function place(specs: readonly TxnSpec[]): Placed[] {
     const complete = invoke + (spec.client === 'rejected' ? 1000 : spec.durationUs * 1000);
     free.set(spec.process, complete + (spec.readTotals ? 2000 : 0));
     const decidedAt = invoke + spec.durationUs * 500;
-    return { spec, i, invoke, complete, decidedAt, txnId: `t${i}`, sessionId: `s${spec.process}-${spec.session % 2}` };
+    return { spec, i, invoke, complete, decidedAt, txnId: `t${i}`, sessionId: `s${spec.process}-${spec.session}` };
   });
 }
 
-function nemesisOps(changes: readonly number[], out: Timed[]): void {
+function nemesisOps(changes: readonly number[], out: HistoryOp[]): void {
   let free = 0;
   for (const c of changes) {
     if (c - 40 < free) continue;
-    out.push({
-      time: c - 40,
-      op: { type: 'invoke', process: 'nemesis', f: 'kill', value: { node: 'leader' }, time: c - 40 },
-    });
-    out.push({
-      time: c - 30,
-      op: { type: 'info', process: 'nemesis', f: 'kill', value: { node: 'leader' }, time: c - 30 },
-    });
+    out.push(op('invoke', 'nemesis', 'kill', { node: 'leader' }, c - 40));
+    out.push(op('info', 'nemesis', 'kill', { node: 'leader' }, c - 30));
     free = c - 30;
   }
 }
@@ -82,7 +71,7 @@ export function simulate(specs: readonly TxnSpec[], world: World = DEFAULT_WORLD
     placed.filter((p) => p.spec.client !== 'rejected' && p.spec.leaderChange).map((p) => p.decidedAt - 50),
   );
   const records: Observation[] = [...lead.records];
-  const timed: Timed[] = [];
+  const timed: HistoryOp[] = [];
   nemesisOps(lead.changes, timed);
 
   const state = {
@@ -145,13 +134,16 @@ export function simulate(specs: readonly TxnSpec[], world: World = DEFAULT_WORLD
   for (const p of placed) {
     if (!p.spec.readTotals) continue;
     const at = p.complete + 1000;
-    const base = { process: p.spec.process, f: 'read-totals', time: at };
-    timed.push({ time: at, op: { ...base, type: 'invoke', value: null } });
-    timed.push({ time: at + 500, op: { ...base, type: 'ok', value: totals, time: at + 500 } });
+    timed.push(op('invoke', p.spec.process, 'read-totals', null, at));
+    timed.push(op('ok', p.spec.process, 'read-totals', totals, at + 500));
   }
   // Stable sort: at equal times, ops keep the order they were emitted in (invoke before its completion).
-  const ordered = timed.map((t, i) => ({ t, i })).sort((a, b) => a.t.time - b.t.time || a.i - b.i);
-  const history = ordered.map(({ t }, index) => ({ ...t.op, index }) as HistoryOp);
+  const order = Uint32Array.from(timed, (_, i) => i).sort((a, b) => timed[a]!.time - timed[b]!.time || a - b);
+  const history = Array.from(order, (i, index) => {
+    const o = timed[i]!;
+    o.index = index;
+    return o;
+  });
   const observations = emptyObservations();
   for (const r of records) addObservation(observations, r);
   observations.event.sort((a, b) => a.at - b.at);
