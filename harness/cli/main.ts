@@ -3,13 +3,15 @@ import { EnvironmentConfigError, EnvironmentUnavailableError } from '../env/inde
 import { check } from './check.ts';
 import { type Command, parseCommand, UsageError } from './command.ts';
 import { doctor } from './doctor.ts';
+import { efficacy } from './efficacy.ts';
 import { proxy } from './proxy.ts';
 import { report } from './report.ts';
 import { repro } from './repro.ts';
 import { run } from './run.ts';
+import { shrinkCommand } from './shrink.ts';
 import { up } from './up.ts';
 
-const commands: Command[] = [run, check, repro, report, up, doctor, proxy];
+const commands: Command[] = [run, check, repro, shrinkCommand, efficacy, report, up, doctor, proxy];
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -31,6 +31,7 @@ export const runUsage = [
   '  --quiet        seconds after the final heal in which every transaction must finish [15]',
   '  --lease-ttl-ms leader lease TTL [2000]',
   '  --store        where runs are kept [store]',
+  '  --system-env   RIG_NAME=value,... settings for every service (e.g. RIG_PREPARE_TIMEOUT_MS=60000)',
   '  --bug          switch on one planted bug, to see a checker catch it (rig efficacy runs them all):',
   ...efficacyMatrix.map((c) => `                   ${c.bug.padEnd(20)} ${c.why}`),
 ].join('\n');
@@ -50,6 +51,7 @@ export function runOptions(values: Values, command: string): RunOptions {
     throw new UsageError(`--nemesis: ${(err as Error).message}`);
   }
   const bug = typeof values.bug === 'string' ? values.bug : undefined;
+  const systemEnv = parseSystemEnv(values['system-env']);
   if (bug !== undefined && !efficacyMatrix.some((c) => c.bug === bug)) {
     throw new UsageError(`--bug must be one of ${efficacyMatrix.map((c) => c.bug).join(', ')}, got "${bug}"`);
   }
@@ -70,7 +72,20 @@ export function runOptions(values: Values, command: string): RunOptions {
     cells: 100,
     command,
     ...(bug ? { bug } : {}),
+    ...(systemEnv ? { systemEnv } : {}),
   };
+}
+
+/** `--system-env RIG_A=1,RIG_B=2`: settings passed to every service. */
+function parseSystemEnv(value: unknown): Record<string, string> | undefined {
+  if (typeof value !== 'string') return undefined;
+  const out: Record<string, string> = {};
+  for (const pair of value.split(',').filter(Boolean)) {
+    const m = /^(RIG_[A-Z0-9_]+)=([^,]*)$/.exec(pair.trim());
+    if (!m) throw new UsageError(`--system-env takes RIG_NAME=value pairs separated by commas, got "${pair}"`);
+    out[m[1]!] = m[2]!;
+  }
+  return out;
 }
 
 export const runOptionSpec = {
@@ -87,6 +102,7 @@ export const runOptionSpec = {
   store: { type: 'string' },
   'lease-ttl-ms': { type: 'string' },
   bug: { type: 'string' },
+  'system-env': { type: 'string' },
 } as const;
 
 /** The command that replays `o` exactly. */
@@ -104,6 +120,13 @@ export function reproCommand(o: RunOptions): string {
     `--quiet ${o.quietS}`,
     `--lease-ttl-ms ${o.leaseTtlMs}`,
     ...(o.bug ? [`--bug ${o.bug}`] : []),
+    ...(o.systemEnv
+      ? [
+          `--system-env ${Object.entries(o.systemEnv)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(',')}`,
+        ]
+      : []),
   ].join(' ');
 }
 

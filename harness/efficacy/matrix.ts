@@ -12,6 +12,8 @@ export interface BugCase {
   seeds: readonly number[];
   /** Why this run exposes the bug. */
   why: string;
+  /** Service settings for both the buggy and the correct runs. */
+  systemEnv?: Record<string, string>;
 }
 
 export const efficacyMatrix: readonly BugCase[] = [
@@ -20,17 +22,17 @@ export const efficacyMatrix: readonly BugCase[] = [
     checker: 'single-leader',
     workload: 'leader-churn',
     protocol: '2pc',
-    nemesis: 'pause',
+    nemesis: 'partition:leader-from-redis',
     timeLimitS: 12,
     seeds: [1, 2, 3],
-    why: 'every leader writes with the same token, so a paused leader that wakes up gets its writes accepted',
+    why: 'a leader cut from Redis loses its lease but still reaches Postgres: its late decisions land after the new leader fenced it',
   },
   {
     bug: 'stale-leader',
     checker: 'single-leader',
     workload: 'leader-churn',
     protocol: '2pc',
-    nemesis: 'pause',
+    nemesis: 'partition:leader-from-redis',
     timeLimitS: 12,
     seeds: [1, 2, 3],
     why: 'a leader whose lease lapsed keeps acting as leader while another has taken over',
@@ -84,6 +86,8 @@ export const efficacyMatrix: readonly BugCase[] = [
     timeLimitS: 10,
     seeds: [1, 2],
     why: 'prepares wait for locks forever, so a cross-participant deadlock never ends',
+    // Generous prepare deadlines and no detector: only the participants' lock timeouts can break such a cycle.
+    systemEnv: { RIG_PREPARE_TIMEOUT_MS: '60000', RIG_DEADLOCK_DETECTOR: 'off' },
   },
   {
     bug: '3pc-timeout-commit',

@@ -54,6 +54,7 @@ function options(c: BugCase, seed: number, bug: string | undefined, o: EfficacyO
     cells: 100,
     command: '',
     ...(bug ? { bug } : {}),
+    ...(c.systemEnv ? { systemEnv: c.systemEnv } : {}),
   };
   opts.command = reproCommand(opts);
   return opts;

@@ -182,6 +182,38 @@ async function resourceSnapshot(c: CollectInputs, phase: 'initial' | 'final', at
   return out;
 }
 
+/**
+ * The coordinator database's fenced writes: each fence raise, and each logged decision with the token it carried.
+ * Both times are the database's own, so a decision under a lower token after a raise is a stale write accepted.
+ */
+async function txlogWrites(c: CollectInputs): Promise<Observation[]> {
+  const out: Observation[] = [];
+  for (const r of await c.coordinator`SELECT epoch, raised_at FROM fence_log`) {
+    out.push({
+      kind: 'fenced-write',
+      store: 'txlog',
+      key: 'fence',
+      token: Number(r.epoch),
+      accepted: true,
+      at: c.wallToNs(ms(r.raised_at)),
+    } as Observation);
+  }
+  const decided =
+    await c.coordinator`SELECT txn_id, decided_by, decision_token, decided_at FROM txn WHERE decided_at IS NOT NULL`;
+  for (const r of decided) {
+    out.push({
+      kind: 'fenced-write',
+      store: 'txlog',
+      key: r.txn_id,
+      node: r.decided_by,
+      token: Number(r.decision_token),
+      accepted: true,
+      at: c.wallToNs(ms(r.decided_at)),
+    } as Observation);
+  }
+  return out;
+}
+
 /** The initial account/cell snapshot, taken before the workload starts. */
 export async function collectInitial(c: CollectInputs): Promise<void> {
   write(c.runDir, 'resources-initial', await resourceSnapshot(c, 'initial', 0));
@@ -246,6 +278,7 @@ export async function collectFinal(c: CollectInputs): Promise<string[]> {
     ['redis', () => redisRecords(c)],
     ['leadership', () => leadershipRecords(c)],
     ['fenced-writes', () => fenced],
+    ['txlog-writes', () => txlogWrites(c)],
     ['resources-final', () => resourceSnapshot(c, 'final', c.nowNs)],
   ];
   for (const [name, read] of sources) {

@@ -37,6 +37,8 @@ export interface RunOptions {
   subscribers: number;
   cells: number;
   bug?: string;
+  /** Extra settings for every service, e.g. RIG_PREPARE_TIMEOUT_MS. */
+  systemEnv?: Record<string, string>;
   /** The command line that reproduces this run, stored in config.json. */
   command: string;
 }
@@ -135,6 +137,7 @@ export async function runTest(config: RunConfig, signal: AbortSignal, progress?:
         RIG_SUBSCRIBERS: String(o.subscribers),
         RIG_CELLS: String(o.cells),
         ...workload.systemEnv,
+        ...o.systemEnv,
         ...(o.bug ? { RIG_BUG: o.bug } : {}),
       },
     });

@@ -5,6 +5,13 @@ import { ConfigError, type Env } from './config.ts';
 export const plantedBugs = {
   '3pc-timeout-commit':
     'a 3PC participant pre-committed longer than its timeout commits on its own (unsafe under partitions)',
+  'no-fencing': 'the DSM accepts writes whatever their token, so a deposed leader can still write',
+  'stale-leader': 'a leader whose lease renewal failed, or may have lapsed, keeps leading',
+  'no-decision-log': 'phase 2 is sent without logging the decision first',
+  'early-commit': 'a participant is told to commit as soon as it votes yes, before the other has voted',
+  'emit-before-commit': 'the commit event goes to the stream when the intent is logged, before any decision',
+  'unordered-events': 'event sequence numbers are counted across all sessions instead of per session',
+  'no-lock-timeout': 'a prepare waits for its locks for ever',
 } as const;
 
 export type PlantedBug = keyof typeof plantedBugs;

@@ -31,7 +31,8 @@ export function readParticipantConfig(env: Env, node: string): ParticipantConfig
   return {
     node,
     databaseUrl: env.url('DATABASE_URL'),
-    lockTimeoutMs: env.int('RIG_LOCK_TIMEOUT_MS', 2000, 1, 600_000),
+    // 0 is Postgres's "wait for ever": only the planted bug no-lock-timeout asks for it.
+    lockTimeoutMs: plantedBug(env, 'no-lock-timeout') ? 0 : env.int('RIG_LOCK_TIMEOUT_MS', 2000, 1, 600_000),
     decisionQueryAfterMs: env.int('RIG_DECISION_QUERY_AFTER_MS', 5000, 0, 3_600_000),
     precommitTimeoutMs: env.int('RIG_PRECOMMIT_TIMEOUT_MS', 5000, 0, 3_600_000),
     commitOnPrecommitTimeout: plantedBug(env, '3pc-timeout-commit'),

@@ -9,9 +9,10 @@ import { isServiceError, ServiceError } from '../common/errors.ts';
 import type { Faults } from '../common/faults.ts';
 import type { Logger } from '../common/log.ts';
 import { type Delivery, sessionRecord } from './delivery.ts';
+import { awaitOutcome } from './duplicates.ts';
 import type { SmMetrics } from './metrics.ts';
 import { type ParticipantClient, prepareBody, type Vote } from './participants.ts';
-import type { Dsm } from './store.ts';
+import type { Dsm, EventStream } from './store.ts';
 import type { Decision, SessionRequest, Standing, TxLog, TxnRow } from './txlog.ts';
 
 export interface CoordinatorConfig {
@@ -21,6 +22,8 @@ export interface CoordinatorConfig {
   phase2InlineAttempts: number;
   /** How long a duplicate request (same idempotency key) waits for the first one's outcome. */
   duplicateWaitMs: number;
+  /** Planted bugs (DESIGN section 6), all false in a correct system; each is consulted at one step below. */
+  bugs?: { noDecisionLog: boolean; earlyCommit: boolean; emitBeforeCommit: boolean };
 }
 
 export interface Leadership {
@@ -45,6 +48,7 @@ export interface CoordinatorDeps {
   config: CoordinatorConfig;
   txlog: TxLog;
   dsm: Dsm;
+  stream: EventStream;
   participants: ParticipantClient[];
   delivery: Delivery;
   leadership: Leadership;
@@ -73,6 +77,10 @@ export class Coordinator {
     return this.preparingNow;
   }
 
+  private duplicateOf(txnId: string, started: number): Promise<Outcome> {
+    return awaitOutcome(this.d.txlog, this.d.clock, txnId, started, this.d.config.duplicateWaitMs);
+  }
+
   /** Throws not_leader unless this node leads and is ready (checked again when the request runs). */
   epochOrThrow(): number {
     const epoch = this.d.leadership.currentEpoch();
@@ -85,7 +93,7 @@ export class Coordinator {
     const token = this.epochOrThrow();
     if (idempotencyKey) {
       const existing = await this.d.txlog.byIdempotencyKey(idempotencyKey);
-      if (existing) return this.awaitOutcome(existing.txnId, started);
+      if (existing) return this.duplicateOf(existing.txnId, started);
     }
     const txnId = `txn-${randomUUID()}`;
     const sessionId = `ses-${randomUUID()}`;
@@ -102,7 +110,7 @@ export class Coordinator {
     try {
       if ((await this.d.txlog.insertIntent(row)) === 'duplicate-key') {
         const first = await this.d.txlog.byIdempotencyKey(idempotencyKey!);
-        return this.awaitOutcome(first!.txnId, started);
+        return this.duplicateOf(first!.txnId, started);
       }
     } catch (err) {
       // No intent row landed (fenced, or the database refused): nothing happened, definitely.
@@ -118,6 +126,9 @@ export class Coordinator {
       cells: request.cells,
     });
     this.d.faults.crashPoint('after-intent-logged');
+    if (this.d.config.bugs?.emitBeforeCommit) {
+      await this.d.stream.emit({ txnId, sessionId, outcome: 'commit', decidedAtMs: this.d.clock.wallMs(), token });
+    }
     const intent: Intent = { txnId, sessionId, request, token, precommitted: false };
     try {
       return await this.drive(intent, started);
@@ -236,11 +247,19 @@ export class Coordinator {
 
   private async prepareAll(txnId: string, token: number, sessionId: string, request: SessionRequest): Promise<Vote[]> {
     const body = prepareBody(token, sessionId, request);
+    const early = this.d.config.bugs?.earlyCommit;
     const calls = this.d.participants.map((p) =>
-      p.prepare(txnId, body, this.d.config.prepareTimeoutMs).catch((err: unknown): Vote => {
-        const code = isServiceError(err) ? err.code : 'error';
-        return { vote: 'no', reason: code === 'timeout' ? 'prepare_timeout' : `participant_${code}` };
-      }),
+      p
+        .prepare(txnId, body, this.d.config.prepareTimeoutMs)
+        .then((v) => {
+          if (early && v.vote === 'yes')
+            void p.send('commit', txnId, token, this.d.config.prepareTimeoutMs).catch(() => {});
+          return v;
+        })
+        .catch((err: unknown): Vote => {
+          const code = isServiceError(err) ? err.code : 'error';
+          return { vote: 'no', reason: code === 'timeout' ? 'prepare_timeout' : `participant_${code}` };
+        }),
     );
     // Let the requests reach the wire before a crash point can fire.
     await new Promise((r) => setImmediate(r));
@@ -263,14 +282,9 @@ export class Coordinator {
     precommitted: boolean,
   ): Promise<Standing> {
     try {
-      const standing = await this.d.txlog.decide(
-        txnId,
-        decision,
-        reason,
-        token,
-        this.d.config.node,
-        this.d.clock.wallMs(),
-      );
+      const standing: Standing = this.d.config.bugs?.noDecisionLog
+        ? { decision, reason }
+        : await this.d.txlog.decide(txnId, decision, reason, token, this.d.config.node, this.d.clock.wallMs());
       this.d.logger.observe('decision', {
         txnId,
         decision: standing.decision,
@@ -295,31 +309,5 @@ export class Coordinator {
         false,
       );
     }
-  }
-
-  /** The outcome of an earlier request with the same idempotency key, once decided (bounded wait). */
-  private async awaitOutcome(txnId: string, started: number): Promise<Outcome> {
-    const deadline = this.d.clock.monotonicMs() + this.d.config.duplicateWaitMs;
-    for (let delay = 20; ; delay = Math.min(delay * 2, 250)) {
-      const row = await this.d.txlog.get(txnId);
-      if (row?.decision) {
-        return {
-          sessionId: row.sessionId,
-          txnId,
-          outcome: row.decision === 'commit' ? 'committed' : 'aborted',
-          ...(row.reason ? { reason: row.reason } : {}),
-          protocol: row.protocol,
-          timings: { totalMs: Math.round(this.d.clock.monotonicMs() - started) },
-        };
-      }
-      if (this.d.clock.monotonicMs() + delay > deadline) break;
-      await new Promise((r) => setTimeout(r, delay));
-    }
-    throw new ServiceError(
-      'timeout',
-      `the first request with this idempotency key (${txnId}) is still undecided`,
-      { txnId },
-      false,
-    );
   }
 }

@@ -19,6 +19,8 @@ export interface LeaderOptions {
   leaseTtlMs: number;
   /** Fraction of the TTL we stop trusting early, for clock drift between us and Redis. */
   driftMargin: number;
+  /** True only for the planted bug stale-leader: never step down for a failed renewal or a lapsed lease. */
+  keepLeading?: boolean;
 }
 
 export type Role = { kind: 'follower'; leaderHint?: string } | { kind: 'leader'; epoch: number; value: string };
@@ -54,8 +56,10 @@ export class LeaderElector {
   /** The epoch to act with, or undefined unless we lead, are ready, and our lease cannot have lapsed. */
   currentEpoch(): number | undefined {
     if (this.role.kind !== 'leader' || !this.ready) return undefined;
-    if (this.clock.monotonicMs() >= this.validUntilMs) {
-      this.stepDown('lease may have lapsed by the local monotonic clock');
+    if (
+      this.clock.monotonicMs() >= this.validUntilMs &&
+      this.loseLeadership('lease may have lapsed by the local monotonic clock')
+    ) {
       return undefined;
     }
     return this.role.epoch;
@@ -130,10 +134,17 @@ export class LeaderElector {
     if (this.role.kind !== 'leader' || this.role.epoch !== role.epoch) return;
     if (!ok) {
       this.logger.observe('leadership', { event: 'renew-failed', epoch: role.epoch, reason: why });
-      this.stepDown(why);
+      this.loseLeadership(why);
       return;
     }
     this.validUntilMs = started + this.opts.leaseTtlMs * (1 - this.opts.driftMargin);
+  }
+
+  /** Steps down because the lease is (or may be) lost; returns false only under the planted bug stale-leader. */
+  private loseLeadership(reason: string): boolean {
+    if (this.opts.keepLeading) return false;
+    this.stepDown(reason);
+    return true;
   }
 
   private stepDown(reason: string): void {

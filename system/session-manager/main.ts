@@ -1,4 +1,5 @@
 // The session manager process: one of several; the one holding the Redis lease coordinates transactions.
+import { plantedBug } from '../common/bugs.ts';
 import { ConfigError } from '../common/config.ts';
 import { Peer } from '../common/peer.ts';
 import { connectPostgres } from '../common/pg.ts';
@@ -28,29 +29,40 @@ await runService('session-manager', async (rt) => {
   });
   redis.on('error', () => {}); // reconnects on its own; failures surface on each command
   const sql = connectPostgres(env.url('DATABASE_URL'), env.int('RIG_POOL_MAX', 32, 1, 500));
-  const txlog = await PostgresTxLog.open(sql, queryTimeoutMs);
-  const store = new RedisStore(redis, node, env.int('RIG_STREAM_MAXLEN', 0, 0, 1e9));
+  const fencing = !plantedBug(env, 'no-fencing');
+  const txlog = await PostgresTxLog.open(sql, queryTimeoutMs, fencing);
+  const store = new RedisStore(redis, node, {
+    streamMaxLen: env.int('RIG_STREAM_MAXLEN', 0, 0, 1e9),
+    checkTokens: fencing,
+    sequencePerSession: !plantedBug(env, 'unordered-events'),
+  });
   const metrics = createSmMetrics(rt.metrics.registry);
   const peers = [...env.urlMap('RIG_PARTICIPANTS')].map(([name, url]) => new Peer(name, url, rt.ring, clock));
   const participants = peers.map((peer) => new HttpParticipant(peer.name, peer));
   if (participants.length === 0) throw new Error('RIG_PARTICIPANTS names no participant');
 
   let relay: Relay | undefined;
-  const elector = new LeaderElector(store, { node, leaseTtlMs, driftMargin: 0.1 }, clock, logger, {
-    async onElected(epoch) {
-      metrics.leadershipChanges.inc({ event: 'acquire' });
-      metrics.epoch.set(epoch);
-      // Raise the coordinator database's fence first: from here on no older leader's write can land there.
-      await txlog.raiseFence(epoch);
-      metrics.leader.set(1);
-      setImmediate(() => relay?.kick());
+  const elector = new LeaderElector(
+    store,
+    { node, leaseTtlMs, driftMargin: 0.1, keepLeading: plantedBug(env, 'stale-leader') },
+    clock,
+    logger,
+    {
+      async onElected(epoch) {
+        metrics.leadershipChanges.inc({ event: 'acquire' });
+        metrics.epoch.set(epoch);
+        // Raise the coordinator database's fence first: from here on no older leader's write can land there.
+        await txlog.raiseFence(epoch);
+        metrics.leader.set(1);
+        setImmediate(() => relay?.kick());
+      },
+      onDemoted(_epoch, reason) {
+        metrics.leader.set(0);
+        metrics.leadershipChanges.inc({ event: 'step-down' });
+        logger.warn('stepped down', { reason });
+      },
     },
-    onDemoted(_epoch, reason) {
-      metrics.leader.set(0);
-      metrics.leadershipChanges.inc({ event: 'step-down' });
-      logger.warn('stepped down', { reason });
-    },
-  });
+  );
   relay = new Relay(
     txlog,
     store,
@@ -78,9 +90,15 @@ await runService('session-manager', async (rt) => {
       prepareTimeoutMs: env.int('RIG_PREPARE_TIMEOUT_MS', 3000, 10, 600_000),
       phase2InlineAttempts: 3,
       duplicateWaitMs: env.int('RIG_DUPLICATE_WAIT_MS', 5000, 0, 600_000),
+      bugs: {
+        noDecisionLog: plantedBug(env, 'no-decision-log'),
+        earlyCommit: plantedBug(env, 'early-commit'),
+        emitBeforeCommit: plantedBug(env, 'emit-before-commit'),
+      },
     },
     txlog,
     dsm: store,
+    stream: store,
     participants,
     delivery,
     leadership: elector,

@@ -52,13 +52,22 @@ export const keys = {
 
 const scriptsDir = fileURLToPath(new URL('./redis', import.meta.url));
 
+export interface StoreOptions {
+  /** Approximate stream length kept (0: all). */
+  streamMaxLen: number;
+  /** False only for the planted bug no-fencing: DSM writes are accepted whatever their token. */
+  checkTokens: boolean;
+  /** False only for the planted bug unordered-events: one sequence across all sessions. */
+  sequencePerSession: boolean;
+}
+
 export class RedisStore implements LeaseStore, Dsm, EventStream {
   private readonly scripts: ReturnType<typeof defineScripts>;
 
   constructor(
     private readonly redis: Redis,
     private readonly node: string,
-    private readonly streamMaxLen = 0,
+    private readonly opts: StoreOptions = { streamMaxLen: 0, checkTokens: true, sequencePerSession: true },
   ) {
     this.scripts = defineScripts(redis, loadScripts(scriptsDir));
   }
@@ -92,6 +101,7 @@ export class RedisStore implements LeaseStore, Dsm, EventStream {
       JSON.stringify(record),
       record.status,
       this.node,
+      this.opts.checkTokens ? '1' : '0',
     )) as [number, number];
     if (code === 1) return Number(value);
     if (code === -1) {
@@ -126,7 +136,8 @@ export class RedisStore implements LeaseStore, Dsm, EventStream {
       e.outcome,
       e.decidedAtMs,
       e.token,
-      this.streamMaxLen,
+      this.opts.streamMaxLen,
+      this.opts.sequencePerSession ? e.sessionId : '*',
     )) as [number, string];
     if (code === -1) throw new ServiceError('stale_token', `stream refused token ${e.token}: it has seen ${id}`);
     return String(id);

@@ -106,11 +106,18 @@ export class PostgresTxLog implements TxLog {
   constructor(
     private readonly sql: Sql,
     private readonly queryTimeoutMs: number,
+    /** False only for the planted bug no-fencing: decisions are logged whatever the writer's token. */
+    private readonly checkTokens = true,
   ) {}
 
-  static async open(sql: Sql, queryTimeoutMs: number): Promise<PostgresTxLog> {
+  static async open(sql: Sql, queryTimeoutMs: number, checkTokens = true): Promise<PostgresTxLog> {
     await migrate(sql, migrationsDir);
-    return new PostgresTxLog(sql, queryTimeoutMs);
+    return new PostgresTxLog(sql, queryTimeoutMs, checkTokens);
+  }
+
+  /** A decision or pre-commit may land only while no newer leader has raised the fence. */
+  private isStale(fenceEpoch: unknown, token: number): boolean {
+    return this.checkTokens && Number(fenceEpoch) > token;
   }
 
   private run<T>(work: Promise<T>, what: string): Promise<T> {
@@ -119,7 +126,12 @@ export class PostgresTxLog implements TxLog {
 
   async raiseFence(token: number): Promise<void> {
     const rows = await this.run(
-      this.sql`UPDATE fence SET epoch = GREATEST(epoch, ${token}) WHERE id = 1 RETURNING epoch`,
+      this.sql.begin(async (tx) => {
+        const raised = await tx`UPDATE fence SET epoch = GREATEST(epoch, ${token}) WHERE id = 1 RETURNING epoch`;
+        if (Number(raised[0]?.epoch) === token)
+          await tx`INSERT INTO fence_log (epoch) VALUES (${token}) ON CONFLICT DO NOTHING`;
+        return raised;
+      }),
       'raise fence',
     );
     if (Number(rows[0]?.epoch) !== token) throw stale(token, 'raise fence');
@@ -145,7 +157,7 @@ export class PostgresTxLog implements TxLog {
     const rows = await this.run(
       this.sql.begin(async (tx) => {
         const fence = await tx`SELECT epoch FROM fence WHERE id = 1 FOR SHARE`;
-        if (Number(fence[0]?.epoch) > token) throw stale(token, 'log pre-commit');
+        if (this.isStale(fence[0]?.epoch, token)) throw stale(token, 'log pre-commit');
         const updated = await tx`
           UPDATE txn SET state = 'precommitted', precommit_token = ${token}, precommitted_at = now()
           WHERE txn_id = ${txnId} AND decision IS NULL
@@ -165,10 +177,10 @@ export class PostgresTxLog implements TxLog {
     const rows = await this.run(
       this.sql.begin(async (tx) => {
         const fence = await tx`SELECT epoch FROM fence WHERE id = 1 FOR SHARE`;
-        if (Number(fence[0]?.epoch) > token) throw stale(token, 'log decision');
+        if (this.isStale(fence[0]?.epoch, token)) throw stale(token, 'log decision');
         const updated = await tx`
           UPDATE txn SET decision = ${decision}, reason = ${reason}, decision_token = ${token}, decided_by = ${node},
-                         decided_at = now(), state = 'decided'
+                         decided_at = clock_timestamp(), state = 'decided'
           WHERE txn_id = ${txnId} AND decision IS NULL
           RETURNING session_id`;
         if (updated.length === 1) {

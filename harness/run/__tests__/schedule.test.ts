@@ -38,6 +38,8 @@ describe('seeded schedule and workload', () => {
 
   it('names unknown nemeses and accepts all and none', () => {
     expect(() => parseNemeses('partition,flood')).toThrow(/unknown nemesis flood/);
+    expect(() => parseNemeses('partition:sideways')).toThrow(/partition has no variant sideways/);
+    expect(parseNemeses('partition:one-way,kill')[0]!.variants).toEqual(['one-way']);
     expect(parseNemeses('none')).toEqual([]);
     expect(parseNemeses('all').length).toBeGreaterThan(5);
   });

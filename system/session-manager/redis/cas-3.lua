@@ -2,11 +2,12 @@
 -- audit list (with Redis's own clock), the evidence the checkers read about who wrote what, with which token, when.
 -- KEYS[1] record hash, KEYS[2] fence (highest token Redis has accepted), KEYS[3] audit list
 -- ARGV[1] expected version (0: the record must not exist), ARGV[2] token, ARGV[3] record JSON,
--- ARGV[4] the record's status, ARGV[5] writing node
+-- ARGV[4] the record's status, ARGV[5] writing node, ARGV[6] '1' to check the token ('0' only for the planted
+-- bug no-fencing)
 -- Output: {1, new version} ok; {-1, highest token} stale token; {-2, current version} version mismatch
 local token = tonumber(ARGV[2])
 local highest = tonumber(redis.call('GET', KEYS[2]) or '0')
-if token < highest then
+if token < highest and ARGV[6] == '1' then
   return {-1, highest}
 end
 local version = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
