@@ -1,4 +1,4 @@
-// Single leader: epochs strictly increase, one node per epoch, no store accepted a write carrying a lower token than
+// Single leader: epochs strictly increase, one node per epoch, a leader that fails to renew steps down, no store accepted a write carrying a lower token than
 // one it had already accepted, and no two nodes made accepted decisions in overlapping time (decisions in time order
 // never go back to an older epoch held by another node).
 import { groupBy, sortedBy } from './collections.ts';
@@ -104,11 +104,36 @@ function checkDecisions(obs: Observations, out: AnomalyLog): number {
   return decisions.length;
 }
 
+/**
+ * A leader whose lease renewal failed must step down at once (it can no longer know it leads): a renew-failed
+ * record that no step-down of the same node and epoch follows means it kept leading after losing its lease.
+ */
+function checkStepDowns(obs: Observations, out: AnomalyLog): void {
+  for (const [node, records] of groupBy(obs.leader, (l) => l.node)) {
+    const sorted = sortedBy(records, (l) => l.at);
+    sorted.forEach((r, i) => {
+      if (r.event !== 'renew-failed') return;
+      const later = sorted.slice(i + 1);
+      const next = later.findIndex((l) => l.event === 'acquire');
+      const window = next < 0 ? later : later.slice(0, next);
+      if (!window.some((l) => l.event === 'step-down' && l.epoch === r.epoch)) {
+        out.add(
+          'kept-leading',
+          String(r.epoch),
+          [],
+          `${node} failed to renew its lease for epoch ${r.epoch} at ${r.at} ns and never stepped down`,
+        );
+      }
+    });
+  }
+}
+
 export const singleLeader: Checker = {
   name: 'single-leader',
   check(_history, observations, opts) {
     const out = anomalyLog(opts);
     checkEpochs(observations, out);
+    checkStepDowns(observations, out);
     const writes = checkTokens(observations, out);
     const decisions = checkDecisions(observations, out);
     const epochs = new Set(observations.leader.map((l) => l.epoch)).size;

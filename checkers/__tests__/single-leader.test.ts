@@ -26,7 +26,26 @@ const cases: (Omit<TwinCase, 'build'> & { build(broken: boolean): Observations }
     type: 'two-nodes-one-epoch',
     key: '1',
     build: (broken) =>
-      observations({ leader: [leader('n1', 1, 0), leader(broken ? 'n2' : 'n1', 1, 5, 'renew-failed')] }),
+      observations({
+        leader: [
+          leader('n1', 1, 0),
+          leader(broken ? 'n2' : 'n1', 1, 5, 'renew-failed'),
+          leader(broken ? 'n2' : 'n1', 1, 6, 'step-down'),
+        ],
+      }),
+  },
+  {
+    type: 'kept-leading',
+    key: '1',
+    build: (broken) =>
+      observations({
+        leader: [
+          leader('n1', 1, 0),
+          leader('n1', 1, 5, 'renew-failed'),
+          ...(broken ? [] : [leader('n1', 1, 5, 'step-down')]),
+          leader('n2', 2, 20),
+        ],
+      }),
   },
   {
     type: 'stale-token-accepted',

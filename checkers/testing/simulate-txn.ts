@@ -90,31 +90,20 @@ function dsmWrites(
   }
 }
 
-export function emitTxn(
-  p: Placed,
-  world: World,
-  state: SimState,
-  epochAt: (t: number) => number,
-  out: Observation[],
-  timed: HistoryOp[],
-): void {
-  const { spec, txnId, sessionId } = p;
+/** What the transaction's participants decide, given what earlier decisions used up. */
+interface Decision {
+  cell: number;
+  account: number;
+  rmYes: boolean;
+  billingYes: boolean;
+  committed: boolean;
+  outcome: 'committed' | 'aborted';
+  reason: string | undefined;
+}
+
+function decide(spec: TxnSpec, world: World, state: SimState): Decision {
   const cell = spec.cell % world.cells;
   const account = spec.account % world.accounts;
-  const client = spec.process;
-  const f = 'create-session';
-  const request = {
-    requestId: `r${p.i}`,
-    subscriberId: `sub${account}`,
-    trafficClass: spec.trafficClass,
-    protocol: spec.protocol,
-    cells: [`c${cell}`],
-  };
-  timed.push(op('invoke', client, f, request, p.invoke));
-  if (spec.client === 'rejected') {
-    timed.push(op('fail', client, f, { status: 503, reason: 'not_leader' }, p.complete));
-    return;
-  }
   const rmYes = spec.rmYes && !spec.deadlock && state.used[cell]! < world.capacity;
   const billingYes = spec.billingYes && world.balance - state.spent[account]! >= spec.amount;
   const committed = rmYes && billingYes;
@@ -122,12 +111,18 @@ export function emitTxn(
     state.used[cell]!++;
     state.spent[account]! += spec.amount;
   }
-  const outcome = committed ? 'committed' : 'aborted';
   const reason = committed ? undefined : abortReason(spec, rmYes);
-  const createdAt = p.invoke + 100;
+  return { cell, account, rmYes, billingYes, committed, outcome: committed ? 'committed' : 'aborted', reason };
+}
+
+const vote = (yes: boolean) => (yes ? 'yes' : 'no') as 'yes' | 'no';
+
+/** The log row and both participants' records. */
+function logAndParticipants(p: Placed, d: Decision, epochAt: (t: number) => number, out: Observation[]): void {
+  const { spec, txnId, sessionId } = p;
   const endedAt = p.decidedAt + 200;
-  const vote = (yes: boolean) => (yes ? 'yes' : 'no') as 'yes' | 'no';
   const decisionToken = epochAt(p.decidedAt);
+  const token = epochAt(endedAt);
   out.push({
     ...{
       kind: 'txn',
@@ -137,80 +132,88 @@ export function emitTxn(
       protocol: spec.protocol,
       trafficClass: spec.trafficClass,
     },
-    ...{ participants: ['rm', 'billing'], state: outcome, votes: { rm: vote(rmYes), billing: vote(billingYes) } },
-    ...(reason === undefined ? {} : { reason }),
-    ...{
-      token: epochAt(endedAt),
-      decisionToken,
-      createdAt,
-      decidedAt: p.decidedAt,
-      decidedBy: nodeOf(decisionToken),
-      endedAt,
-    },
+    ...{ participants: ['rm', 'billing'], state: d.outcome, votes: { rm: vote(d.rmYes), billing: vote(d.billingYes) } },
+    ...(d.reason === undefined ? {} : { reason: d.reason }),
+    ...{ token, decisionToken, createdAt: p.invoke + 100, decidedAt: p.decidedAt },
+    ...{ decidedBy: nodeOf(decisionToken), endedAt },
   });
-  const token = epochAt(endedAt);
+  const common = { kind: 'participant', txnId, state: d.outcome, token, at: endedAt } as const;
+  out.push({ ...common, participant: 'rm', vote: vote(d.rmYes), cells: [`c${d.cell}`] });
   out.push({
-    kind: 'participant',
-    participant: 'rm',
-    txnId,
-    vote: vote(rmYes),
-    state: outcome,
-    token,
-    at: endedAt,
-    cells: [`c${cell}`],
-  });
-  const bill = { accountId: `a${account}`, amount: spec.amount };
-  out.push({
-    kind: 'participant',
+    ...common,
     participant: 'billing',
-    txnId,
-    vote: vote(billingYes),
-    state: outcome,
-    token,
-    at: endedAt,
-    ...bill,
+    vote: vote(d.billingYes),
+    accountId: `a${d.account}`,
+    amount: spec.amount,
   });
+}
+
+/** The victim of a two-transaction deadlock, found by the detector and resolved at once. */
+function deadlock(p: Placed, d: Decision, out: Observation[]): void {
+  const createdAt = p.invoke + 100;
+  const peer = `${p.txnId}x`;
+  const resolvedAt = createdAt + 90;
+  out.push({
+    kind: 'deadlock',
+    cycle: [p.txnId, peer],
+    victim: p.txnId,
+    method: 'detector',
+    detectedAt: createdAt + 80,
+    resolvedAt,
+  });
+  const edge = { kind: 'lock-wait', participant: 'rm', resource: `c${d.cell}`, end: resolvedAt } as const;
+  out.push({ ...edge, txnId: p.txnId, waitsFor: peer, start: createdAt + 60 });
+  out.push({ ...edge, txnId: peer, waitsFor: p.txnId, start: createdAt + 70 });
+}
+
+export function emitTxn(
+  p: Placed,
+  world: World,
+  state: SimState,
+  epochAt: (t: number) => number,
+  out: Observation[],
+  timed: HistoryOp[],
+): void {
+  const { spec, txnId, sessionId } = p;
+  const client = spec.process;
+  const f = 'create-session';
+  const cells = [`c${spec.cell % world.cells}`];
+  const request = {
+    requestId: `r${p.i}`,
+    subscriberId: `sub${spec.account % world.accounts}`,
+    trafficClass: spec.trafficClass,
+    protocol: spec.protocol,
+    cells,
+  };
+  timed.push(op('invoke', client, f, request, p.invoke));
+  if (spec.client === 'rejected') {
+    timed.push(op('fail', client, f, { status: 503, reason: 'not_leader' }, p.complete));
+    return;
+  }
+  const d = decide(spec, world, state);
+  logAndParticipants(p, d, epochAt, out);
+  const createdAt = p.invoke + 100;
   const states: [string, number][] = [['PENDING', createdAt]];
-  if (committed) states.push(['PREPARED', createdAt + 50]);
-  if (committed && spec.protocol === '3pc') states.push(['PRECOMMITTED', createdAt + 60]);
-  states.push([committed ? 'COMMITTED' : 'ABORTED', p.decidedAt + 100]);
+  if (d.committed) states.push(['PREPARED', createdAt + 50]);
+  if (d.committed && spec.protocol === '3pc') states.push(['PRECOMMITTED', createdAt + 60]);
+  states.push([d.committed ? 'COMMITTED' : 'ABORTED', p.decidedAt + 100]);
   dsmWrites(p, states, state, epochAt, out);
   const seq = (state.seqs.get(sessionId) ?? 0) + 1;
   state.seqs.set(sessionId, seq);
   const eventAt = p.decidedAt + 300;
-  out.push({ kind: 'event', entryId: '', sessionId, txnId, outcome, seq, token: epochAt(eventAt), at: eventAt });
-  if (spec.deadlock) {
-    const peer = `${txnId}x`;
-    const resolvedAt = createdAt + 90;
-    out.push({
-      kind: 'deadlock',
-      cycle: [txnId, peer],
-      victim: txnId,
-      method: 'detector',
-      detectedAt: createdAt + 80,
-      resolvedAt,
-    });
-    out.push({
-      kind: 'lock-wait',
-      participant: 'rm',
-      txnId,
-      waitsFor: peer,
-      resource: `c${cell}`,
-      start: createdAt + 60,
-      end: resolvedAt,
-    });
-    out.push({
-      kind: 'lock-wait',
-      participant: 'rm',
-      txnId: peer,
-      waitsFor: txnId,
-      resource: `c${cell}`,
-      start: createdAt + 70,
-      end: resolvedAt,
-    });
-  }
-  const done = p.complete;
-  if (spec.client === 'timeout') timed.push(op('info', client, f, { status: 504 }, done, 'timeout'));
-  else if (committed) timed.push(op('ok', client, f, { sessionId, txnId, outcome }, done));
-  else timed.push(op('fail', client, f, { sessionId, txnId, outcome, reason, status: 409 }, done));
+  out.push({
+    kind: 'event',
+    entryId: '',
+    sessionId,
+    txnId,
+    outcome: d.outcome,
+    seq,
+    token: epochAt(eventAt),
+    at: eventAt,
+  });
+  if (spec.deadlock) deadlock(p, d, out);
+  const { outcome, reason } = d;
+  if (spec.client === 'timeout') timed.push(op('info', client, f, { status: 504 }, p.complete, 'timeout'));
+  else if (d.committed) timed.push(op('ok', client, f, { sessionId, txnId, outcome }, p.complete));
+  else timed.push(op('fail', client, f, { sessionId, txnId, outcome, reason, status: 409 }, p.complete));
 }

@@ -65,6 +65,23 @@ function nemesisOps(changes: readonly number[], out: HistoryOp[]): void {
   }
 }
 
+/** Initial and final snapshots of every account and cell: what the commits moved, nothing lost. */
+function snapshots(world: World, state: { used: number[]; spent: number[] }, out: Observation[]): void {
+  const end = 1e15;
+  for (let a = 0; a < world.accounts; a++) {
+    const account = { kind: 'account', accountId: `a${a}`, held: 0 } as const;
+    const spent = state.spent[a]!;
+    out.push({ ...account, phase: 'initial', balance: world.balance, spent: 0, at: 0 });
+    out.push({ ...account, phase: 'final', balance: world.balance - spent, spent, at: end });
+  }
+  for (let c = 0; c < world.cells; c++) {
+    const cell = { kind: 'cell', cellId: `c${c}`, capacity: world.capacity, held: 0 } as const;
+    const used = state.used[c]!;
+    out.push({ ...cell, phase: 'initial', free: world.capacity, used: 0, at: 0 });
+    out.push({ ...cell, phase: 'final', free: world.capacity - used, used, at: end });
+  }
+}
+
 export function simulate(specs: readonly TxnSpec[], world: World = DEFAULT_WORLD): Simulated {
   const placed = place(specs);
   const lead = leadership(
@@ -84,52 +101,7 @@ export function simulate(specs: readonly TxnSpec[], world: World = DEFAULT_WORLD
   const byDecision = [...placed].sort((a, b) => a.decidedAt - b.decidedAt || a.i - b.i);
   for (const p of byDecision) emitTxn(p, world, state, lead.epochAt, records, timed);
 
-  for (let a = 0; a < world.accounts; a++) {
-    const id = `a${a}`;
-    const spent = state.spent[a]!;
-    records.push({
-      kind: 'account',
-      accountId: id,
-      phase: 'initial',
-      balance: world.balance,
-      held: 0,
-      spent: 0,
-      at: 0,
-    });
-    records.push({
-      kind: 'account',
-      accountId: id,
-      phase: 'final',
-      balance: world.balance - spent,
-      held: 0,
-      spent,
-      at: 1e15,
-    });
-  }
-  for (let c = 0; c < world.cells; c++) {
-    const used = state.used[c]!;
-    const cap = world.capacity;
-    records.push({
-      kind: 'cell',
-      cellId: `c${c}`,
-      phase: 'initial',
-      capacity: cap,
-      free: cap,
-      held: 0,
-      used: 0,
-      at: 0,
-    });
-    records.push({
-      kind: 'cell',
-      cellId: `c${c}`,
-      phase: 'final',
-      capacity: cap,
-      free: cap - used,
-      held: 0,
-      used,
-      at: 1e15,
-    });
-  }
+  snapshots(world, state, records);
   const totals = { credit: world.accounts * world.balance, channels: world.cells * world.capacity };
   for (const p of placed) {
     if (!p.spec.readTotals) continue;
