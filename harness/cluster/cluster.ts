@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Environment } from '../env/types.ts';
 import { postgresUrl } from '../env/types.ts';
-import { freePort } from '../net/ports.ts';
+import { stablePort } from '../net/ports.ts';
 import { type RunningService, type ServiceName, type ServiceSpec, startService } from './service-process.ts';
 
 export type Link = (from: string, to: string, address: string) => Promise<string> | string;
@@ -58,8 +58,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   };
   const smNodes = Array.from({ length: opts.nodes }, (_, i) => smName(i + 1));
   const ports = new Map<string, number>();
-  for (const n of ['rm', 'billing', ...smNodes]) ports.set(n, await freePort());
-  ports.set('gateway', opts.gatewayPort ?? (await freePort()));
+  for (const n of ['rm', 'billing', ...smNodes]) ports.set(n, await stablePort());
+  ports.set('gateway', opts.gatewayPort ?? (await stablePort()));
   const url = async (from: string, to: string) => `http://${await link(from, to, `127.0.0.1:${ports.get(to)}`)}`;
   const urlList = async (from: string, targets: string[]) =>
     (await Promise.all(targets.map(async (t) => `${t}=${await url(from, t)}`))).join(',');

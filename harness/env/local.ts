@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import postgres from 'postgres';
-import { freePort, portIsFree } from '../net/ports.ts';
+import { portIsFree, stablePort } from '../net/ports.ts';
 import { onShutdown } from '../process/lifecycle.ts';
 import { ManagedProcess, waitUntilReady } from '../process/managed.ts';
 import { findLocalBinaries, type LocalBinaries, postgresAccount } from './binaries.ts';
@@ -80,7 +80,7 @@ function traversableByOthers(dir: string): boolean {
 }
 
 async function choosePort(wanted: number | undefined, what: string): Promise<number> {
-  if (wanted === undefined) return freePort();
+  if (wanted === undefined) return stablePort();
   if (!Number.isInteger(wanted) || wanted < 1 || wanted > 65535) {
     throw new EnvironmentConfigError(`${what} port ${wanted} is not a port number (1-65535)`);
   }

@@ -1,3 +1,5 @@
+import { randomInt } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 /** A loopback port that was free a moment ago (the OS picks it). */
@@ -24,4 +26,28 @@ export function portIsFree(port: number): Promise<boolean> {
     server.once('error', () => resolve(false));
     server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+}
+
+/** The lowest port the OS hands out for `listen(0)` (Linux's ephemeral range), or 32768 where unknown. */
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 2000 ? low : 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+/**
+ * A free loopback port for a server we start later and must keep across restarts. It comes from below the OS's
+ * ephemeral range: a port from `freePort()` is released before our server binds it, and in that gap any
+ * `listen(0)` (a fault proxy, a client socket) may be handed the very same port.
+ */
+export async function stablePort(): Promise<number> {
+  const high = ephemeralLow() - 1;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = randomInt(10_000, high);
+    if (await portIsFree(port)) return port;
+  }
+  return freePort();
 }
