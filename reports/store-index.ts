@@ -57,7 +57,7 @@ function runRow(storeDir: string, r: Row): Raw {
     return html`<tr class="verdict-unreadable"><td></td><td><a href="${href}">${runName(r.dir)}</a></td><td>unreadable</td><td colspan="9">${r.error}</td></tr>`;
   }
   return html`<tr class="${verdictClass(s.verdict)}">
-  <td>${s.startedAt || new Date(r.mtimeMs).toISOString()}</td>
+  <td class="when">${(s.startedAt || new Date(r.mtimeMs).toISOString()).replace('T', ' ').slice(0, 19)}</td>
   <td><a href="${href}">${s.name}</a></td>
   <td class="v">${VERDICT_TEXT[s.verdict] ?? s.verdict}${s.anomalies > 0 ? ` (${s.anomalies})` : ''}</td>
   <td>${s.workload || '—'}</td><td>${s.protocol || '—'}</td><td>${s.nemeses.join(', ') || 'none'}</td>

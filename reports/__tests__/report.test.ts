@@ -12,6 +12,9 @@ import { writeReport } from '../report.ts';
 import { ReportInputError, readRun } from '../run.ts';
 import { writeSyntheticRun } from './fixtures.ts';
 
+// Building reports, running tsc and loading the whole CLI take seconds on a busy machine: more than the default 5 s.
+vi.setConfig({ testTimeout: 60_000 });
+
 const root = mkdtempSync(join(tmpdir(), 'report-test-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 

@@ -5,7 +5,7 @@
 import { drawCharts } from './charts.js';
 import { indexReport, ROLE, readEmbedded } from './data.js';
 import { opDetailHtml, opsTable } from './opstable.js';
-import { timeline } from './timeline.js';
+import { Timeline } from './timeline.js';
 import { initView, onView } from './view.js';
 
 /** @typedef {import('./types.js').Report} Report */
@@ -24,7 +24,7 @@ function start() {
   };
   const charts = drawCharts(r, openOp);
   const table = opsTable(r, idx, openOp);
-  const lanes = timeline(r, idx, openOp);
+  const lanes = new Timeline(r, idx, openOp);
   onView(() => {
     for (const redraw of charts) redraw();
   });

@@ -8,6 +8,51 @@ import { $, esc, fmtMs, fmtT, lowerBound, OUTCOME_NAMES } from './dom.js';
 
 const ROW = 20;
 
+/** The cells of history op h's row, after its index. @param {Report} r @param {ReportIndex} idx @param {number} h */
+function rowCells(r, idx, h) {
+  const k = idx.rowOp[h];
+  const role = idx.rowRole[h];
+  const ops = r.ops;
+  if (role === ROLE.invoke || role === ROLE.completion) {
+    const done = role === ROLE.completion;
+    const type = done ? OUTCOME_NAMES[ops.outcome[k]] : 'invoke';
+    const time = done ? ops.start[k] + ops.latency[k] : ops.start[k];
+    const what = ops.summaries[done ? ops.result[k] : ops.request[k]];
+    return [fmtT(time), ops.processes[ops.process[k]], type, ops.fs[ops.f[k]], done ? fmtMs(ops.latency[k]) : '', what];
+  }
+  if (role === ROLE.nemesisInvoke || role === ROLE.nemesisCompletion) {
+    const n = r.nemesis[k];
+    const done = role === ROLE.nemesisCompletion;
+    const took = done ? fmtMs(n.endMs - n.startMs) : '';
+    return [
+      fmtT(done ? n.endMs : n.startMs),
+      'nemesis',
+      done ? n.type : 'invoke',
+      n.f,
+      took,
+      JSON.stringify(n.value) ?? '',
+    ];
+  }
+  return ['', '', '?', '', '', ''];
+}
+
+/**
+ * The history indices a filter shows, ascending; null for all of them.
+ * @param {Report} r @param {ReportIndex} idx @param {string} which
+ */
+function filterRows(r, idx, which) {
+  /** @type {number[]} */
+  let list;
+  if (which === 'nemesis') list = r.nemesis.flatMap((n) => (n.completion >= 0 ? [n.index, n.completion] : [n.index]));
+  else if (which === 'anomalies') list = [...idx.citedBy.keys()];
+  else if (which === 'trouble') {
+    list = [];
+    const ops = r.ops;
+    for (let i = 0; i < ops.n; i++) if (ops.outcome[i] === 1 || ops.outcome[i] === 2) list.push(ops.completion[i]);
+  } else return null;
+  return Int32Array.from(list).sort();
+}
+
 /** @param {Report} r @param {ReportIndex} idx @param {(index: number) => void} openOp */
 export function opsTable(r, idx, openOp) {
   const scroll = /** @type {HTMLElement} */ ($('#ops-table .ops-scroll'));
@@ -15,68 +60,32 @@ export function opsTable(r, idx, openOp) {
   const rowsEl = /** @type {HTMLElement} */ ($('.rows', scroll));
   const filter = /** @type {HTMLSelectElement} */ ($('#ops-filter'));
   const count = $('#ops-count');
-  const ops = r.ops;
   /** @type {Int32Array | null} history indices shown, ascending; null: all of them */
   let rows = null;
   let focused = -1;
   const size = () => (rows ? rows.length : r.meta.historyLength);
-  const at = (/** @type {number} */ p) => (rows ? rows[p] : p);
 
   /** @param {number} h */
   function rowHtml(h) {
-    const k = idx.rowOp[h];
-    const role = idx.rowRole[h];
-    let cells;
-    if (role === ROLE.invoke || role === ROLE.completion) {
-      const done = role === ROLE.completion;
-      const type = done ? OUTCOME_NAMES[ops.outcome[k]] : 'invoke';
-      const time = done ? ops.start[k] + ops.latency[k] : ops.start[k];
-      const what = ops.summaries[done ? ops.result[k] : ops.request[k]];
-      cells = [
-        fmtT(time),
-        ops.processes[ops.process[k]],
-        type,
-        ops.fs[ops.f[k]],
-        done ? fmtMs(ops.latency[k]) : '',
-        what,
-      ];
-    } else if (role === ROLE.nemesisInvoke || role === ROLE.nemesisCompletion) {
-      const n = r.nemesis[k];
-      const done = role === ROLE.nemesisCompletion;
-      cells = [
-        fmtT(done ? n.endMs : n.startMs),
-        'nemesis',
-        done ? n.type : 'invoke',
-        n.f,
-        done ? fmtMs(n.endMs - n.startMs) : '',
-        JSON.stringify(n.value) ?? '',
-      ];
-    } else cells = ['', '', '?', '', '', ''];
     const cls = `ops-row${h === focused ? ' focused' : ''}${idx.citedBy.has(h) ? ' cited' : ''}`;
+    const cells = rowCells(r, idx, h);
     const tds = cells.map((c, i) => `<span${i === 2 ? ` class="t-${esc(c)}"` : ''}>${esc(c)}</span>`).join('');
     return `<div class="${cls}" id="op-${h}" data-index="${h}" role="row"><span>${h}</span>${tds}</div>`;
   }
 
+  // Only the rows in view (and a few either side) exist in the page.
   function render() {
     const first = Math.max(0, Math.floor(scroll.scrollTop / ROW) - 5);
     const last = Math.min(size(), first + Math.ceil(scroll.clientHeight / ROW) + 10);
     const parts = [];
-    for (let p = first; p < last; p++) parts.push(rowHtml(at(p)));
+    for (let p = first; p < last; p++) parts.push(rowHtml(rows ? rows[p] : p));
     rowsEl.style.transform = `translateY(${first * ROW}px)`;
     rowsEl.innerHTML = parts.join('');
   }
 
   /** @param {string} which */
   function applyFilter(which) {
-    /** @type {number[] | null} */
-    let list = null;
-    if (which === 'nemesis') list = r.nemesis.flatMap((n) => (n.completion >= 0 ? [n.index, n.completion] : [n.index]));
-    else if (which === 'anomalies') list = [...idx.citedBy.keys()];
-    else if (which === 'trouble') {
-      list = [];
-      for (let i = 0; i < ops.n; i++) if (ops.outcome[i] === 1 || ops.outcome[i] === 2) list.push(ops.completion[i]);
-    }
-    rows = list ? Int32Array.from(list).sort() : null;
+    rows = filterRows(r, idx, which);
     spacer.style.height = `${size() * ROW}px`;
     count.textContent = `${size()} of ${r.meta.historyLength} ops`;
     render();

@@ -135,8 +135,10 @@ function faults(f, spec) {
     ctx.fillRect(px, f.top, 1, f.height);
     const label = i.label.length > 24 ? `${i.label.slice(0, 23)}…` : i.label;
     // Instants come after the windows: labelled only where no window label is in the way (checked loosely).
-    if (!spec.bands.some((b) => Math.abs(f.x(b.startMs) - px) < ctx.measureText(label).width + 8)) {
-      ctx.fillText(label, px + 2, f.top - 3);
+    const width = ctx.measureText(label).width;
+    if (!spec.bands.some((b) => Math.abs(f.x(b.startMs) - px) < width + 8)) {
+      // Near the right edge the label goes to the line's left, so it is never cut off.
+      ctx.fillText(label, px + 2 + width > f.left + f.width + M.right ? px - 2 - width : px + 2, f.top - 3);
     }
   }
 }
