@@ -1,6 +1,6 @@
-// The scheduler's policy with a fake clock: voice before video before data, FIFO within a class, aging that lets
-// data through under sustained voice load, admission control that sheds data before voice, a bounded number of
-// workers, and the queue delay it reports per class.
+// The scheduler's policy with a fake clock: voice before video before data, FIFO within a class, aging (promotion
+// after agingMs, with a bounded share of turns) that lets data through under sustained voice load, admission control
+// that sheds data before voice, a bounded number of workers, and the queue delay it reports per class.
 import { describe, expect, it } from 'vitest';
 import { isServiceError } from '../common/errors.ts';
 import {
@@ -19,7 +19,7 @@ const takeAll = <T>(q: PriorityQueue<T>, nowMs: number) => {
 
 describe('PriorityQueue', () => {
   it('serves voice, then video, then data, each in arrival order', () => {
-    const q = new PriorityQueue<string>(10, 1000);
+    const q = new PriorityQueue<string>(10, 1000, 4);
     for (const [item, cls] of [
       ['d1', 'data'],
       ['v1', 'voice'],
@@ -32,18 +32,18 @@ describe('PriorityQueue', () => {
     expect(takeAll(q, 0)).toEqual(['v1', 'v2', 'x1', 'd1', 'd2']);
   });
 
-  it('ages waiting data past fresh voice: one class of priority per aging step waited', () => {
-    const q = new PriorityQueue<string>(10, 100);
+  it('promotes data that waited agingMs: it takes one turn in promotedTurnEvery ahead of waiting voice', () => {
+    const q = new PriorityQueue<string>(20, 100, 3);
     q.offer('d1', 'data', 0);
-    q.offer('v1', 'voice', 150); // at 200: data scores 0 + 2.0, voice 2 + 0.5
-    expect(q.take(200)?.item).toBe('v1');
-    q.offer('v2', 'voice', 240); // at 250: data 2.5, voice 2.1
-    expect(q.take(250)?.item).toBe('d1');
+    for (let i = 1; i <= 4; i++) q.offer(`v${i}`, 'voice', 10);
+    expect(q.take(50)?.item).toBe('v1'); // d1 has not waited agingMs yet: strict priority
+    expect(takeAll(q, 200)).toEqual(['v2', 'v3', 'd1', 'v4']);
   });
 
-  it('lets data progress under sustained voice load', () => {
+  it('lets data progress under sustained voice load, at a bounded share', () => {
     const agingMs = 50;
-    const q = new PriorityQueue<string>(1000, agingMs);
+    const every = 4;
+    const q = new PriorityQueue<string>(1000, agingMs, every);
     for (let i = 0; i < 5; i++) q.offer(`d${i}`, 'data', 0);
     const served: string[] = [];
     // A new voice request every ms, one served every ms: voice alone could keep the worker busy forever.
@@ -53,12 +53,13 @@ describe('PriorityQueue', () => {
     }
     const dataAt = served.flatMap((s, t) => (s.startsWith('d') ? [t] : []));
     expect(dataAt).toHaveLength(5);
-    // Each data request waits about two aging steps longer than the voice it overtakes, never much more.
-    expect(dataAt[0]).toBeLessThanOrEqual(2 * agingMs + 10);
+    expect(dataAt[0]).toBeLessThanOrEqual(agingMs + every);
+    // Then one turn in `every`, and voice keeps the others.
+    expect(dataAt.slice(1).map((t, i) => t - dataAt[i]!)).toEqual([every, every, every, every]);
   });
 
   it('sheds data before voice when full: a higher class evicts the newest lower entry', () => {
-    const q = new PriorityQueue<string>(3, 1000);
+    const q = new PriorityQueue<string>(3, 1000, 4);
     q.offer('d1', 'data', 0);
     q.offer('d2', 'data', 1);
     q.offer('x1', 'video', 2);
@@ -73,7 +74,7 @@ describe('PriorityQueue', () => {
   });
 
   it('expires the entries that waited past the limit, oldest first', () => {
-    const q = new PriorityQueue<string>(10, 1000);
+    const q = new PriorityQueue<string>(10, 1000, 4);
     q.offer('d1', 'data', 0);
     q.offer('d2', 'data', 50);
     q.offer('v1', 'voice', 10);
@@ -112,7 +113,11 @@ describe('Scheduler', () => {
   it('runs at most `workers` at once, in priority order, and reports each queue delay', async () => {
     let now = 0;
     const obs = new Recorder();
-    const s = new Scheduler({ workers: 1, queueMax: 10, agingMs: 10_000, queueWaitMaxMs: 60_000 }, () => now, obs);
+    const s = new Scheduler(
+      { workers: 1, queueMax: 10, agingMs: 10_000, promotedTurnEvery: 4, queueWaitMaxMs: 60_000 },
+      () => now,
+      obs,
+    );
     const first = gate();
     const order: string[] = [];
     const running = s.submit('data', async () => {
@@ -145,7 +150,11 @@ describe('Scheduler', () => {
   it('answers 503 overloaded to the shed: refused when full, evicted for voice, expired in the queue', async () => {
     let now = 0;
     const obs = new Recorder();
-    const s = new Scheduler({ workers: 1, queueMax: 2, agingMs: 1000, queueWaitMaxMs: 500 }, () => now, obs);
+    const s = new Scheduler(
+      { workers: 1, queueMax: 2, agingMs: 1000, promotedTurnEvery: 4, queueWaitMaxMs: 500 },
+      () => now,
+      obs,
+    );
     const busy = gate();
     const running = s.submit('voice', busy.work);
     const d1 = s.submit('data', async () => 'd1');
@@ -176,7 +185,11 @@ describe('Scheduler', () => {
   });
 
   it('passes a failure of the work itself to its caller and frees the worker', async () => {
-    const s = new Scheduler({ workers: 1, queueMax: 4, agingMs: 100, queueWaitMaxMs: 1000 }, () => 0, new Recorder());
+    const s = new Scheduler(
+      { workers: 1, queueMax: 4, agingMs: 100, promotedTurnEvery: 4, queueWaitMaxMs: 1000 },
+      () => 0,
+      new Recorder(),
+    );
     await expect(s.submit('voice', async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     expect((await s.submit('data', async () => 7)).value).toBe(7);
     await settle(); // the worker frees right after the caller's promise settles

@@ -128,7 +128,8 @@ await runService('session-manager', async (rt) => {
     {
       workers: env.int('RIG_WORKERS', 32, 1, 4096),
       queueMax: env.int('RIG_QUEUE_MAX', 512, 1, 1_000_000),
-      agingMs: env.int('RIG_SCHEDULER_AGING_MS', 500, 1, 600_000),
+      agingMs: env.int('RIG_SCHEDULER_AGING_MS', 1000, 1, 600_000),
+      promotedTurnEvery: env.int('RIG_SCHEDULER_PROMOTED_TURN_EVERY', 4, 1, 1000),
       queueWaitMaxMs: env.int('RIG_QUEUE_WAIT_MAX_MS', 5000, 1, 600_000),
     },
     () => clock.monotonicMs(),

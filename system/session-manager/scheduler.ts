@@ -2,6 +2,10 @@
 // video before data, FIFO within a class, with aging so that data still progresses under sustained voice load, and
 // admission control that sheds data before voice. A fixed number of workers (transactions running at once) pull
 // from it. The queue is pure (time is passed in), so its policy is unit-tested with a fake clock.
+// Aging is bounded: a request that has waited `agingMs` is promoted and may run ahead of higher classes, but
+// promoted requests get at most one turn in `promotedTurnEvery` while higher classes wait. Unbounded aging (priority
+// growing with waiting time) would, under sustained overload, turn the queue back into FIFO and take voice's
+// advantage away; this keeps voice first and still guarantees data a share.
 import { ServiceError } from '../common/errors.ts';
 
 export type TrafficClass = 'voice' | 'video' | 'data';
@@ -15,8 +19,10 @@ export interface SchedulerConfig {
   workers: number;
   /** Requests waiting, all classes together. */
   queueMax: number;
-  /** Waiting this long is worth one class of priority (aging). */
+  /** A request waiting this long is promoted (aging): it may take a turn ahead of higher classes. */
   agingMs: number;
+  /** Promoted requests get at most one turn in this many while higher classes wait. */
+  promotedTurnEvery: number;
   /** A request still waiting after this long is shed: its caller has given up or retried by now. */
   queueWaitMaxMs: number;
 }
@@ -35,10 +41,13 @@ export type Offer<T> = { admitted: true; evicted?: Entry<T> } | { admitted: fals
 export class PriorityQueue<T> {
   private readonly lanes: Record<TrafficClass, Entry<T>[]> = { voice: [], video: [], data: [] };
   private size = 0;
+  /** Turns taken by the highest waiting class since a promoted request last had one. */
+  private sincePromoted = 0;
 
   constructor(
     private readonly queueMax: number,
     private readonly agingMs: number,
+    private readonly promotedTurnEvery: number,
   ) {}
 
   depth(cls: TrafficClass): number {
@@ -67,22 +76,26 @@ export class PriorityQueue<T> {
     return { admitted: true, evicted };
   }
 
-  /** The next entry to run: the lane head with the highest class rank plus waited time in aging steps. */
+  /**
+   * The next entry to run: the head of the highest class waiting, except that every `promotedTurnEvery`-th turn
+   * goes to the longest-waiting head of a lower class once it has waited `agingMs` (promoted).
+   */
   take(nowMs: number): Entry<T> | undefined {
-    let best: TrafficClass | undefined;
-    let bestScore = Number.NEGATIVE_INFINITY;
+    const top = trafficClasses.find((c) => this.lanes[c].length > 0);
+    if (!top) return undefined;
+    let promoted: TrafficClass | undefined;
     for (const cls of trafficClasses) {
       const head = this.lanes[cls][0];
-      if (!head) continue;
-      const score = rank[cls] + (nowMs - head.enqueuedMs) / this.agingMs;
-      if (score > bestScore) {
-        best = cls;
-        bestScore = score;
-      }
+      if (cls === top || !head || nowMs - head.enqueuedMs < this.agingMs) continue;
+      if (!promoted || head.enqueuedMs < this.lanes[promoted][0]!.enqueuedMs) promoted = cls;
     }
-    if (!best) return undefined;
+    let cls = top;
+    if (promoted && this.sincePromoted + 1 >= this.promotedTurnEvery) {
+      cls = promoted;
+      this.sincePromoted = 0;
+    } else if (promoted) this.sincePromoted++;
     this.size--;
-    return this.lanes[best].shift();
+    return this.lanes[cls].shift();
   }
 
   /** Removes and returns the entries that have waited `waitMaxMs` or longer. */
@@ -136,7 +149,7 @@ export class Scheduler {
     private readonly nowMs: () => number,
     private readonly observer: SchedulerObserver,
   ) {
-    this.queue = new PriorityQueue(config.queueMax, config.agingMs);
+    this.queue = new PriorityQueue(config.queueMax, config.agingMs, config.promotedTurnEvery);
   }
 
   /** Sheds expired entries now and then even while every worker is busy. */
