@@ -88,6 +88,30 @@ describe('fault injection at run time', () => {
     expect((await sys.createSession(voice(3))).status).toBe(201);
   });
 
+  it('exposes the metrics of DESIGN section 2 on the leader', async () => {
+    const text = await (await fetch(`${sys.cluster.services.get('sm-1')!.url}/metrics`)).text();
+    for (const name of [
+      'rig_http_requests_total',
+      'rig_http_request_duration_seconds',
+      'rig_rejected_messages_total',
+      'rig_transactions_total',
+      'rig_leader',
+      'rig_leader_epoch',
+      'rig_leadership_changes_total',
+      'rig_in_doubt_transactions',
+      'rig_deadlocks_total',
+      'rig_deadlock_resolution_seconds',
+      'rig_scheduler_queue_delay_seconds',
+      'rig_scheduler_queue_depth',
+      'rig_scheduler_shed_total',
+    ]) {
+      expect(text, name).toContain(`# TYPE ${name} `);
+    }
+    expect(text).toMatch(/^rig_leader(\{[^}]*\})? 1$/m);
+    expect(text).toMatch(/^rig_transactions_total\{[^}]*protocol="2pc"[^}]*outcome="commit"/m);
+    expect(text).toMatch(/^rig_scheduler_queue_delay_seconds_count\{[^}]*class="voice"[^}]*\} [1-9]/m);
+  });
+
   it('refuses bad settings with 400 naming the problem, and changes nothing', async () => {
     const standing = { abortProbability: 0.25, latency: { '/v1/state': { ms: 1, jitterMs: 0 } } };
     await setFaults(sys, 'billing', standing);

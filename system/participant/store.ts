@@ -83,7 +83,11 @@ export class TxnStore {
         const started = this.clock.monotonicMs();
         let reason: VoteNoReason | undefined;
         try {
-          reason = await domain.reserve(tx, req, (resource) => this.inflight.locking(txnId, resource));
+          reason = await domain.reserve(tx, req, (resource) => {
+            // Chosen as a victim while between lock waits: stop before taking the next lock.
+            if (this.inflight.isVictim(txnId)) throw new VoteNo('deadlock_victim');
+            this.inflight.locking(txnId, resource);
+          });
         } finally {
           lockWaitMs = this.clock.monotonicMs() - started;
         }
