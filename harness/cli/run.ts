@@ -1,5 +1,6 @@
 // `rig run`: run, save, then check (Jepsen's core loop). Exit 0 valid, 1 invalid, 2 unknown or could not run.
 import { freshSeed } from '../../lib/rng.ts';
+import { writeIndex, writeReport } from '../../reports/index.ts';
 import { workloadByName, workloads } from '../../workloads/index.ts';
 import { efficacyMatrix } from '../efficacy/matrix.ts';
 import { providerChoices } from '../env/index.ts';
@@ -165,6 +166,12 @@ export async function executeRun(config: RunConfig): Promise<number> {
   }
   for (const line of summaryLines(summarize(readOps(outcome.runDir)))) console.log(line);
   const validity = checkStoredRun(outcome.runDir, { deadlineNs: o.quietS * 1e9, timeLimitMs: 10_000 });
+  try {
+    console.log(`report: ${await writeReport(outcome.runDir)}`);
+    await writeIndex(o.store);
+  } catch (err) {
+    console.error(`warning: the report could not be written: ${(err as Error).message}`);
+  }
   return validity === true ? 0 : validity === false ? 1 : 2;
 }
 

@@ -26,6 +26,8 @@ export const efficacyMatrix: readonly BugCase[] = [
     timeLimitS: 12,
     seeds: [1, 2, 3],
     why: 'a leader cut from Redis loses its lease but still reaches Postgres: its late decisions land after the new leader fenced it',
+    // Redis calls that hang longer than the takeover, so the cut-off leader's late decisions come after the fence.
+    systemEnv: { RIG_QUERY_TIMEOUT_MS: '6000' },
   },
   {
     bug: 'stale-leader',
@@ -43,7 +45,7 @@ export const efficacyMatrix: readonly BugCase[] = [
     workload: 'sessions',
     protocol: '2pc',
     nemesis: 'none',
-    timeLimitS: 6,
+    timeLimitS: 5,
     seeds: [1],
     why: 'phase 2 runs with no logged decision, so the log and the participants disagree',
   },
@@ -73,7 +75,7 @@ export const efficacyMatrix: readonly BugCase[] = [
     workload: 'sessions',
     protocol: '2pc',
     nemesis: 'none',
-    timeLimitS: 6,
+    timeLimitS: 5,
     seeds: [1],
     why: 'per-session sequence numbers are not kept per session',
   },
@@ -94,10 +96,12 @@ export const efficacyMatrix: readonly BugCase[] = [
     checker: 'atomicity',
     workload: 'sessions',
     protocol: '3pc',
-    nemesis: 'partition',
+    nemesis: 'latency:participants',
     timeLimitS: 14,
     seeds: [1, 2, 3],
-    why: 'a pre-committed participant cut from the coordinator commits on its own while the coordinator aborts',
+    why: 'a slow pre-commit makes the coordinator abort while a pre-committed participant commits on its own',
+    // Short participant and phase-2 deadlines, so link latency turns into pre-commit timeouts within a short run.
+    systemEnv: { RIG_PRECOMMIT_TIMEOUT_MS: '150', RIG_PHASE2_TIMEOUT_MS: '100' },
   },
 ];
 
