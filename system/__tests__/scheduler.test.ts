@@ -40,6 +40,15 @@ describe('PriorityQueue', () => {
     expect(takeAll(q, 200)).toEqual(['v2', 'v3', 'd1', 'v4']);
   });
 
+  it('never lets a promoted request overtake an older one of a higher class', () => {
+    const q = new PriorityQueue<string>(20, 100, 1);
+    q.offer('v1', 'voice', 0);
+    q.offer('d1', 'data', 10);
+    q.offer('v2', 'voice', 20);
+    // d1 has waited past agingMs and a promoted turn is due every time, but v1 is older: v1, then d1, then v2.
+    expect(takeAll(q, 500)).toEqual(['v1', 'd1', 'v2']);
+  });
+
   it('lets data progress under sustained voice load, at a bounded share', () => {
     const agingMs = 50;
     const every = 4;

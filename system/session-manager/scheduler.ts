@@ -2,10 +2,11 @@
 // video before data, FIFO within a class, with aging so that data still progresses under sustained voice load, and
 // admission control that sheds data before voice. A fixed number of workers (transactions running at once) pull
 // from it. The queue is pure (time is passed in), so its policy is unit-tested with a fake clock.
-// Aging is bounded: a request that has waited `agingMs` is promoted and may run ahead of higher classes, but
-// promoted requests get at most one turn in `promotedTurnEvery` while higher classes wait. Unbounded aging (priority
-// growing with waiting time) would, under sustained overload, turn the queue back into FIFO and take voice's
-// advantage away; this keeps voice first and still guarantees data a share.
+// Aging is bounded: a request that has waited `agingMs`, and longer than the oldest waiting request of the highest
+// class, is promoted and may run ahead of that class, but promoted requests get at most one turn in
+// `promotedTurnEvery` while it waits. Unbounded aging (priority growing with waiting time) would, under sustained
+// overload, turn the queue back into FIFO and take voice's advantage away; this keeps voice first and still
+// guarantees data a share.
 import { ServiceError } from '../common/errors.ts';
 
 export type TrafficClass = 'voice' | 'video' | 'data';
@@ -78,15 +79,18 @@ export class PriorityQueue<T> {
 
   /**
    * The next entry to run: the head of the highest class waiting, except that every `promotedTurnEvery`-th turn
-   * goes to the longest-waiting head of a lower class once it has waited `agingMs` (promoted).
+   * goes to the longest-waiting head of a lower class once it has waited `agingMs` and longer than that head
+   * (promoted). So a lower class never overtakes an older higher-class request, and still always progresses.
    */
   take(nowMs: number): Entry<T> | undefined {
     const top = trafficClasses.find((c) => this.lanes[c].length > 0);
     if (!top) return undefined;
+    const topSince = this.lanes[top][0]!.enqueuedMs;
     let promoted: TrafficClass | undefined;
     for (const cls of trafficClasses) {
       const head = this.lanes[cls][0];
-      if (cls === top || !head || nowMs - head.enqueuedMs < this.agingMs) continue;
+      // Promoted: waited agingMs, and longer than the higher class's head, which it never overtakes.
+      if (cls === top || !head || nowMs - head.enqueuedMs < this.agingMs || head.enqueuedMs > topSince) continue;
       if (!promoted || head.enqueuedMs < this.lanes[promoted][0]!.enqueuedMs) promoted = cls;
     }
     let cls = top;
