@@ -214,6 +214,50 @@ async function txlogWrites(c: CollectInputs): Promise<Observation[]> {
   return out;
 }
 
+/**
+ * Wait-for edges (participants) and deadlocks (the leader's detector). Each is logged when found and again, with its
+ * end, when gone; the later line is the one that counts.
+ */
+function lockRecords(c: CollectInputs): Observation[] {
+  const waits = new Map<string, Record<string, unknown>>();
+  for (const name of ['rm', 'billing']) {
+    for (const o of logObservations(c.runDir, name)) {
+      if (o.obs === 'lock-wait')
+        waits.set(`${name}|${o.txnId}|${o.waitsFor}|${o.resource}|${o.start}`, { ...o, participant: name });
+    }
+  }
+  const deadlocks = new Map<string, Record<string, unknown>>();
+  for (const node of c.smNodes) {
+    for (const o of logObservations(c.runDir, node)) {
+      if (o.obs === 'deadlock') deadlocks.set(`${(o.cycle as string[]).join('>')}|${o.detectedAt}`, o);
+    }
+  }
+  const out: Observation[] = [];
+  for (const w of waits.values()) {
+    out.push({
+      kind: 'lock-wait',
+      participant: String(w.participant),
+      txnId: String(w.txnId),
+      waitsFor: String(w.waitsFor),
+      ...(w.resource !== undefined ? { resource: String(w.resource) } : {}),
+      start: c.wallToNs(Number(w.start)),
+      ...(w.end !== undefined ? { end: c.wallToNs(Number(w.end)) } : {}),
+    } as Observation);
+  }
+  for (const d of deadlocks.values()) {
+    out.push({
+      kind: 'deadlock',
+      cycle: d.cycle as string[],
+      // A cycle broken by a lock timeout names its victim only once it is gone.
+      victim: String(d.victim ?? 'unknown'),
+      method: d.method as 'detector' | 'timeout',
+      detectedAt: c.wallToNs(Number(d.detectedAt)),
+      ...(d.resolvedAt !== undefined ? { resolvedAt: c.wallToNs(Number(d.resolvedAt)) } : {}),
+    } as Observation);
+  }
+  return out;
+}
+
 /** The initial account/cell snapshot, taken before the workload starts. */
 export async function collectInitial(c: CollectInputs): Promise<void> {
   write(c.runDir, 'resources-initial', await resourceSnapshot(c, 'initial', 0));
@@ -279,6 +323,7 @@ export async function collectFinal(c: CollectInputs): Promise<string[]> {
     ['leadership', () => leadershipRecords(c)],
     ['fenced-writes', () => fenced],
     ['txlog-writes', () => txlogWrites(c)],
+    ['locks', () => lockRecords(c)],
     ['resources-final', () => resourceSnapshot(c, 'final', c.nowNs)],
   ];
   for (const [name, read] of sources) {
