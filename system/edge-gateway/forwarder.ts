@@ -77,6 +77,10 @@ export class Forwarder {
           uncertain = true;
           this.hint = undefined;
           lastProblem = `${name} answered ${r.status}`;
+        } else if (r.status === 503 && uncertain) {
+          // Shed now, but an earlier attempt with this key may have gone through: a 503 would tell the client
+          // "certainly not done", which we no longer know. Keep asking; the key makes it safe.
+          lastProblem = `${name} shed the retry (${r.body?.code ?? 503}) after an earlier attempt may have landed`;
         } else {
           if (method === 'POST' && (r.status === 201 || r.status === 409)) this.hint = name;
           // Shed by the leader's admission control (503 overloaded): the client backs off, not us.
