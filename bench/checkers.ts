@@ -9,7 +9,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Bench } from 'tinybench';
 import type { HistoryOp } from '../checkers/history.ts';
-import { checkers } from '../checkers/index.ts';
+import { checkers, compose } from '../checkers/index.ts';
 import { linearizable } from '../checkers/linearizable.ts';
 import { emptyObservations, type Observations } from '../checkers/observations.ts';
 import { below, prng } from '../checkers/testing/prng.ts';
@@ -54,25 +54,38 @@ interface Row {
   opsPerSec: number;
   verdict: string;
   peakRssMb: number;
+  /** Heap in use right after the check, above what it was before (garbage included: an upper bound of its working set). */
+  heapAboveMb: number;
 }
 
 async function measure(name: string, ops: number, iterations: number, run: () => { valid: unknown }): Promise<Row> {
   let verdict = '';
+  let heapAfter = 0;
+  gc();
+  const heapBefore = process.memoryUsage().heapUsed;
   const bench = new Bench({ time: 0, iterations, warmup: false, throws: true });
   bench.add(name, () => {
     verdict = String(run().valid);
+    heapAfter = Math.max(heapAfter, process.memoryUsage().heapUsed);
   });
   await bench.run();
   const result = bench.tasks[0]!.result;
   const meanMs = 'latency' in result ? result.latency.mean : Number.NaN;
   return {
-    checker: name,
-    ops,
-    meanMs: Math.round(meanMs),
-    opsPerSec: Math.round(ops / (meanMs / 1000)),
-    verdict,
-    peakRssMb: peakRssMb(),
+    ...{ checker: name, ops, meanMs: Math.round(meanMs), opsPerSec: Math.round(ops / (meanMs / 1000)), verdict },
+    ...{ peakRssMb: peakRssMb(), heapAboveMb: mb(heapAfter - heapBefore) },
   };
+}
+
+function print(row: Row): void {
+  const cells = [
+    row.checker.padEnd(16),
+    `${String(row.meanMs).padStart(7)} ms`,
+    `${String(row.opsPerSec).padStart(10)} ops/s`,
+  ];
+  console.log(
+    `  ${cells.join(' ')}  ${row.verdict.padEnd(7)} heap +${row.heapAboveMb} MB, peak RSS ${row.peakRssMb} MB`,
+  );
 }
 
 function calibrate(): number {
@@ -89,27 +102,30 @@ async function main(): Promise<void> {
   console.log(
     `node ${process.version}; this machine adds 1e8 numbers in ${calibrate()} ms (an idle modern core: ~80 ms)`,
   );
-  const rows: Row[] = [];
   for (const size of sizes) {
     const started = performance.now();
     const { history, observations } = sessionRun(size);
     gc();
     const records = Object.values(observations).reduce((n, list) => n + list.length, 0);
+    const took = Math.round(performance.now() - started);
+    const heap = mb(process.memoryUsage().heapUsed);
     console.log(
-      `\n${history.length} history ops, ${records} observation records: generated in ${Math.round(performance.now() - started)} ms, heap ${mb(process.memoryUsage().heapUsed)} MB`,
+      `\n${history.length} history ops, ${records} observation records (generated in ${took} ms), heap ${heap} MB`,
     );
     const iterations = size >= 1_000_000 ? 1 : size >= 100_000 ? 2 : 5;
     for (const checker of checkers) {
       // A fresh copy of the array each time, so the per-history caches (pairing, client links) are rebuilt.
-      const row = await measure(checker.name, history.length, iterations, () =>
-        checker.check(history.slice(), observations, {}),
-      );
-      rows.push(row);
-      console.log(
-        `  ${row.checker.padEnd(16)} ${String(row.meanMs).padStart(7)} ms ${String(row.opsPerSec).padStart(10)} ops/s  ${row.verdict.padEnd(7)} peak RSS ${row.peakRssMb} MB`,
+      print(
+        await measure(checker.name, history.length, iterations, () => checker.check(history.slice(), observations, {})),
       );
       gc();
     }
+    // As `rig check` runs them: one composite, so pairing and client links are computed once and shared.
+    const all = compose(checkers);
+    print(
+      await measure('all (composite)', history.length, iterations, () => all.check(history.slice(), observations, {})),
+    );
+    gc();
   }
   console.log('\nlinearizability on register histories (concurrency = processes)');
   for (const [ops, keys, processes] of [
@@ -118,12 +134,12 @@ async function main(): Promise<void> {
     [100_000, 10, 10],
   ] as const) {
     const history = registerRun(ops, keys, processes);
+    const opts = { timeLimitMs: 60_000 };
     const row = await measure(`${keys} keys`, history.length, 3, () =>
-      linearizable.check(history.slice(), emptyObservations(), { timeLimitMs: 60_000 }),
+      linearizable.check(history.slice(), emptyObservations(), opts),
     );
-    console.log(
-      `  ${String(ops).padStart(7)} ops, ${String(keys).padStart(2)} key(s), ${processes} processes: ${row.meanMs} ms, ${row.opsPerSec} ops/s, ${row.verdict}, peak RSS ${row.peakRssMb} MB`,
-    );
+    const what = `${String(ops).padStart(7)} ops, ${String(keys).padStart(2)} key(s), ${processes} processes`;
+    console.log(`  ${what}: ${row.meanMs} ms, ${row.opsPerSec} ops/s, ${row.verdict}, heap +${row.heapAboveMb} MB`);
   }
 }
 

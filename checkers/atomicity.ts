@@ -53,23 +53,19 @@ function* views(history: readonly HistoryOp[], obs: Observations): Generator<Txn
   const parts = groupBy(obs.participant, (p) => p.txnId);
   const dsm = latestDsm(obs.dsm, txns);
   const { byTxn } = linkClientOps(history, obs);
-  const view = (txnId: string): TxnView => {
-    const log = txns.get(txnId);
-    const records = parts.get(txnId) ?? [];
-    return {
-      txnId,
-      log,
-      logged: outcomeOf(log?.state),
-      dsm: outcomeOf(dsm.get(txnId)?.state),
-      parts: records,
-      expected: log?.participants ?? [...new Set(records.map((p) => p.participant))],
-      clients: byTxn.get(txnId) ?? [],
-    };
-  };
+  const view = (txnId: string, log: TxnRecord | undefined, records: ParticipantRecord[]): TxnView => ({
+    txnId,
+    log,
+    logged: outcomeOf(log?.state),
+    dsm: outcomeOf(dsm.get(txnId)?.state),
+    parts: records,
+    expected: log?.participants ?? [...new Set(records.map((p) => p.participant))],
+    clients: byTxn.get(txnId) ?? [],
+  });
   // Every txn any source knows of, once: the log's, then those only participants know, then those only clients know.
-  for (const txnId of txns.keys()) yield view(txnId);
-  for (const txnId of parts.keys()) if (!txns.has(txnId)) yield view(txnId);
-  for (const txnId of byTxn.keys()) if (!txns.has(txnId) && !parts.has(txnId)) yield view(txnId);
+  for (const [txnId, log] of txns) yield view(txnId, log, parts.get(txnId) ?? []);
+  for (const [txnId, records] of parts) if (!txns.has(txnId)) yield view(txnId, undefined, records);
+  for (const txnId of byTxn.keys()) if (!txns.has(txnId) && !parts.has(txnId)) yield view(txnId, undefined, []);
 }
 
 /** Counts over the expected participants, in one pass without allocating: most transactions are healthy. */

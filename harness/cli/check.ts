@@ -50,7 +50,7 @@ function load(t: Target): LoadedRun {
   return { ...loadHistoryFile(t.path), observations: emptyObservations() };
 }
 
-/** "invalid  2 anomalies (not-linearizable 2); first: register: read 1 (ops 4-5) cannot be linearized ..." */
+/** "linearizable     INVALID  1 anomaly (not-linearizable 1); first: not-linearizable register: read 1 (ops 4-5) ..." */
 export function verdictLine(name: string, r: Result): string {
   const verdict = r.valid === true ? 'valid' : r.valid === false ? 'INVALID' : 'unknown';
   const head = `${name.padEnd(16)} ${verdict}`;
