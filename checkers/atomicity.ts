@@ -1,9 +1,8 @@
 // Atomicity: per transaction, the participants, the logged decision and the DSM agree, and the client's view matches.
 // A source (log, DSM, participants) is only held to account when the run recorded that kind at all, so a run that
 // collected no DSM records is not flagged for every transaction.
-import { groupBy, indexBy } from './collections.ts';
 import type { HistoryOp } from './history.ts';
-import type { DsmRecord, Observations, ParticipantRecord, TxnRecord } from './observations.ts';
+import type { Observations, ParticipantRecord, TxnRecord } from './observations.ts';
 import { type AnomalyLog, anomalyLog, type Checker } from './result.ts';
 import { type ClientOp, linkClientOps, opIndices } from './sessions.ts';
 
@@ -26,46 +25,89 @@ function outcomeOf(state: string | undefined): Outcome {
   return undefined;
 }
 
-/** The DSM record deciding each txn: its highest version (records name their txn; older writers only the session). */
-function latestDsm(records: readonly DsmRecord[], txns: Map<string, TxnRecord>): Map<string, DsmRecord> {
-  let sessionTxn: Map<string, string> | undefined;
-  const latest = new Map<string, DsmRecord>();
-  for (const r of records) {
-    let txnId = r.txnId;
-    if (txnId === undefined) {
-      sessionTxn ??= new Map([...txns.values()].map((t) => [t.sessionId, t.txnId]));
-      txnId = sessionTxn.get(r.sessionId) ?? `session:${r.sessionId}`;
-    }
-    const prev = latest.get(txnId);
-    if (!prev || r.version >= prev.version) latest.set(txnId, r);
-  }
-  return latest;
-}
-
 /** The last record of participant `name` for this txn. */
 function partOf(v: TxnView, name: string): ParticipantRecord | undefined {
   for (let i = v.parts.length - 1; i >= 0; i--) if (v.parts[i]!.participant === name) return v.parts[i];
   return undefined;
 }
 
+/**
+ * Every txn any source knows of, numbered densely (the log's, then participants', then clients'), with its records.
+ * At a million ops the cost is memory traffic, so there is one map from txn id to number and the rest are arrays.
+ */
+class TxnTable {
+  readonly ids: string[] = [];
+  private readonly dense = new Map<string, number>();
+  readonly log: Int32Array;
+  readonly dsm: Int32Array;
+  /** Participant records per txn as linked lists over obs.participant, newest first. */
+  readonly partHead: Int32Array;
+  readonly partNext: Int32Array;
+
+  constructor(obs: Observations, clientTxns: ReadonlyMap<string, unknown>) {
+    // An upper bound on distinct txns: DSM records only ever look up txns the other sources named.
+    const most = obs.txn.length + obs.participant.length + clientTxns.size;
+    this.log = new Int32Array(most).fill(-1);
+    this.dsm = new Int32Array(most).fill(-1);
+    this.partHead = new Int32Array(most).fill(-1);
+    this.partNext = new Int32Array(obs.participant.length);
+    obs.txn.forEach((t, i) => {
+      this.log[this.idOf(t.txnId)] = i;
+    });
+    obs.participant.forEach((p, i) => {
+      const d = this.idOf(p.txnId);
+      this.partNext[i] = this.partHead[d]!;
+      this.partHead[d] = i;
+    });
+    for (const txnId of clientTxns.keys()) this.idOf(txnId);
+    this.latestDsm(obs);
+  }
+
+  private idOf(txnId: string): number {
+    let d = this.dense.get(txnId);
+    if (d === undefined) {
+      d = this.ids.length;
+      this.dense.set(txnId, d);
+      this.ids.push(txnId);
+    }
+    return d;
+  }
+
+  /** The DSM record deciding each txn: its highest version (records name their txn; older writers only the session). */
+  private latestDsm(obs: Observations): void {
+    let sessionTxn: Map<string, string> | undefined;
+    obs.dsm.forEach((r, i) => {
+      let txnId = r.txnId;
+      if (txnId === undefined) {
+        sessionTxn ??= new Map(obs.txn.map((t) => [t.sessionId, t.txnId]));
+        txnId = sessionTxn.get(r.sessionId);
+      }
+      const d = txnId === undefined ? undefined : this.dense.get(txnId);
+      if (d === undefined) return;
+      const prev = this.dsm[d]!;
+      if (prev < 0 || r.version >= obs.dsm[prev]!.version) this.dsm[d] = i;
+    });
+  }
+}
+
 function* views(history: readonly HistoryOp[], obs: Observations): Generator<TxnView> {
-  const txns = indexBy(obs.txn, (t) => t.txnId);
-  const parts = groupBy(obs.participant, (p) => p.txnId);
-  const dsm = latestDsm(obs.dsm, txns);
   const { byTxn } = linkClientOps(history, obs);
-  const view = (txnId: string, log: TxnRecord | undefined, records: ParticipantRecord[]): TxnView => ({
-    txnId,
-    log,
-    logged: outcomeOf(log?.state),
-    dsm: outcomeOf(dsm.get(txnId)?.state),
-    parts: records,
-    expected: log?.participants ?? [...new Set(records.map((p) => p.participant))],
-    clients: byTxn.get(txnId) ?? [],
-  });
-  // Every txn any source knows of, once: the log's, then those only participants know, then those only clients know.
-  for (const [txnId, log] of txns) yield view(txnId, log, parts.get(txnId) ?? []);
-  for (const [txnId, records] of parts) if (!txns.has(txnId)) yield view(txnId, undefined, records);
-  for (const txnId of byTxn.keys()) if (!txns.has(txnId) && !parts.has(txnId)) yield view(txnId, undefined, []);
+  const table = new TxnTable(obs, byTxn);
+  for (let d = 0; d < table.ids.length; d++) {
+    const txnId = table.ids[d]!;
+    const log = table.log[d]! < 0 ? undefined : obs.txn[table.log[d]!];
+    const records: ParticipantRecord[] = [];
+    for (let i = table.partHead[d]!; i >= 0; i = table.partNext[i]!) records.unshift(obs.participant[i]!);
+    yield {
+      txnId,
+      log,
+      logged: outcomeOf(log?.state),
+      dsm: table.dsm[d]! < 0 ? undefined : outcomeOf(obs.dsm[table.dsm[d]!]!.state),
+      parts: records,
+      expected: log?.participants ?? [...new Set(records.map((p) => p.participant))],
+      clients: byTxn.get(txnId) ?? [],
+    };
+  }
 }
 
 /** Counts over the expected participants, in one pass without allocating: most transactions are healthy. */
