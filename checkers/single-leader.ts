@@ -29,15 +29,10 @@ function checkEpochs(obs: Observations, out: AnomalyLog): void {
   }
 }
 
-/** An accepted write that carries a token, whichever store recorded it. */
-interface FencedWrite {
-  store: string;
-  token: number;
-  at: number;
-  record: Observation;
-}
+/** A record of an accepted write: it carries the writer's token and when the store accepted it. */
+type Written = Extract<Observation, { token: number; at: number }>;
 
-function describeWrite(r: Observation): string {
+function describeWrite(r: Written): string {
   switch (r.kind) {
     case 'fenced-write':
       return `write ${r.key ?? ''} by ${r.node ?? '?'}`;
@@ -47,39 +42,40 @@ function describeWrite(r: Observation): string {
       return `${r.participant} ${r.state} ${r.txnId}`;
     case 'event':
       return `event ${r.entryId}`;
-    default:
-      return r.kind;
   }
 }
 
-function acceptedWrites(obs: Observations): FencedWrite[] {
-  const out: FencedWrite[] = [];
-  for (const w of obs['fenced-write'])
-    if (w.accepted) out.push({ store: w.store, token: w.token, at: w.at, record: w });
-  for (const d of obs.dsm) out.push({ store: 'dsm', token: d.token, at: d.at, record: d });
-  for (const p of obs.participant) out.push({ store: p.participant, token: p.token, at: p.at, record: p });
-  for (const e of obs.event) out.push({ store: 'stream', token: e.token, at: e.at, record: e });
+/** Accepted writes per store, as lists of the records themselves (millions of them: no wrapper objects). */
+function writesByStore(obs: Observations): Map<string, readonly Written[]> {
+  const out = new Map<string, readonly Written[]>();
+  // A store may appear both in fenced-write records and as a participant (e.g. "rm"): its lists are merged.
+  const add = (store: string, list: readonly Written[]) => out.set(store, [...(out.get(store) ?? []), ...list]);
+  for (const [store, list] of groupBy(obs['fenced-write'], (w) => w.store))
+    add(
+      store,
+      list.filter((w) => w.accepted),
+    );
+  for (const [name, list] of groupBy(obs.participant, (p) => p.participant)) add(name, list);
+  if (obs.dsm.length > 0) add('dsm', obs.dsm);
+  if (obs.event.length > 0) add('stream', obs.event);
   return out;
 }
 
 function checkTokens(obs: Observations, out: AnomalyLog): number {
-  const writes = acceptedWrites(obs);
-  for (const [store, list] of groupBy(writes, (w) => w.store)) {
-    let highest: FencedWrite | undefined;
+  let count = 0;
+  for (const [store, list] of writesByStore(obs)) {
+    count += list.length;
+    let highest: Written | undefined;
     for (const w of sortedBy(list, (x) => x.at)) {
       if (highest && w.token < highest.token) {
-        const what = `${describeWrite(w.record)} with token ${w.token} at ${w.at} ns`;
-        out.add(
-          'stale-token-accepted',
-          store,
-          [],
-          `${store} accepted ${what} after accepting token ${highest.token} (${describeWrite(highest.record)})`,
-        );
+        const what = `${describeWrite(w)} with token ${w.token} at ${w.at} ns`;
+        const before = `token ${highest.token} (${describeWrite(highest)})`;
+        out.add('stale-token-accepted', store, [], `${store} accepted ${what} after accepting ${before}`);
       }
       if (!highest || w.token > highest.token) highest = w;
     }
   }
-  return writes.length;
+  return count;
 }
 
 function checkDecisions(obs: Observations, out: AnomalyLog): number {

@@ -79,6 +79,14 @@ describe('single leader', () => {
     cases.map((c) => ({ ...c, build: (broken: boolean) => ({ history: [], obs: c.build(broken) }) })),
   );
 
+  it('treats fenced writes and participant records of one store as one sequence', () => {
+    const obs = observations({
+      'fenced-write': [{ ...write(2, 100), store: 'rm' }],
+      participant: [part('rm', { token: 1, at: 200 })],
+    });
+    expect(run(singleLeader, [], obs).anomalies.map((a) => [a.type, a.key])).toEqual([['stale-token-accepted', 'rm']]);
+  });
+
   it('judges decisions by the decider token when the row was rewritten by a later leader', () => {
     const obs = observations({
       txn: [

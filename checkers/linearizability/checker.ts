@@ -17,20 +17,27 @@ export interface PartitionResult {
   result: SearchResult<unknown>;
 }
 
-/** Searches each partition in key order; once the time budget is spent, the rest are unknown without searching. */
-export function checkPartitions(partitions: readonly Partition[], opts: CheckOptions): PartitionResult[] {
+/**
+ * Searches each partition in key order, yielding as it goes (a run can have a partition per session: results are not
+ * kept). Once the time budget is spent, the rest are unknown without searching.
+ */
+export function* checkPartitions(partitions: readonly Partition[], opts: CheckOptions): Generator<PartitionResult> {
   const deadlineMs = performance.now() + (opts.timeLimitMs ?? DEFAULT_TIME_LIMIT_MS);
   const memoryBytes = opts.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT_BYTES;
   const sorted = [...partitions].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const models = new Map<unknown, RegisterModel>();
-  const modelFor = (initial: unknown) =>
-    models.get(initial) ?? models.set(initial, registerModel(initial)).get(initial)!;
-  return sorted.map((partition) => {
+  for (const partition of sorted) {
     if (performance.now() > deadlineMs) {
-      return { partition, result: { kind: 'unknown', reason: 'time limit reached before this key', cacheEntries: 0 } };
+      yield { partition, result: { kind: 'unknown', reason: 'time limit reached before this key', cacheEntries: 0 } };
+      continue;
     }
-    return { partition, result: search(modelFor(partition.initial), partition.ops, { deadlineMs, memoryBytes }) };
-  });
+    let model = models.get(partition.initial);
+    if (!model) {
+      model = registerModel(partition.initial);
+      models.set(partition.initial, model);
+    }
+    yield { partition, result: search(model, partition.ops, { deadlineMs, memoryBytes }) };
+  }
 }
 
 /** "read 1 (ops 4-9) cannot be linearized: after ... the register holds 2". The full prefix goes in the details. */
