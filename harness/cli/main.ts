@@ -1,5 +1,6 @@
 // `rig`: the command line. Exit codes: 0 valid/ok, 1 invalid (an anomaly was found), 2 unknown or could not run.
 import { EnvironmentConfigError, EnvironmentUnavailableError } from '../env/index.ts';
+import { bench } from './bench.ts';
 import { check } from './check.ts';
 import { type Command, parseCommand, UsageError } from './command.ts';
 import { doctor } from './doctor.ts';
@@ -11,7 +12,7 @@ import { run } from './run.ts';
 import { shrinkCommand } from './shrink.ts';
 import { up } from './up.ts';
 
-const commands: Command[] = [run, check, repro, shrinkCommand, efficacy, report, up, doctor, proxy];
+const commands: Command[] = [run, check, repro, shrinkCommand, efficacy, report, bench, up, doctor, proxy];
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# The nightly pipeline (DESIGN section 8): a chaos matrix of workloads x protocols x nemeses x seeds against the
+# correct system, the efficacy matrix (every planted bug caught, the correct system never accused), the benchmark,
+# then the index report over everything in the store. It keeps going after a failure and reports every failure at
+# the end. Exit 1 when any run of the correct system was invalid (rig run exit 1, or rig efficacy exit 1); else 2
+# when a step could not run or ended unknown; else 0. See ci/README.md.
+#
+# Sized for one hour on a 2-core machine: 24 runs of ~60 s (30 s of workload and faults, 15 s quiet, start, stop
+# and check), rig efficacy (~20 min), rig bench (~5 min), the index. Every knob is an environment variable:
+#   NIGHTLY_WORKLOADS      space list            [sessions contention conservation leader-churn]
+#   NIGHTLY_PROTOCOLS      space list            [2pc 3pc]
+#   NIGHTLY_NEMESES        space list of groups  [partition,kill,pause latency,reset,clock-skew redis-restart,partition]
+#   NIGHTLY_SEEDS          seeds per combination [1]
+#   NIGHTLY_SEED_BASE      first seed; a new one each night so the matrix explores [UTC date, YYYYMMDD x 1000]
+#   NIGHTLY_TIME_LIMIT     seconds per run       [30]
+#   NIGHTLY_BENCH_DURATION seconds per bench level [10]; 0 skips the benchmark
+#   NIGHTLY_EFFICACY       1 runs rig efficacy, 0 skips it [1]
+#   NIGHTLY_STORE          where everything goes [store]
+#   NIGHTLY_KEEP_DATA      1 keeps the Redis/Postgres data of valid runs (~80 MB each) [0: only invalid runs keep it]
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+rig=(node bin/rig.js)
+
+read -r -a workloads <<<"${NIGHTLY_WORKLOADS:-sessions contention conservation leader-churn}"
+read -r -a protocols <<<"${NIGHTLY_PROTOCOLS:-2pc 3pc}"
+read -r -a nemeses <<<"${NIGHTLY_NEMESES:-partition,kill,pause latency,reset,clock-skew redis-restart,partition}"
+seeds=${NIGHTLY_SEEDS:-1}
+seed_base=${NIGHTLY_SEED_BASE:-$(($(date -u +%Y%m%d) * 1000))}
+time_limit=${NIGHTLY_TIME_LIMIT:-30}
+bench_duration=${NIGHTLY_BENCH_DURATION:-10}
+efficacy=${NIGHTLY_EFFICACY:-1}
+store=${NIGHTLY_STORE:-store}
+keep_data=${NIGHTLY_KEEP_DATA:-0}
+
+started=$(date -u +%Y-%m-%dT%H-%M-%SZ)
+out="$store/nightly/$started"
+mkdir -p "$out"
+summary="$out/summary.md"
+invalid=()
+broken=()
+
+log() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*" | tee -a "$out/nightly.log"; }
+# rig exits 130 after a Ctrl-C rather than dying of it, so the shell would go on to the next step: stop here.
+trap 'log "interrupted"; exit 130' INT TERM
+
+# Runs one step with a deadline, its output in $out/<name>.log; prints its exit code (124: deadline passed).
+step() {
+  local name=$1 deadline=$2
+  shift 2
+  local code=0
+  # --foreground: Ctrl-C reaches rig, which tears down what it started; at the deadline rig gets SIGINT too.
+  timeout --foreground --signal=INT --kill-after=60 "$deadline" "$@" >"$out/$name.log" 2>&1 || code=$?
+  echo "$code"
+}
+
+total=$((${#workloads[@]} * ${#protocols[@]} * ${#nemeses[@]} * seeds))
+log "nightly $started: $total runs of ${time_limit}s, seeds from $seed_base; output in $out"
+{
+  echo "# Nightly $started"
+  echo
+  echo "| run | workload | protocol | nemesis | seed | exit | run directory |"
+  echo "| --- | --- | --- | --- | --- | --- | --- |"
+} >"$summary"
+
+n=0
+for workload in "${workloads[@]}"; do
+  for protocol in "${protocols[@]}"; do
+    for nemesis in "${nemeses[@]}"; do
+      for ((s = 0; s < seeds; s++)); do
+        n=$((n + 1))
+        seed=$((seed_base + n))
+        name="run-$n"
+        # A run that hangs must not eat the night: ten times its length, plus start-up, quiet and check.
+        code=$(step "$name" $((time_limit * 10 + 300)) "${rig[@]}" run --workload "$workload" --protocol "$protocol" \
+          --nemesis "$nemesis" --time-limit "$time_limit" --seed "$seed" --store "$store")
+        dir=$(sed -n 's/^run directory: //p' "$out/$name.log" | tail -1)
+        log "$name/$total $workload $protocol $nemesis seed $seed: exit $code ${dir:-(no run directory)}"
+        echo "| $n | $workload | $protocol | $nemesis | $seed | $code | ${dir:--} |" >>"$summary"
+        case $code in
+          0) if [[ $keep_data != 1 && -n $dir ]]; then rm -rf "$dir/servers/postgres" "$dir/servers/redis"; fi ;;
+          1) invalid+=("$name: $workload $protocol $nemesis seed $seed is INVALID: $dir (log $out/$name.log)") ;;
+          *) broken+=("$name: $workload $protocol $nemesis seed $seed ended with exit $code (log $out/$name.log)") ;;
+        esac
+      done
+    done
+  done
+done
+
+if [[ $efficacy == 1 ]]; then
+  if "${rig[@]}" efficacy --help >/dev/null 2>&1; then
+    log "rig efficacy"
+    code=$(step efficacy 3600 "${rig[@]}" efficacy --store "$store")
+    log "rig efficacy: exit $code"
+    { echo; echo "## Efficacy (exit $code)"; echo; sed -n '/^| bug/,/^$/p' "$out/efficacy.log"; } >>"$summary"
+    case $code in
+      0) ;;
+      1) invalid+=("efficacy: a planted bug went undetected or the correct system was accused (log $out/efficacy.log)") ;;
+      *) broken+=("efficacy ended with exit $code (log $out/efficacy.log)") ;;
+    esac
+  else
+    log "rig efficacy is not available in this checkout: skipped"
+  fi
+fi
+
+if [[ $bench_duration != 0 ]]; then
+  log "rig bench --duration $bench_duration"
+  code=$(step bench 3600 "${rig[@]}" bench --duration "$bench_duration" --store "$store")
+  log "rig bench: exit $code"
+  { echo; echo "## Benchmark (exit $code)"; echo; echo '```'; grep -E 'best:|half load:|load average|wrote' "$out/bench.log" || true; echo '```'; } >>"$summary"
+  [[ $code == 0 ]] || broken+=("bench ended with exit $code (log $out/bench.log)")
+fi
+
+if "${rig[@]}" report --help >/dev/null 2>&1; then
+  code=$(step report 600 "${rig[@]}" report --index --store "$store")
+  log "rig report --index: exit $code ($store/index.html)"
+  [[ $code == 0 ]] || broken+=("rig report --index ended with exit $code (log $out/report.log)")
+else
+  log "rig report is not available in this checkout: no index written"
+fi
+
+{
+  echo
+  echo "## Failures"
+  echo
+  if ((${#invalid[@]} + ${#broken[@]} == 0)); then echo "none"; fi
+  for f in "${invalid[@]}" "${broken[@]}"; do echo "- $f"; done
+} >>"$summary"
+
+log "done: ${#invalid[@]} invalid, ${#broken[@]} could not run or unknown; summary in $summary"
+for f in "${invalid[@]}" "${broken[@]}"; do log "FAILED $f"; done
+if ((${#invalid[@]} > 0)); then exit 1; fi
+if ((${#broken[@]} > 0)); then exit 2; fi
+exit 0

@@ -1,0 +1,178 @@
+// The storage floor: the durable statements one session transaction needs, issued straight from this process at
+// the same concurrency as the system was driven, on the same PostgreSQL, in databases of its own (created with
+// the system's own migrations and seed, so the tables and indexes are the same). Per transaction:
+//   coordinator  INSERT the intent row (fenced), committed on its own
+//   rm, billing  BEGIN; INSERT participant_txn; UPDATE cells | accounts; PREPARE TRANSACTION   (in parallel)
+//   3PC only     coordinator: BEGIN; fence; UPDATE txn pre-committed; COMMIT
+//                rm, billing: INSERT participant_precommit                                     (in parallel)
+//   coordinator  BEGIN; fence; UPDATE txn decision; INSERT outbox; SELECT decision; COMMIT
+//   rm, billing  COMMIT PREPARED                                                               (in parallel)
+//   coordinator  UPDATE txn closed (fenced)
+// What the system does besides (HTTP hops, signing, scheduling, Redis DSM writes, non-durable reads, the relay)
+// is exactly what the ratio system/floor prices. Every statement commits on its own, as the system's do today.
+import postgres from 'postgres';
+import { migrate as migrateDir } from '../../system/common/pg.ts';
+import { migrate, type Param, type Queryable, Statements } from '../../system/participant/statements.ts';
+import { migrationsDir as coordinatorMigrations } from '../../system/session-manager/txlog.ts';
+import type { Environment } from '../env/types.ts';
+import { postgresUrl } from '../env/types.ts';
+import type { LevelFigures, Protocol } from './figures.ts';
+import { cellsSeeded, reservation, sessionSpec, subscribersSeeded } from './requests.ts';
+import { LevelTally } from './tally.ts';
+
+const own = Statements.load('floor', new URL('./sql/', import.meta.url));
+const core = Statements.load('participant', new URL('../../system/participant/sql/', import.meta.url));
+const rmSql = Statements.load('resource-manager', new URL('../../system/resource-manager/sql/', import.meta.url));
+const billingSql = Statements.load('billing', new URL('../../system/billing/sql/', import.meta.url));
+
+// The system's defaults (system/resource-manager/domain.ts, system/billing/domain.ts, participant config).
+const cellCapacity = 1000;
+const initialBalance = 100_000;
+const lockTimeoutMs = 2000;
+const token = 1;
+const node = 'floor';
+
+type Sql = postgres.Sql;
+
+export interface FloorLevel {
+  protocol: Protocol;
+  concurrency: number;
+  durationS: number;
+  onStart?: (stop: () => void) => void;
+}
+
+export interface Floor {
+  databases: { coordinator: string; rm: string; billing: string };
+  run(level: FloorLevel): Promise<LevelFigures>;
+  close(): Promise<void>;
+}
+
+function connect(env: Environment, db: string, max: number, participant: boolean): Sql {
+  return postgres(postgresUrl(env.postgres, db), {
+    max,
+    connect_timeout: 10,
+    onnotice: () => {},
+    ...(participant ? { connection: { lock_timeout: lockTimeoutMs } } : {}),
+  });
+}
+
+/** Creates the floor's databases with the system's schema and seed; pools of `poolMax` connections each. */
+export async function openFloor(env: Environment, poolMax: number): Promise<Floor> {
+  const [coordinatorDb, rmDb, billingDb] = await Promise.all(
+    ['floor_coordinator', 'floor_rm', 'floor_billing'].map((n) => env.createDatabase(n)),
+  );
+  const databases = { coordinator: coordinatorDb!, rm: rmDb!, billing: billingDb! };
+  const coord = connect(env, databases.coordinator, poolMax, false);
+  const rm = connect(env, databases.rm, poolMax, true);
+  const billing = connect(env, databases.billing, poolMax, true);
+  let closed = false;
+  const close = async () => {
+    closed = true;
+    await Promise.all([coord, rm, billing].map((s) => s.end({ timeout: 5 })));
+  };
+  try {
+    await migrateDir(coord, coordinatorMigrations);
+    await own.run(coord, 'fence_raise', [token]);
+    await migrate(rm, [core, rmSql]);
+    await rmSql.run(rm, 'seed', [cellsSeeded, cellCapacity]);
+    await migrate(billing, [core, billingSql]);
+    await billingSql.run(billing, 'seed', [subscribersSeeded, initialBalance]);
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  const dbs = { coord, rm, billing };
+  let n = 0;
+  return {
+    databases,
+    run: (level) =>
+      runLevel(
+        level,
+        () => floorTxn(dbs, level.protocol, n++),
+        () => closed,
+      ),
+    close,
+  };
+}
+
+async function runLevel(level: FloorLevel, txn: () => Promise<void>, closed: () => boolean): Promise<LevelFigures> {
+  const tally = new LevelTally();
+  let stopped = false;
+  level.onStart?.(() => {
+    stopped = true;
+  });
+  const endAt = performance.now() + level.durationS * 1000;
+  const worker = async () => {
+    while (!stopped && !closed() && performance.now() < endAt) {
+      const t0 = performance.now();
+      try {
+        await txn();
+        tally.ok(performance.now() - t0);
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        tally.fail(typeof code === 'string' ? code : (err as Error).message.slice(0, 40));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: level.concurrency }, worker));
+  return tally.finish(level.concurrency);
+}
+
+/** A vote no in the floor: the reservation found no room (never with the bench's spread of subscribers). */
+class NoRoom extends Error {
+  override readonly name = 'NoRoom';
+  readonly code = 'no_room';
+}
+
+async function prepare(sql: Sql, gid: string, params: Param[], reserve: (tx: Queryable) => Promise<unknown[]>) {
+  await sql.begin(async (tx) => {
+    const [inserted] = await core.run(tx, 'txn_insert_committed', params);
+    if (!inserted) throw new NoRoom('tombstoned');
+    if ((await reserve(tx)).length === 0) throw new NoRoom('no room');
+    await tx.prepare(gid);
+  });
+}
+
+async function floorTxn(db: { coord: Sql; rm: Sql; billing: Sql }, protocol: Protocol, n: number): Promise<void> {
+  const spec = sessionSpec(n, protocol);
+  const { cell, amount } = reservation(spec);
+  const txnId = `ftxn-${n}`;
+  const sessionId = `fses-${n}`;
+  const request = JSON.stringify({ ...spec, cells: [cell], amount });
+  const [intent] = await own.run(db.coord, 'intent', [
+    txnId,
+    sessionId,
+    protocol,
+    'create',
+    token,
+    node,
+    request,
+    null,
+  ]);
+  if (!intent) throw new Error('intent refused');
+  const detail = JSON.stringify({ subscriberId: spec.subscriberId, cells: [cell], amount });
+  const params: Param[] = [txnId, token, sessionId, protocol, detail];
+  const gids = { rm: `floor-rm:${txnId}`, billing: `floor-billing:${txnId}` };
+  await Promise.all([
+    prepare(db.rm, gids.rm, params, (tx) => rmSql.run(tx, 'reserve_cell', [cell])),
+    prepare(db.billing, gids.billing, params, (tx) => billingSql.run(tx, 'hold', [spec.subscriberId, amount])),
+  ]);
+  if (protocol === '3pc') {
+    await db.coord.begin(async (tx) => {
+      await own.run(tx, 'fence_share');
+      await own.run(tx, 'precommit', [txnId, token]);
+    });
+    await Promise.all([db.rm, db.billing].map((sql) => core.run(sql, 'precommit_insert', [txnId, token])));
+  }
+  await db.coord.begin(async (tx) => {
+    await own.run(tx, 'fence_share');
+    const [decided] = await own.run(tx, 'decide', [txnId, 'commit', null, token, node]);
+    if (decided) await own.run(tx, 'outbox_insert', [txnId, sessionId, 'commit', token, Date.now()]);
+    await own.run(tx, 'decision_read', [txnId]);
+  });
+  await Promise.all([
+    db.rm.unsafe(core.text('commit_prepared').replaceAll("':gid'", `'${gids.rm}'`)),
+    db.billing.unsafe(core.text('commit_prepared').replaceAll("':gid'", `'${gids.billing}'`)),
+  ]);
+  await own.run(db.coord, 'close', [txnId, token]);
+}
