@@ -50,6 +50,8 @@ export interface Floor {
 function connect(env: Environment, db: string, max: number, participant: boolean): Sql {
   return postgres(postgresUrl(env.postgres, db), {
     max,
+    // Give the connections back between levels: the system's pools need them while it is measured.
+    idle_timeout: 2,
     connect_timeout: 10,
     onnotice: () => {},
     ...(participant ? { connection: { lock_timeout: lockTimeoutMs } } : {}),

@@ -4,8 +4,11 @@ import type { Protocol } from './figures.ts';
 
 export const protocolChoices: readonly Protocol[] = ['2pc', '3pc'];
 export const defaultConcurrency = [1, 4, 16, 32, 64];
-/** The local Postgres keeps 256 prepared-transaction slots; each floor transaction holds two at once. */
-export const concurrencyMax = 120;
+/**
+ * The local Postgres allows 300 connections and 256 prepared transactions. At 64 the floor holds 3 x 64
+ * connections (one per worker per database) and up to 128 prepared transactions, beside the services' own pools.
+ */
+export const concurrencyMax = 64;
 
 function items(value: string): string[] {
   return value

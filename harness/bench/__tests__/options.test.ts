@@ -10,7 +10,7 @@ describe('bench options', () => {
   });
 
   it('refuses a level that is not a whole number in range', () => {
-    for (const bad of ['0', '2.5', 'x', '', '1,1000']) {
+    for (const bad of ['0', '2.5', 'x', '', '1,65']) {
       expect(() => concurrencyList(bad)).toThrow(UsageError);
     }
     expect(() => concurrencyList('0')).toThrow(/--concurrency must be a comma list of whole numbers from 1 to/);
