@@ -1,7 +1,7 @@
 // Liveness: every invocation completes; after the final heal every transaction ends within the deadline; no lock,
 // wait or prepared transaction is left at the end; every deadlock was resolved.
 import { finalHealTime, pairHistory } from './history.ts';
-import type { Observations } from './observations.ts';
+import type { ObservationOf, Observations } from './observations.ts';
 import { type AnomalyLog, anomalyLog, type Checker, DEFAULT_DEADLINE_NS } from './result.ts';
 import { linkClientOps, opIndices } from './sessions.ts';
 
@@ -79,8 +79,9 @@ function checkLeftovers(obs: Observations, out: AnomalyLog): void {
       out.add('lock-left', w.txnId, [], `${w.txnId} still waiting for ${w.waitsFor} at ${w.participant}`);
     }
   }
+  const resolvedAt = deadlockResolution(obs);
   for (const d of obs.deadlock) {
-    if (d.resolvedAt === undefined) {
+    if (resolvedAt(d) === undefined) {
       out.add(
         'deadlock-unresolved',
         d.cycle.join(' -> '),
@@ -91,12 +92,39 @@ function checkLeftovers(obs: Observations, out: AnomalyLog): void {
   }
 }
 
+/**
+ * When each deadlock ended. The detector's own record says so when it saw the cycle go; when the run stopped first
+ * (a lock timeout broke the cycle moments before the final collection), the participants' lock-wait records still
+ * show it: the cycle is gone once every wait of one of its edges has ended, at the latest of those ends.
+ */
+function deadlockResolution(obs: Observations): (d: ObservationOf<'deadlock'>) => number | undefined {
+  const edges = new Map<string, { open: boolean; end: number }>();
+  for (const w of obs['lock-wait']) {
+    const key = `${w.txnId}>${w.waitsFor}`;
+    const e = edges.get(key) ?? { open: false, end: 0 };
+    edges.set(key, e);
+    if (w.end === undefined) e.open = true;
+    else e.end = Math.max(e.end, w.end);
+  }
+  return (d) => {
+    if (d.resolvedAt !== undefined) return d.resolvedAt;
+    let at: number | undefined;
+    d.cycle.forEach((txn, i) => {
+      const e = edges.get(`${txn}>${d.cycle[(i + 1) % d.cycle.length]}`);
+      if (e && !e.open) at = Math.min(at ?? e.end, e.end);
+    });
+    return at === undefined ? undefined : Math.max(at, d.detectedAt);
+  };
+}
+
 function deadlockStats(obs: Observations): Record<string, unknown> {
   const byMethod: Record<string, { count: number; resolveMaxMs: number; resolveMeanMs: number }> = {};
+  const resolvedAt = deadlockResolution(obs);
   for (const d of obs.deadlock) {
     const s = byMethod[d.method] ?? { count: 0, resolveMaxMs: 0, resolveMeanMs: 0 };
     byMethod[d.method] = s;
-    const took = d.resolvedAt === undefined ? 0 : (d.resolvedAt - d.detectedAt) / 1e6;
+    const end = resolvedAt(d);
+    const took = end === undefined ? 0 : (end - d.detectedAt) / 1e6;
     s.resolveMeanMs = (s.resolveMeanMs * s.count + took) / (s.count + 1);
     s.count++;
     s.resolveMaxMs = Math.max(s.resolveMaxMs, took);

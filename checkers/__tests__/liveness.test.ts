@@ -92,6 +92,19 @@ const cases: TwinCase[] = [
       }),
     }),
   },
+  {
+    // The detector's record never says resolved (the run stopped first); the participants' waits show one edge ended.
+    type: 'deadlock-unresolved',
+    key: 't1 -> t2',
+    ops: [],
+    build: (broken) => ({
+      history: [],
+      obs: observations({
+        deadlock: [deadlock()],
+        'lock-wait': [wait('t1', 't2', broken ? undefined : 150), wait('t2', 't1', broken ? undefined : 200)],
+      }),
+    }),
+  },
 ];
 
 describe('liveness', () => {
@@ -102,5 +115,14 @@ describe('liveness', () => {
     expect(run(liveness, heal, obs).valid).toBe(true);
     expect(run(liveness, heal, obs, { deadlineNs: 1_000 }).valid).toBe(false);
     expect(run(liveness, heal, obs, { deadlineNs: 1_000, finalHealAt: 6_500 }).valid).toBe(true);
+  });
+
+  it('times a deadlock the detector did not see end by the first of its edges to end', () => {
+    const obs = observations({
+      deadlock: [deadlock()],
+      'lock-wait': [wait('t1', 't2', 400_000_000), wait('t2', 't1', 900_000_000), wait('t2', 't1')],
+    });
+    const stats = run(liveness, heal, obs).stats as { deadlocks: Record<string, { resolveMaxMs: number }> };
+    expect(stats.deadlocks.timeout?.resolveMaxMs).toBeCloseTo(400, 0);
   });
 });
