@@ -7,6 +7,9 @@ import { openEnvironment, providerChoices } from '../env/index.ts';
 import { onShutdown, stopWhenOrphaned } from '../process/lifecycle.ts';
 import { type Command, choiceOption, intOption } from './command.ts';
 
+/** Stream entries and DSM audit entries `rig up` keeps. */
+const upKeep = 100_000;
+
 export const up: Command = {
   name: 'up',
   summary: 'start Redis, PostgreSQL and every service, print the gateway URL, run until Ctrl-C',
@@ -41,7 +44,9 @@ export const up: Command = {
     onShutdown(teardown);
     stopWhenOrphaned();
     try {
-      const cluster = await startCluster({ env, dir, nodes, seed, ...(gatewayPort ? { gatewayPort } : {}) });
+      // Left running for hours, the event stream and the DSM audit list would grow without end: keep the newest.
+      const extraEnv = { RIG_STREAM_MAXLEN: String(upKeep), RIG_DSM_AUDIT_MAXLEN: String(upKeep) };
+      const cluster = await startCluster({ env, dir, nodes, seed, extraEnv, ...(gatewayPort ? { gatewayPort } : {}) });
       stopCluster = () => cluster.stop();
       const leader = await waitForLeader(cluster.gatewayUrl, 30_000);
       console.log(`gateway ${cluster.gatewayUrl}`);

@@ -33,6 +33,7 @@ await runService('session-manager', async (rt) => {
   const txlog = await PostgresTxLog.open(sql, queryTimeoutMs, fencing);
   const store = new RedisStore(redis, node, {
     streamMaxLen: env.int('RIG_STREAM_MAXLEN', 0, 0, 1e9),
+    auditMaxLen: env.int('RIG_DSM_AUDIT_MAXLEN', 0, 0, 1e9),
     checkTokens: fencing,
     sequencePerSession: !plantedBug(env, 'unordered-events'),
   });

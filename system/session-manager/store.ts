@@ -55,6 +55,8 @@ const scriptsDir = fileURLToPath(new URL('./redis', import.meta.url));
 export interface StoreOptions {
   /** Approximate stream length kept (0: all). */
   streamMaxLen: number;
+  /** DSM audit entries kept, newest (0: all). */
+  auditMaxLen: number;
   /** False only for the planted bug no-fencing: DSM writes are accepted whatever their token. */
   checkTokens: boolean;
   /** False only for the planted bug unordered-events: one sequence across all sessions. */
@@ -67,7 +69,12 @@ export class RedisStore implements LeaseStore, Dsm, EventStream {
   constructor(
     private readonly redis: Redis,
     private readonly node: string,
-    private readonly opts: StoreOptions = { streamMaxLen: 0, checkTokens: true, sequencePerSession: true },
+    private readonly opts: StoreOptions = {
+      streamMaxLen: 0,
+      auditMaxLen: 0,
+      checkTokens: true,
+      sequencePerSession: true,
+    },
   ) {
     this.scripts = defineScripts(redis, loadScripts(scriptsDir));
   }
@@ -102,6 +109,7 @@ export class RedisStore implements LeaseStore, Dsm, EventStream {
       record.status,
       this.node,
       this.opts.checkTokens ? '1' : '0',
+      this.opts.auditMaxLen,
     )) as [number, number];
     if (code === 1) return Number(value);
     if (code === -1) {

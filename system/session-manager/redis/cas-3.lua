@@ -3,7 +3,7 @@
 -- KEYS[1] record hash, KEYS[2] fence (highest token Redis has accepted), KEYS[3] audit list
 -- ARGV[1] expected version (0: the record must not exist), ARGV[2] token, ARGV[3] record JSON,
 -- ARGV[4] the record's status, ARGV[5] writing node, ARGV[6] '1' to check the token ('0' only for the planted
--- bug no-fencing)
+-- bug no-fencing), ARGV[7] audit entries kept (0: all; a run's checkers need all, a long `rig up` bounds it)
 -- Output: {1, new version} ok; {-1, highest token} stale token; {-2, current version} version mismatch
 local token = tonumber(ARGV[2])
 local highest = tonumber(redis.call('GET', KEYS[2]) or '0')
@@ -23,4 +23,8 @@ redis.call('RPUSH', KEYS[3], cjson.encode({
   key = KEYS[1], version = version + 1, token = token, status = ARGV[4], node = ARGV[5],
   atMs = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 }))
+local keep = tonumber(ARGV[7])
+if keep > 0 then
+  redis.call('LTRIM', KEYS[3], -keep, -1)
+end
 return {1, version + 1}

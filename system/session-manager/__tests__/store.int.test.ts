@@ -1,0 +1,94 @@
+// The DSM against a real Redis: versioned compare-and-swap, fencing by the leader's token (a refused write changes
+// nothing), the audit list the checkers read, and its optional bound.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalEnvironmentHandle, startLocal } from '../../../harness/env/local.ts';
+import { redisUrl } from '../../../harness/env/types.ts';
+import { connectRedis } from '../../common/redis.ts';
+import { keys, RedisStore, type SessionRecord, type SessionStatus } from '../store.ts';
+
+let dir: string;
+let env: LocalEnvironmentHandle;
+let redis: Redis;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'rig-store-'));
+  env = await startLocal({ dir });
+  redis = connectRedis({ url: redisUrl(env.redis), keyPrefix: '', commandTimeoutMs: 5000 });
+  if (redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve));
+});
+
+afterAll(async () => {
+  redis?.disconnect();
+  await env?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const record = (sessionId: string, status: SessionStatus = 'PENDING'): SessionRecord => ({
+  sessionId,
+  txnId: `txn-${sessionId}`,
+  subscriberId: 'imsi-001010000000001',
+  trafficClass: 'voice',
+  protocol: '2pc',
+  cells: ['cell-1'],
+  status,
+  updatedAtMs: 1,
+});
+
+async function audit(): Promise<Array<{ key: string; version: number; token: number; status: string }>> {
+  return (await redis.lrange(keys.dsmAudit, 0, -1)).map((l) => JSON.parse(l));
+}
+
+describe('DSM compare-and-swap', () => {
+  it('writes only at the expected version, and a refused write changes nothing', async () => {
+    await redis.flushall();
+    const store = new RedisStore(redis, 'sm-1');
+    expect(await store.cas(0, 1, record('s1'))).toBe(1);
+    expect(await store.cas(1, 1, record('s1', 'PREPARED'))).toBe(2);
+    await expect(store.cas(1, 1, record('s1', 'ABORTED'))).rejects.toMatchObject({ code: 'conflict' });
+    await expect(store.cas(0, 1, record('s1', 'ABORTED'))).rejects.toMatchObject({ code: 'conflict' });
+    expect(await store.read('s1')).toMatchObject({ version: 2, token: 1, record: { status: 'PREPARED' } });
+    expect((await audit()).map((a) => [a.version, a.status])).toEqual([
+      [1, 'PENDING'],
+      [2, 'PREPARED'],
+    ]);
+  });
+
+  it('refuses a token older than the highest it has accepted, on any record, and changes nothing', async () => {
+    await redis.flushall();
+    const store = new RedisStore(redis, 'sm-1');
+    await store.cas(0, 1, record('s1'));
+    await store.cas(0, 2, record('s2'));
+    await expect(store.cas(1, 1, record('s1', 'COMMITTED'))).rejects.toMatchObject({ code: 'stale_token' });
+    expect(await store.read('s1')).toMatchObject({ version: 1, token: 1, record: { status: 'PENDING' } });
+    expect((await audit()).map((a) => a.token)).toEqual([1, 2]);
+  });
+
+  it('accepts the stale token only with the planted bug no-fencing', async () => {
+    await redis.flushall();
+    const unfenced = new RedisStore(redis, 'sm-1', {
+      streamMaxLen: 0,
+      auditMaxLen: 0,
+      checkTokens: false,
+      sequencePerSession: true,
+    });
+    await unfenced.cas(0, 2, record('s2'));
+    expect(await unfenced.cas(0, 1, record('s1'))).toBe(1);
+    expect((await audit()).map((a) => a.token)).toEqual([2, 1]);
+  });
+
+  it('keeps only the newest audit entries when bounded', async () => {
+    await redis.flushall();
+    const bounded = new RedisStore(redis, 'sm-1', {
+      streamMaxLen: 0,
+      auditMaxLen: 3,
+      checkTokens: true,
+      sequencePerSession: true,
+    });
+    for (let i = 1; i <= 5; i++) await bounded.cas(0, 1, record(`s${i}`));
+    expect((await audit()).map((a) => a.key)).toEqual([3, 4, 5].map((i) => keys.session(`s${i}`)));
+  });
+});
