@@ -106,7 +106,7 @@ export function renderIndex(root: string, shown: string, rows: Row[], now = new 
     invalid: runs.filter((s) => s.verdict === 'false').length,
   };
   const body = html`<header class="banner verdict-${counts.invalid > 0 ? 'invalid' : 'valid'}"><div class="run"><h1>session-rig runs</h1>
-  <p>${rows.length} runs in ${shown}: ${counts.valid} valid, ${counts.invalid} invalid, ${rows.length - counts.valid - counts.invalid} other. Written ${now.toISOString()}.</p></div></header>
+  <p>${rows.length} ${rows.length === 1 ? 'run' : 'runs'} in ${shown}: ${counts.valid} valid, ${counts.invalid} invalid, ${rows.length - counts.valid - counts.invalid} other. Written ${now.toISOString()}.</p></div></header>
 <main>
 <section id="trends"><h2>Trends</h2>
 ${trend('p99 latency', runs, (s) => s.p99Ms ?? Number.NaN, fmtMs)}
