@@ -128,7 +128,7 @@ class NoRoom extends Error {
 
 async function prepare(sql: Sql, gid: string, params: Param[], reserve: (tx: Queryable) => Promise<unknown[]>) {
   await sql.begin(async (tx) => {
-    const [inserted] = await core.run(tx, 'txn_insert_committed', params);
+    const [inserted] = await core.run(tx, 'txn_insert_committed', [...params, gid]);
     if (!inserted) throw new NoRoom('tombstoned');
     if ((await reserve(tx)).length === 0) throw new NoRoom('no room');
     await tx.prepare(gid);
@@ -164,7 +164,10 @@ async function floorTxn(db: { coord: Sql; rm: Sql; billing: Sql }, protocol: Pro
       await own.run(tx, 'fence_share');
       await own.run(tx, 'precommit', [txnId, token]);
     });
-    await Promise.all([db.rm, db.billing].map((sql) => core.run(sql, 'precommit_insert', [txnId, token])));
+    await Promise.all([
+      core.run(db.rm, 'precommit_insert', [txnId, token, gids.rm]),
+      core.run(db.billing, 'precommit_insert', [txnId, token, gids.billing]),
+    ]);
   }
   await db.coord.begin(async (tx) => {
     await own.run(tx, 'fence_share');

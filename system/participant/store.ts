@@ -18,6 +18,11 @@ export interface TxnFacts {
 export interface PrepareOutcome {
   /** Set when the prepare votes no (its transaction was rolled back). */
   reason?: VoteNoReason;
+  /**
+   * Nothing was done because the txn is prepared here already or has a durable outcome (a repeated prepare, or
+   * one after an abort): the caller reads the state to answer.
+   */
+  existing?: true;
   /** Time spent in the reservation statements, which is where row locks are waited for. */
   lockWaitMs: number;
 }
@@ -34,6 +39,9 @@ class VoteNo extends Error {
     super(reason);
   }
 }
+
+/** Thrown inside the prepare's transaction to roll it back when the txn row says it is not new. */
+class Existing extends Error {}
 
 const gidPattern = /^[A-Za-z0-9._:-]{1,200}$/;
 
@@ -66,7 +74,8 @@ export class TxnStore {
   }
 
   /**
-   * Reserves and prepares in one transaction: the txn row first (a tombstone refuses it at once), then the
+   * Reserves and prepares in one transaction: the txn row first (a prepared transaction or a durable outcome of
+   * the same txn stops it at once, answered `existing`), then the
    * domain's reservations in request order, then PREPARE TRANSACTION, which makes the yes vote durable and keeps
    * the row locks. A no vote rolls everything back. While it runs it is registered in `inflight`, so its lock
    * waits can be named and, if the leader picks it as a deadlock victim, cancelled.
@@ -76,9 +85,9 @@ export class TxnStore {
     const detail = JSON.stringify({ subscriberId: req.subscriberId, cells: req.cells, amount: req.amount });
     try {
       await this.sql.begin(async (tx) => {
-        const params = [txnId, req.token, req.sessionId, req.protocol, detail];
+        const params = [txnId, req.token, req.sessionId, req.protocol, detail, this.gid(txnId)];
         const [inserted] = await this.statements.run(tx, 'txn_insert_committed', params);
-        if (!inserted) throw new VoteNo('tombstoned');
+        if (!inserted) throw new Existing();
         this.inflight.register(txnId, Number(inserted.pid), String(inserted.xid));
         const started = this.clock.monotonicMs();
         let reason: VoteNoReason | undefined;
@@ -98,6 +107,7 @@ export class TxnStore {
       });
       return { lockWaitMs };
     } catch (err) {
+      if (err instanceof Existing) return { existing: true, lockWaitMs };
       if (err instanceof VoteNo) return { reason: err.reason, lockWaitMs };
       if (this.inflight.isVictim(txnId)) return { reason: 'deadlock_victim', lockWaitMs };
       const reason = voteReasonFor(err);
@@ -133,8 +143,10 @@ export class TxnStore {
     await this.guard(this.statements.run(this.sql, 'txn_tombstone', [txnId, token, sessionId, reason]));
   }
 
-  async precommit(txnId: string, token: number): Promise<void> {
-    await this.guard(this.statements.run(this.sql, 'precommit_insert', [txnId, token]));
+  /** 3PC: records the pre-commit if the txn is prepared here; false when it was not recorded now. */
+  async precommit(txnId: string, token: number): Promise<boolean> {
+    const rows = await this.guard(this.statements.run(this.sql, 'precommit_insert', [txnId, token, this.gid(txnId)]));
+    return rows.length === 1;
   }
 
   async highestToken(): Promise<number> {
