@@ -94,6 +94,13 @@ export function pairHistory(history: readonly HistoryOp[]): Pairs {
   for (let i = 0; i < history.length; i++) {
     const op = history[i]!;
     if (op.index !== i) throw new HistoryError(i, `op at position ${i} has index ${op.index}`);
+    // Position is real-time order (Jepsen's): a time going backwards would make the checkers misread concurrency.
+    if (i > 0 && op.time < history[i - 1]!.time) {
+      throw new HistoryError(
+        i,
+        `time ${op.time} is earlier than the previous op's ${history[i - 1]!.time}: list ops in the order they happened`,
+      );
+    }
     const open = pending.get(op.process);
     if (op.type === 'invoke') {
       if (open !== undefined) {

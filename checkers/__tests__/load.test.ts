@@ -49,6 +49,15 @@ describe('history loading', () => {
     const indexed = JSON.stringify({ index: 5, type: 'invoke', process: 0, f: 'write', value: 1, time: 1 });
     expect(loadError(() => parseHistory(`${indexed}\n`)).message).toContain('index 5 out of order: expected 0');
   });
+
+  it('refuses a time going backwards, naming the line', () => {
+    const at = (time: number, type = 'invoke', process = 0) =>
+      JSON.stringify({ type, process, f: 'write', value: 1, time });
+    const err = loadError(() => parseHistory(`${at(10)}\n${at(20, 'invoke', 1)}\n${at(15, 'ok')}\n`));
+    expect(err.line).toBe(3);
+    expect(err.message).toContain("time 15 is earlier than the previous op's 20");
+    expect(parseHistory(`${at(10)}\n${at(10, 'invoke', 1)}\n${at(15, 'ok')}\n`).history).toHaveLength(3);
+  });
 });
 
 describe('run loading', () => {
