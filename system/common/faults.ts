@@ -25,7 +25,7 @@ export const crashPointCatalogue = {
   'after-precommit-logged': 'coordinator (3PC): the decision to pre-commit is durable; no pre-commit sent',
   'after-one-precommit-sent': 'coordinator (3PC): one participant acknowledged pre-commit, the other not asked',
   'after-decision-logged': 'coordinator: the decision is durable; no phase-2 message sent',
-  'after-one-commit-sent': 'coordinator: one participant acknowledged commit, the other not told',
+  'after-one-commit-sent': 'coordinator: one participant acknowledged commit, the other told but not yet acknowledged',
   'relay-after-append': 'relay: the event is on the stream; the outbox row is not marked sent',
   'participant-after-prepare-before-vote': 'participant: PREPARE TRANSACTION done; the yes vote not sent',
   'participant-after-precommit': 'participant (3PC): pre-commit recorded durably; not acknowledged',

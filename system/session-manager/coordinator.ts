@@ -41,8 +41,15 @@ export interface Outcome {
   timings: { queueMs?: number; totalMs: number; prepareMs?: number; precommitMs?: number };
 }
 
-/** A logged intent as the coordinator drives it; `precommitted` once the log holds its decision to pre-commit. */
-type Intent = Pick<TxnRow, 'txnId' | 'sessionId' | 'request' | 'token'> & { precommitted: boolean };
+/**
+ * A logged intent as the coordinator drives it; `precommitted` once the log holds its decision to pre-commit;
+ * `dsmVersion`: the version of the DSM record as this coordinator last wrote it (0: not written), so the final
+ * write needs no read first.
+ */
+type Intent = Pick<TxnRow, 'txnId' | 'sessionId' | 'request' | 'token'> & {
+  precommitted: boolean;
+  dsmVersion: number;
+};
 
 export interface CoordinatorDeps {
   config: CoordinatorConfig;
@@ -91,10 +98,7 @@ export class Coordinator {
   async createSession(request: SessionRequest, idempotencyKey: string | undefined): Promise<Outcome> {
     const started = this.d.clock.monotonicMs();
     const token = this.epochOrThrow();
-    if (idempotencyKey) {
-      const existing = await this.d.txlog.byIdempotencyKey(idempotencyKey);
-      if (existing) return this.duplicateOf(existing.txnId, started);
-    }
+    // No look-up of the idempotency key first: the intent's insert refuses a key already logged and says so.
     const txnId = `txn-${randomUUID()}`;
     const sessionId = `ses-${randomUUID()}`;
     const row = {
@@ -129,7 +133,7 @@ export class Coordinator {
     if (this.d.config.bugs?.emitBeforeCommit) {
       await this.d.stream.emit({ txnId, sessionId, outcome: 'commit', decidedAtMs: this.d.clock.wallMs(), token });
     }
-    const intent: Intent = { txnId, sessionId, request, token, precommitted: false };
+    const intent: Intent = { txnId, sessionId, request, token, precommitted: false, dsmVersion: 0 };
     try {
       return await this.drive(intent, started);
     } catch (err) {
@@ -158,7 +162,9 @@ export class Coordinator {
         false,
       );
     }
-    void this.d.delivery.finish(intent, standing.decision, standing.reason, intent.token, 1).catch(() => {});
+    void this.d.delivery
+      .finish(intent, standing.decision, standing.reason, intent.token, 1, intent.dsmVersion)
+      .catch(() => {});
     return {
       sessionId: intent.sessionId,
       txnId: intent.txnId,
@@ -172,7 +178,7 @@ export class Coordinator {
   private async drive(intent: Intent, started: number): Promise<Outcome> {
     const { txnId, sessionId, request, token } = intent;
     const base = sessionRecord(intent, 'PENDING', this.d.clock.wallMs());
-    let version = await this.d.dsm.cas(0, token, base);
+    intent.dsmVersion = await this.d.dsm.cas(0, token, base);
     const prepareStarted = this.d.clock.monotonicMs();
     this.preparingNow++;
     let votes: Vote[];
@@ -189,10 +195,11 @@ export class Coordinator {
     let standing: Standing;
     if (no) standing = await this.logDecision(txnId, 'abort', no.reason, token, false);
     else {
-      version = await this.d.dsm.cas(version, token, sessionRecord(intent, 'PREPARED', this.d.clock.wallMs()));
+      const prepared = sessionRecord(intent, 'PREPARED', this.d.clock.wallMs());
+      intent.dsmVersion = await this.d.dsm.cas(intent.dsmVersion, token, prepared);
       if (request.protocol === '3pc') {
         const precommitStarted = this.d.clock.monotonicMs();
-        standing = await this.preCommit(intent, version);
+        standing = await this.preCommit(intent);
         timings.precommitMs = Math.round(this.d.clock.monotonicMs() - precommitStarted);
       } else standing = await this.logDecision(txnId, 'commit', null, token, false);
     }
@@ -206,7 +213,7 @@ export class Coordinator {
       (this.d.clock.monotonicMs() - started) / 1000,
     );
     await this.d.delivery
-      .finish(intent, standing.decision, standing.reason, token, this.d.config.phase2InlineAttempts)
+      .finish(intent, standing.decision, standing.reason, token, this.d.config.phase2InlineAttempts, intent.dsmVersion)
       .catch((err: Error) => this.d.logger.warn('phase 2 left to the finisher', { txnId, error: err.message }));
     timings.totalMs = Math.round(this.d.clock.monotonicMs() - started);
     return {
@@ -225,7 +232,7 @@ export class Coordinator {
    * coordinator logs abort instead: safe, because no participant acts on its own (it asks the leader), and a
    * new leader commits only what the log leaves undecided.
    */
-  private async preCommit(intent: Intent, version: number): Promise<Standing> {
+  private async preCommit(intent: Intent): Promise<Standing> {
     const { txnId, token } = intent;
     let logged: Awaited<ReturnType<TxLog['precommit']>>;
     try {
@@ -239,7 +246,8 @@ export class Coordinator {
     intent.precommitted = true;
     this.d.logger.observe('precommit-logged', { txnId, token });
     this.d.faults.crashPoint('after-precommit-logged');
-    await this.d.dsm.cas(version, token, sessionRecord(intent, 'PRECOMMITTED', this.d.clock.wallMs()));
+    const precommitted = sessionRecord(intent, 'PRECOMMITTED', this.d.clock.wallMs());
+    intent.dsmVersion = await this.d.dsm.cas(intent.dsmVersion, token, precommitted);
     const acked = await this.d.delivery.precommitAll(txnId, token, this.d.config.phase2InlineAttempts);
     if (acked) return this.logDecision(txnId, 'commit', null, token, true);
     return this.logDecision(txnId, 'abort', 'precommit_failed', token, true);

@@ -2,6 +2,7 @@
 // final state, the decision to every participant, then the log row closed). Every message carries the leader's
 // token and is idempotent by txn id on the participant's side, so a retry, or a whole re-drive by recovery, is safe.
 import type { Clock } from '../common/clock.ts';
+import { isServiceError } from '../common/errors.ts';
 import type { Faults } from '../common/faults.ts';
 import type { Logger } from '../common/log.ts';
 import type { ParticipantClient, Phase2 } from './participants.ts';
@@ -65,21 +66,51 @@ export class Delivery {
   /**
    * Drives a decided transaction to the end: DSM final state, the decision to every participant (abort goes to
    * all, leaving tombstones where no prepare arrived), then closes the log row. Safe to repeat.
+   * `dsmVersion`: the version of the DSM record as the caller last wrote it, when it knows it (the coordinator
+   * does; recovery does not).
    */
-  async finish(row: RowRef, decision: Decision, reason: string | null, token: number, attempts: number) {
-    await this.writeFinalDsm(row, decision, reason, token);
+  async finish(
+    row: RowRef,
+    decision: Decision,
+    reason: string | null,
+    token: number,
+    attempts: number,
+    dsmVersion?: number,
+  ) {
+    await this.writeFinalDsm(row, decision, reason, token, dsmVersion);
+    // To every participant at once: the decision is logged, so the order they learn it in does not matter, and
+    // phase 2 then takes one participant round trip instead of one per participant.
     let acked = 0;
-    for (const p of this.d.participants) {
-      if (await this.sendWithRetry(p, decision, row.txnId, token, attempts)) acked++;
+    const sent = this.d.participants.map(async (p) => {
+      if (!(await this.sendWithRetry(p, decision, row.txnId, token, attempts))) return;
+      acked++;
       if (decision === 'commit' && acked === 1) this.d.faults.crashPoint('after-one-commit-sent');
-    }
+    });
+    await Promise.all(sent);
     if (acked < this.d.participants.length) return false;
     await this.d.txlog.close(row.txnId, token);
     this.d.logger.observe('closed', { txnId: row.txnId, decision, token });
     return true;
   }
 
-  private async writeFinalDsm(row: RowRef, decision: Decision, reason: string | null, token: number) {
+  private async writeFinalDsm(
+    row: RowRef,
+    decision: Decision,
+    reason: string | null,
+    token: number,
+    knownVersion: number | undefined,
+  ) {
+    const record = () => sessionRecord(row, finalStatus[decision], this.d.clock.wallMs(), reason);
+    if (knownVersion !== undefined) {
+      // The compare-and-swap itself checks that nobody wrote the record since: no read first. On a version
+      // conflict (someone else moved it on) decide from what is there, below, as recovery does.
+      try {
+        await this.d.dsm.cas(knownVersion, token, record());
+        return;
+      } catch (err) {
+        if (!isServiceError(err) || err.code !== 'conflict') throw err;
+      }
+    }
     const current = await this.d.dsm.read(row.sessionId);
     const status = finalStatus[decision];
     if (current && current.record.status === status) return;
@@ -91,7 +122,7 @@ export class Delivery {
       });
       return;
     }
-    await this.d.dsm.cas(current?.version ?? 0, token, sessionRecord(row, status, this.d.clock.wallMs(), reason));
+    await this.d.dsm.cas(current?.version ?? 0, token, record());
   }
 
   private async sendWithRetry(
