@@ -5,7 +5,8 @@ import { ConfigError, type Env } from './config.ts';
 export const plantedBugs = {
   '3pc-timeout-commit':
     'a 3PC participant pre-committed longer than its timeout commits on its own (unsafe under partitions)',
-  'no-fencing': 'the DSM accepts writes whatever their token, so a deposed leader can still write',
+  'no-fencing':
+    'the DSM and the transaction log (intents, decisions) accept writes whatever their token, so a deposed leader can still write',
   'stale-leader': 'a leader whose lease renewal failed, or may have lapsed, keeps leading',
   'no-decision-log': 'phase 2 is sent without logging the decision first',
   'early-commit': 'a participant is told to commit as soon as it votes yes, before the other has voted',

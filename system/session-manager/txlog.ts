@@ -106,7 +106,7 @@ export class PostgresTxLog implements TxLog {
   constructor(
     private readonly sql: Sql,
     private readonly queryTimeoutMs: number,
-    /** False only for the planted bug no-fencing: decisions are logged whatever the writer's token. */
+    /** False only for the planted bug no-fencing: intents and decisions are logged whatever the writer's token. */
     private readonly checkTokens = true,
   ) {}
 
@@ -143,7 +143,7 @@ export class PostgresTxLog implements TxLog {
         INSERT INTO txn (txn_id, session_id, protocol, kind, state, token, node, request, idempotency_key)
         SELECT ${row.txnId}, ${row.sessionId}, ${row.protocol}, ${row.kind}, 'started', ${row.token}, ${row.node},
                ${this.sql.json(row.request as never)}, ${row.idempotencyKey}
-        FROM fence WHERE id = 1 AND epoch <= ${row.token} FOR SHARE
+        FROM fence WHERE id = 1 AND (epoch <= ${row.token} OR NOT ${this.checkTokens}) FOR SHARE
         ON CONFLICT (idempotency_key) DO NOTHING
         RETURNING txn_id`,
       'log intent',
