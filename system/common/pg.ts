@@ -7,12 +7,18 @@ import { ServiceError } from './errors.ts';
 
 export type Sql = postgres.Sql;
 
-export function connectPostgres(url: string, max: number): Sql {
+/**
+ * `idleInTransactionMs`: the server ends a session that sits inside a transaction, waiting for its client, longer
+ * than this, and so frees the locks it held; without it a client cut off mid-transaction holds them until the
+ * partition heals.
+ */
+export function connectPostgres(url: string, max: number, idleInTransactionMs?: number): Sql {
   return postgres(url, {
     max,
     connect_timeout: 5,
     idle_timeout: 30,
     onnotice: () => {},
+    ...(idleInTransactionMs ? { connection: { idle_in_transaction_session_timeout: idleInTransactionMs } } : {}),
   });
 }
 

@@ -28,7 +28,13 @@ await runService('session-manager', async (rt) => {
     commandTimeoutMs: queryTimeoutMs,
   });
   redis.on('error', () => {}); // reconnects on its own; failures surface on each command
-  const sql = connectPostgres(env.url('DATABASE_URL'), env.int('RIG_POOL_MAX', 32, 1, 500));
+  // A transaction holding the fence row (a decision) whose leader is cut off mid-way must not block the next
+  // leader's fence raise until the partition heals: the server ends it well within the raise's own deadline.
+  const sql = connectPostgres(
+    env.url('DATABASE_URL'),
+    env.int('RIG_POOL_MAX', 32, 1, 500),
+    Math.ceil(queryTimeoutMs / 2),
+  );
   const fencing = !plantedBug(env, 'no-fencing');
   const txlog = await PostgresTxLog.open(sql, queryTimeoutMs, fencing);
   const store = new RedisStore(redis, node, {
