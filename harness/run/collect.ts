@@ -183,8 +183,11 @@ async function resourceSnapshot(c: CollectInputs, phase: 'initial' | 'final', at
 }
 
 /**
- * The coordinator database's fenced writes: each fence raise, and each logged decision with the token it carried.
- * Both times are the database's own, so a decision under a lower token after a raise is a stale write accepted.
+ * The coordinator database's fenced writes: each fence raise, each logged intent and each logged decision, with the
+ * token it carried. All times are the database's own, so an intent or a decision under a lower token after a raise
+ * is a stale write accepted. An intent's time is the start of its insert (created_at is now()), which is no later
+ * than its fence check: an intent that passed the check took the fence row before any later raise could, so in a
+ * correct system it is always dated before that raise.
  */
 async function txlogWrites(c: CollectInputs): Promise<Observation[]> {
   const out: Observation[] = [];
@@ -196,6 +199,17 @@ async function txlogWrites(c: CollectInputs): Promise<Observation[]> {
       token: Number(r.epoch),
       accepted: true,
       at: c.wallToNs(ms(r.raised_at)),
+    } as Observation);
+  }
+  for (const r of await c.coordinator`SELECT txn_id, node, token, created_at FROM txn`) {
+    out.push({
+      kind: 'fenced-write',
+      store: 'txlog',
+      key: `intent:${r.txn_id}`,
+      node: r.node,
+      token: Number(r.token),
+      accepted: true,
+      at: c.wallToNs(ms(r.created_at)),
     } as Observation);
   }
   const decided =
