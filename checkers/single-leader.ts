@@ -35,7 +35,8 @@ type Written = Extract<Observation, { token: number; at: number }>;
 function describeWrite(r: Written): string {
   switch (r.kind) {
     case 'fenced-write':
-      return `write ${r.key ?? ''} by ${r.node ?? '?'}`;
+      // e.g. "intent:txn-1 by sm-1", "fence" (a raise: no node)
+      return `${r.key ?? 'write'}${r.node ? ` by ${r.node}` : ''}`;
     case 'dsm':
       return `DSM ${r.sessionId} v${r.version}`;
     case 'participant':

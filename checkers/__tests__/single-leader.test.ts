@@ -87,6 +87,19 @@ describe('single leader', () => {
     expect(run(singleLeader, [], obs).anomalies.map((a) => [a.type, a.key])).toEqual([['stale-token-accepted', 'rm']]);
   });
 
+  it("names the deposed leader's write and the raise it came after", () => {
+    const obs = observations({
+      'fenced-write': [
+        { ...write(1, 50), key: 'intent:t0' },
+        { kind: 'fenced-write', store: 'txlog', key: 'fence', token: 2, accepted: true, at: 100 },
+        { ...write(1, 200), key: 'intent:t1' },
+      ],
+    });
+    expect(run(singleLeader, [], obs).anomalies.map((a) => a.explanation)).toEqual([
+      'txlog accepted intent:t1 by n1 with token 1 at 200 ns after accepting token 2 (fence)',
+    ]);
+  });
+
   it('judges decisions by the decider token when the row was rewritten by a later leader', () => {
     const obs = observations({
       txn: [
