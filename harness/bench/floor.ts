@@ -5,7 +5,7 @@
 //   rm, billing  BEGIN; INSERT participant_txn; UPDATE cells | accounts; PREPARE TRANSACTION   (in parallel)
 //   3PC only     coordinator: BEGIN; fence; UPDATE txn pre-committed; COMMIT
 //                rm, billing: INSERT participant_precommit                                     (in parallel)
-//   coordinator  BEGIN; fence; UPDATE txn decision; INSERT outbox; SELECT decision; COMMIT
+//   coordinator  the decision and its outbox row, fenced, in one statement
 //   rm, billing  COMMIT PREPARED                                                               (in parallel)
 //   coordinator  UPDATE txn closed (fenced)
 // What the system does besides (HTTP hops, signing, scheduling, Redis DSM writes, non-durable reads, the relay)
@@ -169,12 +169,8 @@ async function floorTxn(db: { coord: Sql; rm: Sql; billing: Sql }, protocol: Pro
       core.run(db.billing, 'precommit_insert', [txnId, token, gids.billing]),
     ]);
   }
-  await db.coord.begin(async (tx) => {
-    await own.run(tx, 'fence_share');
-    const [decided] = await own.run(tx, 'decide', [txnId, 'commit', null, token, node]);
-    if (decided) await own.run(tx, 'outbox_insert', [txnId, sessionId, 'commit', token, Date.now()]);
-    await own.run(tx, 'decision_read', [txnId]);
-  });
+  const [decided] = await own.run(db.coord, 'decide', [txnId, 'commit', null, token, node, Date.now()]);
+  if (!decided?.decided) throw new Error('decision refused');
   await Promise.all([
     db.rm.unsafe(core.text('commit_prepared').replaceAll("':gid'", `'${gids.rm}'`)),
     db.billing.unsafe(core.text('commit_prepared').replaceAll("':gid'", `'${gids.billing}'`)),

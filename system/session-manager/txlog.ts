@@ -174,27 +174,35 @@ export class PostgresTxLog implements TxLog {
   }
 
   async decide(txnId: string, decision: Decision, reason: string | null, token: number, node: string, nowMs: number) {
+    // One statement, so one round trip and no transaction left open across the network: the fence row is
+    // share-locked (f) before the decision can be written (d joins f), and held until the implicit commit, so a
+    // fence raise either waits for this decision or is seen by it, as with a SELECT ... FOR SHARE first. The
+    // outbox row commits with the decision. `t` is the row as it was when the statement began.
     const rows = await this.run(
-      this.sql.begin(async (tx) => {
-        const fence = await tx`SELECT epoch FROM fence WHERE id = 1 FOR SHARE`;
-        if (this.isStale(fence[0]?.epoch, token)) throw stale(token, 'log decision');
-        const updated = await tx`
+      this.sql`
+        WITH f AS (SELECT epoch FROM fence WHERE id = 1 FOR SHARE),
+        d AS (
           UPDATE txn SET decision = ${decision}, reason = ${reason}, decision_token = ${token}, decided_by = ${node},
                          decided_at = clock_timestamp(), state = 'decided'
-          WHERE txn_id = ${txnId} AND decision IS NULL
-          RETURNING session_id`;
-        if (updated.length === 1) {
-          await tx`
-            INSERT INTO outbox (txn_id, session_id, outcome, token, decided_at_ms)
-            VALUES (${txnId}, ${String(updated[0]!.session_id)}, ${decision}, ${token}, ${nowMs})`;
-        }
-        return tx`SELECT decision, reason FROM txn WHERE txn_id = ${txnId}`;
-      }),
+          FROM f
+          WHERE txn.txn_id = ${txnId} AND txn.decision IS NULL AND (f.epoch <= ${token} OR NOT ${this.checkTokens})
+          RETURNING txn.session_id),
+        o AS (
+          INSERT INTO outbox (txn_id, session_id, outcome, token, decided_at_ms)
+          SELECT ${txnId}, session_id, ${decision}, ${token}, ${nowMs} FROM d)
+        SELECT f.epoch, EXISTS (SELECT 1 FROM d) AS decided, t.decision, t.reason
+        FROM f LEFT JOIN txn t ON t.txn_id = ${txnId}`,
       'log decision',
     );
     const row = rows[0];
-    if (!row?.decision) throw new ServiceError('not_found', `transaction ${txnId} has no intent row`);
-    return { decision: row.decision as Decision, reason: (row.reason as string | null) ?? null };
+    if (this.isStale(row?.epoch, token)) throw stale(token, 'log decision');
+    if (row?.decided) return { decision, reason };
+    if (row?.decision) return { decision: row.decision as Decision, reason: (row.reason as string | null) ?? null };
+    // Not decided by us, and undecided when the statement began: another decision landed meanwhile (our update
+    // waited for it, then found the row decided). Read it.
+    const now = await this.run(this.sql`SELECT decision, reason FROM txn WHERE txn_id = ${txnId}`, 'read decision');
+    if (!now[0]?.decision) throw new ServiceError('not_found', `transaction ${txnId} has no intent row`);
+    return { decision: now[0].decision as Decision, reason: (now[0].reason as string | null) ?? null };
   }
 
   async close(txnId: string, token: number): Promise<void> {

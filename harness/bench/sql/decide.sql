@@ -1,6 +1,14 @@
--- The decision (txlog.ts decide), in one transaction with the outbox row. $1 txn id, $2 decision, $3 reason,
--- $4 token, $5 node
-UPDATE txn SET decision = $2, reason = $3, decision_token = $4, decided_by = $5,
-               decided_at = clock_timestamp(), state = 'decided'
-WHERE txn_id = $1 AND decision IS NULL
-RETURNING session_id
+-- The decision and its outbox row in one statement, fenced by a share lock on the fence row held until commit
+-- (txlog.ts decide; keep in step). $1 txn id, $2 decision, $3 reason, $4 token, $5 node, $6 decided at (ms)
+WITH f AS (SELECT epoch FROM fence WHERE id = 1 FOR SHARE),
+d AS (
+  UPDATE txn SET decision = $2, reason = $3, decision_token = $4, decided_by = $5,
+                 decided_at = clock_timestamp(), state = 'decided'
+  FROM f
+  WHERE txn.txn_id = $1 AND txn.decision IS NULL AND f.epoch <= $4
+  RETURNING txn.session_id),
+o AS (
+  INSERT INTO outbox (txn_id, session_id, outcome, token, decided_at_ms)
+  SELECT $1, session_id, $2, $4, $6 FROM d)
+SELECT f.epoch, EXISTS (SELECT 1 FROM d) AS decided, t.decision, t.reason
+FROM f LEFT JOIN txn t ON t.txn_id = $1

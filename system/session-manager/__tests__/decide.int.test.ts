@@ -1,0 +1,141 @@
+// The decision as one statement against a real PostgreSQL: the first decision logged wins and writes the only
+// outbox row; a decision that waited for a concurrent one answers with that one; and a fence raise that arrives
+// while a decision holds the fence row waits for it, so the decision (made under the old token before the raise)
+// lands and every later one of that token is refused.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalEnvironmentHandle, startLocal } from '../../../harness/env/local.ts';
+import { postgresUrl } from '../../../harness/env/types.ts';
+import { connectPostgres, type Sql } from '../../common/pg.ts';
+import { PostgresTxLog, type SessionRequest } from '../txlog.ts';
+
+let dir: string;
+let env: LocalEnvironmentHandle;
+const pools: Sql[] = [];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'rig-decide-'));
+  env = await startLocal({ dir });
+});
+
+afterAll(async () => {
+  await Promise.all(pools.map((p) => p.end({ timeout: 5 })));
+  await env?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function openLog(): Promise<{ log: PostgresTxLog; sql: Sql }> {
+  const name = await env.createDatabase(`decide_${pools.length}`);
+  const sql = connectPostgres(postgresUrl(env.postgres, name), 4);
+  pools.push(sql);
+  const log = await PostgresTxLog.open(sql, 20_000);
+  await log.raiseFence(1);
+  return { log, sql };
+}
+
+const request: SessionRequest = {
+  subscriberId: 'imsi-001010000000001',
+  trafficClass: 'voice',
+  protocol: '2pc',
+  cells: ['cell-1'],
+  amount: 1,
+};
+
+const intent = (txnId: string) => ({
+  txnId,
+  sessionId: `ses-${txnId}`,
+  protocol: '2pc' as const,
+  kind: 'create',
+  token: 1,
+  node: 'sm-1',
+  request,
+  idempotencyKey: null,
+});
+
+/** Resolves once some backend of this database waits for a lock (the statement under test is blocked). */
+async function someoneWaits(sql: Sql): Promise<void> {
+  for (;;) {
+    const [row] = await sql`
+      SELECT count(*)::int AS n FROM pg_stat_activity
+      WHERE datname = current_database() AND wait_event_type = 'Lock'`;
+    if (Number(row?.n) > 0) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+async function outboxRows(sql: Sql, txnId: string): Promise<Array<{ outcome: string; token: number }>> {
+  const rows = await sql`SELECT outcome, token FROM outbox WHERE txn_id = ${txnId}`;
+  return rows.map((r) => ({ outcome: String(r.outcome), token: Number(r.token) }));
+}
+
+describe('decision in one statement', () => {
+  it('logs the first decision with its outbox row; a later one gets the standing decision and writes nothing', async () => {
+    const { log, sql } = await openLog();
+    await log.insertIntent(intent('t1'));
+    expect(await log.decide('t1', 'commit', null, 1, 'sm-1', 5)).toEqual({ decision: 'commit', reason: null });
+    expect(await log.decide('t1', 'abort', 'late', 1, 'sm-1', 6)).toEqual({ decision: 'commit', reason: null });
+    expect(await outboxRows(sql, 't1')).toEqual([{ outcome: 'commit', token: 1 }]);
+    expect(await log.get('t1')).toMatchObject({ decision: 'commit', decisionToken: 1 });
+    await expect(log.decide('missing', 'abort', null, 1, 'sm-1', 7)).rejects.toMatchObject({ code: 'not_found' });
+  });
+
+  it('answers with the decision that landed while it waited for the row', async () => {
+    const { log, sql } = await openLog();
+    await log.insertIntent(intent('t2'));
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // Another writer decides abort and keeps its transaction open until released.
+    const other = sql.begin(async (tx) => {
+      await tx`UPDATE txn SET decision = 'abort', reason = 'other' WHERE txn_id = 't2'`;
+      await held;
+    });
+    const ours = log.decide('t2', 'commit', null, 1, 'sm-1', 5);
+    await someoneWaits(sql);
+    release();
+    await other;
+    expect(await ours).toEqual({ decision: 'abort', reason: 'other' });
+    expect(await outboxRows(sql, 't2')).toEqual([]);
+  });
+
+  it('holds the fence row until it commits: a raise waits for it, then older tokens are refused', async () => {
+    const { log, sql } = await openLog();
+    await log.insertIntent(intent('t3'));
+    await log.insertIntent(intent('t4'));
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // Hold t3's row so that the decision blocks after taking its share lock on the fence row.
+    const blocker = sql.begin(async (tx) => {
+      await tx`SELECT 1 FROM txn WHERE txn_id = 't3' FOR UPDATE`;
+      await held;
+    });
+    const order: string[] = [];
+    const decided = log.decide('t3', 'commit', null, 1, 'sm-1', 5).then((s) => {
+      order.push('decided');
+      return s;
+    });
+    await someoneWaits(sql);
+    const raised = log.raiseFence(2).then(() => order.push('raised'));
+    // Wait until the raise, too, is queued on a lock (two waiters), then let the decision go on.
+    for (;;) {
+      const [row] = await sql`
+        SELECT count(*)::int AS n FROM pg_stat_activity
+        WHERE datname = current_database() AND wait_event_type = 'Lock'`;
+      if (Number(row?.n) >= 2) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    release();
+    await blocker;
+    expect(await decided).toEqual({ decision: 'commit', reason: null });
+    await raised;
+    expect(order).toEqual(['decided', 'raised']);
+    await expect(log.decide('t4', 'commit', null, 1, 'sm-1', 6)).rejects.toMatchObject({ code: 'stale_token' });
+    expect(await log.get('t4')).toMatchObject({ decision: null });
+    expect(await outboxRows(sql, 't4')).toEqual([]);
+  });
+});
