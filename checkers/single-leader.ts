@@ -66,14 +66,23 @@ function checkTokens(obs: Observations, out: AnomalyLog): number {
   let count = 0;
   for (const [store, list] of writesByStore(obs)) {
     count += list.length;
+    // Writes at the same instant cannot be ordered (a store's clock is read to the millisecond or microsecond):
+    // each write is judged against the highest token of strictly earlier ones only.
     let highest: Written | undefined;
+    let highestNow: Written | undefined;
+    let now = Number.NEGATIVE_INFINITY;
     for (const w of sortedBy(list, (x) => x.at)) {
+      if (w.at !== now) {
+        if (highestNow && (!highest || highestNow.token > highest.token)) highest = highestNow;
+        highestNow = undefined;
+        now = w.at;
+      }
       if (highest && w.token < highest.token) {
         const what = `${describeWrite(w)} with token ${w.token} at ${w.at} ns`;
         const before = `token ${highest.token} (${describeWrite(highest)})`;
         out.add('stale-token-accepted', store, [], `${store} accepted ${what} after accepting ${before}`);
       }
-      if (!highest || w.token > highest.token) highest = w;
+      if (!highestNow || w.token > highestNow.token) highestNow = w;
     }
   }
   return count;

@@ -100,6 +100,15 @@ describe('single leader', () => {
     ]);
   });
 
+  it('does not order writes that a store dated to the same instant', () => {
+    const obs = observations({ 'fenced-write': [write(1, 50), write(2, 100), write(1, 100), write(3, 100)] });
+    expect(run(singleLeader, [], obs).valid).toBe(true);
+    obs['fenced-write'].push(write(2, 101));
+    expect(run(singleLeader, [], obs).anomalies.map((a) => a.explanation)).toEqual([
+      'txlog accepted t1 by n1 with token 2 at 101 ns after accepting token 3 (t1 by n1)',
+    ]);
+  });
+
   it('judges decisions by the decider token when the row was rewritten by a later leader', () => {
     const obs = observations({
       txn: [
