@@ -1,12 +1,13 @@
 // The outbox relay (spec section 11): appends each decided transaction's event to the Redis stream, at most once
-// per txn id (the Lua script dedupes), then marks the outbox row sent. A crash between the decision's commit and
-// the append only delays the event: the next pass (on this leader or the next) appends it.
+// per txn id (the Lua script dedupes), then marks the pass's outbox rows sent, in one statement. A crash between
+// the decision's commit and the append only delays the event: the next pass (on this leader or the next) appends
+// it.
 import type { CrashPoint } from '../common/faults.ts';
 import type { Logger } from '../common/log.ts';
 import type { Leadership } from './coordinator.ts';
 import type { SmMetrics } from './metrics.ts';
 import type { EventStream } from './store.ts';
-import type { TxLog } from './txlog.ts';
+import type { OutboxRow, TxLog } from './txlog.ts';
 
 export class Relay {
   private timer: NodeJS.Timeout | undefined;
@@ -41,6 +42,15 @@ export class Relay {
     void this.pass();
   }
 
+  private async markSent(sent: Array<{ row: OutboxRow; streamId: string }>, epoch: number): Promise<void> {
+    if (sent.length === 0) return;
+    await this.txlog.markSent(sent.map((s) => ({ id: s.row.id, streamId: s.streamId })));
+    for (const { row, streamId } of sent) {
+      this.metrics.eventsEmitted.inc();
+      this.logger.observe('event-emitted', { txnId: row.txnId, sessionId: row.sessionId, streamId, token: epoch });
+    }
+  }
+
   private async pass(): Promise<void> {
     this.running = true;
     try {
@@ -49,13 +59,18 @@ export class Relay {
         const epoch = this.leadership.currentEpoch();
         if (epoch === undefined) return;
         const rows = await this.txlog.unsentEvents(this.batchMax);
-        // In outbox order, stopping at the first failure, so a session's events never overtake each other.
-        for (const row of rows) {
-          const streamId = await this.stream.emit({ ...row, token: epoch });
-          this.crashPoint('relay-after-append');
-          await this.txlog.markSent(row.id, streamId);
-          this.metrics.eventsEmitted.inc();
-          this.logger.observe('event-emitted', { txnId: row.txnId, sessionId: row.sessionId, streamId, token: epoch });
+        const sent: Array<{ row: OutboxRow; streamId: string }> = [];
+        try {
+          // In outbox order, stopping at the first failure, so a session's events never overtake each other.
+          for (const row of rows) {
+            sent.push({ row, streamId: await this.stream.emit({ ...row, token: epoch }) });
+            this.crashPoint('relay-after-append');
+          }
+        } finally {
+          // The rows appended so far, marked in one statement (even when a later append failed). Only an
+          // optimisation: an appended row left unmarked is appended again by a later pass, and the stream's
+          // script keeps one entry per txn id.
+          await this.markSent(sent, epoch);
         }
         if (rows.length === this.batchMax) this.again = true;
       } while (this.again);

@@ -72,7 +72,8 @@ export interface TxLog {
   byIdempotencyKey(key: string): Promise<TxnRow | undefined>;
   unfinished(limit: number): Promise<TxnRow[]>;
   unsentEvents(limit: number): Promise<OutboxRow[]>;
-  markSent(id: number, streamId: string): Promise<void>;
+  /** Marks these outbox rows sent, with their stream entry ids, in one statement. */
+  markSent(sent: ReadonlyArray<{ id: number; streamId: string }>): Promise<void>;
 }
 
 export const migrationsDir = fileURLToPath(new URL('./sql', import.meta.url));
@@ -265,7 +266,15 @@ export class PostgresTxLog implements TxLog {
     }));
   }
 
-  async markSent(id: number, streamId: string): Promise<void> {
-    await this.run(this.sql`UPDATE outbox SET sent_at = now(), stream_id = ${streamId} WHERE id = ${id}`, 'mark sent');
+  async markSent(sent: ReadonlyArray<{ id: number; streamId: string }>): Promise<void> {
+    if (sent.length === 0) return;
+    const rows = sent.map((s) => ({ id: s.id, stream_id: s.streamId }));
+    await this.run(
+      this.sql`
+        UPDATE outbox SET sent_at = now(), stream_id = s.stream_id
+        FROM jsonb_to_recordset(${this.sql.json(rows as never)}) AS s (id bigint, stream_id text)
+        WHERE outbox.id = s.id`,
+      'mark sent',
+    );
   }
 }

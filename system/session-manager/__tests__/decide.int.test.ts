@@ -1,7 +1,7 @@
 // The decision as one statement against a real PostgreSQL: the first decision logged wins and writes the only
 // outbox row; a decision that waited for a concurrent one answers with that one; and a fence raise that arrives
 // while a decision holds the fence row waits for it, so the decision (made under the old token before the raise)
-// lands and every later one of that token is refused.
+// lands and every later one of that token is refused. Also the relay's batch of outbox rows marked sent.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,6 +79,19 @@ describe('decision in one statement', () => {
     expect(await outboxRows(sql, 't1')).toEqual([{ outcome: 'commit', token: 1 }]);
     expect(await log.get('t1')).toMatchObject({ decision: 'commit', decisionToken: 1 });
     await expect(log.decide('missing', 'abort', null, 1, 'sm-1', 7)).rejects.toMatchObject({ code: 'not_found' });
+  });
+
+  it('marks a batch of outbox rows sent in one call, with their stream ids', async () => {
+    const { log } = await openLog();
+    for (const t of ['m1', 'm2', 'm3']) {
+      await log.insertIntent(intent(t));
+      await log.decide(t, 'commit', null, 1, 'sm-1', 5);
+    }
+    const unsent = await log.unsentEvents(10);
+    expect(unsent.map((r) => r.txnId)).toEqual(['m1', 'm2', 'm3']);
+    await log.markSent(unsent.slice(0, 2).map((r, i) => ({ id: r.id, streamId: `1-${i}` })));
+    expect((await log.unsentEvents(10)).map((r) => r.txnId)).toEqual(['m3']);
+    await log.markSent([]);
   });
 
   it('answers with the decision that landed while it waited for the row', async () => {
