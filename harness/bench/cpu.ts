@@ -31,6 +31,8 @@ const ticksPerS = 100;
 interface ProcStat {
   ppid: number;
   ticks: number;
+  /** Ticks of its children that have exited and been waited for (cutime + cstime). */
+  reaped: number;
 }
 
 /** The fields after the command name (which may itself hold spaces and parentheses). */
@@ -38,7 +40,10 @@ export function parseStat(text: string): ProcStat | undefined {
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
   const ppid = Number(fields[1]);
   const ticks = Number(fields[11]) + Number(fields[12]);
-  return Number.isFinite(ppid) && Number.isFinite(ticks) ? { ppid, ticks } : undefined;
+  const reaped = Number(fields[13]) + Number(fields[14]);
+  return Number.isFinite(ppid) && Number.isFinite(ticks) && Number.isFinite(reaped)
+    ? { ppid, ticks, reaped }
+    : undefined;
 }
 
 /** `cpu  user nice system idle iowait irq softirq steal ...`: busy is all but idle and iowait. */
@@ -62,7 +67,11 @@ function readProcesses(): Map<number, ProcStat> {
   return out;
 }
 
-/** Ticks of `root`, and of its descendants when `tree`. */
+/**
+ * Ticks of `root`, and of its descendants when `tree`: the live ones, and those that exited, through their
+ * parents' reaped ticks. Without the exited ones a tree's total would drop whenever a backend ends (a pool closing
+ * idle connections), and a level's figure would be lost.
+ */
 export function groupTicks(procs: ReadonlyMap<number, ProcStat>, root: number, tree: boolean): number {
   if (!tree) return procs.get(root)?.ticks ?? 0;
   const children = new Map<number, number[]>();
@@ -71,7 +80,8 @@ export function groupTicks(procs: ReadonlyMap<number, ProcStat>, root: number, t
   const stack = [root];
   while (stack.length > 0) {
     const pid = stack.pop()!;
-    sum += procs.get(pid)?.ticks ?? 0;
+    const p = procs.get(pid);
+    sum += (p?.ticks ?? 0) + (p?.reaped ?? 0);
     stack.push(...(children.get(pid) ?? []));
   }
   return sum;

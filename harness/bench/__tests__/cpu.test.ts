@@ -1,27 +1,30 @@
 // Proves the /proc parsing and the per-transaction arithmetic of the CPU accounting, on hand-written text: a
-// command name with spaces and parentheses, a process tree (the postmaster and its backends), and the division.
+// command name with spaces and parentheses, a process tree (the postmaster, its backends and the exited ones), and
+// the division.
 import { describe, expect, it } from 'vitest';
 import { cpuBetween, groupTicks, parseMachine, parseStat } from '../cpu.ts';
 
 describe('cpu accounting', () => {
   it('reads ppid and user+system ticks after a command name with spaces and parentheses', () => {
     const stat = '4242 (postgres: a (b) c) S 17 4242 4242 0 -1 4194560 100 0 0 0 30 12 0 0 20 0 1 0 5 0 0';
-    expect(parseStat(stat)).toEqual({ ppid: 17, ticks: 42 });
+    expect(parseStat(stat)).toEqual({ ppid: 17, ticks: 42, reaped: 0 });
+    const reaping = '17 (postgres) S 1 17 17 0 -1 4194560 100 0 0 0 30 12 200 50 20 0 1 0 5 0 0';
+    expect(parseStat(reaping)).toEqual({ ppid: 1, ticks: 42, reaped: 250 });
   });
 
   it('counts busy as everything but idle and iowait', () => {
     expect(parseMachine('cpu  10 1 5 80 4 0 0 0 0 0\ncpu0 1 1 1 1 1 1 1 1')).toEqual({ busy: 16, total: 100 });
   });
 
-  it('sums a process tree, or one process', () => {
+  it('sums a process tree with its exited children, or one process', () => {
     const procs = new Map([
-      [1, { ppid: 0, ticks: 1 }],
-      [10, { ppid: 1, ticks: 5 }],
-      [11, { ppid: 10, ticks: 7 }],
-      [12, { ppid: 10, ticks: 3 }],
-      [20, { ppid: 1, ticks: 100 }],
+      [1, { ppid: 0, ticks: 1, reaped: 0 }],
+      [10, { ppid: 1, ticks: 5, reaped: 40 }],
+      [11, { ppid: 10, ticks: 7, reaped: 0 }],
+      [12, { ppid: 10, ticks: 3, reaped: 0 }],
+      [20, { ppid: 1, ticks: 100, reaped: 0 }],
     ]);
-    expect(groupTicks(procs, 10, true)).toBe(15);
+    expect(groupTicks(procs, 10, true)).toBe(55);
     expect(groupTicks(procs, 10, false)).toBe(5);
     expect(groupTicks(procs, 99, true)).toBe(0);
   });
