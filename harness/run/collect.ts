@@ -190,42 +190,28 @@ async function resourceSnapshot(c: CollectInputs, phase: 'initial' | 'final', at
  * correct system it is always dated before that raise.
  */
 async function txlogWrites(c: CollectInputs): Promise<Observation[]> {
-  const out: Observation[] = [];
-  for (const r of await c.coordinator`SELECT epoch, raised_at FROM fence_log`) {
-    out.push({
-      kind: 'fenced-write',
-      store: 'txlog',
-      key: 'fence',
-      token: Number(r.epoch),
-      accepted: true,
-      at: c.wallToNs(ms(r.raised_at)),
-    } as Observation);
-  }
-  for (const r of await c.coordinator`SELECT txn_id, node, token, created_at FROM txn`) {
-    out.push({
-      kind: 'fenced-write',
-      store: 'txlog',
-      key: `intent:${r.txn_id}`,
-      node: r.node,
-      token: Number(r.token),
-      accepted: true,
-      at: c.wallToNs(ms(r.created_at)),
-    } as Observation);
-  }
-  const decided =
-    await c.coordinator`SELECT txn_id, decided_by, decision_token, decided_at FROM txn WHERE decided_at IS NOT NULL`;
-  for (const r of decided) {
-    out.push({
-      kind: 'fenced-write',
-      store: 'txlog',
-      key: r.txn_id,
-      node: r.decided_by,
-      token: Number(r.decision_token),
-      accepted: true,
-      at: c.wallToNs(ms(r.decided_at)),
-    } as Observation);
-  }
-  return out;
+  // Times to the microsecond, as the database keeps them (a Date would cut them to the millisecond, and writes
+  // dated to the same instant cannot be ordered).
+  const db = c.coordinator;
+  const [raises, intents, decisions] = await Promise.all([
+    db`SELECT 'fence' AS key, NULL AS node, epoch AS token, extract(epoch FROM raised_at) * 1000 AS at_ms
+       FROM fence_log`,
+    db`SELECT 'intent:' || txn_id AS key, node, token, extract(epoch FROM created_at) * 1000 AS at_ms FROM txn`,
+    db`SELECT txn_id AS key, decided_by AS node, decision_token AS token, extract(epoch FROM decided_at) * 1000 AS at_ms
+       FROM txn WHERE decided_at IS NOT NULL`,
+  ]);
+  return [...raises, ...intents, ...decisions].map(
+    (r) =>
+      ({
+        kind: 'fenced-write',
+        store: 'txlog',
+        key: String(r.key),
+        ...(r.node !== null ? { node: String(r.node) } : {}),
+        token: Number(r.token),
+        accepted: true,
+        at: c.wallToNs(Number(r.at_ms)),
+      }) as Observation,
+  );
 }
 
 /**
