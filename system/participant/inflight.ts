@@ -9,6 +9,8 @@ export interface InFlightPrepare {
   xid: string;
   /** What the prepare is locking now, e.g. `cell:cell-3`. */
   resource: string | null;
+  /** Monotonic ms when its current reservation statement began; null when none is running. */
+  lockingSinceMs: number | null;
   /** Chosen as a deadlock victim: the prepare votes no (`deadlock_victim`). */
   victim: boolean;
 }
@@ -22,14 +24,33 @@ export class InFlightPrepares {
   }
 
   register(txnId: string, pid: number, xid: string): void {
-    const entry: InFlightPrepare = { txnId, pid, xid, resource: null, victim: false };
+    const entry: InFlightPrepare = { txnId, pid, xid, resource: null, lockingSinceMs: null, victim: false };
     this.byTxn.set(txnId, entry);
     this.byBackend.set(`${pid}/${xid}`, entry);
   }
 
-  locking(txnId: string, resource: string): void {
+  /** The prepare starts the statement that locks `resource` (at monotonic `nowMs`). */
+  locking(txnId: string, resource: string, nowMs: number): void {
     const entry = this.byTxn.get(txnId);
-    if (entry) entry.resource = resource;
+    if (!entry) return;
+    entry.resource = resource;
+    entry.lockingSinceMs = nowMs;
+  }
+
+  /** The prepare has finished its reservations (it waits for no row lock any more). */
+  reserved(txnId: string): void {
+    const entry = this.byTxn.get(txnId);
+    if (entry) entry.lockingSinceMs = null;
+  }
+
+  /** When the longest-running reservation statement began (monotonic ms); undefined when none is running. */
+  oldestLockingSinceMs(): number | undefined {
+    let oldest: number | undefined;
+    for (const entry of this.byTxn.values()) {
+      if (entry.lockingSinceMs !== null && (oldest === undefined || entry.lockingSinceMs < oldest))
+        oldest = entry.lockingSinceMs;
+    }
+    return oldest;
   }
 
   done(txnId: string): void {
