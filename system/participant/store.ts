@@ -75,38 +75,51 @@ export class TxnStore {
 
   /**
    * Reserves and prepares in one transaction: the txn row first (a prepared transaction or a durable outcome of
-   * the same txn stops it at once, answered `existing`), then the
-   * domain's reservations in request order, then PREPARE TRANSACTION, which makes the yes vote durable and keeps
-   * the row locks. A no vote rolls everything back. While it runs it is registered in `inflight`, so its lock
-   * waits can be named and, if the leader picks it as a deadlock victim, cancelled.
+   * the same txn stops it at once, answered `existing`), then the domain's reservations in request order, then
+   * PREPARE TRANSACTION, which makes the yes vote durable and keeps the row locks. A no vote rolls everything
+   * back. While it runs it is registered in `inflight`, so its lock waits can be named and, if the leader picks it
+   * as a deadlock victim, cancelled.
+   *
+   * On a connection of its own, not postgres.js's `begin`: BEGIN goes out in the same write as the txn row's
+   * insert (one round trip for both), and PREPARE TRANSACTION as a plain statement (`begin` would send it as a
+   * new named prepared statement for every gid, kept by the connection and the server for the connection's life).
    */
   async prepare(txnId: string, req: PrepareRequest, domain: Domain): Promise<PrepareOutcome> {
     let lockWaitMs = 0;
     const detail = JSON.stringify({ subscriberId: req.subscriberId, cells: req.cells, amount: req.amount });
+    let tx: postgres.ReservedSql | undefined;
+    let open = false;
     try {
-      await this.sql.begin(async (tx) => {
-        const params = [txnId, req.token, req.sessionId, req.protocol, detail, this.gid(txnId)];
-        const [inserted] = await this.statements.run(tx, 'txn_insert_committed', params);
-        if (!inserted) throw new Existing();
-        this.inflight.register(txnId, Number(inserted.pid), String(inserted.xid));
-        const started = this.clock.monotonicMs();
-        let reason: VoteNoReason | undefined;
-        try {
-          reason = await domain.reserve(tx, req, (resource) => {
-            // Chosen as a victim while between lock waits: stop before taking the next lock.
-            if (this.inflight.isVictim(txnId)) throw new VoteNo('deadlock_victim');
-            this.inflight.locking(txnId, resource);
-          });
-        } finally {
-          lockWaitMs = this.clock.monotonicMs() - started;
-        }
-        if (reason) throw new VoteNo(reason);
-        // Chosen as a victim between statements (nothing to cancel then): vote no all the same.
-        if (this.inflight.isVictim(txnId)) throw new VoteNo('deadlock_victim');
-        await tx.prepare(this.gid(txnId));
-      });
+      tx = await this.sql.reserve();
+      const begun = tx.unsafe('BEGIN').execute();
+      open = true;
+      const params = [txnId, req.token, req.sessionId, req.protocol, detail, this.gid(txnId)];
+      const insert = this.statements.run(tx, 'txn_insert_committed', params);
+      // Both are on the wire now; BEGIN cannot fail on an idle connection, and if the connection breaks both do.
+      const [, [inserted]] = await Promise.all([begun, insert]);
+      if (!inserted) throw new Existing();
+      this.inflight.register(txnId, Number(inserted.pid), String(inserted.xid));
+      const started = this.clock.monotonicMs();
+      let reason: VoteNoReason | undefined;
+      try {
+        reason = await domain.reserve(tx, req, (resource) => {
+          // Chosen as a victim while between lock waits: stop before taking the next lock.
+          if (this.inflight.isVictim(txnId)) throw new VoteNo('deadlock_victim');
+          this.inflight.locking(txnId, resource, this.clock.monotonicMs());
+        });
+      } finally {
+        lockWaitMs = this.clock.monotonicMs() - started;
+        this.inflight.reserved(txnId);
+      }
+      if (reason) throw new VoteNo(reason);
+      // Chosen as a victim between statements (nothing to cancel then): vote no all the same.
+      if (this.inflight.isVictim(txnId)) throw new VoteNo('deadlock_victim');
+      // Whether it succeeds or fails, PREPARE TRANSACTION ends the transaction on this connection.
+      open = false;
+      await tx.unsafe(this.withGid('prepare_transaction', txnId));
       return { lockWaitMs };
     } catch (err) {
+      if (open) await tx?.unsafe('ROLLBACK').catch(() => {});
       if (err instanceof Existing) return { existing: true, lockWaitMs };
       if (err instanceof VoteNo) return { reason: err.reason, lockWaitMs };
       if (this.inflight.isVictim(txnId)) return { reason: 'deadlock_victim', lockWaitMs };
@@ -114,8 +127,14 @@ export class TxnStore {
       if (reason) return { reason, lockWaitMs };
       throw storeFailure(err);
     } finally {
+      tx?.release();
       this.inflight.done(txnId);
     }
+  }
+
+  /** A statement whose `':gid'` is this txn's gid (checked by `gid` to need no quoting). */
+  private withGid(statement: string, txnId: string): string {
+    return this.statements.text(statement).replaceAll("':gid'", `'${this.gid(txnId)}'`);
   }
 
   /** COMMIT PREPARED; false when no such prepared transaction exists (resolved by someone else). */
@@ -129,9 +148,8 @@ export class TxnStore {
   }
 
   private async finishPrepared(statement: string, txnId: string): Promise<boolean> {
-    const text = this.statements.text(statement).replaceAll("':gid'", `'${this.gid(txnId)}'`);
     try {
-      await this.sql.unsafe(text);
+      await this.sql.unsafe(this.withGid(statement, txnId));
       return true;
     } catch (err) {
       if ((err as { code?: unknown }).code === '42704') return false; // undefined_object: no such gid
