@@ -82,7 +82,7 @@ describe('decision in one statement', () => {
   });
 
   it('marks a batch of outbox rows sent in one call, with their stream ids', async () => {
-    const { log } = await openLog();
+    const { log, sql } = await openLog();
     for (const t of ['m1', 'm2', 'm3']) {
       await log.insertIntent(intent(t));
       await log.decide(t, 'commit', null, 1, 'sm-1', 5);
@@ -91,6 +91,11 @@ describe('decision in one statement', () => {
     expect(unsent.map((r) => r.txnId)).toEqual(['m1', 'm2', 'm3']);
     await log.markSent(unsent.slice(0, 2).map((r, i) => ({ id: r.id, streamId: `1-${i}` })));
     expect((await log.unsentEvents(10)).map((r) => r.txnId)).toEqual(['m3']);
+    const marked = await sql`SELECT txn_id, stream_id FROM outbox WHERE sent_at IS NOT NULL ORDER BY id`;
+    expect(marked.map((r) => [r.txn_id, r.stream_id])).toEqual([
+      ['m1', '1-0'],
+      ['m2', '1-1'],
+    ]);
     await log.markSent([]);
   });
 
