@@ -41,6 +41,8 @@ export interface BenchOptions {
   profileDir?: string;
   /** Keep the servers' data directories (they are deleted by default: a bench's data is not evidence). */
   keepData: boolean;
+  /** Settings for every service (`RIG_*`), on top of their defaults. */
+  systemEnv: Record<string, string>;
   command: string;
   /** One line per step, for the live progress on stderr. */
   progress: (line: string) => void;
@@ -192,6 +194,7 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
       env: o.env,
       seed: o.seed,
       profileDir: o.profileDir ?? null,
+      systemEnv: o.systemEnv,
     },
     environment: '',
     machine: machine(),
@@ -212,7 +215,14 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
     doc.environment = env.description;
     doc.versions = await versions(env);
     const nodeEnv = profileEnv(o.profileDir, o.nodes);
-    r.cluster = await startCluster({ env, dir, nodes: o.nodes, seed: o.seed, ...(nodeEnv ? { nodeEnv } : {}) });
+    r.cluster = await startCluster({
+      env,
+      dir,
+      nodes: o.nodes,
+      seed: o.seed,
+      extraEnv: o.systemEnv,
+      ...(nodeEnv ? { nodeEnv } : {}),
+    });
     await waitForLeader(r.cluster.gatewayUrl, 30_000);
     r.floor = await openFloor(env, Math.max(...o.concurrency));
     const targets = {

@@ -9,6 +9,7 @@ import { runBench } from '../bench/run.ts';
 import { providerChoices } from '../env/index.ts';
 import { stopWhenOrphaned } from '../process/lifecycle.ts';
 import { type Command, choiceOption, intOption } from './command.ts';
+import { parseSystemEnv } from './run.ts';
 
 export const bench: Command = {
   name: 'bench',
@@ -16,6 +17,7 @@ export const bench: Command = {
   usage: [
     'rig bench [--duration S] [--concurrency LIST] [--protocol LIST] [--env auto|external|local|containers]',
     '          [--warmup S] [--nodes N] [--store DIR] [--profile DIR] [--keep-data] [--seed N]',
+    '          [--system-env RIG_NAME=value,...]',
     '',
     '  --duration     seconds per level, for the system and again for the floor [10]',
     '  --concurrency  comma list of levels: autocannon connections, and floor workers [1,4,16,32,64]',
@@ -25,6 +27,7 @@ export const bench: Command = {
     '  --store        bench results go to <store>/bench/<time>/ [store]',
     '  --profile      every service writes a V8 CPU profile to DIR/<node>/; bench.json summarises self time',
     '  --keep-data    keep the Redis and PostgreSQL data directories (deleted by default)',
+    '  --system-env   RIG_NAME=value,... settings for every service, to measure them (e.g. RIG_POOL_MAX=8)',
     '',
     'Per level: the system driven closed-loop through the gateway (one subscriber per request), then the same',
     'durable statements per transaction issued straight to the same PostgreSQL (the floor); then the system at half',
@@ -40,6 +43,7 @@ export const bench: Command = {
     store: { type: 'string' },
     profile: { type: 'string' },
     'keep-data': { type: 'boolean' },
+    'system-env': { type: 'string' },
     seed: { type: 'string' },
   },
   async run(values) {
@@ -54,6 +58,7 @@ export const bench: Command = {
       seed: intOption(values.seed, 'seed', 0, Number.MAX_SAFE_INTEGER, freshSeed()),
       keepData: values['keep-data'] === true,
       ...(typeof values.profile === 'string' ? { profileDir: resolve(values.profile) } : {}),
+      systemEnv: parseSystemEnv(values['system-env']) ?? {},
     };
     const command = ['rig bench', ...process.argv.slice(3)].join(' ');
     stopWhenOrphaned();

@@ -78,7 +78,7 @@ export function runOptions(values: Values, command: string): RunOptions {
 }
 
 /** `--system-env RIG_A=1,RIG_B=2`: settings passed to every service. */
-function parseSystemEnv(value: unknown): Record<string, string> | undefined {
+export function parseSystemEnv(value: unknown): Record<string, string> | undefined {
   if (typeof value !== 'string') return undefined;
   const out: Record<string, string> = {};
   for (const pair of value.split(',').filter(Boolean)) {
