@@ -15,8 +15,8 @@ function healer(ctx: NemesisContext): () => Promise<Record<string, unknown>> {
 export const partition: Nemesis = {
   name: 'partition',
   summary:
-    'partitions: isolate the leader, leader cut from Redis, coordinator cut from one participant, one-way, halves',
-  variants: ['isolate-leader', 'leader-from-redis', 'leader-from-participant', 'one-way', 'halves'],
+    'partitions: isolate the leader, leader cut from Redis (with or without its database link lagging), coordinator cut from one participant, one-way, halves',
+  variants: ['isolate-leader', 'leader-from-redis', 'leader-from-participant', 'one-way', 'halves', 'leader-lagging'],
   minWindowMs: (ttl) => 2 * ttl,
   async start(ctx, variant, rng): Promise<Fault> {
     const leader = await leaderOrThrow(ctx);
@@ -37,6 +37,19 @@ export const partition: Nemesis = {
         links = [`${leader}->${rng.pick(['redis', 'rm', 'billing', 'postgres'])}`];
         directions = [rng.pick(['upstream', 'downstream'] as const)];
         break;
+      case 'leader-lagging': {
+        // A gray failure: the leader loses Redis, so its lease, while its database link lags by twice the lease
+        // TTL. Every write it sends before it steps down reaches the database after the next leader has taken
+        // over and fenced it (the takeover needs at most a TTL and a third), which only the fence can refuse.
+        const lagged = [`${leader}->postgres`];
+        const latencyMs = 2 * ctx.leaseTtlMs;
+        await ctx.net.addToxic(lagged, { type: 'latency', attributes: { latency: latencyMs, jitter: 0 } }, [
+          'upstream',
+        ]);
+        links = [`${leader}->redis`];
+        extra = { lagged, latencyMs };
+        break;
+      }
       case 'halves': {
         const others = ctx.cluster.nodes.filter((n) => n !== leader);
         const side = [leader, ...others.filter(() => rng.chance(0.5))].slice(
