@@ -14,6 +14,8 @@ export interface BugCase {
   why: string;
   /** Service settings for both the buggy and the correct runs. */
   systemEnv?: Record<string, string>;
+  /** Client processes, when the case needs more than the default. */
+  concurrency?: number;
 }
 
 export const efficacyMatrix: readonly BugCase[] = [
@@ -22,12 +24,16 @@ export const efficacyMatrix: readonly BugCase[] = [
     checker: 'single-leader',
     workload: 'leader-churn',
     protocol: '2pc',
-    nemesis: 'partition:leader-from-redis',
+    nemesis: 'partition:leader-lagging',
     timeLimitS: 12,
     seeds: [1, 2, 3],
-    why: 'a leader cut from Redis loses its lease but still reaches Postgres: its late decisions land after the new leader fenced it',
-    // Redis calls that hang longer than the takeover, so the cut-off leader's late decisions come after the fence.
-    systemEnv: { RIG_QUERY_TIMEOUT_MS: '6000' },
+    why: 'a leader cut from Redis whose database link lags: the intents it logs before its lease lapses reach the log after the new leader fenced it',
+    // Every request the cut-off leader takes before its lease lapses sends an intent that the lag delivers after
+    // the new leader's fence raise. Enough clients that several requests reach it in that window; a gateway
+    // deadline shorter than the leader's own query timeout, so no retry reaches the new leader with the same
+    // idempotency key first (the lagging intent would then land as a duplicate and be dropped).
+    concurrency: 24,
+    systemEnv: { RIG_REQUEST_DEADLINE_MS: '1000' },
   },
   {
     bug: 'stale-leader',

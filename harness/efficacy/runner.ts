@@ -43,7 +43,7 @@ function options(c: BugCase, seed: number, bug: string | undefined, o: EfficacyO
     nemesis: c.nemesis,
     timeLimitS: c.timeLimitS,
     rate: 30,
-    concurrency: 6,
+    concurrency: c.concurrency ?? 6,
     seed,
     nodes: 3,
     env: o.env,
