@@ -2,9 +2,16 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { onShutdown, stopWhenOrphaned } from '../process/lifecycle.ts';
+import type { RunConfig } from '../run/run.ts';
 import { shrink } from '../shrink/shrink.ts';
 import { type Command, intOption, UsageError } from './command.ts';
 import { loadConfig } from './repro.ts';
+
+/** "1 fault (4333 ms)", "2 faults (6000 ms)": how many, and how long in all. */
+function faults(c: RunConfig): string {
+  const ms = c.schedule.reduce((sum, w) => sum + w.endMs - w.startMs, 0);
+  return `${c.schedule.length} fault${c.schedule.length === 1 ? '' : 's'} (${ms} ms)`;
+}
 
 export const shrinkCommand: Command = {
   name: 'shrink',
@@ -62,11 +69,9 @@ export const shrinkCommand: Command = {
       reproduce: r.smallestRunDir ? `npx rig repro ${r.smallestRunDir}` : null,
     };
     writeFileSync(join(runDir, 'shrink.json'), `${JSON.stringify(summary, null, 2)}\n`);
+    console.log(`\noriginal: ${config.options.timeLimitS} s, ${faults(config)}, ${config.options.concurrency} clients`);
     console.log(
-      `\noriginal: ${summary.original.timeLimitS} s, ${summary.original.faults} faults, ${summary.original.concurrency} clients`,
-    );
-    console.log(
-      `smallest: ${o.timeLimitS} s, ${r.smallest.schedule.length} faults, ${o.concurrency} clients (${r.steps.length} steps kept, ${r.runsUsed} runs)`,
+      `smallest: ${o.timeLimitS} s, ${faults(r.smallest)}, ${o.concurrency} clients (${r.steps.length} steps kept, ${r.runsUsed} runs)`,
     );
     console.log(summary.reproduce ? `reproduce: ${summary.reproduce}` : 'no smaller configuration kept the failure');
     return r.steps.length > 0 ? 0 : 1;

@@ -165,7 +165,9 @@ export async function runTest(config: RunConfig, signal: AbortSignal, progress?:
       cells: o.cells,
     });
     const stop = new AbortController();
-    signal.addEventListener('abort', () => stop.abort(), { once: true });
+    // Removed when the workload ends: `rig shrink` and `rig efficacy` pass one signal to run after run.
+    const stopOnAbort = () => stop.abort();
+    signal.addEventListener('abort', stopOnAbort, { once: true });
     const endTimer = setTimeout(() => stop.abort(), o.timeLimitS * 1000);
     let fault = 'none';
     const ticker = setInterval(
@@ -208,6 +210,7 @@ export async function runTest(config: RunConfig, signal: AbortSignal, progress?:
       },
     });
     await Promise.all([...workers, nemesisDone]);
+    signal.removeEventListener('abort', stopOnAbort);
     clearTimeout(endTimer);
     client.close();
     if (!signal.aborted) {

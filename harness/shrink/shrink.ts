@@ -71,6 +71,8 @@ export interface ShrinkOptions {
   checkers: string[];
   signal: AbortSignal;
   log(line: string): void;
+  /** Runs `config` once: its run directory and whether one of `checkers` found it invalid (default: a real run). */
+  attempt?(config: RunConfig): Promise<{ runDir: string; failed: boolean }>;
 }
 
 function invalidCheckers(runDir: string): string[] {
@@ -82,21 +84,31 @@ function invalidCheckers(runDir: string): string[] {
     .map(([n]) => n);
 }
 
+async function realAttempt(config: RunConfig, o: ShrinkOptions): Promise<{ runDir: string; failed: boolean }> {
+  const outcome = await runTest({ ...config, startedAt: new Date().toISOString() }, o.signal);
+  checkStoredRun(outcome.runDir, { deadlineNs: config.options.quietS * 1e9, timeLimitMs: 10_000 });
+  return { runDir: outcome.runDir, failed: invalidCheckers(outcome.runDir).some((n) => o.checkers.includes(n)) };
+}
+
 export async function shrink(original: RunConfig, o: ShrinkOptions): Promise<ShrinkResult> {
+  const attempt = o.attempt ?? ((config: RunConfig) => realAttempt(config, o));
   const result: ShrinkResult = { original, smallest: original, steps: [], runsUsed: 0 };
+  // A change that never failed is not tried again in a later round: each try costs whole runs, and the same change
+  // after another one was kept (dropping the only fault, say) would spend them on every round.
+  const rejected = new Set<string>();
   let progress = true;
   while (progress && result.runsUsed < o.runsMax && !o.signal.aborted) {
     progress = false;
     for (const cand of candidates(result.smallest)) {
+      if (rejected.has(cand.change)) continue;
       if (result.runsUsed + o.runs > o.runsMax || o.signal.aborted) break;
       const step: ShrinkStep = { change: cand.change, failures: 0, runs: 0, runDirs: [] };
       for (let i = 0; i < o.runs && step.failures === 0; i++) {
-        const outcome = await runTest({ ...cand.config, startedAt: new Date().toISOString() }, o.signal);
+        const outcome = await attempt(cand.config);
         result.runsUsed++;
         step.runs++;
         step.runDirs.push(outcome.runDir);
-        checkStoredRun(outcome.runDir, { deadlineNs: cand.config.options.quietS * 1e9, timeLimitMs: 10_000 });
-        if (invalidCheckers(outcome.runDir).some((n) => o.checkers.includes(n))) step.failures++;
+        if (outcome.failed) step.failures++;
       }
       o.log(`${step.failures ? 'kept   ' : 'dropped'} ${cand.change} (failed ${step.failures} of ${step.runs})`);
       if (step.failures > 0) {
@@ -106,6 +118,7 @@ export async function shrink(original: RunConfig, o: ShrinkOptions): Promise<Shr
         progress = true;
         break;
       }
+      rejected.add(cand.change);
     }
   }
   return result;
