@@ -1,6 +1,7 @@
 // `rig run`, the rig's main job (DESIGN section 3): start the system with a fault proxy on every link, drive a
 // seeded workload at it, inject a seeded schedule of faults, heal, wait for quiet, collect the servers' evidence,
 // and leave a run directory that anyone can re-check (`rig check`) or reproduce (`rig repro`).
+import { setMaxListeners } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '../../lib/rng.ts';
@@ -165,6 +166,8 @@ export async function runTest(config: RunConfig, signal: AbortSignal, progress?:
       cells: o.cells,
     });
     const stop = new AbortController();
+    // Every client's pacing sleep listens to it at once: more than Node's default of 10 is expected, not a leak.
+    setMaxListeners(o.concurrency + 10, stop.signal);
     // Removed when the workload ends: `rig shrink` and `rig efficacy` pass one signal to run after run.
     const stopOnAbort = () => stop.abort();
     signal.addEventListener('abort', stopOnAbort, { once: true });
