@@ -13,6 +13,10 @@ function faults(c: RunConfig): string {
   return `${c.schedule.length} fault${c.schedule.length === 1 ? '' : 's'} (${ms} ms)`;
 }
 
+function clients(c: RunConfig): string {
+  return `${c.options.concurrency} client${c.options.concurrency === 1 ? '' : 's'}`;
+}
+
 export const shrinkCommand: Command = {
   name: 'shrink',
   summary: 'replay a failing run with fewer operations and fewer or shorter faults, keeping the failure',
@@ -69,9 +73,9 @@ export const shrinkCommand: Command = {
       reproduce: r.smallestRunDir ? `npx rig repro ${r.smallestRunDir}` : null,
     };
     writeFileSync(join(runDir, 'shrink.json'), `${JSON.stringify(summary, null, 2)}\n`);
-    console.log(`\noriginal: ${config.options.timeLimitS} s, ${faults(config)}, ${config.options.concurrency} clients`);
+    console.log(`\noriginal: ${config.options.timeLimitS} s, ${faults(config)}, ${clients(config)}`);
     console.log(
-      `smallest: ${o.timeLimitS} s, ${faults(r.smallest)}, ${o.concurrency} clients (${r.steps.length} steps kept, ${r.runsUsed} runs)`,
+      `smallest: ${o.timeLimitS} s, ${faults(r.smallest)}, ${clients(r.smallest)} (${r.steps.length} steps kept, ${r.runsUsed} runs)`,
     );
     console.log(summary.reproduce ? `reproduce: ${summary.reproduce}` : 'no smaller configuration kept the failure');
     return r.steps.length > 0 ? 0 : 1;
