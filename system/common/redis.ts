@@ -21,6 +21,10 @@ export function connectRedis(opts: RedisOptions): Redis {
     // Keep trying to reconnect, every 50 to 500 ms: the link may come back after a partition heals.
     retryStrategy: (times) => Math.min(50 * times, 500),
     lazyConnect: false,
+    // Commands issued in the same turn of the event loop (the DSM writes of concurrent transactions) go out in
+    // one write (in an A/B at concurrency 32 the leader used about a fifth less CPU per transaction). Each command
+    // still gets its own reply and error, and commands on the connection keep their order.
+    enableAutoPipelining: true,
   });
 }
 
