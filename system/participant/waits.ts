@@ -85,10 +85,10 @@ export class WaitGraph {
 
   /**
    * Whether some prepare has been in one reservation statement for at least an interval. Reading pg_locks and
-   * pg_stat_activity costs Postgres a few ms each time (every lock partition and backend is looked at), which at
-   * every interval under load was a fifth of a CPU; until a statement has run that long, a wait in it would not
-   * have been seen by most readings anyway, and a deadlock lasts until it is broken, so it is seen one interval
-   * later at most.
+   * pg_stat_activity costs Postgres 2 to 16 ms each time under load (every lock partition and backend is looked
+   * at), and was done every interval whenever any prepare ran. Until a statement has run that long, a wait in it
+   * would not have been seen by most readings anyway, and a deadlock lasts until it is broken, so it is seen one
+   * interval later at most.
    */
   private someoneMayWait(): boolean {
     const since = this.inflight.oldestLockingSinceMs();
