@@ -2,57 +2,19 @@
 // outbox row; a decision that waited for a concurrent one answers with that one; and a fence raise that arrives
 // while a decision holds the fence row waits for it, so the decision (made under the old token before the raise)
 // lands and every later one of that token is refused. Also the relay's batch of outbox rows marked sent.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalEnvironmentHandle, startLocal } from '../../../harness/env/local.ts';
-import { postgresUrl } from '../../../harness/env/types.ts';
-import { connectPostgres, type Sql } from '../../common/pg.ts';
-import { PostgresTxLog, type SessionRequest } from '../txlog.ts';
+import { describe, expect, it } from 'vitest';
+import type { Sql } from '../../common/pg.ts';
+import { PostgresTxLog } from '../txlog.ts';
+import { coordinatorDatabases, intent } from './txlog-fixture.ts';
 
-let dir: string;
-let env: LocalEnvironmentHandle;
-const pools: Sql[] = [];
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'rig-decide-'));
-  env = await startLocal({ dir });
-});
-
-afterAll(async () => {
-  await Promise.all(pools.map((p) => p.end({ timeout: 5 })));
-  await env?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+const database = coordinatorDatabases('decide');
 
 async function openLog(): Promise<{ log: PostgresTxLog; sql: Sql }> {
-  const name = await env.createDatabase(`decide_${pools.length}`);
-  const sql = connectPostgres(postgresUrl(env.postgres, name), 4);
-  pools.push(sql);
+  const sql = await database();
   const log = await PostgresTxLog.open(sql, 20_000);
   await log.raiseFence(1);
   return { log, sql };
 }
-
-const request: SessionRequest = {
-  subscriberId: 'imsi-001010000000001',
-  trafficClass: 'voice',
-  protocol: '2pc',
-  cells: ['cell-1'],
-  amount: 1,
-};
-
-const intent = (txnId: string) => ({
-  txnId,
-  sessionId: `ses-${txnId}`,
-  protocol: '2pc' as const,
-  kind: 'create',
-  token: 1,
-  node: 'sm-1',
-  request,
-  idempotencyKey: null,
-});
 
 /** Resolves once some backend of this database waits for a lock (the statement under test is blocked). */
 async function someoneWaits(sql: Sql): Promise<void> {

@@ -1,56 +1,13 @@
 // The transaction log against a real PostgreSQL: an intent or a decision under the fence is refused and changes
 // nothing (accepted only with the planted bug no-fencing), and a leader cut off mid-transaction while holding the
 // fence row does not keep the next leader from raising the fence.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalEnvironmentHandle, startLocal } from '../../../harness/env/local.ts';
-import { postgresUrl } from '../../../harness/env/types.ts';
-import { connectPostgres, type Sql } from '../../common/pg.ts';
-import { PostgresTxLog, type SessionRequest } from '../txlog.ts';
-
-let dir: string;
-let env: LocalEnvironmentHandle;
-const pools: Sql[] = [];
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'rig-txlog-'));
-  env = await startLocal({ dir });
-});
-
-afterAll(async () => {
-  await Promise.all(pools.map((p) => p.end({ timeout: 5 })));
-  await env?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+import { describe, expect, it } from 'vitest';
+import { PostgresTxLog } from '../txlog.ts';
+import { coordinatorDatabases, intent as intentRow } from './txlog-fixture.ts';
 
 /** A fresh, empty coordinator database and a pool on it. */
-async function database(idleInTransactionMs?: number): Promise<Sql> {
-  const name = await env.createDatabase(`coordinator_${pools.length}`);
-  const sql = connectPostgres(postgresUrl(env.postgres, name), 4, idleInTransactionMs);
-  pools.push(sql);
-  return sql;
-}
-
-const request: SessionRequest = {
-  subscriberId: 'imsi-001010000000001',
-  trafficClass: 'voice',
-  protocol: '2pc',
-  cells: ['cell-1'],
-  amount: 1,
-};
-
-const intent = (txnId: string, token: number) => ({
-  txnId,
-  sessionId: `ses-${txnId}`,
-  protocol: '2pc' as const,
-  kind: 'create',
-  token,
-  node: 'sm-1',
-  request,
-  idempotencyKey: `client:${txnId}`,
-});
+const database = coordinatorDatabases('coordinator');
+const intent = (txnId: string, token: number) => intentRow(txnId, token, `client:${txnId}`);
 
 describe('transaction log fencing', () => {
   it('refuses an intent and a decision under the fence, and neither changes anything', async () => {
