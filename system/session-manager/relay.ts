@@ -43,7 +43,6 @@ export class Relay {
   }
 
   private async markSent(sent: Array<{ row: OutboxRow; streamId: string }>, epoch: number): Promise<void> {
-    if (sent.length === 0) return;
     await this.txlog.markSent(sent.map((s) => ({ id: s.row.id, streamId: s.streamId })));
     for (const { row, streamId } of sent) {
       this.metrics.eventsEmitted.inc();
