@@ -305,9 +305,10 @@ export class Coordinator {
       return standing;
     } catch (err) {
       if (!isServiceError(err) || err.code !== 'stale_token') throw err;
-      // Fenced: a newer leader owns this transaction now. Undecided, it aborts it, unless the log holds our
-      // pre-commit (3PC), in which case it commits; we cannot know which has landed yet, so the answer is unknown.
-      if (!precommitted) return { decision: 'abort', reason: 'leader_changed' };
+      // Fenced, and the log holds no decision yet: a newer leader owns this transaction now and aborts it, unless
+      // the log holds our pre-commit (3PC; the log says so even when our pre-commit's reply was lost), in which
+      // case it commits; we cannot know which has landed yet, so the answer is unknown.
+      if (!precommitted && err.details.precommitted !== true) return { decision: 'abort', reason: 'leader_changed' };
       throw new ServiceError(
         'timeout',
         'the outcome is unknown: a newer leader took over after pre-commit',

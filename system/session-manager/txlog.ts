@@ -99,8 +99,8 @@ function toRow(r: Raw): TxnRow {
   };
 }
 
-function stale(token: number, what: string): ServiceError {
-  return new ServiceError('stale_token', `${what}: a newer leader has fenced token ${token}`, { token });
+function stale(token: number, what: string, details: Record<string, unknown> = {}): ServiceError {
+  return new ServiceError('stale_token', `${what}: a newer leader has fenced token ${token}`, { token, ...details });
 }
 
 export class PostgresTxLog implements TxLog {
@@ -191,19 +191,26 @@ export class PostgresTxLog implements TxLog {
         o AS (
           INSERT INTO outbox (txn_id, session_id, outcome, token, decided_at_ms)
           SELECT ${txnId}, session_id, ${decision}, ${token}, ${nowMs} FROM d)
-        SELECT f.epoch, EXISTS (SELECT 1 FROM d) AS decided, t.decision, t.reason
+        SELECT f.epoch, EXISTS (SELECT 1 FROM d) AS decided, t.decision, t.reason,
+               t.precommitted_at IS NOT NULL AS precommitted
         FROM f LEFT JOIN txn t ON t.txn_id = ${txnId}`,
       'log decision',
     );
     const row = rows[0];
-    if (this.isStale(row?.epoch, token)) throw stale(token, 'log decision');
     if (row?.decided) return { decision, reason };
+    // A decision that stands is the answer even to a fenced writer: it may be this coordinator's own, landed
+    // although the reply was lost (a timeout, a pause), and saying "fenced" then would read as "aborted".
     if (row?.decision) return { decision: row.decision as Decision, reason: (row.reason as string | null) ?? null };
-    // Not decided by us, and undecided when the statement began: another decision landed meanwhile (our update
-    // waited for it, then found the row decided). Read it.
+    // Undecided when the statement began and not decided by us: another decision may have landed meanwhile (our
+    // update waited for it, then found the row decided). Read it.
     const now = await this.run(this.sql`SELECT decision, reason FROM txn WHERE txn_id = ${txnId}`, 'read decision');
-    if (!now[0]?.decision) throw new ServiceError('not_found', `transaction ${txnId} has no intent row`);
-    return { decision: now[0].decision as Decision, reason: (now[0].reason as string | null) ?? null };
+    if (now[0]?.decision)
+      return { decision: now[0].decision as Decision, reason: (now[0].reason as string | null) ?? null };
+    if (this.isStale(row?.epoch, token)) {
+      // Whether the newer leader will commit it (3PC) depends on the pre-commit the log holds, so say so.
+      throw stale(token, 'log decision', { precommitted: row?.precommitted === true });
+    }
+    throw new ServiceError('not_found', `transaction ${txnId} has no intent row`);
   }
 
   async close(txnId: string, token: number): Promise<void> {

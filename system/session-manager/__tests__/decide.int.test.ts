@@ -43,6 +43,32 @@ describe('decision in one statement', () => {
     await expect(log.decide('missing', 'abort', null, 1, 'sm-1', 7)).rejects.toMatchObject({ code: 'not_found' });
   });
 
+  it('tells a fenced writer the decision that stands, and whether an undecided row holds a pre-commit', async () => {
+    const { log, sql } = await openLog();
+    // A coordinator's commit lands but its reply is lost (a pause past the lease); a newer leader raises the fence;
+    // the old coordinator, trying to log abort, must learn its own commit stands, not "fenced" (read as aborted).
+    await log.insertIntent(intent('f1'));
+    await log.decide('f1', 'commit', null, 1, 'sm-1', 5);
+    await log.insertIntent(intent('f2'));
+    await log.insertIntent({ ...intent('f3'), protocol: '3pc' });
+    expect(await log.precommit('f3', 1)).toBe('precommitted');
+    await log.raiseFence(2);
+    expect(await log.decide('f1', 'abort', 'coordinator_timeout', 1, 'sm-1', 6)).toEqual({
+      decision: 'commit',
+      reason: null,
+    });
+    await expect(log.decide('f2', 'abort', null, 1, 'sm-1', 6)).rejects.toMatchObject({
+      code: 'stale_token',
+      details: { precommitted: false },
+    });
+    await expect(log.decide('f3', 'abort', null, 1, 'sm-1', 6)).rejects.toMatchObject({
+      code: 'stale_token',
+      details: { precommitted: true },
+    });
+    expect(await outboxRows(sql, 'f1')).toEqual([{ outcome: 'commit', token: 1 }]);
+    expect(await log.get('f2')).toMatchObject({ decision: null });
+  });
+
   it('marks a batch of outbox rows sent in one call, with their stream ids', async () => {
     const { log, sql } = await openLog();
     for (const t of ['m1', 'm2', 'm3']) {
