@@ -152,6 +152,11 @@ async function measureProtocol(o: BenchOptions, r: Running, t: Targets, protocol
   const ratePerS = halfLoadRate(best);
   const connections = best.system.concurrency;
   o.progress(`${protocol}: half load, ${ratePerS} req/s paced on ${connections} connections`);
+  // The floor's last level has just loaded the same PostgreSQL hardest: let the system settle at the half-load
+  // rate, unrecorded, as every other measured phase is warmed up.
+  if (o.warmupS > 0) {
+    await drivePaced({ ...gateway, ratePerS, connections, durationS: o.warmupS, inFlightMax: 4096 });
+  }
   const halfLoad = await accounted(t.cpu, () =>
     drivePaced({ ...gateway, ratePerS, connections, durationS: o.durationS, inFlightMax: 4096 }),
   );
