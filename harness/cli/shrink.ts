@@ -13,8 +13,10 @@ function faults(c: RunConfig): string {
   return `${c.schedule.length} fault${c.schedule.length === 1 ? '' : 's'} (${ms} ms)`;
 }
 
+/** "24 clients at 30/s" (rate 0: as fast as they go). */
 function clients(c: RunConfig): string {
-  return `${c.options.concurrency} client${c.options.concurrency === 1 ? '' : 's'}`;
+  const { concurrency, rate } = c.options;
+  return `${concurrency} client${concurrency === 1 ? '' : 's'} at ${rate > 0 ? `${rate}/s` : 'full speed'}`;
 }
 
 export const shrinkCommand: Command = {
@@ -61,11 +63,13 @@ export const shrinkCommand: Command = {
         timeLimitS: config.options.timeLimitS,
         faults: config.schedule.length,
         concurrency: config.options.concurrency,
+        rate: config.options.rate,
       },
       smallest: {
         timeLimitS: o.timeLimitS,
         faults: r.smallest.schedule.length,
         concurrency: o.concurrency,
+        rate: o.rate,
         schedule: r.smallest.schedule,
       },
       steps: r.steps,

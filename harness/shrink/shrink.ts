@@ -13,7 +13,7 @@ export interface Candidate {
   config: RunConfig;
 }
 
-/** Smaller variants of `c`, most promising first: fewer faults, less time, shorter faults, fewer clients. */
+/** Smaller variants of `c`, most promising first: fewer faults, less time, shorter faults, fewer clients, a lower rate. */
 export function* candidates(c: RunConfig): Generator<Candidate> {
   const o = c.options;
   const schedule = c.schedule;
@@ -45,6 +45,8 @@ export function* candidates(c: RunConfig): Generator<Candidate> {
     yield variant(`concurrency ${o.concurrency} -> ${Math.ceil(o.concurrency / 2)}`, {
       concurrency: Math.ceil(o.concurrency / 2),
     });
+  // Fewer operations in the same time; rate 0 (as fast as the clients go) has no half to take.
+  if (o.rate > 1) yield variant(`rate ${o.rate} -> ${Math.ceil(o.rate / 2)}/s`, { rate: Math.ceil(o.rate / 2) });
 }
 
 export interface ShrinkStep {

@@ -46,13 +46,19 @@ async function search(fails: (c: RunConfig) => boolean, runsMax: number) {
 
 describe('shrink', () => {
   it('keeps every change after which the run still fails, and tries a change that never failed only once', async () => {
-    // Fails as long as the fault is there and at least 3 clients run.
-    const { result, tried } = await search((c) => c.schedule.length > 0 && c.options.concurrency >= 3, 40);
+    // Fails as long as the fault is there, at least 3 clients run and they send at least 8 requests a second.
+    const { result, tried } = await search(
+      (c) => c.schedule.length > 0 && c.options.concurrency >= 3 && c.options.rate >= 8,
+      40,
+    );
     expect(tried.filter((t) => t.startsWith('drop fault 1'))).toHaveLength(1);
     expect(result.smallest.schedule).toEqual([{ ...original.schedule[0], endMs: 3067 + 2000 }]);
     expect(result.smallest.options.concurrency).toBe(3);
     expect(result.smallest.options.timeLimitS).toBeLessThan(original.options.timeLimitS);
     expect(result.smallest.options.command).toContain('--concurrency 3');
+    expect(result.smallest.options.rate).toBe(8);
+    expect(result.smallest.options.command).toContain('--rate 8');
+    expect(tried).toContain('rate 8 -> 4/s');
     expect(result.steps.every((s) => s.failures > 0)).toBe(true);
     expect(result.smallestRunDir).toBe(result.steps.at(-1)?.runDirs.at(-1));
   });
