@@ -13,7 +13,10 @@ export interface Candidate {
   config: RunConfig;
 }
 
-/** Smaller variants of `c`, most promising first: fewer faults, less time, shorter faults, fewer clients, a lower rate. */
+/**
+ * Smaller variants of `c`, most promising first: fewer faults, less time, shorter faults, fewer clients, a lower
+ * rate.
+ */
 export function* candidates(c: RunConfig): Generator<Candidate> {
   const o = c.options;
   const schedule = c.schedule;
