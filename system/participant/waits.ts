@@ -101,7 +101,9 @@ export class WaitGraph {
     const seen = new Map<string, WaitEdge>();
     for (const row of rows.slice(0, edgesMax)) {
       const edge = this.edgeOf(row);
-      if (edge) seen.set(`${edge.txnId}>${edge.waitsFor}`, edge);
+      // The resource is part of the edge: a prepare that moves on to its next lock and waits for the same holder
+      // again is a new wait, whose start and end records must pair (collect pairs them by resource too).
+      if (edge) seen.set(`${edge.txnId}>${edge.waitsFor}>${edge.resource}`, edge);
     }
     for (const [key, t] of this.tracked) {
       if (seen.has(key)) continue;
