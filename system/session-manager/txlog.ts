@@ -99,6 +99,11 @@ function toRow(r: Raw): TxnRow {
   };
 }
 
+/** The decision a log row holds (its `decision` column set). */
+function standingOf(r: Raw): Standing {
+  return { decision: r.decision as Decision, reason: (r.reason as string | null) ?? null };
+}
+
 function stale(token: number, what: string, details: Record<string, unknown> = {}): ServiceError {
   return new ServiceError('stale_token', `${what}: a newer leader has fenced token ${token}`, { token, ...details });
 }
@@ -171,7 +176,7 @@ export class PostgresTxLog implements TxLog {
     if (rows === 'precommitted') return rows;
     const row = rows[0];
     if (!row?.decision) throw new ServiceError('not_found', `transaction ${txnId} has no intent row`);
-    return { decision: row.decision as Decision, reason: (row.reason as string | null) ?? null };
+    return standingOf(row);
   }
 
   async decide(txnId: string, decision: Decision, reason: string | null, token: number, node: string, nowMs: number) {
@@ -200,12 +205,11 @@ export class PostgresTxLog implements TxLog {
     if (row?.decided) return { decision, reason };
     // A decision that stands is the answer even to a fenced writer: it may be this coordinator's own, landed
     // although the reply was lost (a timeout, a pause), and saying "fenced" then would read as "aborted".
-    if (row?.decision) return { decision: row.decision as Decision, reason: (row.reason as string | null) ?? null };
+    if (row?.decision) return standingOf(row);
     // Undecided when the statement began and not decided by us: another decision may have landed meanwhile (our
     // update waited for it, then found the row decided). Read it.
     const now = await this.run(this.sql`SELECT decision, reason FROM txn WHERE txn_id = ${txnId}`, 'read decision');
-    if (now[0]?.decision)
-      return { decision: now[0].decision as Decision, reason: (now[0].reason as string | null) ?? null };
+    if (now[0]?.decision) return standingOf(now[0]);
     if (this.isStale(row?.epoch, token)) {
       // Whether the newer leader will commit it (3PC) depends on the pre-commit the log holds, so say so.
       throw stale(token, 'log decision', { precommitted: row?.precommitted === true });
