@@ -13,9 +13,34 @@ export interface Probes {
   db: Record<'coordinator' | 'rm' | 'billing', postgres.Sql>;
   leader(): Promise<string | undefined>;
   setFaults(node: string, settings: Record<string, unknown>): Promise<void>;
-  /** Waits until no transaction is open in the log and nothing is prepared anywhere, or the deadline passes. */
-  waitForQuiet(deadlineMs: number, signal: AbortSignal): Promise<boolean>;
+  /** Waits until nothing is unfinished (see unfinishedWork); returns what was still unfinished at the deadline. */
+  waitForQuiet(deadlineMs: number, signal: AbortSignal): Promise<Unfinished | undefined>;
   close(): Promise<void>;
+}
+
+export interface Unfinished {
+  open: number;
+  unsent: number;
+  prepared: number;
+}
+
+/**
+ * What is still in flight: transactions open in the log, decided ones whose event the relay has not appended yet
+ * (the relay is asynchronous: the last transaction's event goes out after its close, and a decision logged by a
+ * leader fenced before its relay ran goes out on the next leader's pass), and transactions prepared at a participant.
+ */
+export async function unfinishedWork(db: Record<'coordinator' | 'rm' | 'billing', postgres.Sql>): Promise<Unfinished> {
+  // pg_prepared_xacts lists the whole server's: each participant counts its own database's.
+  const prepared = (sql: postgres.Sql) =>
+    sql`SELECT count(*)::int AS n FROM pg_prepared_xacts WHERE database = current_database()`;
+  const [[log], [rm], [billing]] = await Promise.all([
+    db.coordinator`
+      SELECT (SELECT count(*)::int FROM txn WHERE closed_at IS NULL) AS open,
+             (SELECT count(*)::int FROM outbox WHERE sent_at IS NULL) AS unsent`,
+    prepared(db.rm),
+    prepared(db.billing),
+  ]);
+  return { open: Number(log?.open), unsent: Number(log?.unsent), prepared: Number(rm?.n) + Number(billing?.n) };
 }
 
 export function openProbes(env: Environment, cluster: Cluster): Probes {
@@ -63,17 +88,17 @@ export function openProbes(env: Environment, cluster: Cluster): Probes {
     },
     async waitForQuiet(deadlineMs, signal) {
       const until = Date.now() + deadlineMs;
+      let left: Unfinished | undefined;
       while (Date.now() < until && !signal.aborted) {
         try {
-          const [open] = await db.coordinator`SELECT count(*)::int AS n FROM txn WHERE closed_at IS NULL`;
-          const [prepared] = await db.rm`SELECT count(*)::int AS n FROM pg_prepared_xacts`;
-          if (open?.n === 0 && prepared?.n === 0) return true;
+          left = await unfinishedWork(db);
+          if (left.open + left.unsent + left.prepared === 0) return undefined;
         } catch {
           // a store restarting: ask again
         }
         await new Promise((r) => setTimeout(r, 200));
       }
-      return false;
+      return left;
     },
     async close() {
       for (const p of peers.values()) p.close();

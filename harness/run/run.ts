@@ -217,7 +217,13 @@ export async function runTest(config: RunConfig, signal: AbortSignal, progress?:
     clearTimeout(endTimer);
     client.close();
     if (!signal.aborted) {
-      await running.probes.waitForQuiet(o.quietS * 1000, signal);
+      const left = await running.probes.waitForQuiet(o.quietS * 1000, signal);
+      if (left) {
+        problems.push(
+          `the ${o.quietS} s quiet window ended with ${left.open} transactions open in the log, ${left.unsent} events ` +
+            `not yet in the stream and ${left.prepared} transactions prepared at a participant`,
+        );
+      }
     }
     clearInterval(ticker);
     problems.push(...(await collectFinal({ ...collectInputs(), nowNs: h.nowNs() })));
