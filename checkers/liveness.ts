@@ -117,19 +117,41 @@ function deadlockResolution(obs: Observations): (d: ObservationOf<'deadlock'>) =
   };
 }
 
-function deadlockStats(obs: Observations): Record<string, unknown> {
-  const byMethod: Record<string, { count: number; resolveMaxMs: number; resolveMeanMs: number }> = {};
+/**
+ * Per method: deadlocks found, how many ended, and how long the ended ones lasted, from the cycle's forming (its
+ * detection in records that lack it) to its end. The median is the figure to hold against the lock timeout.
+ */
+function deadlockStats(obs: Observations): Record<string, DeadlockStats> {
+  const lasted = new Map<string, number[]>();
+  const found = new Map<string, number>();
   const resolvedAt = deadlockResolution(obs);
   for (const d of obs.deadlock) {
-    const s = byMethod[d.method] ?? { count: 0, resolveMaxMs: 0, resolveMeanMs: 0 };
-    byMethod[d.method] = s;
+    found.set(d.method, (found.get(d.method) ?? 0) + 1);
     const end = resolvedAt(d);
-    const took = end === undefined ? 0 : (end - d.detectedAt) / 1e6;
-    s.resolveMeanMs = (s.resolveMeanMs * s.count + took) / (s.count + 1);
-    s.count++;
-    s.resolveMaxMs = Math.max(s.resolveMaxMs, took);
+    const list = lasted.get(d.method) ?? [];
+    lasted.set(d.method, list);
+    if (end !== undefined) list.push((end - (d.formedAt ?? d.detectedAt)) / 1e6);
   }
-  return byMethod;
+  const out: Record<string, DeadlockStats> = {};
+  for (const [method, count] of found) {
+    const ms = lasted.get(method)!.sort((a, b) => a - b);
+    out[method] = {
+      count,
+      resolved: ms.length,
+      resolveMedianMs: ms.length ? ms[Math.floor((ms.length - 1) / 2)]! : 0,
+      resolveMeanMs: ms.length ? ms.reduce((a, b) => a + b, 0) / ms.length : 0,
+      resolveMaxMs: ms.length ? ms[ms.length - 1]! : 0,
+    };
+  }
+  return out;
+}
+
+interface DeadlockStats {
+  count: number;
+  resolved: number;
+  resolveMedianMs: number;
+  resolveMeanMs: number;
+  resolveMaxMs: number;
 }
 
 export const liveness: Checker = {

@@ -137,12 +137,16 @@ export const lockWaitRecord = obj({
   end: opt(num),
 });
 
-/** A deadlock found, how, its victim, and when it was resolved (absent: never). */
+/**
+ * A deadlock found, how, its victim, when its cycle formed (its last edge began; absent in older runs), when it
+ * was found and when it was resolved (absent: never).
+ */
 export const deadlockRecord = obj({
   kind: lit('deadlock'),
   cycle: arr(str),
   victim: str,
   method: lit('timeout', 'detector'),
+  formedAt: opt(num),
   detectedAt: num,
   resolvedAt: opt(num),
 });

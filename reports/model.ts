@@ -3,6 +3,7 @@
 import type { HistoryOp } from '../checkers/history.ts';
 import { observationKinds } from '../checkers/observations.ts';
 import type { Validity } from '../checkers/result.ts';
+import { isPlainObject } from '../checkers/schema.ts';
 import { type Buckets, buckets } from './buckets.ts';
 import { type Faults, faultWindows, type NemesisOp, nemesisOps } from './faults.ts';
 import { type Leadership, leadership } from './leadership.ts';
@@ -24,6 +25,8 @@ export interface CheckerSection {
   counts: Record<string, number>;
   total: number;
   anomalies: { type: string; key: string; ops: number[]; explanation: string; details?: string }[];
+  /** The checker's figures (its stats, flattened to dotted names), e.g. `deadlocks.detector.resolveMedianMs`. */
+  figures: [string, string][];
 }
 
 export interface OpDetail {
@@ -66,6 +69,22 @@ function capped(value: unknown, pretty = false): string {
   return text.length <= DETAIL_CHARS_MAX ? text : `${text.slice(0, DETAIL_CHARS_MAX - 1)}…`;
 }
 
+/** Up to this many figures per checker; the stats checker's latency tables have their own sections. */
+const FIGURES_MAX = 40;
+
+function figures(stats: Record<string, unknown>, prefix = '', out: [string, string][] = []): [string, string][] {
+  for (const [k, v] of Object.entries(stats)) {
+    if (out.length >= FIGURES_MAX) break;
+    const name = prefix + k;
+    if (k === 'anomalies') continue; // shown as counts
+    if (typeof v === 'number') out.push([name, Number.isInteger(v) ? String(v) : v.toFixed(1)]);
+    else if (typeof v === 'string' || typeof v === 'boolean') out.push([name, String(v)]);
+    else if (Array.isArray(v)) out.push([name, `${v.length} items`]);
+    else if (isPlainObject(v)) figures(v, `${name}.`, out);
+  }
+  return out;
+}
+
 function checkerSections(run: RunInput): CheckerSection[] {
   return Object.entries(run.checkers).map(([name, r]) => {
     const section: CheckerSection = {
@@ -78,6 +97,7 @@ function checkerSections(run: RunInput): CheckerSection[] {
         const out = { type: String(a.type), key: String(a.key ?? ''), ops, explanation: String(a.explanation ?? '') };
         return a.details === undefined ? out : { ...out, details: capped(a.details, true) };
       }),
+      figures: name === 'stats' ? [] : figures(r.stats),
     };
     if (r.error !== undefined) section.error = r.error;
     return section;

@@ -86,6 +86,7 @@ function checkerSection(c: CheckerSection): Raw {
   ${counts.length === 0 ? '' : html`<p class="counts">${counts.map(([t, n]) => html`<span>${t} <b>${n}</b></span>`)}</p>`}
   ${shown}
   ${c.anomalies.length === 0 ? '' : html`<ol class="anomalies">${c.anomalies.map(anomalyItem)}</ol>`}
+  ${c.figures.length === 0 ? '' : html`<details class="figures"><summary>figures</summary><dl class="facts">${c.figures.map(([k, v]) => html`<div><dt>${k}</dt><dd>${v}</dd></div>`)}</dl></details>`}
 </article>`;
 }
 

@@ -125,4 +125,25 @@ describe('liveness', () => {
     const stats = run(liveness, heal, obs).stats as { deadlocks: Record<string, { resolveMaxMs: number }> };
     expect(stats.deadlocks.timeout?.resolveMaxMs).toBeCloseTo(400, 0);
   });
+
+  it('times each deadlock from its forming, and leaves the unresolved out of the times', () => {
+    const found = (formedAt: number, detectedAt: number, resolvedAt?: number): ObservationOf<'deadlock'> => ({
+      ...deadlock(resolvedAt),
+      method: 'detector',
+      formedAt,
+      detectedAt,
+    });
+    const ms = 1_000_000;
+    const obs = observations({
+      deadlock: [found(0, 50 * ms, 100 * ms), found(0, 50 * ms, 300 * ms), found(0, 50 * ms, 200 * ms), found(0, 9)],
+    });
+    const stats = run(liveness, heal, obs).stats as { deadlocks: Record<string, unknown> };
+    expect(stats.deadlocks.detector).toEqual({
+      count: 4,
+      resolved: 3,
+      resolveMedianMs: 200,
+      resolveMeanMs: 200,
+      resolveMaxMs: 300,
+    });
+  });
 });

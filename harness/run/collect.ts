@@ -251,6 +251,7 @@ function lockRecords(c: CollectInputs): Observation[] {
       // A cycle broken by a lock timeout names its victim only once it is gone.
       victim: String(d.victim ?? 'unknown'),
       method: d.method as 'detector' | 'timeout',
+      ...(d.formedAt !== undefined ? { formedAt: c.wallToNs(Number(d.formedAt)) } : {}),
       detectedAt: c.wallToNs(Number(d.detectedAt)),
       ...(d.resolvedAt !== undefined ? { resolvedAt: c.wallToNs(Number(d.resolvedAt)) } : {}),
     } as Observation);

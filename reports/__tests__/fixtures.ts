@@ -193,7 +193,7 @@ function results(history: Line[], invalid: boolean): { json: unknown; cited: num
     conservation: valid,
     'single-leader': valid,
     'stream-ordering': valid,
-    liveness: valid,
+    liveness: { ...valid, stats: { anomalies: {}, deadlocks: { detector: { count: 3, resolveMedianMs: 182.44 } } } },
     linearizable: { valid: 'unknown', anomalies: [], stats: {}, error: 'time limit of 10000 ms reached' },
   };
   return {

@@ -47,6 +47,8 @@ describe('writeReport', () => {
     expect(text).not.toMatch(/\s(?:src|href)=["']?(?:https?:)?\/\//i);
     expect(text).not.toMatch(/@import|url\(/i);
     expect(text).toContain('rig run --workload sessions');
+    // A checker's stats are shown as figures under it.
+    expect(text).toMatch(/<dt>deadlocks\.detector\.resolveMedianMs<\/dt><dd>182\.4<\/dd>/);
     expect(readFileSync(join(run.dir, 'summary.json'), 'utf8')).toContain('"verdict": "false"');
   });
 
