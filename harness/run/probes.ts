@@ -13,8 +13,8 @@ export interface Probes {
   db: Record<'coordinator' | 'rm' | 'billing', postgres.Sql>;
   leader(): Promise<string | undefined>;
   setFaults(node: string, settings: Record<string, unknown>): Promise<void>;
-  /** Waits until nothing is unfinished (see unfinishedWork); returns what was still unfinished at the deadline. */
-  waitForQuiet(deadlineMs: number, signal: AbortSignal): Promise<Unfinished | undefined>;
+  /** Waits until nothing is unfinished (see unfinishedWork); else says, at the deadline, what still was (not when aborted). */
+  waitForQuiet(deadlineMs: number, signal: AbortSignal): Promise<string | undefined>;
   close(): Promise<void>;
 }
 
@@ -88,17 +88,21 @@ export function openProbes(env: Environment, cluster: Cluster): Probes {
     },
     async waitForQuiet(deadlineMs, signal) {
       const until = Date.now() + deadlineMs;
-      let left: Unfinished | undefined;
+      let left = 'the stores never answered';
       while (Date.now() < until && !signal.aborted) {
         try {
-          left = await unfinishedWork(db);
-          if (left.open + left.unsent + left.prepared === 0) return undefined;
-        } catch {
+          const u = await unfinishedWork(db);
+          if (u.open + u.unsent + u.prepared === 0) return undefined;
+          left =
+            `${u.open} transactions open in the log, ${u.unsent} events not yet in the stream and ` +
+            `${u.prepared} transactions prepared at a participant`;
+        } catch (err) {
           // a store restarting: ask again
+          left = `the stores did not answer: ${(err as Error).message}`;
         }
         await new Promise((r) => setTimeout(r, 200));
       }
-      return left;
+      return signal.aborted ? undefined : left;
     },
     async close() {
       for (const p of peers.values()) p.close();

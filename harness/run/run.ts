@@ -218,12 +218,7 @@ export async function runTest(config: RunConfig, signal: AbortSignal, progress?:
     client.close();
     if (!signal.aborted) {
       const left = await running.probes.waitForQuiet(o.quietS * 1000, signal);
-      if (left) {
-        problems.push(
-          `the ${o.quietS} s quiet window ended with ${left.open} transactions open in the log, ${left.unsent} events ` +
-            `not yet in the stream and ${left.prepared} transactions prepared at a participant`,
-        );
-      }
+      if (left) problems.push(`the ${o.quietS} s quiet window ended with ${left}`);
     }
     clearInterval(ticker);
     problems.push(...(await collectFinal({ ...collectInputs(), nowNs: h.nowNs() })));
