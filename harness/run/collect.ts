@@ -217,13 +217,30 @@ async function txlogWrites(c: CollectInputs): Promise<Observation[]> {
 /**
  * Wait-for edges (participants) and deadlocks (the leader's detector). Each is logged when found and again, with its
  * end, when gone; the later line is the one that counts.
+ *
+ * A participant killed while some of its prepares waited never logs their ends, and the process that replaces it
+ * knows nothing of them: the waits of one incarnation (its log up to the next `listening`) still open when it died
+ * end with its last line. The waiter is gone, and its transaction can never prepare, so PostgreSQL rolls it back
+ * (at the latest when its statement's lock timeout fires) and no lock is left by it; locks that are left, whoever
+ * holds them, are in the final `lock` snapshot, which liveness reports on its own.
  */
-function lockRecords(c: CollectInputs): Observation[] {
+export function lockRecords(c: Pick<CollectInputs, 'runDir' | 'smNodes' | 'wallToNs'>): Observation[] {
   const waits = new Map<string, Record<string, unknown>>();
   for (const name of ['rm', 'billing']) {
+    let open = new Map<string, Record<string, unknown>>();
+    let lastT: unknown;
     for (const o of logObservations(c.runDir, name)) {
-      if (o.obs === 'lock-wait')
-        waits.set(`${name}|${o.txnId}|${o.waitsFor}|${o.resource}|${o.start}`, { ...o, participant: name });
+      if (o.obs === 'listening') {
+        for (const w of open.values()) w.end = Math.max(Number(w.start), Number(lastT));
+        open = new Map();
+      }
+      lastT = o.t;
+      if (o.obs !== 'lock-wait') continue;
+      const key = `${name}|${o.txnId}|${o.waitsFor}|${o.resource}|${o.start}`;
+      const w: Record<string, unknown> = { ...o, participant: name };
+      waits.set(key, w);
+      if (w.end === undefined) open.set(key, w);
+      else open.delete(key);
     }
   }
   const deadlocks = new Map<string, Record<string, unknown>>();
