@@ -7,8 +7,9 @@
 # ci/README.md.
 #
 # Sized for an hour on a 2-core machine (measured there): 4 workloads x 3 protocols x 4 nemesis groups x 1 seed =
-# 48 runs of ~40 s each (30 s of workload and faults, then heal, quiet, collect and check) = ~32 min; rig efficacy
-# ~6 min; rig bench ~4 min; the index, seconds: ~43 min, leaving room for slow runs. Every knob is a variable:
+# 48 runs of ~38 s each (30 s of workload and faults, then heal, quiet, collect and check) = ~31 min; rig efficacy
+# ~4 min; rig bench ~4 min; the index, seconds: ~38 min (measured 2026-11-29), leaving room for slow runs. Every
+# knob is a variable:
 #   NIGHTLY_WORKLOADS      space list            [sessions contention conservation leader-churn]
 #   NIGHTLY_PROTOCOLS      space list            [2pc 3pc mixed]
 #   NIGHTLY_NEMESES        space list of groups  [partition,kill,pause latency,reset,clock-skew redis-restart,partition all]
