@@ -5,17 +5,14 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { lockRecords } from '../collect.ts';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const root = mkdtempSync(join(tmpdir(), 'rig-locks-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 function runDir(logs: Record<string, Array<Record<string, unknown>>>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'rig-locks-'));
-  dirs.push(dir);
+  const dir = mkdtempSync(join(root, 'run-'));
   mkdirSync(join(dir, 'logs'));
   for (const [node, lines] of Object.entries(logs)) {
     // The last line is cut, as a SIGKILL can leave it.
