@@ -9,7 +9,9 @@
 //   rm, billing  COMMIT PREPARED                                                               (in parallel)
 //   coordinator  UPDATE txn closed (fenced)
 // What the system does besides (HTTP hops, signing, scheduling, Redis DSM writes, non-durable reads, the relay)
-// is exactly what the ratio system/floor prices. Every statement commits on its own, as the system's do today.
+// is exactly what the ratio system/floor prices. Every statement commits on its own, as the system's do today, and
+// each is sent when the one before it has answered. The system's participants send a prepare's statements in one
+// write (system/participant/store.ts): that saving is the system's own, so the floor does not copy it.
 import postgres from 'postgres';
 import { migrate as migrateDir } from '../../system/common/pg.ts';
 import { migrate, type Param, type Queryable, Statements } from '../../system/participant/statements.ts';
@@ -120,17 +122,11 @@ async function runLevel(level: FloorLevel, txn: () => Promise<void>, closed: () 
   return tally.finish(level.concurrency);
 }
 
-/** A vote no in the floor: the reservation found no room (never with the bench's spread of subscribers). */
-class NoRoom extends Error {
-  override readonly name = 'NoRoom';
-  readonly code = 'no_room';
-}
-
+/** One participant's prepare, a statement at a time; a statement that cannot do its part raises (participant_refuse). */
 async function prepare(sql: Sql, gid: string, params: Param[], reserve: (tx: Queryable) => Promise<unknown[]>) {
   await sql.begin(async (tx) => {
-    const [inserted] = await core.run(tx, 'txn_insert_committed', [...params, gid]);
-    if (!inserted) throw new NoRoom('tombstoned');
-    if ((await reserve(tx)).length === 0) throw new NoRoom('no room');
+    await core.run(tx, 'txn_insert_committed', [...params, gid]);
+    await reserve(tx);
     await tx.prepare(gid);
   });
 }

@@ -29,11 +29,8 @@ export function createBillingDomain(env: Env): Domain {
     async seed(sql) {
       await statements.run(sql, 'seed', [config.subscribers, config.initialBalance]);
     },
-    async reserve(tx, req, locking) {
-      locking(`account:${req.subscriberId}`);
-      if ((await statements.run(tx, 'hold', [req.subscriberId, req.amount])).length > 0) return undefined;
-      const exists = await statements.run(tx, 'account_exists', [req.subscriberId]);
-      return exists.length > 0 ? 'no_credit' : 'unknown_subscriber';
+    reservations(req) {
+      return [{ resource: `account:${req.subscriberId}`, statement: 'hold', params: [req.subscriberId, req.amount] }];
     },
     async totals(sql) {
       const [row] = await statements.run(sql, 'totals');

@@ -1,7 +1,20 @@
 // What a participant service adds to the shared core: its schema and seed, its reservation statements, and the
 // totals the conservation checker reads. Everything else (routes, 2PC, fencing, tombstones) is the core's.
 import type { PrepareRequest, VoteNoReason } from './contract.ts';
-import type { Queryable, Statements } from './statements.ts';
+import type { Param, Queryable, Statements } from './statements.ts';
+
+/** One reservation inside the transaction to be prepared. */
+export interface Reservation {
+  /** What it locks, e.g. `cell:cell-3`: wait-for edges name it while the statement waits. */
+  resource: string;
+  /**
+   * One of the domain's named statements. It must raise through `participant_refuse(reason)` (SQLSTATE RGV01,
+   * sql/0002_refuse.sql) when it cannot reserve, not return nothing: the prepare's statements are sent together,
+   * and only an error stops the ones after it.
+   */
+  statement: string;
+  params: Param[];
+}
 
 export interface Domain {
   /** Service name, as in `system/<service>/`. */
@@ -11,11 +24,10 @@ export interface Domain {
   /** Seeds the data on first start (idempotent: does nothing when already seeded). */
   seed(sql: Queryable): Promise<void>;
   /**
-   * Reserves what `req` needs inside the (to be prepared) transaction `tx`, taking row locks in request order, and
-   * says which resource it is about to lock through `locking` (e.g. `cell:cell-3`), so wait-for edges can name it.
-   * Returns a reason to vote no (the core rolls back), or undefined when everything is reserved.
+   * The reservations `req` needs, in the order their row locks are to be taken; or the reason to vote no without
+   * trying (e.g. nothing to reserve).
    */
-  reserve(tx: Queryable, req: PrepareRequest, locking: (resource: string) => void): Promise<VoteNoReason | undefined>;
+  reservations(req: PrepareRequest): Reservation[] | VoteNoReason;
   /** Conservation totals over committed data (the checker compares them with what it expects). */
   totals(sql: Queryable): Promise<Record<string, unknown>>;
 }

@@ -32,6 +32,19 @@ export function voteReasonFor(err: unknown): VoteNoReason | undefined {
   return voteReasonBySqlState[errorCode(err) ?? ''];
 }
 
+// What a prepare's statements may refuse with through participant_refuse (sql/0002_refuse.sql, SQLSTATE RGV01).
+const refusals = new Set<Refusal>(['existing', 'no_capacity', 'unknown_cell', 'no_credit', 'unknown_subscriber']);
+export type Refusal =
+  | 'existing'
+  | Extract<VoteNoReason, 'no_capacity' | 'unknown_cell' | 'no_credit' | 'unknown_subscriber'>;
+
+/** The refusal a prepare's statement raised; undefined for any other error (an unknown reason is a bug: it stays). */
+export function refusalOf(err: unknown): Refusal | undefined {
+  if (errorCode(err) !== 'RGV01') return undefined;
+  const reason = (err as Error).message as Refusal;
+  return refusals.has(reason) ? reason : undefined;
+}
+
 /** Database errors and lost connections become 503; whether the statement took effect is unknown. */
 export function storeFailure(err: unknown): unknown {
   const code = errorCode(err);

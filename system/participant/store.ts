@@ -5,10 +5,10 @@ import type postgres from 'postgres';
 import type { Clock } from '../common/clock.ts';
 import type { PrepareRequest, TxnState, VoteNoReason } from './contract.ts';
 import type { Domain } from './domain.ts';
-import { storeFailure, voteReasonFor } from './errors.ts';
+import { refusalOf, storeFailure, voteReasonFor } from './errors.ts';
 import type { InFlightPrepares } from './inflight.ts';
 import { deriveState } from './state.ts';
-import { type Statements, toSafeInt } from './statements.ts';
+import { type Param, type Statements, toSafeInt } from './statements.ts';
 
 export interface TxnFacts {
   state: TxnState;
@@ -33,15 +33,6 @@ export interface PreparedTxn {
   /** 3PC: ms since its pre-commit was recorded; null when not pre-committed. */
   precommitAgeMs: number | null;
 }
-
-class VoteNo extends Error {
-  constructor(readonly reason: VoteNoReason) {
-    super(reason);
-  }
-}
-
-/** Thrown inside the prepare's transaction to roll it back when the txn row says it is not new. */
-class Existing extends Error {}
 
 const gidPattern = /^[A-Za-z0-9._:-]{1,200}$/;
 
@@ -80,48 +71,66 @@ export class TxnStore {
    * back. While it runs it is registered in `inflight`, so its lock waits can be named and, if the leader picks it
    * as a deadlock victim, cancelled.
    *
-   * On a connection of its own, not postgres.js's `begin`: BEGIN goes out in the same write as the txn row's
-   * insert (one round trip for both), and PREPARE TRANSACTION as a plain statement (`begin` would send it as a
-   * new named prepared statement for every gid, kept by the connection and the server for the connection's life).
+   * All of it goes out in one write, on a connection of its own: one round trip where a statement at a time took
+   * three or more (measured in docs/system.md). That is safe because every statement that cannot do its part
+   * raises (participant_refuse, sql/0002_refuse.sql): PostgreSQL then skips the statements after it in the failed
+   * transaction, and PREPARE TRANSACTION in a failed transaction is a ROLLBACK. So the connection is idle again
+   * once the last answer is in, whatever happened. PREPARE TRANSACTION is a plain statement (a prepared statement
+   * per gid would be a new named statement for every transaction, kept by the connection and the server).
+   *
+   * Answers come in order, each as its statement ends and the next one starts, which is when the next resource
+   * starts being locked. A victim chosen between two reservations cannot stop the one after it, already sent;
+   * the detector cancels again while the wait is still there, and a prepare that got all its locks no longer
+   * waits, so the cycle is broken either way. It votes yes then: it is prepared, and the leader, which logged the
+   * victim's abort before cancelling, aborts it.
    */
   async prepare(txnId: string, req: PrepareRequest, domain: Domain): Promise<PrepareOutcome> {
-    let lockWaitMs = 0;
+    const planned = domain.reservations(req);
+    if (typeof planned === 'string') return { reason: planned, lockWaitMs: 0 };
     const detail = JSON.stringify({ subscriberId: req.subscriberId, cells: req.cells, amount: req.amount });
-    let tx: postgres.ReservedSql | undefined;
-    let open = false;
-    try {
-      tx = await this.sql.reserve();
-      const begun = tx.unsafe('BEGIN').execute();
-      open = true;
-      const params = [txnId, req.token, req.sessionId, req.protocol, detail, this.gid(txnId)];
-      const insert = this.statements.run(tx, 'txn_insert_committed', params);
-      // Both are on the wire now; BEGIN cannot fail on an idle connection, and if the connection breaks both do.
-      const [, [inserted]] = await Promise.all([begun, insert]);
-      if (!inserted) throw new Existing();
-      this.inflight.register(txnId, Number(inserted.pid), String(inserted.xid));
-      const started = this.clock.monotonicMs();
-      let reason: VoteNoReason | undefined;
-      try {
-        reason = await domain.reserve(tx, req, (resource) => {
-          // Chosen as a victim while between lock waits: stop before taking the next lock.
-          if (this.inflight.isVictim(txnId)) throw new VoteNo('deadlock_victim');
-          this.inflight.locking(txnId, resource, this.clock.monotonicMs());
-        });
-      } finally {
-        lockWaitMs = this.clock.monotonicMs() - started;
+    const params = [txnId, req.token, req.sessionId, req.protocol, detail, this.gid(txnId)];
+    // From the txn row's answer (the first reservation starts) to the last reservation's answer or the failure.
+    let startedMs: number | undefined;
+    let reservedMs: number | undefined;
+    let lockWaitMs = 0;
+    // The answer to the statement before reservation `i` is in: reservation `i` runs now (or, past the last, none).
+    const nowLocking = (i: number) => {
+      const nowMs = this.clock.monotonicMs();
+      startedMs ??= nowMs;
+      const next = planned[i];
+      if (next) this.inflight.locking(txnId, next.resource, nowMs);
+      else {
+        reservedMs = nowMs;
         this.inflight.reserved(txnId);
       }
-      if (reason) throw new VoteNo(reason);
-      // Chosen as a victim between statements (nothing to cancel then): vote no all the same.
-      if (this.inflight.isVictim(txnId)) throw new VoteNo('deadlock_victim');
-      // Whether it succeeds or fails, PREPARE TRANSACTION ends the transaction on this connection.
-      open = false;
-      await tx.unsafe(this.withGid('prepare_transaction', txnId));
+    };
+    let tx: postgres.ReservedSql | undefined;
+    try {
+      const conn = await this.sql.reserve();
+      tx = conn;
+      // execute() puts each on the wire now, in this order (an awaited query is sent a microtask later).
+      const send = (text: string, args: Param[] = []) =>
+        conn.unsafe(text, args, { prepare: args.length > 0 }).execute();
+      const answers = await Promise.allSettled([
+        send('BEGIN'),
+        send(this.statements.text('txn_insert_committed'), params).then(([row]) => {
+          this.inflight.register(txnId, Number(row?.pid), String(row?.xid));
+          nowLocking(0);
+        }),
+        ...planned.map((r, i) => send(domain.statements.text(r.statement), r.params).then(() => nowLocking(i + 1))),
+        send(this.withGid('prepare_transaction', txnId)),
+      ]);
+      if (startedMs !== undefined) lockWaitMs = (reservedMs ?? this.clock.monotonicMs()) - startedMs;
+      const failed = answers.find((a) => a.status === 'rejected');
+      if (failed) throw failed.reason;
+      const last = answers.at(-1) as PromiseFulfilledResult<{ command?: string }>;
+      if (last.value.command !== 'PREPARE TRANSACTION')
+        throw new Error(`PREPARE TRANSACTION answered ${last.value.command}`);
       return { lockWaitMs };
     } catch (err) {
-      if (open) await tx?.unsafe('ROLLBACK').catch(() => {});
-      if (err instanceof Existing) return { existing: true, lockWaitMs };
-      if (err instanceof VoteNo) return { reason: err.reason, lockWaitMs };
+      const refusal = refusalOf(err);
+      if (refusal === 'existing') return { existing: true, lockWaitMs };
+      if (refusal) return { reason: refusal, lockWaitMs };
       if (this.inflight.isVictim(txnId)) return { reason: 'deadlock_victim', lockWaitMs };
       const reason = voteReasonFor(err);
       if (reason) return { reason, lockWaitMs };

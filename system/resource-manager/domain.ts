@@ -29,15 +29,9 @@ export function createRmDomain(env: Env): Domain {
     async seed(sql) {
       await statements.run(sql, 'seed', [config.cells, config.cellCapacity]);
     },
-    async reserve(tx, req, locking) {
+    reservations(req) {
       if (req.cells.length === 0) return 'unknown_cell';
-      for (const cell of req.cells) {
-        locking(`cell:${cell}`);
-        if ((await statements.run(tx, 'reserve_cell', [cell])).length > 0) continue;
-        const exists = await statements.run(tx, 'cell_exists', [cell]);
-        return exists.length > 0 ? 'no_capacity' : 'unknown_cell';
-      }
-      return undefined;
+      return req.cells.map((cell) => ({ resource: `cell:${cell}`, statement: 'reserve_cell', params: [cell] }));
     },
     async totals(sql) {
       const [row] = await statements.run(sql, 'totals');
