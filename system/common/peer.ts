@@ -15,6 +15,8 @@ export interface CallOptions {
   timeoutMs: number;
   /** Extra headers (e.g. Idempotency-Key). */
   headers?: Record<string, string>;
+  /** Abandons the call: it fails as indeterminate (`abandoned`), since the request may have been delivered. */
+  signal?: AbortSignal;
 }
 
 const definiteCodes = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
@@ -77,10 +79,14 @@ export class Peer {
         opts.timeoutMs,
       );
       req.on('timeout', () => req.destroy(Object.assign(new Error('socket timeout'), { code: 'ETIMEDOUT' })));
+      const abandon = () => req.destroy(Object.assign(new Error('abandoned'), { code: 'EABANDONED' }));
+      opts.signal?.addEventListener('abort', abandon, { once: true });
+      req.on('close', () => opts.signal?.removeEventListener('abort', abandon));
       req.on('error', (err: NodeJS.ErrnoException) => {
         clearTimeout(deadline);
         reject(this.failure(err, definiteCodes.has(err.code ?? '')));
       });
+      if (opts.signal?.aborted) abandon();
       req.end(payload);
     });
   }

@@ -2,6 +2,10 @@
 // back off between attempts, all within one deadline. Every attempt carries the same idempotency key, so a retry
 // after an ambiguous failure (a timeout, a reset) can never create a second session. The answer is definite only
 // when every failure was: one ambiguous failure and no later answer make it 504 (outcome unknown).
+// Discovery (main.ts) reports the ready leader with the highest epoch. When that is a new leader, attempts still
+// waiting on another manager are abandoned and retried there: a paused or cut-off old leader answers nothing until
+// the attempt timeout, which is longer than the lease, so without this every request in flight at a leader's pause
+// waited out the attempt timeout after a new leader was already serving (measured in docs/system.md).
 import type { Clock } from '../common/clock.ts';
 import { isServiceError } from '../common/errors.ts';
 import type { Reply } from '../common/http-server.ts';
@@ -30,6 +34,10 @@ function retryAfter(body: SmReply | undefined): Record<string, string> | undefin
 export class Forwarder {
   private hint: string | undefined;
   private rotation = 0;
+  /** The highest epoch discovery has seen a ready leader at. */
+  private leaderEpoch = 0;
+  /** Attempts in flight, with the manager each went to. */
+  private readonly attempts = new Map<AbortController, string>();
 
   constructor(
     private readonly managers: ReadonlyMap<string, Peer>,
@@ -45,6 +53,20 @@ export class Forwarder {
     if (node === undefined || this.managers.has(node)) this.hint = node;
   }
 
+  /**
+   * Discovery found `name` leading and ready at `epoch`. Requests go there from now on (a lower epoch than one seen
+   * before is a deposed leader that has not noticed yet, and is ignored); at a higher epoch, attempts waiting on
+   * any other manager are abandoned, to be retried at `name` with the same idempotency key.
+   */
+  leaderFound(name: string, epoch: number): void {
+    if (!this.managers.has(name) || epoch < this.leaderEpoch) return;
+    const newer = epoch > this.leaderEpoch;
+    this.leaderEpoch = epoch;
+    this.hint = name;
+    if (!newer) return;
+    for (const [attempt, to] of this.attempts) if (to !== name) attempt.abort();
+  }
+
   private nextCandidate(): string {
     if (this.hint) return this.hint;
     const names = [...this.managers.keys()];
@@ -56,15 +78,18 @@ export class Forwarder {
     const deadline = this.clock.monotonicMs() + this.config.requestDeadlineMs;
     let uncertain = false;
     let lastProblem = 'no session manager answered';
-    for (let attempt = 0; attempt < this.config.attemptsMax; attempt++) {
+    for (let n = 0; n < this.config.attemptsMax; n++) {
       const remaining = deadline - this.clock.monotonicMs();
       if (remaining <= 0) break;
       const name = this.nextCandidate();
       const peer = this.managers.get(name)!;
+      const attempt = new AbortController();
+      this.attempts.set(attempt, name);
       try {
         const r = await peer.call<SmReply>(method, path, body, {
           timeoutMs: Math.min(this.config.attemptTimeoutMs, remaining),
           headers,
+          signal: attempt.signal,
         });
         if (r.status === 503 && r.body?.code === 'not_leader') {
           const leader = r.body.leader ?? undefined;
@@ -90,10 +115,13 @@ export class Forwarder {
       } catch (err) {
         const definite = isServiceError(err) && err.definite;
         if (!definite) uncertain = true;
-        this.hint = undefined;
+        // Not when discovery has pointed elsewhere meanwhile (it abandoned this attempt for that leader).
+        if (this.hint === name) this.hint = undefined;
         lastProblem = `${name}: ${(err as Error).message}`;
+      } finally {
+        this.attempts.delete(attempt);
       }
-      await this.backoff(attempt, deadline);
+      await this.backoff(n, deadline);
     }
     if (uncertain && method === 'POST') {
       return {

@@ -31,14 +31,27 @@ await runService('edge-gateway', async (rt) => {
     registers: [rt.metrics.registry],
   });
 
-  // Leader discovery: ask each manager's /healthz now and then, so the first request usually goes straight there.
+  // Leader discovery: ask every manager's /healthz now and then, so requests go straight to the leader, and a new
+  // leader is found while requests still wait on an old one that stopped answering (forwarder.ts).
+  let discovering = false;
   const discover = async () => {
-    if (forwarder.leaderHint) return;
-    for (const [name, peer] of managers) {
-      const r = await peer
-        .call<{ role?: string; ready?: boolean }>('GET', '/healthz', undefined, { timeoutMs: 500 })
-        .catch(() => undefined);
-      if (r?.body?.role === 'leader' && r.body.ready) return forwarder.setHint(name);
+    if (discovering) return;
+    discovering = true;
+    try {
+      const found = await Promise.all(
+        [...managers].map(async ([name, peer]) => {
+          const r = await peer
+            .call<{ role?: string; ready?: boolean; epoch?: number }>('GET', '/healthz', undefined, { timeoutMs: 500 })
+            .catch(() => undefined);
+          const { role, ready, epoch } = r?.body ?? {};
+          return role === 'leader' && ready && typeof epoch === 'number' ? { name, epoch } : undefined;
+        }),
+      );
+      let best: { name: string; epoch: number } | undefined;
+      for (const f of found) if (f && (!best || f.epoch > best.epoch)) best = f;
+      if (best) forwarder.leaderFound(best.name, best.epoch);
+    } finally {
+      discovering = false;
     }
   };
   const discovery = setInterval(() => void discover(), env.int('RIG_DISCOVERY_INTERVAL_MS', 500, 50, 60_000));

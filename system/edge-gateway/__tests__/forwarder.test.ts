@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../common/clock.ts';
 import { ServiceError } from '../../common/errors.ts';
-import type { Peer } from '../../common/peer.ts';
+import type { CallOptions, Peer } from '../../common/peer.ts';
 import { Forwarder } from '../forwarder.ts';
 
 type Step = { status: number; body: Record<string, unknown> } | ServiceError;
@@ -44,4 +44,57 @@ describe('Forwarder', () => {
     );
     expect((await f.forward('POST', '/v1/sessions', {}, { 'idempotency-key': 'k' })).status).toBe(201);
   });
+
+  // A paused old leader: its attempt gets no answer until abandoned (as Peer fails an aborted call: indeterminate).
+  function pausedAndNew(seen: string[]): Map<string, Peer> {
+    const paused = {
+      call: (_m: string, _p: string, _b: unknown, opts: CallOptions) => {
+        seen.push('sm-1');
+        return new Promise((_resolve, reject) => {
+          opts.signal?.addEventListener('abort', () => reject(new ServiceError('unavailable', 'abandoned', {}, false)));
+        });
+      },
+    };
+    const leader = {
+      call: async (_m: string, _p: string, _b: unknown, opts: CallOptions) => {
+        seen.push(`sm-2 ${opts.headers?.['idempotency-key']}`);
+        return { status: 201, body: { outcome: 'committed' } };
+      },
+    };
+    return new Map([
+      ['sm-1', paused as unknown as Peer],
+      ['sm-2', leader as unknown as Peer],
+    ]);
+  }
+
+  it('abandons an attempt on a silent manager when a newer leader is found, and retries there with the same key', async () => {
+    const seen: string[] = [];
+    const f = new Forwarder(pausedAndNew(seen), { ...config, attemptTimeoutMs: 60_000 }, systemClock());
+    f.leaderFound('sm-1', 3);
+    const reply = f.forward('POST', '/v1/sessions', {}, { 'idempotency-key': 'k' });
+    await until(() => seen.length === 1);
+    f.leaderFound('sm-1', 3); // the same leader again abandons nothing
+    f.leaderFound('sm-2', 4);
+    expect((await reply).status).toBe(201);
+    expect(seen).toEqual(['sm-1', 'sm-2 k']);
+    expect(f.leaderHint).toBe('sm-2');
+  });
+
+  it('ignores a leader at a lower epoch than one already found (a deposed leader that has not noticed)', async () => {
+    const seen: string[] = [];
+    const f = new Forwarder(pausedAndNew(seen), config, systemClock());
+    f.leaderFound('sm-2', 4);
+    f.leaderFound('sm-1', 3);
+    expect(f.leaderHint).toBe('sm-2');
+    expect((await f.forward('POST', '/v1/sessions', {}, { 'idempotency-key': 'k' })).status).toBe(201);
+    expect(seen).toEqual(['sm-2 k']);
+  });
 });
+
+async function until(cond: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('condition not met within 5 s');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
