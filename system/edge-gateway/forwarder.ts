@@ -49,10 +49,6 @@ export class Forwarder {
     return this.hint;
   }
 
-  setHint(node: string | undefined): void {
-    if (node === undefined || this.managers.has(node)) this.hint = node;
-  }
-
   /**
    * Discovery found `name` leading and ready at `epoch`. Requests go there from now on (a lower epoch than one seen
    * before is a deposed leader that has not noticed yet, and is ignored); at a higher epoch, attempts waiting on
