@@ -32,17 +32,22 @@ export function voteReasonFor(err: unknown): VoteNoReason | undefined {
   return voteReasonBySqlState[errorCode(err) ?? ''];
 }
 
-// What a prepare's statements may refuse with through participant_refuse (sql/0002_refuse.sql, SQLSTATE RGV01).
-const refusals = new Set<Refusal>(['existing', 'no_capacity', 'unknown_cell', 'no_credit', 'unknown_subscriber']);
-export type Refusal =
-  | 'existing'
-  | Extract<VoteNoReason, 'no_capacity' | 'unknown_cell' | 'no_credit' | 'unknown_subscriber'>;
+// What a prepare's statements may refuse with through participant_refuse (sql/0002_refuse.sql, SQLSTATE RGV01):
+// 'existing' (the txn is not new) or one of the domains' no-vote reasons.
+const refusals = [
+  'existing',
+  'no_capacity',
+  'unknown_cell',
+  'no_credit',
+  'unknown_subscriber',
+] as const satisfies ReadonlyArray<'existing' | VoteNoReason>;
+type Refusal = (typeof refusals)[number];
 
 /** The refusal a prepare's statement raised; undefined for any other error (an unknown reason is a bug: it stays). */
 export function refusalOf(err: unknown): Refusal | undefined {
   if (errorCode(err) !== 'RGV01') return undefined;
-  const reason = (err as Error).message as Refusal;
-  return refusals.has(reason) ? reason : undefined;
+  const reason = (err as Error).message;
+  return refusals.find((r) => r === reason);
 }
 
 /** Database errors and lost connections become 503; whether the statement took effect is unknown. */
