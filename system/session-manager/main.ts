@@ -16,7 +16,7 @@ import { Relay } from './relay.ts';
 import { sessionRoutes } from './routes.ts';
 import { Scheduler } from './scheduler.ts';
 import { RedisStore } from './store.ts';
-import { PostgresTxLog } from './txlog.ts';
+import { defaultBatching, PostgresTxLog } from './txlog.ts';
 
 await runService('session-manager', async (rt) => {
   const { env, clock, logger, node } = rt;
@@ -36,7 +36,10 @@ await runService('session-manager', async (rt) => {
     Math.ceil(queryTimeoutMs / 2),
   );
   const fencing = !plantedBug(env, 'no-fencing');
-  const txlog = await PostgresTxLog.open(sql, queryTimeoutMs, fencing);
+  const txlog = await PostgresTxLog.open(sql, queryTimeoutMs, fencing, {
+    maxBatch: env.int('RIG_LOG_BATCH_MAX', defaultBatching.maxBatch, 1, 1000),
+    maxInFlight: env.int('RIG_LOG_BATCH_IN_FLIGHT', defaultBatching.maxInFlight, 1, 100),
+  });
   const store = new RedisStore(redis, node, {
     streamMaxLen: env.int('RIG_STREAM_MAXLEN', 0, 0, 1e9),
     auditMaxLen: env.int('RIG_DSM_AUDIT_MAXLEN', 0, 0, 1e9),

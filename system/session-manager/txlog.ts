@@ -3,6 +3,7 @@
 // Every write is fenced: it takes a share lock on the fence row and succeeds only while fence.epoch <= our token,
 // so once a newer leader has raised the fence, no write of an older one can land.
 import { fileURLToPath } from 'node:url';
+import { Batcher } from '../common/batcher.ts';
 import { ServiceError } from '../common/errors.ts';
 import { migrate, type Sql, withDeadline } from '../common/pg.ts';
 
@@ -108,17 +109,53 @@ function stale(token: number, what: string, details: Record<string, unknown> = {
   return new ServiceError('stale_token', `${what}: a newer leader has fenced token ${token}`, { token, ...details });
 }
 
+type IntentInput = Parameters<TxLog['insertIntent']>[0];
+type DecisionInput = {
+  txnId: string;
+  decision: Decision;
+  reason: string | null;
+  token: number;
+  node: string;
+  nowMs: number;
+};
+
+/** Group commit of the log's three writes on every transaction's path (see `Batcher`). */
+export interface LogBatching {
+  /** Intents, decisions or closes in one statement at most (1: a statement each). */
+  maxBatch: number;
+  /** Statements of one kind in flight at once at most. */
+  maxInFlight: number;
+}
+
+export const defaultBatching: LogBatching = { maxBatch: 64, maxInFlight: 4 };
+
 export class PostgresTxLog implements TxLog {
+  private readonly intents: Batcher<IntentInput, boolean>;
+  private readonly decisions: Batcher<DecisionInput, Raw>;
+  private readonly closes: Batcher<{ txnId: string; token: number }, undefined>;
+
   constructor(
     private readonly sql: Sql,
     private readonly queryTimeoutMs: number,
     /** False only for the planted bug no-fencing: intents and decisions are logged whatever the writer's token. */
     private readonly checkTokens = true,
-  ) {}
+    batching: LogBatching = defaultBatching,
+  ) {
+    this.intents = new Batcher((rows) => this.writeIntents(rows), batching);
+    // Two decisions for one transaction (the coordinator's and the deadlock detector's) go in separate
+    // statements, so the second sees the first and the one UPDATE never meets a row twice.
+    this.decisions = new Batcher((rows) => this.writeDecisions(rows), { ...batching, key: (d) => d.txnId });
+    this.closes = new Batcher((rows) => this.writeCloses(rows), batching);
+  }
 
-  static async open(sql: Sql, queryTimeoutMs: number, checkTokens = true): Promise<PostgresTxLog> {
+  static async open(
+    sql: Sql,
+    queryTimeoutMs: number,
+    checkTokens = true,
+    batching: LogBatching = defaultBatching,
+  ): Promise<PostgresTxLog> {
     await migrate(sql, migrationsDir);
-    return new PostgresTxLog(sql, queryTimeoutMs, checkTokens);
+    return new PostgresTxLog(sql, queryTimeoutMs, checkTokens, batching);
   }
 
   /** A decision or pre-commit may land only while no newer leader has raised the fence. */
@@ -143,20 +180,40 @@ export class PostgresTxLog implements TxLog {
     if (Number(rows[0]?.epoch) !== token) throw stale(token, 'raise fence');
   }
 
-  async insertIntent(row: Parameters<TxLog['insertIntent']>[0]): Promise<'inserted' | 'duplicate-key'> {
-    const rows = await this.run(
-      this.sql`
-        INSERT INTO txn (txn_id, session_id, protocol, kind, state, token, node, request, idempotency_key)
-        SELECT ${row.txnId}, ${row.sessionId}, ${row.protocol}, ${row.kind}, 'started', ${row.token}, ${row.node},
-               ${this.sql.json(row.request as never)}, ${row.idempotencyKey}
-        FROM fence WHERE id = 1 AND (epoch <= ${row.token} OR NOT ${this.checkTokens}) FOR SHARE
-        ON CONFLICT (idempotency_key) DO NOTHING
-        RETURNING txn_id`,
-      'log intent',
-    );
-    if (rows.length === 1) return 'inserted';
+  async insertIntent(row: IntentInput): Promise<'inserted' | 'duplicate-key'> {
+    if (await this.intents.submit(row)) return 'inserted';
     if (row.idempotencyKey && (await this.byIdempotencyKey(row.idempotencyKey))) return 'duplicate-key';
     throw stale(row.token, 'log intent');
+  }
+
+  /** Inserts the intents the fence lets through, except those whose idempotency key is logged already (by an
+   * earlier statement or earlier in this one); says which were inserted. */
+  private async writeIntents(rows: IntentInput[]): Promise<boolean[]> {
+    const input = rows.map((r) => ({
+      txn_id: r.txnId,
+      session_id: r.sessionId,
+      protocol: r.protocol,
+      kind: r.kind,
+      token: r.token,
+      node: r.node,
+      request: r.request,
+      idempotency_key: r.idempotencyKey,
+    }));
+    const inserted = await this.run(
+      this.sql`
+        INSERT INTO txn (txn_id, session_id, protocol, kind, state, token, node, request, idempotency_key)
+        SELECT r.txn_id, r.session_id, r.protocol, r.kind, 'started', r.token, r.node, r.request, r.idempotency_key
+        FROM fence, jsonb_to_recordset(${this.sql.json(input as never)}::jsonb) AS r (
+          txn_id text, session_id text, protocol text, kind text, token bigint, node text, request jsonb,
+          idempotency_key text)
+        WHERE fence.id = 1 AND (fence.epoch <= r.token OR NOT ${this.checkTokens})
+        FOR SHARE OF fence
+        ON CONFLICT (idempotency_key) DO NOTHING
+        RETURNING txn_id`,
+      rows.length === 1 ? 'log intent' : `log ${rows.length} intents`,
+    );
+    const landed = new Set(inserted.map((r) => String(r.txn_id)));
+    return rows.map((r) => landed.has(r.txnId));
   }
 
   async precommit(txnId: string, token: number): Promise<'precommitted' | Standing> {
@@ -180,51 +237,75 @@ export class PostgresTxLog implements TxLog {
   }
 
   async decide(txnId: string, decision: Decision, reason: string | null, token: number, node: string, nowMs: number) {
-    // One statement, so one round trip and no transaction left open across the network: the fence row is
-    // share-locked (f) before the decision can be written (d joins f), and held until the implicit commit, so a
-    // fence raise either waits for this decision or is seen by it, as with a SELECT ... FOR SHARE first. The
-    // outbox row commits with the decision. `t` is the row as it was when the statement began.
-    const rows = await this.run(
-      this.sql`
-        WITH f AS (SELECT epoch FROM fence WHERE id = 1 FOR SHARE),
-        d AS (
-          UPDATE txn SET decision = ${decision}, reason = ${reason}, decision_token = ${token}, decided_by = ${node},
-                         decided_at = clock_timestamp(), state = 'decided'
-          FROM f
-          WHERE txn.txn_id = ${txnId} AND txn.decision IS NULL AND (f.epoch <= ${token} OR NOT ${this.checkTokens})
-          RETURNING txn.session_id),
-        o AS (
-          INSERT INTO outbox (txn_id, session_id, outcome, token, decided_at_ms)
-          SELECT ${txnId}, session_id, ${decision}, ${token}, ${nowMs} FROM d)
-        SELECT f.epoch, EXISTS (SELECT 1 FROM d) AS decided, t.decision, t.reason,
-               t.precommitted_at IS NOT NULL AS precommitted
-        FROM f LEFT JOIN txn t ON t.txn_id = ${txnId}`,
-      'log decision',
-    );
-    const row = rows[0];
-    if (row?.decided) return { decision, reason };
+    const row = await this.decisions.submit({ txnId, decision, reason, token, node, nowMs });
+    if (row.decided) return { decision, reason };
     // A decision that stands is the answer even to a fenced writer: it may be this coordinator's own, landed
     // although the reply was lost (a timeout, a pause), and saying "fenced" then would read as "aborted".
-    if (row?.decision) return standingOf(row);
+    if (row.decision) return standingOf(row);
     // Undecided when the statement began and not decided by us: another decision may have landed meanwhile (our
     // update waited for it, then found the row decided). Read it.
     const now = await this.run(this.sql`SELECT decision, reason FROM txn WHERE txn_id = ${txnId}`, 'read decision');
     if (now[0]?.decision) return standingOf(now[0]);
-    if (this.isStale(row?.epoch, token)) {
+    if (this.isStale(row.epoch, token)) {
       // Whether the newer leader will commit it (3PC) depends on the pre-commit the log holds, so say so.
-      throw stale(token, 'log decision', { precommitted: row?.precommitted === true });
+      throw stale(token, 'log decision', { precommitted: row.precommitted === true });
     }
     throw new ServiceError('not_found', `transaction ${txnId} has no intent row`);
   }
 
+  /** Per decision: the fence's epoch, whether this statement decided it, and the row as the statement began. */
+  private async writeDecisions(rows: DecisionInput[]): Promise<Raw[]> {
+    const input = rows.map((r) => ({
+      txn_id: r.txnId,
+      decision: r.decision,
+      reason: r.reason,
+      token: r.token,
+      node: r.node,
+      now_ms: r.nowMs,
+    }));
+    // One statement, so one round trip and no transaction left open across the network: the fence row is
+    // share-locked (f) before any decision can be written (d joins f), and held until the implicit commit, so a
+    // fence raise either waits for these decisions or is seen by them, as with a SELECT ... FOR SHARE first. The
+    // outbox rows commit with the decisions. `t` is each row as it was when the statement began.
+    const out = await this.run(
+      this.sql`
+        WITH f AS (SELECT epoch FROM fence WHERE id = 1 FOR SHARE),
+        v AS (
+          SELECT * FROM jsonb_to_recordset(${this.sql.json(input as never)}::jsonb) AS v (
+            txn_id text, decision text, reason text, token bigint, node text, now_ms bigint)),
+        d AS (
+          UPDATE txn SET decision = v.decision, reason = v.reason, decision_token = v.token, decided_by = v.node,
+                         decided_at = clock_timestamp(), state = 'decided'
+          FROM f, v
+          WHERE txn.txn_id = v.txn_id AND txn.decision IS NULL AND (f.epoch <= v.token OR NOT ${this.checkTokens})
+          RETURNING txn.txn_id, txn.session_id, v.decision, v.token, v.now_ms),
+        o AS (
+          INSERT INTO outbox (txn_id, session_id, outcome, token, decided_at_ms)
+          SELECT txn_id, session_id, decision, token, now_ms FROM d)
+        SELECT v.txn_id, f.epoch, d.txn_id IS NOT NULL AS decided, t.decision, t.reason,
+               t.precommitted_at IS NOT NULL AS precommitted
+        FROM v CROSS JOIN f LEFT JOIN d ON d.txn_id = v.txn_id LEFT JOIN txn t ON t.txn_id = v.txn_id`,
+      rows.length === 1 ? 'log decision' : `log ${rows.length} decisions`,
+    );
+    const byTxn = new Map(out.map((r) => [String(r.txn_id), r as Raw]));
+    return rows.map((r) => byTxn.get(r.txnId)!);
+  }
+
   async close(txnId: string, token: number): Promise<void> {
+    await this.closes.submit({ txnId, token });
+  }
+
+  private async writeCloses(rows: Array<{ txnId: string; token: number }>): Promise<undefined[]> {
+    const input = rows.map((r) => ({ txn_id: r.txnId, token: r.token }));
     await this.run(
       this.sql`
+        WITH f AS (SELECT epoch FROM fence WHERE id = 1 FOR SHARE)
         UPDATE txn SET closed_at = now(), state = 'closed'
-        WHERE txn_id = ${txnId} AND closed_at IS NULL
-          AND EXISTS (SELECT 1 FROM fence WHERE id = 1 AND epoch <= ${token} FOR SHARE)`,
-      'close transaction',
+        FROM f, jsonb_to_recordset(${this.sql.json(input as never)}::jsonb) AS v (txn_id text, token bigint)
+        WHERE txn.txn_id = v.txn_id AND txn.closed_at IS NULL AND f.epoch <= v.token`,
+      rows.length === 1 ? 'close transaction' : `close ${rows.length} transactions`,
     );
+    return rows.map(() => undefined);
   }
 
   async get(txnId: string): Promise<TxnRow | undefined> {
