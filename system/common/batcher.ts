@@ -1,6 +1,7 @@
 // Group commit: calls that arrive while a batch is being written wait, and go together in the next one, so
 // concurrent transactions share one statement, one round trip and one WAL flush instead of paying each. A lone
-// call waits only for the end of the current turn of the event loop. Every call gets its own result or error.
+// call waits only for the callbacks and promise reactions already running to finish. Every call gets its own
+// result or error.
 
 export interface BatcherOptions<I> {
   /** Items per batch at most. */
@@ -47,8 +48,9 @@ export class Batcher<I, O> {
   private schedule(): void {
     if (this.scheduled || this.inFlight >= this.opts.maxInFlight) return;
     this.scheduled = true;
-    // The rest of this turn's calls join the batch.
-    setImmediate(() => {
+    // Calls made before the current run of callbacks and promise reactions ends join the batch; waiting for a
+    // later turn of the event loop instead (setImmediate) cost a lone call about 0.2 ms here.
+    process.nextTick(() => {
       this.scheduled = false;
       this.flush();
     });

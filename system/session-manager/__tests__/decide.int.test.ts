@@ -1,7 +1,8 @@
 // The decision as one statement against a real PostgreSQL: the first decision logged wins and writes the only
 // outbox row; a decision that waited for a concurrent one answers with that one; and a fence raise that arrives
 // while a decision holds the fence row waits for it, so the decision (made under the old token before the raise)
-// lands and every later one of that token is refused. Also the relay's batch of outbox rows marked sent.
+// lands and every later one of that token is refused. Also the relay's batch of outbox rows marked sent, and group
+// commit: intents, decisions and closes made together go in one statement, each with its own outcome.
 import { describe, expect, it } from 'vitest';
 import type { Sql } from '../../common/pg.ts';
 import { PostgresTxLog } from '../txlog.ts';
@@ -143,5 +144,77 @@ describe('decision in one statement', () => {
     await expect(log.decide('t4', 'commit', null, 1, 'sm-1', 6)).rejects.toMatchObject({ code: 'stale_token' });
     expect(await log.get('t4')).toMatchObject({ decision: null });
     expect(await outboxRows(sql, 't4')).toEqual([]);
+  });
+});
+
+/** The transaction that last wrote each row: rows written by one statement share it. */
+async function writers(sql: Sql, txnIds: string[]): Promise<Set<string>> {
+  const rows = await sql`SELECT xmin::text AS x FROM txn WHERE txn_id IN ${sql(txnIds)}`;
+  expect(rows).toHaveLength(txnIds.length);
+  return new Set(rows.map((r) => String(r.x)));
+}
+
+describe('group commit: calls made together share one statement, and each gets its own outcome', () => {
+  it('logs intents together, answering a repeated idempotency key and a fenced token each on its own', async () => {
+    const { log, sql } = await openLog();
+    await log.insertIntent(intent('g0', 1, 'key-0'));
+    const outcomes = await Promise.allSettled([
+      log.insertIntent(intent('g1', 1, 'key-1')),
+      log.insertIntent(intent('g2', 1, 'key-0')),
+      log.insertIntent(intent('g3', 1, 'key-3')),
+      log.insertIntent(intent('g4', 1, 'key-3')),
+      log.insertIntent(intent('g5', 0)),
+    ]);
+    expect(outcomes.map((o) => (o.status === 'fulfilled' ? o.value : (o.reason as { code: string }).code))).toEqual([
+      'inserted',
+      'duplicate-key',
+      'inserted',
+      'duplicate-key',
+      'stale_token',
+    ]);
+    expect(await writers(sql, ['g1', 'g3'])).toHaveProperty('size', 1);
+    for (const t of ['g2', 'g4', 'g5']) expect(await log.get(t)).toBeUndefined();
+  });
+
+  it('logs decisions together: each row decided once, with one outbox row, and the standing one told', async () => {
+    const { log, sql } = await openLog();
+    for (const t of ['d1', 'd2', 'd3', 'd4']) await log.insertIntent(intent(t));
+    await log.decide('d2', 'abort', 'earlier', 1, 'sm-1', 1);
+    const outcomes = await Promise.allSettled([
+      log.decide('d1', 'commit', null, 1, 'sm-1', 5),
+      log.decide('d2', 'commit', null, 1, 'sm-1', 5),
+      log.decide('d3', 'commit', null, 0, 'sm-1', 5),
+      log.decide('d4', 'abort', 'no_credit', 1, 'sm-1', 5),
+      // The deadlock detector's abort for d1, made with the coordinator's commit: it goes in the next statement.
+      log.decide('d1', 'abort', 'deadlock_victim', 1, 'sm-1', 5),
+    ]);
+    expect(outcomes.map((o) => (o.status === 'fulfilled' ? o.value : (o.reason as { code: string }).code))).toEqual([
+      { decision: 'commit', reason: null },
+      { decision: 'abort', reason: 'earlier' },
+      'stale_token',
+      { decision: 'abort', reason: 'no_credit' },
+      { decision: 'commit', reason: null },
+    ]);
+    expect(await writers(sql, ['d1', 'd4'])).toHaveProperty('size', 1);
+    expect(await outboxRows(sql, 'd1')).toEqual([{ outcome: 'commit', token: 1 }]);
+    expect(await outboxRows(sql, 'd2')).toEqual([{ outcome: 'abort', token: 1 }]);
+    expect(await outboxRows(sql, 'd3')).toEqual([]);
+    expect(await outboxRows(sql, 'd4')).toEqual([{ outcome: 'abort', token: 1 }]);
+  });
+
+  it('closes transactions together, and not one whose token is fenced', async () => {
+    const { log, sql } = await openLog();
+    for (const t of ['c1', 'c2', 'c3']) {
+      await log.insertIntent(intent(t));
+      await log.decide(t, 'commit', null, 1, 'sm-1', 5);
+    }
+    await Promise.all([log.close('c1', 1), log.close('c2', 1), log.close('c3', 0)]);
+    expect((await log.many(['c1', 'c2', 'c3'])).map((r) => [r.txnId, r.closed]).sort()).toEqual([
+      ['c1', true],
+      ['c2', true],
+      ['c3', false],
+    ]);
+    expect(await writers(sql, ['c1', 'c2'])).toHaveProperty('size', 1);
+    expect(await log.openCount()).toBe(1);
   });
 });
