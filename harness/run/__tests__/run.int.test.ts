@@ -5,10 +5,18 @@ import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_pr
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 const store = mkdtempSync(join(tmpdir(), 'rig-run-test-'));
-afterAll(() => rmSync(store, { recursive: true, force: true }));
+// A failed test's runs (their logs, history and data) stay for whoever reads the failure; its message names them.
+let failed = false;
+afterEach((ctx) => {
+  if (ctx.task.result?.state === 'fail') failed = true;
+});
+afterAll(() => {
+  if (failed) console.error(`rig run tests failed: their runs are kept in ${store}`);
+  else rmSync(store, { recursive: true, force: true });
+});
 
 function rig(args: string[], timeoutMs = 240_000) {
   const r = spawnSync(process.execPath, ['bin/rig.js', ...args], { encoding: 'utf8', timeout: timeoutMs });
