@@ -3,7 +3,7 @@
 // Every write is fenced: it takes a share lock on the fence row and succeeds only while fence.epoch <= our token,
 // so once a newer leader has raised the fence, no write of an older one can land.
 import { fileURLToPath } from 'node:url';
-import { Batcher } from '../common/batcher.ts';
+import { Batcher, type BatcherOptions } from '../common/batcher.ts';
 import { ServiceError } from '../common/errors.ts';
 import { migrate, type Sql, withDeadline } from '../common/pg.ts';
 
@@ -119,13 +119,9 @@ type DecisionInput = {
   nowMs: number;
 };
 
-/** Group commit of the log's three writes on every transaction's path (see `Batcher`). */
-export interface LogBatching {
-  /** Intents, decisions or closes in one statement at most (1: a statement each). */
-  maxBatch: number;
-  /** Statements of one kind in flight at once at most. */
-  maxInFlight: number;
-}
+/** Group commit of the log's three writes on every transaction's path: intents, decisions or closes per statement
+ * at most (1: a statement each), and statements of one kind in flight at once (see `Batcher`). */
+export type LogBatching = Omit<BatcherOptions<unknown>, 'key'>;
 
 // One statement of a kind in flight (classic group commit: a call waits at most for the statement being written).
 // Measured 2026-11-29 at concurrency 32 and 64 against no grouping: system/floor 0.64 on average over three runs
@@ -195,23 +191,14 @@ export class PostgresTxLog implements TxLog {
    * earlier statement or earlier in this one); says which were inserted. */
   private async writeIntents(rows: IntentInput[]): Promise<boolean[]> {
     if (rows.length === 1) return [await this.writeIntent(rows[0]!)];
-    const input = rows.map((r) => ({
-      txn_id: r.txnId,
-      session_id: r.sessionId,
-      protocol: r.protocol,
-      kind: r.kind,
-      token: r.token,
-      node: r.node,
-      request: r.request,
-      idempotency_key: r.idempotencyKey,
-    }));
+    // The batch goes as one JSON array of the calls' own objects; the record set names their (camelCase) keys.
     const inserted = await this.run(
       this.sql`
         INSERT INTO txn (txn_id, session_id, protocol, kind, state, token, node, request, idempotency_key)
-        SELECT r.txn_id, r.session_id, r.protocol, r.kind, 'started', r.token, r.node, r.request, r.idempotency_key
-        FROM fence, jsonb_to_recordset(${this.sql.json(input as never)}::jsonb) AS r (
-          txn_id text, session_id text, protocol text, kind text, token bigint, node text, request jsonb,
-          idempotency_key text)
+        SELECT r."txnId", r."sessionId", r.protocol, r.kind, 'started', r.token, r.node, r.request, r."idempotencyKey"
+        FROM fence, jsonb_to_recordset(${this.sql.json(rows as never)}::jsonb) AS r (
+          "txnId" text, "sessionId" text, protocol text, kind text, token bigint, node text, request jsonb,
+          "idempotencyKey" text)
         WHERE fence.id = 1 AND (fence.epoch <= r.token OR NOT ${this.checkTokens})
         FOR SHARE OF fence
         ON CONFLICT (idempotency_key) DO NOTHING
@@ -278,14 +265,6 @@ export class PostgresTxLog implements TxLog {
   /** Per decision: the fence's epoch, whether this statement decided it, and the row as the statement began. */
   private async writeDecisions(rows: DecisionInput[]): Promise<Raw[]> {
     if (rows.length === 1) return [await this.writeDecision(rows[0]!)];
-    const input = rows.map((r) => ({
-      txn_id: r.txnId,
-      decision: r.decision,
-      reason: r.reason,
-      token: r.token,
-      node: r.node,
-      now_ms: r.nowMs,
-    }));
     // One statement, so one round trip and no transaction left open across the network: the fence row is
     // share-locked (f) before any decision can be written (d joins f), and held until the implicit commit, so a
     // fence raise either waits for these decisions or is seen by them, as with a SELECT ... FOR SHARE first. The
@@ -295,21 +274,21 @@ export class PostgresTxLog implements TxLog {
       this.sql`
         WITH f AS (SELECT epoch FROM fence WHERE id = 1 FOR SHARE),
         v AS (
-          SELECT * FROM jsonb_to_recordset(${this.sql.json(input as never)}::jsonb) AS v (
-            txn_id text, decision text, reason text, token bigint, node text, now_ms bigint)),
+          SELECT * FROM jsonb_to_recordset(${this.sql.json(rows as never)}::jsonb) AS v (
+            "txnId" text, decision text, reason text, token bigint, node text, "nowMs" bigint)),
         d AS (
           UPDATE txn SET decision = v.decision, reason = v.reason, decision_token = v.token, decided_by = v.node,
                          decided_at = clock_timestamp(), state = 'decided'
           FROM f, v
-          WHERE txn.txn_id = v.txn_id AND txn.decision IS NULL AND (f.epoch <= v.token OR NOT ${this.checkTokens})
-          RETURNING txn.txn_id, txn.session_id, v.decision, v.token, v.now_ms),
+          WHERE txn.txn_id = v."txnId" AND txn.decision IS NULL AND (f.epoch <= v.token OR NOT ${this.checkTokens})
+          RETURNING txn.txn_id, txn.session_id, v.decision, v.token, v."nowMs"),
         o AS (
           INSERT INTO outbox (txn_id, session_id, outcome, token, decided_at_ms)
-          SELECT txn_id, session_id, decision, token, now_ms FROM d)
-        SELECT v.txn_id, f.epoch, d.txn_id IS NOT NULL AS decided, t.decision, t.reason,
+          SELECT txn_id, session_id, decision, token, "nowMs" FROM d)
+        SELECT v."txnId" AS txn_id, f.epoch, d.txn_id IS NOT NULL AS decided, t.decision, t.reason,
                t.precommitted_at IS NOT NULL AS precommitted
-        FROM v CROSS JOIN f LEFT JOIN d ON d.txn_id = v.txn_id
-        LEFT JOIN LATERAL (SELECT * FROM txn WHERE txn.txn_id = v.txn_id LIMIT 1) t ON true`,
+        FROM v CROSS JOIN f LEFT JOIN d ON d.txn_id = v."txnId"
+        LEFT JOIN LATERAL (SELECT * FROM txn WHERE txn.txn_id = v."txnId" LIMIT 1) t ON true`,
       `log ${rows.length} decisions`,
     );
     const byTxn = new Map(out.map((r) => [String(r.txn_id), r as Raw]));
@@ -354,13 +333,12 @@ export class PostgresTxLog implements TxLog {
       );
       return [undefined];
     }
-    const input = rows.map((r) => ({ txn_id: r.txnId, token: r.token }));
     await this.run(
       this.sql`
         WITH f AS (SELECT epoch FROM fence WHERE id = 1 FOR SHARE)
         UPDATE txn SET closed_at = now(), state = 'closed'
-        FROM f, jsonb_to_recordset(${this.sql.json(input as never)}::jsonb) AS v (txn_id text, token bigint)
-        WHERE txn.txn_id = v.txn_id AND txn.closed_at IS NULL AND f.epoch <= v.token`,
+        FROM f, jsonb_to_recordset(${this.sql.json(rows as never)}::jsonb) AS v ("txnId" text, token bigint)
+        WHERE txn.txn_id = v."txnId" AND txn.closed_at IS NULL AND f.epoch <= v.token`,
       `close ${rows.length} transactions`,
     );
     return rows.map(() => undefined);
