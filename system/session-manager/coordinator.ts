@@ -131,7 +131,7 @@ export class Coordinator {
     });
     this.d.faults.crashPoint('after-intent-logged');
     if (this.d.config.bugs?.emitBeforeCommit) {
-      await this.d.stream.emit({ txnId, sessionId, outcome: 'commit', decidedAtMs: this.d.clock.wallMs(), token });
+      await this.d.stream.emit([{ txnId, sessionId, outcome: 'commit', decidedAtMs: this.d.clock.wallMs() }], token);
     }
     const intent: Intent = { txnId, sessionId, request, token, precommitted: false, dsmVersion: 0 };
     try {

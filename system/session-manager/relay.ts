@@ -1,7 +1,7 @@
 // The outbox relay (spec section 11): appends each decided transaction's event to the Redis stream, at most once
-// per txn id (the Lua script dedupes), then marks the pass's outbox rows sent, in one statement. A crash between
-// the decision's commit and the append only delays the event: the next pass (on this leader or the next) appends
-// it.
+// per txn id (the Lua script dedupes), a pass's rows in one script call, then marks them sent, in one statement. A
+// crash between the decision's commit and the append only delays the event: the next pass (on this leader or the
+// next) appends it.
 import type { CrashPoint } from '../common/faults.ts';
 import type { Logger } from '../common/log.ts';
 import type { Leadership } from './coordinator.ts';
@@ -42,12 +42,17 @@ export class Relay {
     void this.pass();
   }
 
-  private async markSent(sent: Array<{ row: OutboxRow; streamId: string }>, epoch: number): Promise<void> {
-    await this.txlog.markSent(sent.map((s) => ({ id: s.row.id, streamId: s.streamId })));
-    for (const { row, streamId } of sent) {
+  private async markSent(rows: readonly OutboxRow[], streamIds: readonly string[], epoch: number): Promise<void> {
+    await this.txlog.markSent(rows.map((row, i) => ({ id: row.id, streamId: streamIds[i]! })));
+    rows.forEach((row, i) => {
       this.metrics.eventsEmitted.inc();
-      this.logger.observe('event-emitted', { txnId: row.txnId, sessionId: row.sessionId, streamId, token: epoch });
-    }
+      this.logger.observe('event-emitted', {
+        txnId: row.txnId,
+        sessionId: row.sessionId,
+        streamId: streamIds[i],
+        token: epoch,
+      });
+    });
   }
 
   private async pass(): Promise<void> {
@@ -58,19 +63,12 @@ export class Relay {
         const epoch = this.leadership.currentEpoch();
         if (epoch === undefined) return;
         const rows = await this.txlog.unsentEvents(this.batchMax);
-        const sent: Array<{ row: OutboxRow; streamId: string }> = [];
-        try {
-          // In outbox order, stopping at the first failure, so a session's events never overtake each other.
-          for (const row of rows) {
-            sent.push({ row, streamId: await this.stream.emit({ ...row, token: epoch }) });
-            this.crashPoint('relay-after-append');
-          }
-        } finally {
-          // The rows appended so far, marked in one statement (even when a later append failed). Only an
-          // optimisation: an appended row left unmarked is appended again by a later pass, and the stream's
-          // script keeps one entry per txn id.
-          await this.markSent(sent, epoch);
-        }
+        if (rows.length === 0) continue;
+        // The whole pass in outbox order in one append, so a session's events never overtake each other: if it
+        // fails, the next pass sends them all again, and the stream keeps one entry per txn id.
+        const streamIds = await this.stream.emit(rows, epoch);
+        this.crashPoint('relay-after-append');
+        await this.markSent(rows, streamIds, epoch);
         if (rows.length === this.batchMax) this.again = true;
       } while (this.again);
     } catch (err) {

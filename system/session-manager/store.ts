@@ -34,9 +34,21 @@ export interface Dsm {
   cas(expectedVersion: number, token: number, record: SessionRecord): Promise<number>;
 }
 
+/** A decided transaction's outcome, as the stream carries it. */
+export interface StreamEvent {
+  txnId: string;
+  sessionId: string;
+  outcome: Decision;
+  decidedAtMs: number;
+}
+
 export interface EventStream {
-  /** Appends the outcome at most once per txn; returns the stream entry id. */
-  emit(e: { txnId: string; sessionId: string; outcome: Decision; decidedAtMs: number; token: number }): Promise<string>;
+  /**
+   * Appends the events in the order given, each at most once per txn, in one round trip, under the appender's
+   * `token`; returns their stream entry ids in the same order. A stale token appends none (stale_token); any other
+   * failure may leave a prefix appended, which a retry of the whole batch finds and does not repeat.
+   */
+  emit(events: readonly StreamEvent[], token: number): Promise<string[]>;
 }
 
 export const keys = {
@@ -127,27 +139,19 @@ export class RedisStore implements LeaseStore, Dsm, EventStream {
     );
   }
 
-  async emit(e: {
-    txnId: string;
-    sessionId: string;
-    outcome: Decision;
-    decidedAtMs: number;
-    token: number;
-  }): Promise<string> {
-    const [code, id] = (await this.scripts.emit!(
+  async emit(events: readonly StreamEvent[], token: number): Promise<string[]> {
+    if (events.length === 0) return [];
+    const [code, ...ids] = (await this.scripts.emit!(
       keys.stream,
       keys.fence,
       keys.emitted,
       keys.sequences,
-      e.txnId,
-      e.sessionId,
-      e.outcome,
-      e.decidedAtMs,
-      e.token,
+      token,
       this.opts.streamMaxLen,
-      this.opts.sequencePerSession ? e.sessionId : '*',
-    )) as [number, string];
-    if (code === -1) throw new ServiceError('stale_token', `stream refused token ${e.token}: it has seen ${id}`);
-    return String(id);
+      this.opts.sequencePerSession ? '1' : '0',
+      ...events.flatMap((e) => [e.txnId, e.sessionId, e.outcome, e.decidedAtMs]),
+    )) as [number, ...string[]];
+    if (code === -1) throw new ServiceError('stale_token', `stream refused token ${token}: it has seen ${ids[0]}`);
+    return ids.map(String);
   }
 }

@@ -1,6 +1,6 @@
-// The outbox relay's passes, on fakes of the log and the stream (pure logic): a pass carries the unsent rows in
-// outbox order and marks them in one statement; a kick during a pass runs one more pass after it; a failed append
-// ends the pass there, so no later event can overtake it, and what was appended before it is still marked sent.
+// The outbox relay's passes, on fakes of the log and the stream (pure logic): a pass appends the unsent rows in
+// outbox order in one call and marks them in one statement; a kick during a pass runs one more pass after it; a
+// failed append marks nothing, and the next pass appends the same rows again, in the same order.
 import { describe, expect, it, vi } from 'vitest';
 import type { Logger } from '../../common/log.ts';
 import type { SmMetrics } from '../metrics.ts';
@@ -26,12 +26,20 @@ function fixture(failOn?: string) {
       for (let i = outbox.length - 1; i >= 0; i--) if (ids.includes(outbox[i]!.id)) outbox.splice(i, 1);
     },
   } as unknown as TxLog;
+  const appends: string[][] = [];
+  let failing = failOn;
   const stream: EventStream = {
-    async emit(e) {
-      if (e.txnId === failOn) throw new Error('connection reset');
-      appended.push(e.txnId);
-      return `${appended.length}-0`;
+    async emit(events) {
+      appends.push(events.map((e) => e.txnId));
+      if (events.some((e) => e.txnId === failing)) throw new Error('connection reset');
+      return events.map((e) => {
+        appended.push(e.txnId);
+        return `${appended.length}-0`;
+      });
     },
+  };
+  const heal = () => {
+    failing = undefined;
   };
   const logger = { observe() {}, warn() {} } as unknown as Logger;
   const metrics = { eventsEmitted: { inc() {} } } as unknown as SmMetrics;
@@ -60,7 +68,7 @@ function fixture(failOn?: string) {
       release();
     };
   };
-  return { relay, decide, hold, reads, marked, appended, outbox };
+  return { relay, decide, hold, heal, reads, marked, appended, appends, outbox };
 }
 
 describe('relay', () => {
@@ -77,16 +85,24 @@ describe('relay', () => {
     expect(f.marked.flat()).toEqual([1, 2, 3]);
   });
 
-  it('stops at a failed append, marks what went before, and leaves the rest for the next pass', async () => {
+  it('appends a pass in one call; a failed one marks nothing, and the next pass sends the same rows in order', async () => {
     const f = fixture('t2');
     const release = f.hold();
     f.decide('t1');
     f.decide('t2');
     f.decide('t3');
     release();
-    await vi.waitFor(() => expect(f.marked.length).toBeGreaterThan(0));
-    expect(f.appended).toEqual(['t1']);
-    expect(f.marked).toEqual([[1]]);
-    expect(f.outbox.map((r) => r.txnId)).toEqual(['t2', 't3']);
+    await vi.waitFor(() => expect(f.appends.length).toBeGreaterThan(0));
+    expect(f.appends).toEqual([['t1', 't2', 't3']]);
+    expect(f.marked).toEqual([]);
+    expect(f.outbox.map((r) => r.txnId)).toEqual(['t1', 't2', 't3']);
+    f.heal();
+    f.relay.kick();
+    await vi.waitFor(() => expect(f.outbox).toEqual([]));
+    expect(f.appends).toEqual([
+      ['t1', 't2', 't3'],
+      ['t1', 't2', 't3'],
+    ]);
+    expect(f.marked).toEqual([[1, 2, 3]]);
   });
 });

@@ -1,5 +1,6 @@
 // The DSM against a real Redis: versioned compare-and-swap, fencing by the leader's token (a refused write changes
-// nothing), the audit list the checkers read, and its optional bound.
+// nothing), the audit list the checkers read, and its optional bound; and the event stream's batched, deduplicated,
+// fenced appends.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -90,5 +91,46 @@ describe('DSM compare-and-swap', () => {
     });
     for (let i = 1; i <= 5; i++) await bounded.cas(0, 1, record(`s${i}`));
     expect((await audit()).map((a) => a.key)).toEqual([3, 4, 5].map((i) => keys.session(`s${i}`)));
+  });
+});
+
+describe('event stream', () => {
+  const event = (txnId: string, sessionId: string) => ({
+    txnId,
+    sessionId,
+    outcome: 'commit' as const,
+    decidedAtMs: 7,
+  });
+  const entries = async () =>
+    (await redis.xrange(keys.stream, '-', '+')).map(([id, fields]) => {
+      const f: Record<string, string> = {};
+      for (let i = 0; i < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
+      return { id, txnId: f.txnId, seq: Number(f.seq), token: Number(f.token) };
+    });
+
+  it('appends a batch in order with a sequence per session, and never appends a txn twice', async () => {
+    await redis.flushall();
+    const store = new RedisStore(redis, 'sm-1');
+    const first = await store.emit([event('t1', 's1'), event('t2', 's2'), event('t3', 's1')], 1);
+    expect(await entries()).toEqual([
+      { id: first[0], txnId: 't1', seq: 1, token: 1 },
+      { id: first[1], txnId: 't2', seq: 1, token: 1 },
+      { id: first[2], txnId: 't3', seq: 2, token: 1 },
+    ]);
+    // A relay retrying a batch that partly landed: the appended one answers with its entry, the rest are appended.
+    const again = await store.emit([event('t3', 's1'), event('t4', 's1')], 2);
+    expect(again[0]).toBe(first[2]);
+    expect((await entries()).slice(3)).toEqual([{ id: again[1], txnId: 't4', seq: 3, token: 2 }]);
+    expect(await store.emit([], 2)).toEqual([]);
+  });
+
+  it('refuses a whole batch under a stale token, and appends none of it', async () => {
+    await redis.flushall();
+    const store = new RedisStore(redis, 'sm-1');
+    await store.emit([event('t1', 's1')], 2);
+    await expect(store.emit([event('t2', 's1'), event('t3', 's2')], 1)).rejects.toMatchObject({
+      code: 'stale_token',
+    });
+    expect((await entries()).map((e) => e.txnId)).toEqual(['t1']);
   });
 });
