@@ -1,7 +1,7 @@
 // The transaction coordinator (spec sections 5 to 7): intent logged first, DSM PENDING, prepare in parallel with a
 // deadline; for 3PC the decision to pre-commit logged, DSM PRECOMMITTED, pre-commit acknowledged by every
-// participant; then the decision logged before phase 2 (presumed abort), phase 2 until acknowledged, DSM final,
-// close. The standing decision is whatever the log holds: if recovery (or the deadlock detector) decided first,
+// participant; then the decision logged before phase 2 (presumed abort), DSM final, phase 2 until acknowledged,
+// the answer, and the close. The standing decision is whatever the log holds: if recovery (or the deadlock detector) decided first,
 // that decision wins here too.
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../common/clock.ts';
@@ -195,13 +195,21 @@ export class Coordinator {
     let standing: Standing;
     if (no) standing = await this.logDecision(txnId, 'abort', no.reason, token, false);
     else {
-      const prepared = sessionRecord(intent, 'PREPARED', this.d.clock.wallMs());
-      intent.dsmVersion = await this.d.dsm.cas(intent.dsmVersion, token, prepared);
+      const prepared = this.d.dsm
+        .cas(intent.dsmVersion, token, sessionRecord(intent, 'PREPARED', this.d.clock.wallMs()))
+        .then((version) => {
+          intent.dsmVersion = version;
+        });
       if (request.protocol === '3pc') {
+        await prepared;
         const precommitStarted = this.d.clock.monotonicMs();
         standing = await this.preCommit(intent);
         timings.precommitMs = Math.round(this.d.clock.monotonicMs() - precommitStarted);
-      } else standing = await this.logDecision(txnId, 'commit', null, token, false);
+      } else {
+        // DSM PREPARED and the commit decision at once: both only follow the votes, and the DSM's final state
+        // (after both) still follows the decision.
+        [, standing] = await Promise.all([prepared, this.logDecision(txnId, 'commit', null, token, false)]);
+      }
     }
     this.d.metrics.transactions.inc({
       protocol: request.protocol,
@@ -212,6 +220,8 @@ export class Coordinator {
       { protocol: request.protocol, outcome: standing.decision },
       (this.d.clock.monotonicMs() - started) / 1000,
     );
+    // Phase 2 inline: the answer waits until every participant acknowledged (or the attempts ran out), not for the
+    // log row's close.
     await this.d.delivery
       .finish(intent, standing.decision, standing.reason, token, this.d.config.phase2InlineAttempts, intent.dsmVersion)
       .catch((err: Error) => this.d.logger.warn('phase 2 left to the finisher', { txnId, error: err.message }));

@@ -25,6 +25,13 @@ export interface DeliveryDeps {
 
 type RowRef = Pick<TxnRow, 'txnId' | 'sessionId' | 'request'>;
 
+export interface Finished {
+  /** Every participant acknowledged the decision. */
+  delivered: boolean;
+  /** Whether the log row got closed (false: not delivered, or the close failed and the finisher retries); never rejects. */
+  closed: Promise<boolean>;
+}
+
 const finalStatus: Record<Decision, SessionStatus> = { commit: 'COMMITTED', abort: 'ABORTED' };
 const retryDelayMaxMs = 1000;
 
@@ -50,7 +57,15 @@ export function sessionRecord(
 }
 
 export class Delivery {
+  /** Transactions this process is driving to their end now. */
+  private readonly driving = new Set<string>();
+
   constructor(private readonly d: DeliveryDeps) {}
+
+  /** Whether this process is driving `txnId` to its end now (the finisher leaves it alone). */
+  isDriving(txnId: string): boolean {
+    return this.driving.has(txnId);
+  }
 
   /** 3PC: pre-commit to every participant in turn; true once all acknowledged (within `attempts` each). */
   async precommitAll(txnId: string, token: number, attempts: number): Promise<boolean> {
@@ -67,7 +82,8 @@ export class Delivery {
    * Drives a decided transaction to the end: DSM final state, the decision to every participant (abort goes to
    * all, leaving tombstones where no prepare arrived), then closes the log row. Safe to repeat.
    * `dsmVersion`: the version of the DSM record as the caller last wrote it, when it knows it (the coordinator
-   * does; recovery does not).
+   * does; recovery does not). Resolves once the participants have answered: a client's request waits for its
+   * outcome to be in place everywhere, not for the close, which only tells recovery there is nothing left to do.
    */
   async finish(
     row: RowRef,
@@ -76,19 +92,45 @@ export class Delivery {
     token: number,
     attempts: number,
     dsmVersion?: number,
-  ) {
-    await this.writeFinalDsm(row, decision, reason, token, dsmVersion);
-    // To every participant at once: the decision is logged, so the order they learn it in does not matter, and
-    // phase 2 then takes one participant round trip instead of one per participant.
+  ): Promise<Finished> {
+    this.driving.add(row.txnId);
+    let closed = Promise.resolve(false);
+    try {
+      const delivered = await this.deliver(row, decision, reason, token, attempts, dsmVersion);
+      if (delivered) closed = this.close(row, decision, token);
+      return { delivered, closed };
+    } finally {
+      void closed.then(() => this.driving.delete(row.txnId));
+    }
+  }
+
+  private async deliver(
+    row: RowRef,
+    decision: Decision,
+    reason: string | null,
+    token: number,
+    attempts: number,
+    dsmVersion: number | undefined,
+  ): Promise<boolean> {
+    // The DSM's final state and the decision to every participant, all at once: the decision is logged, so the
+    // order they learn it in does not matter, and phase 2 then takes one round trip instead of one per store.
     let acked = 0;
     const sent = this.d.participants.map(async (p) => {
       if (!(await this.sendWithRetry(p, decision, row.txnId, token, attempts))) return;
       acked++;
       if (decision === 'commit' && acked === 1) this.d.faults.crashPoint('after-one-commit-sent');
     });
-    await Promise.all(sent);
-    if (acked < this.d.participants.length) return false;
-    await this.d.txlog.close(row.txnId, token);
+    await Promise.all([this.writeFinalDsm(row, decision, reason, token, dsmVersion), ...sent]);
+    return acked === this.d.participants.length;
+  }
+
+  private async close(row: RowRef, decision: Decision, token: number): Promise<boolean> {
+    try {
+      await this.d.txlog.close(row.txnId, token);
+    } catch (err) {
+      this.d.logger.warn('closing left to the finisher', { txnId: row.txnId, error: (err as Error).message });
+      return false;
+    }
     this.d.logger.observe('closed', { txnId: row.txnId, decision, token });
     return true;
   }

@@ -71,7 +71,11 @@ export interface TxLog {
   /** Transactions logged and not yet closed. */
   openCount(): Promise<number>;
   byIdempotencyKey(key: string): Promise<TxnRow | undefined>;
-  unfinished(limit: number): Promise<TxnRow[]>;
+  /**
+   * Open transactions, oldest first; a decided one only once its decision is `settleMs` old (until then its
+   * coordinator is still driving phase 2 itself, and re-driving it alongside only doubles the messages).
+   */
+  unfinished(limit: number, settleMs: number): Promise<TxnRow[]>;
   unsentEvents(limit: number): Promise<OutboxRow[]>;
   /** Marks these outbox rows sent, with their stream entry ids, in one statement. */
   markSent(sent: ReadonlyArray<{ id: number; streamId: string }>): Promise<void>;
@@ -371,9 +375,12 @@ export class PostgresTxLog implements TxLog {
     return rows[0] ? toRow(rows[0]) : undefined;
   }
 
-  async unfinished(limit: number): Promise<TxnRow[]> {
+  async unfinished(limit: number, settleMs: number): Promise<TxnRow[]> {
     const rows = await this.run(
-      this.sql`SELECT * FROM txn WHERE closed_at IS NULL ORDER BY created_at LIMIT ${limit}`,
+      this.sql`SELECT * FROM txn
+               WHERE closed_at IS NULL
+                 AND (decided_at IS NULL OR decided_at < clock_timestamp() - ${settleMs} * interval '1 millisecond')
+               ORDER BY created_at LIMIT ${limit}`,
       'read unfinished transactions',
     );
     return rows.map(toRow);

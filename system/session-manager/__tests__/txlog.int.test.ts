@@ -1,6 +1,6 @@
 // The transaction log against a real PostgreSQL: an intent or a decision under the fence is refused and changes
 // nothing (accepted only with the planted bug no-fencing), and a leader cut off mid-transaction while holding the
-// fence row does not keep the next leader from raising the fence.
+// fence row does not keep the next leader from raising the fence. The finisher's view of unfinished transactions.
 import { describe, expect, it } from 'vitest';
 import { PostgresTxLog } from '../txlog.ts';
 import { coordinatorDatabases, intent as intentRow } from './txlog-fixture.ts';
@@ -61,5 +61,23 @@ describe('transaction log fencing', () => {
     release();
     expect(await holderOutcome).toBe('ended by the server');
     await expect(log.insertIntent(intent('t1', 1))).rejects.toMatchObject({ code: 'stale_token' });
+  });
+});
+
+describe('unfinished transactions', () => {
+  it('gives an undecided one at once, a decided one only once its decision is settleMs old, a closed one never', async () => {
+    const sql = await database();
+    const log = await PostgresTxLog.open(sql, 10_000);
+    await log.raiseFence(1);
+    for (const id of ['u1', 'd1', 'c1']) await log.insertIntent(intent(id, 1));
+    await log.decide('d1', 'commit', null, 1, 'sm-1', 0);
+    await log.decide('c1', 'abort', null, 1, 'sm-1', 0);
+    await log.close('c1', 1);
+    const ids = async (settleMs: number) => (await log.unfinished(10, settleMs)).map((r) => r.txnId);
+    expect(await ids(60_000)).toEqual(['u1']);
+    // Ten minutes ago, by the database's clock: old enough for any settle time up to that.
+    await sql`UPDATE txn SET decided_at = clock_timestamp() - interval '10 minutes' WHERE txn_id = 'd1'`;
+    expect(await ids(60_000)).toEqual(['u1', 'd1']);
+    expect(await ids(0)).toEqual(['u1', 'd1']);
   });
 });
