@@ -23,7 +23,8 @@ export const crashPointCatalogue = {
   'after-intent-logged': 'coordinator: the intent row is durable; no participant contacted yet',
   'after-prepare-sent': 'coordinator: prepare requests are on the wire; no vote counted',
   'after-precommit-logged': 'coordinator (3PC): the decision to pre-commit is durable; no pre-commit sent',
-  'after-one-precommit-sent': 'coordinator (3PC): one participant acknowledged pre-commit, the other not asked',
+  'after-one-precommit-sent':
+    'coordinator (3PC): one participant acknowledged pre-commit, the other asked but not yet acknowledged',
   'after-decision-logged': 'coordinator: the decision is durable; no phase-2 message sent',
   'after-one-commit-sent': 'coordinator: one participant acknowledged commit, the other told but not yet acknowledged',
   'relay-after-append': 'relay: the event is on the stream; the outbox row is not marked sent',

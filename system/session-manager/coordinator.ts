@@ -256,9 +256,13 @@ export class Coordinator {
     intent.precommitted = true;
     this.d.logger.observe('precommit-logged', { txnId, token });
     this.d.faults.crashPoint('after-precommit-logged');
+    // DSM PRECOMMITTED beside the pre-commits: both only follow the logged decision to pre-commit.
     const precommitted = sessionRecord(intent, 'PRECOMMITTED', this.d.clock.wallMs());
-    intent.dsmVersion = await this.d.dsm.cas(intent.dsmVersion, token, precommitted);
-    const acked = await this.d.delivery.precommitAll(txnId, token, this.d.config.phase2InlineAttempts);
+    const [version, acked] = await Promise.all([
+      this.d.dsm.cas(intent.dsmVersion, token, precommitted),
+      this.d.delivery.precommitAll(txnId, token, this.d.config.phase2InlineAttempts),
+    ]);
+    intent.dsmVersion = version;
     if (acked) return this.logDecision(txnId, 'commit', null, token, true);
     return this.logDecision(txnId, 'abort', 'precommit_failed', token, true);
   }

@@ -3,7 +3,7 @@
 // token and is idempotent by txn id on the participant's side, so a retry, or a whole re-drive by recovery, is safe.
 import type { Clock } from '../common/clock.ts';
 import { isServiceError } from '../common/errors.ts';
-import type { Faults } from '../common/faults.ts';
+import type { CrashPoint, Faults } from '../common/faults.ts';
 import type { Logger } from '../common/log.ts';
 import type { ParticipantClient, Phase2 } from './participants.ts';
 import type { Dsm, SessionRecord, SessionStatus } from './store.ts';
@@ -67,15 +67,30 @@ export class Delivery {
     return this.driving.has(txnId);
   }
 
-  /** 3PC: pre-commit to every participant in turn; true once all acknowledged (within `attempts` each). */
+  /**
+   * 3PC: pre-commit to every participant at once (the decision to pre-commit is logged, so the order does not
+   * matter); true once all acknowledged (within `attempts` each).
+   */
   async precommitAll(txnId: string, token: number, attempts: number): Promise<boolean> {
+    return this.sendToAll('precommit', txnId, token, attempts, 'after-one-precommit-sent');
+  }
+
+  /** Sends `phase` to every participant at once; true once all acknowledged. `crashPoint` fires at the first. */
+  private async sendToAll(
+    phase: Phase2,
+    txnId: string,
+    token: number,
+    attempts: number,
+    crashPoint?: CrashPoint,
+  ): Promise<boolean> {
     let acked = 0;
-    for (const p of this.d.participants) {
-      if (!(await this.sendWithRetry(p, 'precommit', txnId, token, attempts))) return false;
+    const sent = this.d.participants.map(async (p) => {
+      if (!(await this.sendWithRetry(p, phase, txnId, token, attempts))) return;
       acked++;
-      if (acked === 1) this.d.faults.crashPoint('after-one-precommit-sent');
-    }
-    return true;
+      if (crashPoint && acked === 1) this.d.faults.crashPoint(crashPoint);
+    });
+    await Promise.all(sent);
+    return acked === this.d.participants.length;
   }
 
   /**
@@ -114,14 +129,11 @@ export class Delivery {
   ): Promise<boolean> {
     // The DSM's final state and the decision to every participant, all at once: the decision is logged, so the
     // order they learn it in does not matter, and phase 2 then takes one round trip instead of one per store.
-    let acked = 0;
-    const sent = this.d.participants.map(async (p) => {
-      if (!(await this.sendWithRetry(p, decision, row.txnId, token, attempts))) return;
-      acked++;
-      if (decision === 'commit' && acked === 1) this.d.faults.crashPoint('after-one-commit-sent');
-    });
-    await Promise.all([this.writeFinalDsm(row, decision, reason, token, dsmVersion), ...sent]);
-    return acked === this.d.participants.length;
+    const [, delivered] = await Promise.all([
+      this.writeFinalDsm(row, decision, reason, token, dsmVersion),
+      this.sendToAll(decision, row.txnId, token, attempts, decision === 'commit' ? 'after-one-commit-sent' : undefined),
+    ]);
+    return delivered;
   }
 
   private async close(row: RowRef, decision: Decision, token: number): Promise<boolean> {
