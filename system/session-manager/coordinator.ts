@@ -1,8 +1,8 @@
 // The transaction coordinator (spec sections 5 to 7): intent logged first, DSM PENDING, prepare in parallel with a
-// deadline; for 3PC the decision to pre-commit logged, DSM PRECOMMITTED, pre-commit acknowledged by every
-// participant; then the decision logged before phase 2 (presumed abort), DSM final, phase 2 until acknowledged,
-// the answer, and the close. The standing decision is whatever the log holds: if recovery (or the deadlock detector) decided first,
-// that decision wins here too.
+// deadline; for 3PC the decision to pre-commit logged, then DSM PRECOMMITTED and the pre-commit to every participant
+// at once, acknowledged by all; then the decision logged before phase 2 (presumed abort), DSM final and phase 2 at
+// once until acknowledged, the answer, and the close. The standing decision is whatever the log holds: if recovery
+// (or the deadlock detector) decided first, that decision wins here too.
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../common/clock.ts';
 import { isServiceError, ServiceError } from '../common/errors.ts';

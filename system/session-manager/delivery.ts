@@ -28,7 +28,7 @@ type RowRef = Pick<TxnRow, 'txnId' | 'sessionId' | 'request'>;
 export interface Finished {
   /** Every participant acknowledged the decision. */
   delivered: boolean;
-  /** Whether the log row got closed (false: not delivered, or the close failed and the finisher retries); never rejects. */
+  /** Whether the log row got closed (false: not delivered, or the close failed and the finisher retries it). */
   closed: Promise<boolean>;
 }
 
