@@ -229,24 +229,31 @@ export class PostgresTxLog implements TxLog {
     return rows.length === 1;
   }
 
+  /**
+   * Logs the decision to pre-commit, fenced as a decision is, in one statement (it was a transaction of four round
+   * trips); or says the decision that stands.
+   */
   async precommit(txnId: string, token: number): Promise<'precommitted' | Standing> {
-    const rows = await this.run(
-      this.sql.begin(async (tx) => {
-        const fence = await tx`SELECT epoch FROM fence WHERE id = 1 FOR SHARE`;
-        if (this.isStale(fence[0]?.epoch, token)) throw stale(token, 'log pre-commit');
-        const updated = await tx`
+    const [row] = await this.run(
+      this.sql`
+        WITH f AS (SELECT epoch FROM fence WHERE id = 1 FOR SHARE),
+        u AS (
           UPDATE txn SET state = 'precommitted', precommit_token = ${token}, precommitted_at = now()
-          WHERE txn_id = ${txnId} AND decision IS NULL
-          RETURNING txn_id`;
-        if (updated.length === 1) return 'precommitted' as const;
-        return tx`SELECT decision, reason FROM txn WHERE txn_id = ${txnId}`;
-      }),
+          FROM f
+          WHERE txn.txn_id = ${txnId} AND txn.decision IS NULL AND (f.epoch <= ${token} OR NOT ${this.checkTokens})
+          RETURNING txn.txn_id)
+        SELECT f.epoch, EXISTS (SELECT 1 FROM u) AS precommitted, t.decision, t.reason
+        FROM f LEFT JOIN txn t ON t.txn_id = ${txnId}`,
       'log pre-commit',
     );
-    if (rows === 'precommitted') return rows;
-    const row = rows[0];
-    if (!row?.decision) throw new ServiceError('not_found', `transaction ${txnId} has no intent row`);
-    return standingOf(row);
+    if (this.isStale(row?.epoch, token)) throw stale(token, 'log pre-commit');
+    if (row?.precommitted) return 'precommitted';
+    // Undecided when the statement began, and not updated: a decision landed while the update waited for the row.
+    const standing = row?.decision
+      ? row
+      : (await this.run(this.sql`SELECT decision, reason FROM txn WHERE txn_id = ${txnId}`, 'read decision'))[0];
+    if (!standing?.decision) throw new ServiceError('not_found', `transaction ${txnId} has no intent row`);
+    return standingOf(standing);
   }
 
   async decide(txnId: string, decision: Decision, reason: string | null, token: number, node: string, nowMs: number) {

@@ -108,6 +108,35 @@ describe('decision in one statement', () => {
     expect(await outboxRows(sql, 't2')).toEqual([]);
   });
 
+  it('logs a pre-commit in one statement, or answers the decision that stands, including one that landed meanwhile', async () => {
+    const { log, sql } = await openLog();
+    for (const t of ['p1', 'p2', 'p3']) await log.insertIntent({ ...intent(t), protocol: '3pc' });
+    expect(await log.precommit('p1', 1)).toBe('precommitted');
+    expect(await log.get('p1')).toMatchObject({ precommitted: true, decision: null });
+    await log.decide('p2', 'abort', 'deadlock_victim', 1, 'sm-1', 5);
+    expect(await log.precommit('p2', 1)).toEqual({ decision: 'abort', reason: 'deadlock_victim' });
+    await expect(log.precommit('missing', 1)).rejects.toMatchObject({ code: 'not_found' });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const other = sql.begin(async (tx) => {
+      await tx`UPDATE txn SET decision = 'abort', reason = 'other' WHERE txn_id = 'p3'`;
+      await held;
+    });
+    const ours = log.precommit('p3', 1);
+    await someoneWaits(sql);
+    release();
+    await other;
+    expect(await ours).toEqual({ decision: 'abort', reason: 'other' });
+    expect(await log.get('p3')).toMatchObject({ precommitted: false });
+    // Under the fence: refused, and nothing changes.
+    await log.insertIntent({ ...intent('p4'), protocol: '3pc' });
+    await log.raiseFence(2);
+    await expect(log.precommit('p4', 1)).rejects.toMatchObject({ code: 'stale_token' });
+    expect(await log.get('p4')).toMatchObject({ precommitted: false, decision: null });
+  });
+
   it('holds the fence row until it commits: a raise waits for it, then older tokens are refused', async () => {
     const { log, sql } = await openLog();
     await log.insertIntent(intent('t3'));
