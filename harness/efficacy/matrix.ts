@@ -16,6 +16,8 @@ export interface BugCase {
   systemEnv?: Record<string, string>;
   /** Client processes, when the case needs more than the default. */
   concurrency?: number;
+  /** Operations per second over all clients, when the case needs more than the default (30). */
+  rate?: number;
 }
 
 export const efficacyMatrix: readonly BugCase[] = [
@@ -96,6 +98,11 @@ export const efficacyMatrix: readonly BugCase[] = [
     why: 'prepares wait for locks forever, so a cross-participant deadlock never ends',
     // Generous prepare deadlines and no detector: only the participants' lock timeouts can break such a cycle.
     systemEnv: { RIG_PREPARE_TIMEOUT_MS: '60000', RIG_DEADLOCK_DETECTOR: 'off' },
+    // A cycle needs two transactions in flight at once whose prepares reach the two participants in opposite
+    // orders. At 30 ops/s, once a transaction took about 10 ms, that happened on 1 seed of 3 (and CI missed it on
+    // seeds 1 and 2); offered 200 ops/s (the clients stall in the cycles' lock waits long before that), on 3 of 3,
+    // with the correct system valid on all three.
+    rate: 200,
   },
   {
     bug: '3pc-timeout-commit',

@@ -42,7 +42,7 @@ function options(c: BugCase, seed: number, bug: string | undefined, o: EfficacyO
     protocol: c.protocol,
     nemesis: c.nemesis,
     timeLimitS: c.timeLimitS,
-    rate: 30,
+    rate: c.rate ?? 30,
     concurrency: c.concurrency ?? 6,
     seed,
     nodes: 3,
@@ -85,7 +85,7 @@ export async function evaluate(c: BugCase, o: EfficacyOptions, correctCache: Map
   const row: BugRow = {
     bug: c.bug,
     checker: c.checker,
-    config: `${c.workload} ${c.protocol} nemesis=${c.nemesis} ${c.timeLimitS}s`,
+    config: `${c.workload} ${c.protocol} nemesis=${c.nemesis} ${c.timeLimitS}s${c.rate ? ` at ${c.rate} ops/s` : ''}`,
     seedsTried: [],
     correct: { seeds: [], allValid: true, invalidRuns: [] },
   };
