@@ -18,6 +18,17 @@ export interface InFlightPrepare {
 export class InFlightPrepares {
   private readonly byTxn = new Map<string, InFlightPrepare>();
   private readonly byBackend = new Map<string, InFlightPrepare>();
+  private readonly movedOnListeners: Array<(txnId: string, resource: string) => void> = [];
+
+  /** `listener` hears each time a prepare stops locking a resource: it moved on, has all its locks, or ended. */
+  onMovedOn(listener: (txnId: string, resource: string) => void): void {
+    this.movedOnListeners.push(listener);
+  }
+
+  private movedOn(entry: InFlightPrepare): void {
+    const resource = entry.resource;
+    if (resource !== null) for (const listener of this.movedOnListeners) listener(entry.txnId, resource);
+  }
 
   get size(): number {
     return this.byTxn.size;
@@ -33,6 +44,7 @@ export class InFlightPrepares {
   locking(txnId: string, resource: string, nowMs: number): void {
     const entry = this.byTxn.get(txnId);
     if (!entry) return;
+    this.movedOn(entry);
     entry.resource = resource;
     entry.lockingSinceMs = nowMs;
   }
@@ -40,7 +52,9 @@ export class InFlightPrepares {
   /** The prepare has finished its reservations (it waits for no row lock any more). */
   reserved(txnId: string): void {
     const entry = this.byTxn.get(txnId);
-    if (entry) entry.lockingSinceMs = null;
+    if (!entry) return;
+    this.movedOn(entry);
+    entry.lockingSinceMs = null;
   }
 
   /** When the longest-running reservation statement began (monotonic ms); undefined when none is running. */
@@ -56,6 +70,7 @@ export class InFlightPrepares {
   done(txnId: string): void {
     const entry = this.byTxn.get(txnId);
     if (!entry) return;
+    this.movedOn(entry);
     this.byTxn.delete(txnId);
     this.byBackend.delete(`${entry.pid}/${entry.xid}`);
   }

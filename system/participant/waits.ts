@@ -57,6 +57,7 @@ export class WaitGraph {
       (err) => this.logger.warn('reading lock waits failed', { error: err.message }),
       clock,
     );
+    inflight.onMovedOn((txnId, resource) => this.waitEnded(txnId, resource));
   }
 
   start(): void {
@@ -120,6 +121,19 @@ export class WaitGraph {
       }
     }
     this.readAtMs = this.clock.monotonicMs();
+  }
+
+  /**
+   * The prepare `txnId` no longer waits on `resource` (its statement answered, or the prepare ended): its waits
+   * there end now. Left to the next reading, the end was recorded up to an interval late, after the run's quiet
+   * window could already have seen every transaction finished and collected the records without it.
+   */
+  private waitEnded(txnId: string, resource: string): void {
+    for (const [key, t] of this.tracked) {
+      if (t.edge.txnId !== txnId || t.edge.resource !== resource) continue;
+      this.tracked.delete(key);
+      this.record(t.edge, t.startMs, this.clock.wallMs());
+    }
   }
 
   private edgeOf(row: Row): WaitEdge | undefined {

@@ -1,6 +1,7 @@
 // The participant's wait-for edges as lock-wait records (pure logic: pg_locks is replaced by the rows it would
 // give): every wait recorded when first seen is recorded again with its end, under the same key that collect pairs
-// them by (participant, txn, holder, resource, start), so no finished wait is left looking open.
+// them by (participant, txn, holder, resource, start), so no finished wait is left looking open; and a wait ends
+// when its prepare moves on or ends, not at the next reading.
 import { describe, expect, it } from 'vitest';
 import type { Clock } from '../../common/clock.ts';
 import type { Logger } from '../../common/log.ts';
@@ -93,5 +94,27 @@ describe('WaitGraph lock-wait records', () => {
     t.pgLocks([]);
     await t.graph.refresh();
     expect(paired(t.records)).toMatchObject([{ start: 1_000_000 + intervalMs - 40, end: 1_000_000 + 3 * intervalMs }]);
+  });
+
+  it('ends a wait when its prepare moves on or ends, without waiting for the next reading', async () => {
+    const t = setup();
+    t.inflight.register('A', 11, '501');
+    t.inflight.locking('A', 'cell:cell-3', 0);
+    t.advance(intervalMs);
+    t.pgLocks([aWaitsForB(40)]);
+    await t.graph.refresh();
+    t.advance(7);
+    // A gets the lock (its statement answers): the wait ended now, whatever pg_locks said at the last reading.
+    t.inflight.locking('A', 'cell:cell-4', 0);
+    expect(t.records.at(-1)).toMatchObject({ resource: 'cell:cell-3', end: 1_000_000 + intervalMs + 7 });
+    t.advance(intervalMs);
+    t.pgLocks([aWaitsForB(30)]);
+    await t.graph.refresh();
+    t.advance(5);
+    // A's prepare ends (a lock timeout, a cancel, or all its locks): no wait of it is left open.
+    t.inflight.done('A');
+    expect(t.records.at(-1)).toMatchObject({ resource: 'cell:cell-4', end: 1_000_000 + 2 * intervalMs + 12 });
+    expect(paired(t.records).every((r) => r.end !== undefined)).toBe(true);
+    expect((await t.graph.snapshot()).edges).toEqual([]);
   });
 });
