@@ -249,11 +249,15 @@ export class PostgresTxLog implements TxLog {
     if (this.isStale(row?.epoch, token)) throw stale(token, 'log pre-commit');
     if (row?.precommitted) return 'precommitted';
     // Undecided when the statement began, and not updated: a decision landed while the update waited for the row.
-    const standing = row?.decision
-      ? row
-      : (await this.run(this.sql`SELECT decision, reason FROM txn WHERE txn_id = ${txnId}`, 'read decision'))[0];
-    if (!standing?.decision) throw new ServiceError('not_found', `transaction ${txnId} has no intent row`);
-    return standingOf(standing);
+    const standing = row?.decision ? standingOf(row) : await this.standingNow(txnId);
+    if (!standing) throw new ServiceError('not_found', `transaction ${txnId} has no intent row`);
+    return standing;
+  }
+
+  /** The decision the row holds now, read in a statement of its own; undefined when undecided or absent. */
+  private async standingNow(txnId: string): Promise<Standing | undefined> {
+    const [row] = await this.run(this.sql`SELECT decision, reason FROM txn WHERE txn_id = ${txnId}`, 'read decision');
+    return row?.decision ? standingOf(row) : undefined;
   }
 
   async decide(txnId: string, decision: Decision, reason: string | null, token: number, node: string, nowMs: number) {
@@ -264,8 +268,8 @@ export class PostgresTxLog implements TxLog {
     if (row.decision) return standingOf(row);
     // Undecided when the statement began and not decided by us: another decision may have landed meanwhile (our
     // update waited for it, then found the row decided). Read it.
-    const now = await this.run(this.sql`SELECT decision, reason FROM txn WHERE txn_id = ${txnId}`, 'read decision');
-    if (now[0]?.decision) return standingOf(now[0]);
+    const now = await this.standingNow(txnId);
+    if (now) return now;
     if (this.isStale(row.epoch, token)) {
       // Whether the newer leader will commit it (3PC) depends on the pre-commit the log holds, so say so.
       throw stale(token, 'log decision', { precommitted: row.precommitted === true });

@@ -28,6 +28,26 @@ async function someoneWaits(sql: Sql): Promise<void> {
   }
 }
 
+/**
+ * Another writer decides `txnId` abort (reason `other`) and keeps its transaction open while `call` starts and
+ * blocks on the row; then it commits, and `call`'s answer is returned.
+ */
+async function whileDecidedElsewhere<T>(sql: Sql, txnId: string, call: () => Promise<T>): Promise<T> {
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const other = sql.begin(async (tx) => {
+    await tx`UPDATE txn SET decision = 'abort', reason = 'other' WHERE txn_id = ${txnId}`;
+    await held;
+  });
+  const ours = call();
+  await someoneWaits(sql);
+  release();
+  await other;
+  return ours;
+}
+
 async function outboxRows(sql: Sql, txnId: string): Promise<Array<{ outcome: string; token: number }>> {
   const rows = await sql`SELECT outcome, token FROM outbox WHERE txn_id = ${txnId}`;
   return rows.map((r) => ({ outcome: String(r.outcome), token: Number(r.token) }));
@@ -91,20 +111,8 @@ describe('decision in one statement', () => {
   it('answers with the decision that landed while it waited for the row', async () => {
     const { log, sql } = await openLog();
     await log.insertIntent(intent('t2'));
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    // Another writer decides abort and keeps its transaction open until released.
-    const other = sql.begin(async (tx) => {
-      await tx`UPDATE txn SET decision = 'abort', reason = 'other' WHERE txn_id = 't2'`;
-      await held;
-    });
-    const ours = log.decide('t2', 'commit', null, 1, 'sm-1', 5);
-    await someoneWaits(sql);
-    release();
-    await other;
-    expect(await ours).toEqual({ decision: 'abort', reason: 'other' });
+    const ours = await whileDecidedElsewhere(sql, 't2', () => log.decide('t2', 'commit', null, 1, 'sm-1', 5));
+    expect(ours).toEqual({ decision: 'abort', reason: 'other' });
     expect(await outboxRows(sql, 't2')).toEqual([]);
   });
 
@@ -116,19 +124,10 @@ describe('decision in one statement', () => {
     await log.decide('p2', 'abort', 'deadlock_victim', 1, 'sm-1', 5);
     expect(await log.precommit('p2', 1)).toEqual({ decision: 'abort', reason: 'deadlock_victim' });
     await expect(log.precommit('missing', 1)).rejects.toMatchObject({ code: 'not_found' });
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
+    expect(await whileDecidedElsewhere(sql, 'p3', () => log.precommit('p3', 1))).toEqual({
+      decision: 'abort',
+      reason: 'other',
     });
-    const other = sql.begin(async (tx) => {
-      await tx`UPDATE txn SET decision = 'abort', reason = 'other' WHERE txn_id = 'p3'`;
-      await held;
-    });
-    const ours = log.precommit('p3', 1);
-    await someoneWaits(sql);
-    release();
-    await other;
-    expect(await ours).toEqual({ decision: 'abort', reason: 'other' });
     expect(await log.get('p3')).toMatchObject({ precommitted: false });
     // Under the fence: refused, and nothing changes.
     await log.insertIntent({ ...intent('p4'), protocol: '3pc' });
