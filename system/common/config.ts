@@ -30,6 +30,16 @@ export class Env {
     return n;
   }
 
+  /** One of `choices`; the first is the default. */
+  oneOf<const T extends string>(name: string, choices: readonly [T, ...T[]]): T {
+    const v = this.env[name];
+    if (v === undefined || v === '') return choices[0];
+    if (!(choices as readonly string[]).includes(v)) {
+      throw new ConfigError(`${name}="${v}": must be one of ${choices.join(', ')}`);
+    }
+    return v as T;
+  }
+
   url(name: string, fallback?: string): string {
     const v = this.string(name, fallback);
     try {

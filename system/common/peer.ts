@@ -1,7 +1,9 @@
-// Signed JSON calls to another service, over keep-alive connections, with a deadline on every call.
-// Failures are classified the Jepsen way: a refused connection means the request was certainly not delivered
-// (definite); a timeout or a reset after sending means it may have been processed (indeterminate).
+// Signed JSON calls to another service, with a deadline on every call, over keep-alive HTTP connections or over
+// a channel (frames on one upgraded connection, channel.ts; the services' own hot calls use it). Failures are
+// classified the Jepsen way: a refused connection, or a call never written, means the request was certainly not
+// delivered (definite); a timeout or a reset after sending means it may have been processed (indeterminate).
 import { Agent, request } from 'node:http';
+import { ChannelClient } from './channel.ts';
 import type { Clock } from './clock.ts';
 import { ServiceError } from './errors.ts';
 import { type KeyRing, signRequest } from './signing.ts';
@@ -19,21 +21,35 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+export type Transport = 'http' | 'channel';
+
+export interface PeerOptions {
+  transport?: Transport;
+  /** HTTP: connections at once (calls beyond wait for one). */
+  maxSockets?: number;
+}
+
 const definiteCodes = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
+
+/** Longest reply frame taken (a reply is a small JSON document; /v1/state lists up to 10^4 ids). */
+const replyFrameMaxBytes = 4 * 1024 * 1024;
 
 export class Peer {
   private readonly agent: Agent;
   private readonly url: URL;
+  readonly transport: Transport;
+  private channel: ChannelClient | undefined;
 
   constructor(
     readonly name: string,
     baseUrl: string,
     private readonly ring: KeyRing | undefined,
     private readonly clock: Clock,
-    maxSockets = 256,
+    opts: PeerOptions = {},
   ) {
     this.url = new URL(baseUrl);
-    this.agent = new Agent({ keepAlive: true, maxSockets, keepAliveMsecs: 1000 });
+    this.transport = opts.transport ?? 'http';
+    this.agent = new Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 256, keepAliveMsecs: 1000 });
   }
 
   /** Sends a request; resolves with any HTTP status, rejects only when no answer came (a typed ServiceError). */
@@ -45,6 +61,7 @@ export class Peer {
       ...opts.headers,
       ...(this.ring ? signRequest(this.ring, method, path, payload, this.clock.wallMs()) : {}),
     };
+    if (this.transport === 'channel') return this.viaChannel(method, path, headers, payload, opts);
     return new Promise((resolve, reject) => {
       const req = request(
         {
@@ -62,14 +79,7 @@ export class Peer {
           res.on('error', (err) => reject(this.failure(err, false)));
           res.on('end', () => {
             clearTimeout(deadline);
-            const text = Buffer.concat(chunks).toString('utf8');
-            let parsed: unknown = text;
-            try {
-              parsed = text ? JSON.parse(text) : undefined;
-            } catch {
-              // not JSON: keep the text for the error message
-            }
-            resolve({ status: res.statusCode ?? 0, body: parsed as T });
+            resolve(reply<T>(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8')));
           });
         },
       );
@@ -91,6 +101,34 @@ export class Peer {
     });
   }
 
+  private async viaChannel<T>(
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body: string,
+    opts: CallOptions,
+  ): Promise<PeerReply<T>> {
+    if (!this.channel || this.channel.isRetired) {
+      this.channel = new ChannelClient(this.url.hostname, this.url.port, replyFrameMaxBytes, (retired) => {
+        if (this.channel === retired) this.channel = undefined;
+      });
+    }
+    try {
+      const frame = await this.channel.call({
+        method,
+        path,
+        headers,
+        body,
+        timeoutMs: opts.timeoutMs,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
+      return reply<T>(frame.status, frame.body);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException & { notSent?: boolean };
+      throw this.failure(e, e.notSent === true || definiteCodes.has(e.code ?? ''));
+    }
+  }
+
   private failure(err: NodeJS.ErrnoException, definite: boolean): ServiceError {
     const code = err.code === 'ETIMEDOUT' ? 'timeout' : 'unavailable';
     return new ServiceError(code, `${this.name}: ${err.code ?? err.message}`, { peer: this.name }, definite);
@@ -98,5 +136,17 @@ export class Peer {
 
   close(): void {
     this.agent.destroy();
+    this.channel?.close();
   }
+}
+
+/** A reply's body as JSON, or as its text when it is not JSON (kept for the error message). */
+function reply<T>(status: number, text: string): PeerReply<T> {
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    // not JSON
+  }
+  return { status, body: parsed as T };
 }

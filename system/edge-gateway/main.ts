@@ -10,7 +10,10 @@ import { validateSessionRequest, validIdempotencyKey } from './validation.ts';
 await runService('edge-gateway', async (rt) => {
   const { env, clock } = rt;
   const managers = new Map(
-    [...env.urlMap('RIG_SESSION_MANAGERS')].map(([name, url]) => [name, new Peer(name, url, rt.ring, clock)]),
+    [...env.urlMap('RIG_SESSION_MANAGERS')].map(([name, url]) => [
+      name,
+      new Peer(name, url, rt.ring, clock, { transport: env.oneOf('RIG_PEER_TRANSPORT', ['channel', 'http']) }),
+    ]),
   );
   if (managers.size === 0) throw new Error('RIG_SESSION_MANAGERS names no session manager');
   const forwarder = new Forwarder(

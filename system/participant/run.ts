@@ -64,7 +64,10 @@ export function runParticipant(service: Domain['service'], makeDomain: (env: Env
         inFlightMax: config.poolMax * inFlightPerConnection,
       });
       const managers = new Map(
-        [...config.sessionManagers].map(([name, url]) => [name, new Peer(name, url, rt.ring, rt.clock, 8)]),
+        [...config.sessionManagers].map(([name, url]) => [
+          name,
+          new Peer(name, url, rt.ring, rt.clock, { maxSockets: 8 }),
+        ]),
       );
       const queries = new DecisionQueries(store, participant, managers, rt.logger, metrics, rt.clock, {
         ...defaultDecisionQueryOptions,

@@ -47,7 +47,10 @@ await runService('session-manager', async (rt) => {
     sequencePerSession: !plantedBug(env, 'unordered-events'),
   });
   const metrics = createSmMetrics(rt.metrics.registry);
-  const peers = [...env.urlMap('RIG_PARTICIPANTS')].map(([name, url]) => new Peer(name, url, rt.ring, clock));
+  const transport = env.oneOf('RIG_PEER_TRANSPORT', ['channel', 'http']);
+  const peers = [...env.urlMap('RIG_PARTICIPANTS')].map(
+    ([name, url]) => new Peer(name, url, rt.ring, clock, { transport }),
+  );
   const participants = peers.map((peer) => new HttpParticipant(peer.name, peer));
   if (participants.length === 0) throw new Error('RIG_PARTICIPANTS names no participant');
 
