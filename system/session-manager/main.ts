@@ -36,9 +36,12 @@ await runService('session-manager', async (rt) => {
     Math.ceil(queryTimeoutMs / 2),
   );
   const fencing = !plantedBug(env, 'no-fencing');
+  // Work no client waits on (closing log rows, relaying events) gathers this long into one statement or pass.
+  const lingerMs = env.int('RIG_LINGER_MS', defaultBatching.closeLingerMs ?? 0, 0, 1000);
   const txlog = await PostgresTxLog.open(sql, queryTimeoutMs, fencing, {
     maxBatch: env.int('RIG_LOG_BATCH_MAX', defaultBatching.maxBatch, 1, 1000),
     maxInFlight: env.int('RIG_LOG_BATCH_IN_FLIGHT', defaultBatching.maxInFlight, 1, 100),
+    closeLingerMs: lingerMs,
   });
   const store = new RedisStore(redis, node, {
     streamMaxLen: env.int('RIG_STREAM_MAXLEN', 0, 0, 1e9),
@@ -85,6 +88,7 @@ await runService('session-manager', async (rt) => {
     env.int('RIG_RELAY_INTERVAL_MS', 200, 10, 60_000),
     100,
     (p) => rt.faults.crashPoint(p),
+    lingerMs,
   );
   const phase2TimeoutMs = env.int('RIG_PHASE2_TIMEOUT_MS', 1000, 10, 600_000);
   const delivery = new Delivery({

@@ -13,6 +13,7 @@ export class Relay {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private again = false;
+  private lingering: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly txlog: TxLog,
@@ -23,6 +24,8 @@ export class Relay {
     private readonly intervalMs: number,
     private readonly batchMax: number,
     private readonly crashPoint: (point: CrashPoint) => void,
+    /** A kick's pass starts this many ms later, so the decisions of that window go in one pass (0: at once). */
+    private readonly lingerMs = 0,
   ) {}
 
   start(): void {
@@ -31,10 +34,22 @@ export class Relay {
 
   stop(): void {
     clearInterval(this.timer);
+    clearTimeout(this.lingering);
   }
 
-  /** Runs a pass now (or right after the current one). */
+  /** Runs a pass after the linger (or right after the current one). */
   kick(): void {
+    if (!this.lingerMs) {
+      this.passSoon();
+      return;
+    }
+    this.lingering ??= setTimeout(() => {
+      this.lingering = undefined;
+      this.passSoon();
+    }, this.lingerMs);
+  }
+
+  private passSoon(): void {
     if (this.running) {
       this.again = true;
       return;

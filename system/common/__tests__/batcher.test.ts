@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Batcher } from '../batcher.ts';
 
 /** A write that records each batch and waits until released, so a test decides when a batch ends. */
@@ -25,6 +25,19 @@ describe('Batcher', () => {
     expect(w.batches).toEqual([[1, 2, 3]]);
     w.releaseNext();
     expect(await results).toEqual([10, 20, 30]);
+  });
+
+  it('with a linger, gathers the calls of several turns into one batch', async () => {
+    const w = gatedWrite();
+    const b = new Batcher(w.write, { maxBatch: 10, maxInFlight: 1, lingerMs: 40 });
+    const first = b.submit(1);
+    await turn();
+    const second = b.submit(2);
+    await turn();
+    expect(w.batches).toEqual([]);
+    await vi.waitFor(() => expect(w.batches).toEqual([[1, 2]]));
+    w.releaseNext();
+    expect(await Promise.all([first, second])).toEqual([10, 20]);
   });
 
   it('holds later calls while a batch is in flight and writes them together next', async () => {

@@ -1,6 +1,7 @@
 // The outbox relay's passes, on fakes of the log and the stream (pure logic): a pass appends the unsent rows in
-// outbox order in one call and marks them in one statement; a kick during a pass runs one more pass after it; a
-// failed append marks nothing, and the next pass appends the same rows again, in the same order.
+// outbox order in one call and marks them in one statement; a kick during a pass runs one more pass after it; with
+// a linger, the kicks of the window share a pass; a failed append marks nothing, and the next pass appends the same
+// rows again, in the same order.
 import { describe, expect, it, vi } from 'vitest';
 import type { Logger } from '../../common/log.ts';
 import type { SmMetrics } from '../metrics.ts';
@@ -8,7 +9,7 @@ import { Relay } from '../relay.ts';
 import type { EventStream } from '../store.ts';
 import type { OutboxRow, TxLog } from '../txlog.ts';
 
-function fixture(failOn?: string) {
+function fixture(failOn?: string, lingerMs = 0) {
   const outbox: OutboxRow[] = [];
   const reads: number[] = [];
   const marked: number[][] = [];
@@ -52,6 +53,7 @@ function fixture(failOn?: string) {
     60_000,
     100,
     () => {},
+    lingerMs,
   );
   let id = 0;
   const decide = (txnId: string) => {
@@ -83,6 +85,19 @@ describe('relay', () => {
     expect(f.appended).toEqual(['t1', 't2', 't3']);
     expect(f.reads.length).toBe(2);
     expect(f.marked.flat()).toEqual([1, 2, 3]);
+  });
+
+  it('with a linger, the kicks of the window share one pass', async () => {
+    const f = fixture(undefined, 40);
+    f.decide('t1');
+    await new Promise((r) => setImmediate(r));
+    f.decide('t2');
+    f.decide('t3');
+    expect(f.reads).toEqual([]);
+    await vi.waitFor(() => expect(f.outbox).toEqual([]));
+    expect(f.reads.length).toBe(1);
+    expect(f.appends).toEqual([['t1', 't2', 't3']]);
+    f.relay.stop();
   });
 
   it('appends a pass in one call; a failed one marks nothing, and the next pass sends the same rows in order', async () => {
