@@ -53,7 +53,12 @@ export function defineScripts(redis: Redis, scripts: ScriptSpec[]): Record<strin
     const command = `rig_${s.name.replaceAll('-', '_')}`;
     redis.defineCommand(command, { numberOfKeys: s.numberOfKeys, lua: s.lua });
     const fn = (redis as unknown as Record<string, ScriptFn>)[command]!.bind(redis);
-    out[s.name] = fn;
+    // Refused here while not connected: ioredis (6.0.0) sends a script through its auto-pipeline, which, when the
+    // connection is down, can leave the call pending forever or throw out of its own setImmediate and kill the
+    // process, where a plain command is refused (enableOfflineQueue: false). Seen when a link is cut (a disabled
+    // proxy closes the connection and ioredis reconnects).
+    out[s.name] = (...args) =>
+      redis.status === 'ready' ? fn(...args) : Promise.reject(new Error(`Redis is not connected (${redis.status})`));
   }
   return out;
 }
