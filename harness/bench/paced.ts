@@ -2,8 +2,8 @@
 // connection send its whole per-second quota back to back at the top of every second, so "half the load" would
 // arrive as bursts of full concurrency; here request i is due at start + i/rate, evenly spaced, whether or not
 // earlier ones have answered, and its latency is counted from when it was due (no coordinated omission).
-import { Agent, request } from 'node:http';
 import type { LevelFigures, Protocol } from './figures.ts';
+import { Http1Client } from './http1.ts';
 import { sessionBody } from './load.ts';
 import type { RequestCounter } from './requests.ts';
 import { LevelTally } from './tally.ts';
@@ -23,32 +23,9 @@ export interface PacedOptions {
 
 const requestTimeoutMs = 30_000;
 
-function post(agent: Agent, url: URL, body: string): Promise<number> {
-  return new Promise((resolve) => {
-    const req = request(
-      url,
-      {
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-        timeout: requestTimeoutMs,
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-        res.on('error', () => resolve(0));
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', (err) => resolve(err.message === 'timeout' ? -1 : 0));
-    req.end(body);
-  });
-}
-
 export async function drivePaced(o: PacedOptions): Promise<LevelFigures> {
-  // Extra sockets beyond `connections` would only open when requests queue: that is the latency we want to see.
-  const agent = new Agent({ keepAlive: true, maxSockets: o.connections });
-  const url = new URL('/v1/sessions', o.gatewayUrl);
+  // No sockets beyond `connections`: requests queue for one, and that wait is latency we want to see.
+  const client = new Http1Client(new URL('/v1/sessions', o.gatewayUrl), o.connections, requestTimeoutMs);
   const tally = new LevelTally();
   let inFlight = 0;
   let stopped = false;
@@ -70,7 +47,7 @@ export async function drivePaced(o: PacedOptions): Promise<LevelFigures> {
     inFlight++;
     const body = sessionBody(o.counter.next(), o.protocol);
     pending.push(
-      post(agent, url, body).then((status) => {
+      client.post(body).then((status) => {
         inFlight--;
         if (status === 201) tally.ok(performance.now() - dueMs);
         else if (status === -1) tally.timeout();
@@ -80,6 +57,6 @@ export async function drivePaced(o: PacedOptions): Promise<LevelFigures> {
     );
   }
   await Promise.all(pending);
-  agent.destroy();
+  client.close();
   return tally.finish(o.connections, o.ratePerS);
 }
