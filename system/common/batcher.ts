@@ -8,8 +8,9 @@ export interface BatcherOptions<I> {
   maxBatch: number;
   /** Batches being written at once at most; more calls wait for one to end. */
   maxInFlight: number;
-  /** Items with equal keys never share a batch: the later one waits for the next (its write may depend on the
-   * earlier one's, as two decisions for one transaction do). */
+  /** Items with equal keys never share a batch, nor are written at once: the later one waits for a batch after
+   * the earlier one's has ended (its write may depend on the earlier one's, as two decisions for one transaction
+   * do). */
   key?: (item: I) => string;
   /** A batch is written this many ms after its first call at the earliest (fewer statements for work no caller
    * waits on; 0: at the end of the current run of callbacks). */
@@ -25,6 +26,7 @@ interface Waiting<I, O> {
 export class Batcher<I, O> {
   private queue: Array<Waiting<I, O>> = [];
   private inFlight = 0;
+  private readonly keysInFlight = new Set<string>();
   private scheduled = false;
 
   /** `write` returns one result per item, in the items' order; if it throws, every item in the batch fails. */
@@ -64,6 +66,10 @@ export class Batcher<I, O> {
   private flush(): void {
     while (this.inFlight < this.opts.maxInFlight && this.queue.length > 0) {
       const batch = this.take();
+      // Every waiting call's key is in a batch being written: they go once it ends.
+      if (batch.length === 0) return;
+      const keys = this.opts.key ? batch.map((w) => this.opts.key!(w.item)) : [];
+      for (const k of keys) this.keysInFlight.add(k);
       this.inFlight++;
       let outs: Promise<O[]>;
       try {
@@ -82,16 +88,20 @@ export class Batcher<I, O> {
         })
         .finally(() => {
           this.inFlight--;
+          for (const k of keys) this.keysInFlight.delete(k);
           if (this.queue.length > 0) this.schedule();
         });
     }
   }
 
-  /** Up to maxBatch waiting calls, oldest first, no two with one key; the rest keep their place. */
+  /**
+   * Up to maxBatch waiting calls, oldest first, no two with one key and none with the key of a batch being
+   * written (so calls with one key are written in the order they were made); the rest keep their place.
+   */
   private take(): Array<Waiting<I, O>> {
     const { key, maxBatch } = this.opts;
     if (!key) return this.queue.splice(0, maxBatch);
-    const keys = new Set<string>();
+    const keys = new Set<string>(this.keysInFlight);
     const batch: Array<Waiting<I, O>> = [];
     const rest: Array<Waiting<I, O>> = [];
     for (const w of this.queue) {

@@ -90,6 +90,28 @@ describe('Batcher', () => {
     expect(batches).toEqual([['a:1', 'b:1', 'c:1'], ['a:2', 'b:2'], ['a:3']]);
   });
 
+  it('with two batches in flight, writes a key only after the batch holding it has ended', async () => {
+    const batches: string[][] = [];
+    const gates: Array<() => void> = [];
+    const b = new Batcher(
+      async (items: string[]) => {
+        batches.push(items);
+        await new Promise<void>((r) => gates.push(r));
+        return items;
+      },
+      { maxBatch: 2, maxInFlight: 2, key: (s) => s.split(':')[0]! },
+    );
+    const all = Promise.all(['a:1', 'b:1', 'a:2', 'c:1'].map((s) => b.submit(s)));
+    await turn();
+    // The second batch in flight may not hold a:2 while a:1 is being written.
+    expect(batches).toEqual([['a:1', 'b:1'], ['c:1']]);
+    gates.shift()!();
+    await vi.waitFor(() => expect(batches).toEqual([['a:1', 'b:1'], ['c:1'], ['a:2']]));
+    for (const release of gates.splice(0)) release();
+    await vi.waitFor(() => expect(gates.length).toBe(0));
+    expect(await all).toEqual(['a:1', 'b:1', 'a:2', 'c:1']);
+  });
+
   it('fails every call of a failed batch, and only those', async () => {
     let calls = 0;
     const b = new Batcher(
