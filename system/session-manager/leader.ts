@@ -55,14 +55,17 @@ export class LeaderElector {
 
   /** The epoch to act with, or undefined unless we lead, are ready, and our lease cannot have lapsed. */
   currentEpoch(): number | undefined {
-    if (this.role.kind !== 'leader' || !this.ready) return undefined;
-    if (
+    if (this.role.kind !== 'leader' || !this.ready || this.leaseLapsed()) return undefined;
+    return this.role.epoch;
+  }
+
+  /** Steps down when the lease may have lapsed by the local monotonic clock; true then. */
+  private leaseLapsed(): boolean {
+    return (
+      this.role.kind === 'leader' &&
       this.clock.monotonicMs() >= this.validUntilMs &&
       this.loseLeadership('lease may have lapsed by the local monotonic clock')
-    ) {
-      return undefined;
-    }
-    return this.role.epoch;
+    );
   }
 
   /** Node name of the leader as last seen (ourselves when leading). */
@@ -71,7 +74,9 @@ export class LeaderElector {
     return this.role.leaderHint;
   }
 
+  /** For /healthz: never "leader" past the lease by the local clock, even while a renewal has not answered. */
   get status(): { role: 'leader' | 'follower'; epoch?: number; ready: boolean; leader?: string } {
+    this.leaseLapsed();
     return this.role.kind === 'leader'
       ? { role: 'leader', epoch: this.role.epoch, ready: this.ready, leader: this.opts.node }
       : { role: 'follower', ready: false, ...(this.role.leaderHint ? { leader: this.role.leaderHint } : {}) };

@@ -84,6 +84,22 @@ describe('LeaderElector', () => {
     await e.stop();
   });
 
+  it('reports follower once the lease may have lapsed, while a renewal has not answered', async () => {
+    const clock = fakeClock();
+    const store = fakeStore();
+    const events: string[] = [];
+    const e = elector(store, clock, events);
+    e.start();
+    await settle();
+    expect(e.status).toMatchObject({ role: 'leader', epoch: 1 });
+    store.renew = () => new Promise<boolean>(() => {}); // never answers
+    void (e as unknown as { tick(): Promise<void> }).tick();
+    clock.advance(2701);
+    expect(e.status).toMatchObject({ role: 'follower', ready: false });
+    expect(events.at(-1)).toMatch(/demoted 1: lease may have lapsed/);
+    await e.stop();
+  });
+
   it('steps down at once when a renewal is refused', async () => {
     const clock = fakeClock();
     const store = fakeStore();
