@@ -56,14 +56,22 @@ function elector(store: LeaseStore, clock: Clock, events: string[]) {
   });
 }
 
+/** An elector that has started and won the lease (epoch 1), with its clock, store and events. */
+async function leading() {
+  const clock = fakeClock();
+  const store = fakeStore();
+  const events: string[] = [];
+  const e = elector(store, clock, events);
+  e.start();
+  await settle();
+  return { clock, store, events, e };
+}
+
+const tick = (e: LeaderElector) => (e as unknown as { tick(): Promise<void> }).tick();
+
 describe('LeaderElector', () => {
   it('leads with a fresh epoch once takeover finished', async () => {
-    const clock = fakeClock();
-    const store = fakeStore();
-    const events: string[] = [];
-    const e = elector(store, clock, events);
-    e.start();
-    await settle();
+    const { store, events, e } = await leading();
     expect(events).toEqual(['elected 1']);
     expect(e.currentEpoch()).toBe(1);
     await e.stop();
@@ -71,11 +79,7 @@ describe('LeaderElector', () => {
   });
 
   it('stops acting when the lease may have lapsed by the monotonic clock (a pause)', async () => {
-    const clock = fakeClock();
-    const events: string[] = [];
-    const e = elector(fakeStore(), clock, events);
-    e.start();
-    await settle();
+    const { clock, events, e } = await leading();
     clock.advance(2699); // within ttl * (1 - margin) = 2700
     expect(e.currentEpoch()).toBe(1);
     clock.advance(2);
@@ -85,15 +89,10 @@ describe('LeaderElector', () => {
   });
 
   it('reports follower once the lease may have lapsed, while a renewal has not answered', async () => {
-    const clock = fakeClock();
-    const store = fakeStore();
-    const events: string[] = [];
-    const e = elector(store, clock, events);
-    e.start();
-    await settle();
+    const { clock, store, events, e } = await leading();
     expect(e.status).toMatchObject({ role: 'leader', epoch: 1 });
     store.renew = () => new Promise<boolean>(() => {}); // never answers
-    void (e as unknown as { tick(): Promise<void> }).tick();
+    void tick(e);
     clock.advance(2701);
     expect(e.status).toMatchObject({ role: 'follower', ready: false });
     expect(events.at(-1)).toMatch(/demoted 1: lease may have lapsed/);
@@ -101,14 +100,9 @@ describe('LeaderElector', () => {
   });
 
   it('steps down at once when a renewal is refused', async () => {
-    const clock = fakeClock();
-    const store = fakeStore();
-    const events: string[] = [];
-    const e = elector(store, clock, events);
-    e.start();
-    await settle();
+    const { store, events, e } = await leading();
     store.renewOk = false;
-    await (e as unknown as { tick(): Promise<void> }).tick();
+    await tick(e);
     expect(e.currentEpoch()).toBeUndefined();
     expect(events.at(-1)).toMatch(/demoted 1/);
     await e.stop();
