@@ -36,7 +36,9 @@ export async function startSystem(opts: Partial<ClusterOptions> = {}): Promise<S
   try {
     cluster = await startCluster({ env, dir, nodes: 3, seed: 1, ...opts });
   } catch (err) {
+    // The error carries the failing service's last log lines; nothing of the attempt is left behind.
     await env.stop();
+    rmSync(dir, { recursive: true, force: true });
     throw err;
   }
   const ring = parseKeyRing(cluster.hmacKeys);

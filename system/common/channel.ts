@@ -201,7 +201,7 @@ export class ChannelClient {
         clearTimeout(pending.timer);
         pending.unlisten();
         this.inFlight.delete(id);
-        this.queued = this.queued.filter((q) => q.id !== id);
+        if (this.queued.length > 0) this.queued = this.queued.filter((q) => q.id !== id);
         this.closeIfDone();
       };
       const abandon = () => {

@@ -21,7 +21,9 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
-export type Transport = 'http' | 'channel';
+/** The first is the services' default (`RIG_PEER_TRANSPORT`). */
+export const transports = ['channel', 'http'] as const;
+export type Transport = (typeof transports)[number];
 
 export interface PeerOptions {
   transport?: Transport;
@@ -37,7 +39,7 @@ const replyFrameMaxBytes = 4 * 1024 * 1024;
 export class Peer {
   private readonly agent: Agent;
   private readonly url: URL;
-  readonly transport: Transport;
+  private readonly transport: Transport;
   private channel: ChannelClient | undefined;
 
   constructor(

@@ -2,17 +2,18 @@
 import { randomUUID } from 'node:crypto';
 import { Counter } from 'prom-client';
 import type { Route } from '../common/http-server.ts';
-import { Peer } from '../common/peer.ts';
+import { Peer, transports } from '../common/peer.ts';
 import { runService } from '../common/service.ts';
 import { Forwarder } from './forwarder.ts';
 import { validateSessionRequest, validIdempotencyKey } from './validation.ts';
 
 await runService('edge-gateway', async (rt) => {
   const { env, clock } = rt;
+  const transport = env.oneOf('RIG_PEER_TRANSPORT', transports);
   const managers = new Map(
     [...env.urlMap('RIG_SESSION_MANAGERS')].map(([name, url]) => [
       name,
-      new Peer(name, url, rt.ring, clock, { transport: env.oneOf('RIG_PEER_TRANSPORT', ['channel', 'http']) }),
+      new Peer(name, url, rt.ring, clock, { transport }),
     ]),
   );
   if (managers.size === 0) throw new Error('RIG_SESSION_MANAGERS names no session manager');

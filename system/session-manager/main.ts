@@ -1,7 +1,7 @@
 // The session manager process: one of several; the one holding the Redis lease coordinates transactions.
 import { plantedBug } from '../common/bugs.ts';
 import { ConfigError } from '../common/config.ts';
-import { Peer } from '../common/peer.ts';
+import { Peer, transports } from '../common/peer.ts';
 import { connectPostgres } from '../common/pg.ts';
 import { connectRedis } from '../common/redis.ts';
 import { runService } from '../common/service.ts';
@@ -50,7 +50,7 @@ await runService('session-manager', async (rt) => {
     sequencePerSession: !plantedBug(env, 'unordered-events'),
   });
   const metrics = createSmMetrics(rt.metrics.registry);
-  const transport = env.oneOf('RIG_PEER_TRANSPORT', ['channel', 'http']);
+  const transport = env.oneOf('RIG_PEER_TRANSPORT', transports);
   const peers = [...env.urlMap('RIG_PARTICIPANTS')].map(
     ([name, url]) => new Peer(name, url, rt.ring, clock, { transport }),
   );
