@@ -22,6 +22,20 @@ export interface LevelFigures {
   timeouts: number;
   /** CPU per process over the level (Linux only). */
   cpu?: CpuFigures;
+  /** The paced level only: its requests by the second they were due. */
+  timeline?: SecondFigures[];
+}
+
+/** One second of a paced level: the requests due in it, those completed and their latency, and those not. */
+export interface SecondFigures {
+  /** Seconds from the level's start. */
+  s: number;
+  completed: number;
+  /** Not completed: answers other than 201, errors, timeouts, and requests skipped for too many in flight. */
+  notOk: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
 }
 
 export interface LevelPair {

@@ -1,6 +1,6 @@
 // bench.html: one self-contained page (no scripts, no network) with the two curves that matter, as inline SVG:
 // throughput against concurrency (system and floor), and p99 latency against throughput; then every figure.
-import type { LevelFigures, ProtocolFigures } from './figures.ts';
+import type { LevelFigures, ProtocolFigures, SecondFigures } from './figures.ts';
 import { cpuTable, failureText, formatTable, summaryLines, tableHeader, tableRows } from './figures.ts';
 import type { Machine, Versions } from './machine.ts';
 import type { ProcessProfile } from './profile.ts';
@@ -128,6 +128,33 @@ function curves(protocols: readonly ProtocolFigures[]): string {
   ].join('\n');
 }
 
+/** The half-load level second by second: a stall shows as the seconds whose requests it held up. */
+function halfLoadTimelines(protocols: readonly ProtocolFigures[]): string {
+  return protocols
+    .filter((p) => p.halfLoad?.timeline?.length)
+    .map((p) => {
+      const timeline = p.halfLoad!.timeline!;
+      const color = colors[p.protocol] ?? '#444';
+      const series = (name: string, c: string, dashed: boolean, pick: (s: SecondFigures) => number): Series => ({
+        name,
+        color: c,
+        dashed,
+        points: timeline.filter((s) => s.completed > 0).map((s) => [s.s, pick(s)]),
+      });
+      return lineChart(
+        `${p.protocol} half load (${p.halfLoad!.offeredRatePerS} req/s), latency of the requests due in each second`,
+        { label: 'second of the level', log: false },
+        { label: 'latency, ms (log)', log: true },
+        [
+          series('p50', '#888', false, (s) => s.p50Ms),
+          series('p99', color, false, (s) => s.p99Ms),
+          series('max', color, true, (s) => s.maxMs),
+        ],
+      );
+    })
+    .join('\n');
+}
+
 function profileSection(doc: BenchDocument): string {
   if (!doc.profile) return '';
   const blocks = doc.profile.processes.map((p) => {
@@ -164,6 +191,7 @@ svg text{font-size:11px;fill:#333;stroke:none}.g{stroke:#e5e5e5}
 <p>${esc(doc.startedAt)} to ${esc(doc.finishedAt ?? '(unfinished)')} · <code>${esc(doc.command)}</code></p>
 <pre>${esc(summaryLines(doc.protocols).join('\n'))}</pre>
 ${curves(doc.protocols)}
+${halfLoadTimelines(doc.protocols)}
 <h2>Every level</h2>
 <p>System: autocannon closed loop, one subscriber per request; latency of 201 answers, recorded per response.
 Floor: the same durable statements per transaction, straight to PostgreSQL, same concurrency.

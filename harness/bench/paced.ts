@@ -40,8 +40,9 @@ export async function drivePaced(o: PacedOptions): Promise<LevelFigures> {
     const dueMs = started + i * intervalMs;
     const waitMs = dueMs - performance.now();
     if (waitMs > 1) await new Promise((r) => setTimeout(r, waitMs));
+    const atS = (dueMs - started) / 1000;
     if (inFlight >= o.inFlightMax) {
-      tally.fail('skipped');
+      tally.fail('skipped', atS);
       continue;
     }
     inFlight++;
@@ -49,10 +50,10 @@ export async function drivePaced(o: PacedOptions): Promise<LevelFigures> {
     pending.push(
       client.post(body).then((status) => {
         inFlight--;
-        if (status === 201) tally.ok(performance.now() - dueMs);
-        else if (status === -1) tally.timeout();
-        else if (status === 0) tally.error();
-        else tally.fail(String(status));
+        if (status === 201) tally.ok(performance.now() - dueMs, atS);
+        else if (status === -1) tally.timeout(atS);
+        else if (status === 0) tally.error(atS);
+        else tally.fail(String(status), atS);
       }),
     );
   }

@@ -45,6 +45,14 @@ describe('bench.html', () => {
     expect(html).toContain('system/floor 0.20');
   });
 
+  it('draws the half load second by second when it has a timeline', () => {
+    const timeline = [0, 1, 2].map((s) => ({ s, completed: 5, notOk: 0, p50Ms: 3, p99Ms: 9 + s, maxMs: 30 }));
+    const halfLoad = { ...level(16, 20), offeredRatePerS: 20, timeline };
+    const withHalf = renderBenchHtml({ ...doc, protocols: [{ ...doc.protocols[0]!, halfLoad }] });
+    expect(withHalf.match(/<svg /g)).toHaveLength(3);
+    expect(withHalf).toContain('2pc half load (20 req/s), latency of the requests due in each second');
+  });
+
   it('escapes text from the command line', () => {
     expect(html).toContain('rig bench --store &lt;x&gt;');
   });
