@@ -117,3 +117,38 @@ export function cpuBetween(
   }
   return { machineBusyPct: total > 0 ? Math.round((1000 * busy) / total) / 10 : 0, msPerTxn };
 }
+
+/** One second's CPU: the share of the machine busy, and CPU milliseconds per group. */
+export interface SecondCpu {
+  busyPct: number;
+  cpuMs: Record<string, number>;
+}
+
+/**
+ * Samples the groups' CPU once a second until stopped; `stop` returns one entry per whole second since the start
+ * (none elsewhere than Linux). For a timeline: which process was busy in the second a stall happened.
+ */
+export function sampleEverySecond(groups: readonly CpuGroup[]): { stop: () => SecondCpu[] } {
+  const seconds: SecondCpu[] = [];
+  let last = cpuSnapshot(groups);
+  const timer = setInterval(() => {
+    const now = cpuSnapshot(groups);
+    if (!last || !now) return;
+    const total = now.machine.total - last.machine.total;
+    const busy = now.machine.busy - last.machine.busy;
+    const cpuMs = Object.fromEntries(
+      Object.entries(now.ticks).map(([name, t]) => [
+        name,
+        Math.max(0, t - (last!.ticks[name] ?? 0)) * (1000 / ticksPerS),
+      ]),
+    );
+    seconds.push({ busyPct: total > 0 ? Math.round((1000 * busy) / total) / 10 : 0, cpuMs });
+    last = now;
+  }, 1000);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return seconds;
+    },
+  };
+}

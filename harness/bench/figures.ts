@@ -36,6 +36,9 @@ export interface SecondFigures {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** Linux: the share of all CPUs busy in the wall-clock second from the level's start, and CPU ms per process. */
+  busyPct?: number;
+  cpuMs?: Record<string, number>;
 }
 
 export interface LevelPair {

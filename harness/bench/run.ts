@@ -7,10 +7,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Cluster, startCluster, waitForLeader } from '../cluster/cluster.ts';
 import { openEnvironment, type ProviderChoice } from '../env/index.ts';
+import { vacuumDatabases } from '../env/pg-admin.ts';
 import type { Environment } from '../env/types.ts';
 import { isShuttingDown, onShutdown } from '../process/lifecycle.ts';
 import { newRunDir } from '../run/store.ts';
-import { type CpuGroup, cpuBetween, cpuSnapshot } from './cpu.ts';
+import { type CpuGroup, cpuBetween, cpuSnapshot, sampleEverySecond } from './cpu.ts';
 import {
   bestOf,
   halfLoadRate,
@@ -96,6 +97,13 @@ interface Targets {
   floor: Floor;
   counter: RequestCounter;
   cpu: CpuGroup[];
+  /**
+   * Vacuums the databases one side has just written, between measured phases. Without it the dead rows of one
+   * side's level were vacuumed by autovacuum during the other side's next level, or during the half load: a
+   * second-by-second timeline showed the half load's worst seconds were the floor's tables being vacuumed. Each
+   * side still pays whatever autovacuum its own level sets off.
+   */
+  collect: (side: 'system' | 'floor') => Promise<void>;
 }
 
 /** The processes whose CPU time is accounted per level: the services, the servers, and this process. */
@@ -132,14 +140,18 @@ async function measureProtocol(o: BenchOptions, r: Running, t: Targets, protocol
     const concurrency = o.concurrency[Math.floor(o.concurrency.length / 2)]!;
     o.progress(`${protocol}: warming up ${o.warmupS} s at concurrency ${concurrency} (not recorded)`);
     await driveGateway({ ...gateway, concurrency, durationS: o.warmupS });
+    await t.collect('system');
     await t.floor.run({ protocol, concurrency, durationS: o.warmupS });
+    await t.collect('floor');
   }
   const levels: LevelPair[] = [];
   for (const concurrency of o.concurrency) {
     if (isShuttingDown()) break;
     const system = await accounted(t.cpu, () => driveGateway({ ...gateway, concurrency, durationS: o.durationS }));
+    await t.collect('system');
     if (isShuttingDown()) break;
     const floor = await accounted(t.cpu, () => t.floor.run({ protocol, concurrency, durationS: o.durationS, onStart }));
+    await t.collect('floor');
     const pair = pairLevel(system, floor);
     levels.push(pair);
     o.progress(
@@ -157,9 +169,12 @@ async function measureProtocol(o: BenchOptions, r: Running, t: Targets, protocol
   if (o.warmupS > 0) {
     await drivePaced({ ...gateway, ratePerS, connections, durationS: o.warmupS, inFlightMax: 4096 });
   }
+  const sampler = sampleEverySecond(t.cpu);
   const halfLoad = await accounted(t.cpu, () =>
     drivePaced({ ...gateway, ratePerS, connections, durationS: o.durationS, inFlightMax: 4096 }),
   );
+  const cpuSeconds = sampler.stop();
+  halfLoad.timeline = halfLoad.timeline?.map((s, i) => ({ ...s, ...cpuSeconds[i] }));
   o.progress(`${protocol} half load: p50 ${halfLoad.latency.p50Ms} ms, p99 ${halfLoad.latency.p99Ms} ms`);
   return { protocol, available: true, levels, best, halfLoad };
 }
@@ -230,11 +245,15 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
     });
     await waitForLeader(r.cluster.gatewayUrl, 30_000);
     r.floor = await openFloor(env, Math.max(...o.concurrency));
-    const targets = {
+    const written = { system: Object.values(r.cluster.databases), floor: Object.values(r.floor.databases) };
+    const targets: Targets = {
       cluster: r.cluster,
       floor: r.floor,
       counter: new RequestCounter(),
       cpu: cpuGroups(env, r.cluster),
+      collect: async (side) => {
+        if (!isShuttingDown()) await vacuumDatabases(env.postgres, written[side]);
+      },
     };
     for (const protocol of o.protocols) {
       if (isShuttingDown()) break;

@@ -58,3 +58,15 @@ export async function postgresVersion(pg: PostgresEndpoint): Promise<string> {
     await sql.end({ timeout: 5 });
   }
 }
+
+/** VACUUM (ANALYZE) every table of each database, one database at a time. */
+export async function vacuumDatabases(pg: PostgresEndpoint, names: readonly string[]): Promise<void> {
+  for (const name of names) {
+    const sql = admin(pg, assertIdentifier(name));
+    try {
+      await sql.unsafe('VACUUM (ANALYZE)');
+    } finally {
+      await sql.end({ timeout: 5 });
+    }
+  }
+}

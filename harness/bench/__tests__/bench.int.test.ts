@@ -54,6 +54,12 @@ describe('rig bench', () => {
     expect(l.ratio).toBeCloseTo(l.system.throughputPerS / l.floor.throughputPerS, 2);
     expect(p?.best?.ratio).toBeGreaterThan(0);
     expect(p?.halfLoad?.completed).toBeGreaterThan(0);
+    // The half load second by second: every request due is in exactly one second; the CPU of each second beside it.
+    const timeline = p!.halfLoad!.timeline!;
+    expect(timeline.length).toBeGreaterThanOrEqual(2);
+    expect(timeline.reduce((n, s) => n + s.completed, 0)).toBe(p!.halfLoad!.completed);
+    expect(timeline[0]?.busyPct).toBeGreaterThan(0);
+    expect(timeline[0]?.cpuMs).toHaveProperty('gateway');
     expect(r.stdout).toMatch(/2pc best: system .* system\/floor \d/);
     // The local provider names its Postgres address; the services' DATABASE_URL holds it.
     const postgresAddress = /postgres on (127\.0\.0\.1:\d+)/.exec(doc.environment)?.[1];

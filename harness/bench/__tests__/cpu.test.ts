@@ -1,8 +1,8 @@
 // Proves the /proc parsing and the per-transaction arithmetic of the CPU accounting, on hand-written text: a
 // command name with spaces and parentheses, a process tree (the postmaster, its backends and the exited ones), and
 // the division.
-import { describe, expect, it } from 'vitest';
-import { cpuBetween, groupTicks, parseMachine, parseStat } from '../cpu.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { cpuBetween, groupTicks, parseMachine, parseStat, sampleEverySecond } from '../cpu.ts';
 
 describe('cpu accounting', () => {
   it('reads ppid and user+system ticks after a command name with spaces and parentheses', () => {
@@ -36,5 +36,23 @@ describe('cpu accounting', () => {
     expect(cpuBetween(undefined, after, 100)).toBeUndefined();
     const gone = { ticks: { rm: 0, pg: 20 }, machine: { busy: 150, total: 200 } };
     expect(cpuBetween(before, gone, 100)?.msPerTxn).toEqual({ pg: 2 });
+  });
+
+  it.runIf(process.platform === 'linux')('samples each second of CPU until stopped', () => {
+    vi.useFakeTimers();
+    try {
+      const sampler = sampleEverySecond([{ name: 'self', pid: process.pid, tree: false }]);
+      vi.advanceTimersByTime(2500);
+      const seconds = sampler.stop();
+      vi.advanceTimersByTime(2000);
+      expect(seconds).toHaveLength(2);
+      for (const s of seconds) {
+        expect(s.busyPct).toBeGreaterThanOrEqual(0);
+        expect(s.busyPct).toBeLessThanOrEqual(100);
+        expect(s.cpuMs.self).toBeGreaterThanOrEqual(0);
+      }
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
