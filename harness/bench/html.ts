@@ -141,8 +141,9 @@ function halfLoadTimelines(protocols: readonly ProtocolFigures[]): string {
         dashed,
         points: timeline.filter((s) => s.completed > 0).map((s) => [s.s, pick(s)]),
       });
-      return lineChart(
-        `${p.protocol} half load (${p.halfLoad!.offeredRatePerS} req/s), latency of the requests due in each second`,
+      const title = `${p.protocol} half load (${p.halfLoad!.offeredRatePerS} req/s)`;
+      const latency = lineChart(
+        `${title}, latency of the requests due in each second`,
         { label: 'second of the level', log: false },
         { label: 'latency, ms (log)', log: true },
         [
@@ -151,6 +152,15 @@ function halfLoadTimelines(protocols: readonly ProtocolFigures[]): string {
           series('max', color, true, (s) => s.maxMs),
         ],
       );
+      const busy = timeline.filter((s) => s.busyPct !== undefined);
+      if (busy.length === 0) return latency;
+      const cpu = lineChart(
+        `${title}, share of all CPUs busy in each second`,
+        { label: 'second of the level', log: false },
+        { label: 'busy, %', log: false },
+        [{ name: 'busy', color, dashed: false, points: busy.map((s) => [s.s, s.busyPct!]) }],
+      );
+      return latency + cpu;
     })
     .join('\n');
 }

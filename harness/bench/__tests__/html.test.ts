@@ -51,6 +51,12 @@ describe('bench.html', () => {
     const withHalf = renderBenchHtml({ ...doc, protocols: [{ ...doc.protocols[0]!, halfLoad }] });
     expect(withHalf.match(/<svg /g)).toHaveLength(3);
     expect(withHalf).toContain('2pc half load (20 req/s), latency of the requests due in each second');
+    // With each second's CPU (Linux), a chart of the machine's busy share beside it.
+    const withCpu = timeline.map((s) => ({ ...s, busyPct: 80 + s.s, cpuMs: { gateway: 100 } }));
+    const halfLoadCpu = { ...halfLoad, timeline: withCpu };
+    const both = renderBenchHtml({ ...doc, protocols: [{ ...doc.protocols[0]!, halfLoad: halfLoadCpu }] });
+    expect(both.match(/<svg /g)).toHaveLength(4);
+    expect(both).toContain('2pc half load (20 req/s), share of all CPUs busy in each second');
   });
 
   it('escapes text from the command line', () => {
