@@ -98,10 +98,11 @@ interface Targets {
   counter: RequestCounter;
   cpu: CpuGroup[];
   /**
-   * Vacuums the databases one side has just written, between measured phases. Without it the dead rows of one
-   * side's level were vacuumed by autovacuum during the other side's next level, or during the half load: a
-   * second-by-second timeline showed the half load's worst seconds were the floor's tables being vacuumed. Each
-   * side still pays whatever autovacuum its own level sets off.
+   * Vacuums the databases one side has just written, then checkpoints, between measured phases. Without it the
+   * dead rows of one side's level were vacuumed by autovacuum during the other side's next level, or during the
+   * half load: a second-by-second timeline showed the half load's worst seconds were the floor's tables being
+   * vacuumed. Without the checkpoint the vacuum's dirty pages were written in the next phase's first seconds.
+   * Each side still pays whatever autovacuum its own level sets off.
    */
   collect: (side: 'system' | 'floor') => Promise<void>;
 }
