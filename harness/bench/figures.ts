@@ -171,7 +171,14 @@ export function tableRows(protocols: readonly ProtocolFigures[]): string[][] {
   return rows;
 }
 
-/** The lines under the table: the best levels, their ratio, and the latency at half the best load. */
+/** The second with the highest p99 (the earliest of equals); undefined without a timeline. */
+export function worstSecond(timeline: readonly SecondFigures[] | undefined): SecondFigures | undefined {
+  let worst: SecondFigures | undefined;
+  for (const s of timeline ?? []) if (s.completed > 0 && (!worst || s.p99Ms > worst.p99Ms)) worst = s;
+  return worst;
+}
+
+/** The lines under the table: the best levels, their ratio, the latency at half the best load and its worst second. */
 export function summaryLines(protocols: readonly ProtocolFigures[]): string[] {
   const lines: string[] = [];
   for (const p of protocols) {
@@ -189,6 +196,11 @@ export function summaryLines(protocols: readonly ProtocolFigures[]): string[] {
           `${fixed(h.throughputPerS, 1)} tx/s done, p50 ${fixed(h.latency.p50Ms, 1)} ms, p99 ${fixed(h.latency.p99Ms, 1)} ms, ` +
           `p99.9 ${fixed(h.latency.p999Ms, 1)} ms`,
       );
+      const worst = worstSecond(h.timeline);
+      if (worst) {
+        const busy = worst.busyPct === undefined ? '' : `, machine ${fixed(worst.busyPct, 1)}% busy`;
+        lines.push(`${p.protocol} half load, worst second: s=${worst.s}, p99 ${fixed(worst.p99Ms, 1)} ms${busy}`);
+      }
     }
   }
   return lines;

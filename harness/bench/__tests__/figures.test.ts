@@ -101,6 +101,24 @@ describe('text', () => {
     expect(lines[1]).toBe(
       '2pc half load: 20 req/s offered on 16 connections, 20.0 tx/s done, p50 4.0 ms, p99 30.0 ms, p99.9 60.0 ms',
     );
+    expect(lines).toHaveLength(2);
+  });
+
+  it('names the worst second of the half load when it has a timeline', () => {
+    const second = (s: number, p99Ms: number, completed = 5) => ({
+      s,
+      completed,
+      notOk: 0,
+      p50Ms: 1,
+      p99Ms,
+      maxMs: 90,
+    });
+    const timeline = [second(0, 20), { ...second(1, 45), busyPct: 91.25 }, second(2, 45), second(3, 99, 0)];
+    const half = { ...level(16, 20, 30), offeredRatePerS: 20, timeline };
+    const lines = summaryLines([
+      { protocol: '2pc', available: true, levels: pairs, best: bestOf(pairs)!, halfLoad: half },
+    ]);
+    expect(lines[2]).toBe('2pc half load, worst second: s=1, p99 45.0 ms, machine 91.3% busy');
   });
 
   it('tabulates CPU per transaction per process, and nothing when none was measured', () => {
