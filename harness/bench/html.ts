@@ -142,6 +142,9 @@ function halfLoadTimelines(protocols: readonly ProtocolFigures[]): string {
         points: timeline.filter((s) => s.completed > 0).map((s) => [s.s, pick(s)]),
       });
       const title = `${p.protocol} half load (${p.halfLoad!.offeredRatePerS} req/s)`;
+      // Whole seconds on the axis, ten labels at most.
+      const step = Math.ceil(timeline.length / 10);
+      const seconds = timeline.filter((s) => s.s % step === 0).map((s) => s.s);
       const latency = lineChart(
         `${title}, latency of the requests due in each second`,
         { label: 'second of the level', log: false },
@@ -151,6 +154,7 @@ function halfLoadTimelines(protocols: readonly ProtocolFigures[]): string {
           series('p99', color, false, (s) => s.p99Ms),
           series('max', color, true, (s) => s.maxMs),
         ],
+        seconds,
       );
       const busy = timeline.filter((s) => s.busyPct !== undefined);
       if (busy.length === 0) return latency;
@@ -159,6 +163,7 @@ function halfLoadTimelines(protocols: readonly ProtocolFigures[]): string {
         { label: 'second of the level', log: false },
         { label: 'busy, %', log: false },
         [{ name: 'busy', color, dashed: false, points: busy.map((s) => [s.s, s.busyPct!]) }],
+        seconds,
       );
       return latency + cpu;
     })
