@@ -133,16 +133,9 @@ export function sampleEverySecond(groups: readonly CpuGroup[]): { stop: () => Se
   let last = cpuSnapshot(groups);
   const timer = setInterval(() => {
     const now = cpuSnapshot(groups);
-    if (!last || !now) return;
-    const total = now.machine.total - last.machine.total;
-    const busy = now.machine.busy - last.machine.busy;
-    const cpuMs = Object.fromEntries(
-      Object.entries(now.ticks).map(([name, t]) => [
-        name,
-        Math.max(0, t - (last!.ticks[name] ?? 0)) * (1000 / ticksPerS),
-      ]),
-    );
-    seconds.push({ busyPct: total > 0 ? Math.round((1000 * busy) / total) / 10 : 0, cpuMs });
+    // Per one "transaction": the second's CPU milliseconds per group.
+    const second = cpuBetween(last, now, 1);
+    if (second) seconds.push({ busyPct: second.machineBusyPct, cpuMs: second.msPerTxn });
     last = now;
   }, 1000);
   return {
