@@ -10,14 +10,14 @@ export default defineConfig({
           name: 'unit',
           // Vitest 4 needs distinct group orders for projects with different maxWorkers: unit runs first.
           sequence: { groupOrder: 0 },
-          include: ['{lib,system,harness,workloads,checkers,reports,ci}/**/*.test.ts'],
+          include: ['{lib,format,system,harness,workloads,checkers,reports,ci}/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/node_modules/**'],
         },
       },
       {
         test: {
           name: 'integration',
-          include: ['{lib,system,harness,workloads,checkers,reports,ci}/**/*.int.test.ts'],
+          include: ['{lib,format,system,harness,workloads,checkers,reports,ci}/**/*.int.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           maxWorkers: 2,

@@ -8,13 +8,13 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Bench } from 'tinybench';
-import type { HistoryOp } from '../checkers/history.ts';
 import { checkers, compose } from '../checkers/index.ts';
 import { linearizable } from '../checkers/linearizable.ts';
-import { emptyObservations, type Observations } from '../checkers/observations.ts';
 import { below, prng } from '../checkers/testing/prng.ts';
 import { simulateRegister } from '../checkers/testing/register.ts';
 import { simulate, type TxnSpec } from '../checkers/testing/simulate.ts';
+import type { HistoryOp } from '../format/history.ts';
+import { emptyObservations, type Observations } from '../format/observations.ts';
 
 const SEED = 20260101;
 setFlagsFromString('--expose-gc');

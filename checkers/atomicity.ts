@@ -1,8 +1,8 @@
 // Atomicity: per transaction, the participants, the logged decision and the DSM agree, and the client's view matches.
 // A source (log, DSM, participants) is only held to account when the run recorded that kind at all, so a run that
 // collected no DSM records is not flagged for every transaction.
-import type { HistoryOp } from './history.ts';
-import type { Observations, ParticipantRecord, TxnRecord } from './observations.ts';
+import type { HistoryOp } from '../format/history.ts';
+import type { Observations, ParticipantRecord, TxnRecord } from '../format/observations.ts';
 import { type AnomalyLog, anomalyLog, type Checker } from './result.ts';
 import { type ClientOp, linkClientOps, opIndices } from './sessions.ts';
 

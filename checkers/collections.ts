@@ -18,15 +18,6 @@ export function indexBy<T, K>(items: Iterable<T>, keyOf: (item: T) => K): Map<K,
   return out;
 }
 
-export function countBy<T>(items: Iterable<T>, keyOf: (item: T) => string): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const item of items) {
-    const key = keyOf(item);
-    out[key] = (out[key] ?? 0) + 1;
-  }
-  return out;
-}
-
 /** A stable sort by a numeric key. Records usually arrive in order already, so that is checked first (no copy). */
 export function sortedBy<T>(items: readonly T[], keyOf: (item: T) => number): readonly T[] {
   const keys = Float64Array.from(items, keyOf);

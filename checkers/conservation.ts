@@ -1,11 +1,12 @@
 // Conservation: credit and channels are neither created nor destroyed. Per account balance + held + spent is constant
 // and per cell free + held + used equals the capacity; what commits moved (spent, used) matches the committed
 // transactions; no balance goes negative and no cell is over-booked. Mid-run `read-totals` ops must see the totals.
+
+import { type HistoryOp, pairHistory, SESSION_F } from '../format/history.ts';
+import type { AccountRecord, CellRecord, Observations } from '../format/observations.ts';
+import { isPlainObject } from '../format/schema.ts';
 import { indexBy } from './collections.ts';
-import { type HistoryOp, pairHistory, SESSION_F } from './history.ts';
-import type { AccountRecord, CellRecord, Observations } from './observations.ts';
 import { type AnomalyLog, anomalyLog, type Checker } from './result.ts';
-import { isPlainObject } from './schema.ts';
 
 const creditOf = (a: AccountRecord) => a.balance + a.held + a.spent;
 const channelsOf = (c: CellRecord) => c.free + c.held + c.used;

@@ -1,6 +1,7 @@
 // Every checker by name, for the CLI and the run loop. `rig check --checker a,b` picks from these.
 import { atomicity } from './atomicity.ts';
 import { conservation } from './conservation.ts';
+import { faults } from './faults.ts';
 import { linearizable } from './linearizable.ts';
 import { liveness } from './liveness.ts';
 import type { Checker } from './result.ts';
@@ -16,6 +17,7 @@ export const checkers: readonly Checker[] = [
   liveness,
   linearizable,
   stats,
+  faults,
 ];
 
 const aliases: Record<string, string> = {
@@ -25,6 +27,11 @@ const aliases: Record<string, string> = {
 };
 
 export const checkerNames = checkers.map((c) => c.name);
+
+/** The checkers that judge a run by default: `faults` only where faults were scheduled (it needs a final heal). */
+export function defaultCheckerNames(faultsScheduled: boolean): string[] {
+  return checkerNames.filter((name) => faultsScheduled || name !== faults.name);
+}
 
 /** The checker called `name` (or an alias), or undefined. */
 export function checkerByName(name: string): Checker | undefined {

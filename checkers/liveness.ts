@@ -1,7 +1,7 @@
 // Liveness: every invocation completes; after the final heal every transaction ends within the deadline; no lock,
 // wait or prepared transaction is left at the end; every deadlock was resolved.
-import { finalHealTime, pairHistory } from './history.ts';
-import type { ObservationOf, Observations } from './observations.ts';
+import { finalHealTime, pairHistory } from '../format/history.ts';
+import type { ObservationOf, Observations } from '../format/observations.ts';
 import { type AnomalyLog, anomalyLog, type Checker, DEFAULT_DEADLINE_NS } from './result.ts';
 import { linkClientOps, opIndices } from './sessions.ts';
 

@@ -1,30 +1,10 @@
 // The checker protocol, as small as Jepsen's: `check(history, observations, opts) -> result`. `checkSafe` turns an
 // exception into `unknown`; `compose` runs several and merges, false beating unknown beating true.
-import type { HistoryOp } from './history.ts';
-import type { Observations } from './observations.ts';
+import type { HistoryOp } from '../format/history.ts';
+import type { Observations } from '../format/observations.ts';
+import type { Anomaly, Result, Validity } from '../format/results.ts';
 
-export type Validity = true | false | 'unknown';
-
-export interface Anomaly {
-  type: string;
-  /** What it is about: a txn id, session id, epoch, account, cell or register key. */
-  key: string;
-  /** History op indices involved (invocation and completion), possibly empty for server-only evidence. */
-  ops: number[];
-  explanation: string;
-  /** Extra evidence, e.g. the records involved or a linearizability prefix. */
-  details?: Record<string, unknown>;
-  /** Set by `compose`: which checker found it. */
-  checker?: string;
-}
-
-export interface Result {
-  valid: Validity;
-  anomalies: Anomaly[];
-  stats: Record<string, unknown>;
-  /** Why the verdict is unknown, when it is. */
-  error?: string;
-}
+export type { Anomaly, Result, Validity } from '../format/results.ts';
 
 export interface CheckOptions {
   /** Every transaction must end within this long after the final heal (or its start, if later). Default 10 s. */

@@ -6,9 +6,9 @@
 //                 fail   {sessionId?, txnId?, outcome?: "aborted", reason?, status} (409 aborted; 400/503 not done)
 //                 info   {status?} with error, e.g. "timeout"                    (504 or no answer: unknown)
 // read-totals     ok     {credit, channels}                                       (conservation workload)
-import { type HistoryOp, pairHistory, SESSION_F } from './history.ts';
-import type { Observations } from './observations.ts';
-import { isPlainObject } from './schema.ts';
+import { type HistoryOp, pairHistory, SESSION_F } from '../format/history.ts';
+import type { Observations } from '../format/observations.ts';
+import { isPlainObject } from '../format/schema.ts';
 
 export interface SessionRequest {
   requestId?: string;

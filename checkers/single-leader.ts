@@ -1,8 +1,9 @@
 // Single leader: epochs strictly increase, one node per epoch, a leader that fails to renew steps down, no store
 // accepted a write carrying a lower token than one it had already accepted, and no two nodes made accepted decisions
 // in overlapping time (decisions in time order never go back to an older epoch held by another node).
+
+import type { Observation, Observations } from '../format/observations.ts';
 import { groupBy, sortedBy } from './collections.ts';
-import type { Observation, Observations } from './observations.ts';
 import { type AnomalyLog, anomalyLog, type Checker } from './result.ts';
 
 function checkEpochs(obs: Observations, out: AnomalyLog): void {

@@ -1,7 +1,7 @@
 // Stats: op counts per f and type, latency quantiles (hdr-histogram-js) per protocol and traffic class, aborts by
 // reason. Never invalid: it describes the run for the report, the other checkers judge it.
 import { build, type Histogram } from 'hdr-histogram-js';
-import { type HistoryOp, pairHistory, SESSION_F } from './history.ts';
+import { type HistoryOp, pairHistory, SESSION_F } from '../format/history.ts';
 import type { Checker } from './result.ts';
 import { sessionRequest, sessionResult } from './sessions.ts';
 

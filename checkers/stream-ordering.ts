@@ -1,7 +1,8 @@
 // Stream ordering: per session, the events' sequence numbers run 1, 2, 3... in stream order with no gap or repeat;
 // each decided transaction has exactly one event and it carries the logged outcome; undecided ones have none.
+
+import type { EventRecord } from '../format/observations.ts';
 import { groupBy, indexBy } from './collections.ts';
-import type { EventRecord } from './observations.ts';
 import { type AnomalyLog, anomalyLog, type Checker } from './result.ts';
 import { linkClientOps, opIndices } from './sessions.ts';
 

@@ -2,8 +2,8 @@
 // it did: `start-X` opens a window of kind X that `stop-X` closes, as do kill-X/restart-X and pause-X/resume-X; `heal`
 // (or the schedule's final heal, whatever it is called) closes everything still open. Anything else is an instant
 // (e.g. a Redis restart or a connection reset) and is drawn as a line. A window still open at the end runs to the end.
-import { type HistoryOp, NEMESIS, pairHistory } from '../checkers/history.ts';
-import { isPlainObject } from '../checkers/schema.ts';
+import { type HistoryOp, NEMESIS, pairHistory } from '../format/history.ts';
+import { isPlainObject } from '../format/schema.ts';
 
 export interface NemesisOp {
   index: number;

@@ -2,7 +2,7 @@
 // to renew, or a newer epoch is acquired (by any node: from then on the stores refuse its token). A term ended by a
 // newer epoch rather than by its holder is marked `superseded`, and the chart draws that end differently: the holder
 // may not have known. Judging overlaps is the single-leader checker's job; the chart only shows what was recorded.
-import type { LeaderRecord } from '../checkers/observations.ts';
+import type { LeaderRecord } from '../format/observations.ts';
 
 export interface Term {
   node: string;

@@ -1,7 +1,7 @@
-// What a report and the index say about a run, read leniently from config.json: the harness owns that file's shape,
-// so every field is looked up under the names it may have (top level first, then `options`) and may be missing.
+// What a report and the index say about a run, from its config.json (absent for a bare history: then from the
+// directory's name alone).
 import { basename, dirname } from 'node:path';
-import { isPlainObject } from '../checkers/schema.ts';
+import type { RunConfig } from '../format/config.ts';
 
 export interface RunMeta {
   /** "sessions-2pc/2026-01-01T00-00-00-000Z": the last two parts of the run directory. */
@@ -16,32 +16,6 @@ export interface RunMeta {
   startedAt: string;
 }
 
-function lookup(config: Record<string, unknown> | undefined, names: readonly string[]): unknown {
-  if (!config) return undefined;
-  const scopes = [config, config.options, config.opts].filter(isPlainObject);
-  for (const scope of scopes) {
-    for (const name of names) if (scope[name] !== undefined && scope[name] !== null) return scope[name];
-  }
-  return undefined;
-}
-
-function text(value: unknown): string {
-  if (value === undefined) return '';
-  if (typeof value === 'string') return value;
-  if (Array.isArray(value)) return value.every((v) => typeof v === 'string') ? value.join(' ') : JSON.stringify(value);
-  return typeof value === 'object' ? JSON.stringify(value) : String(value);
-}
-
-function list(value: unknown): string[] {
-  if (typeof value === 'string')
-    return value
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean);
-  if (Array.isArray(value)) return value.map((v) => (isPlainObject(v) ? text(v.name ?? v.kind ?? v.f) : text(v)));
-  return [];
-}
-
 /** "sessions-2pc/2026-...": the run's test and timestamp directories. */
 export function runName(dir: string): string {
   return `${basename(dirname(dir))}/${basename(dir)}`;
@@ -54,16 +28,15 @@ function timestampOf(dir: string): string {
   return `${m[1]}T${m[2]}:${m[3]}:${m[4]}.${m[5] ?? '000'}Z`;
 }
 
-export function runMeta(dir: string, config: Record<string, unknown> | undefined): RunMeta {
-  const nemeses = list(lookup(config, ['nemeses', 'nemesis', 'faults']));
-  const command = text(lookup(config, ['reproduce', 'repro', 'command', 'commandLine', 'argv']));
+export function runMeta(dir: string, config: RunConfig | undefined): RunMeta {
+  const o = config?.options;
   return {
     name: runName(dir),
-    workload: text(lookup(config, ['workload'])),
-    protocol: text(lookup(config, ['protocol'])),
-    nemeses: [...new Set(nemeses.filter(Boolean))],
-    seed: text(lookup(config, ['seed'])),
-    command: command || `rig repro ${dir}`,
-    startedAt: text(lookup(config, ['startedAt', 'started', 'start', 'timestamp'])) || timestampOf(dir),
+    workload: o?.workload ?? '',
+    protocol: o?.protocol ?? '',
+    nemeses: o ? [...new Set(o.nemesis.split(',').map((n) => n.trim()))].filter((n) => n !== '' && n !== 'none') : [],
+    seed: config ? String(config.seed) : '',
+    command: o?.command || `rig repro ${dir}`,
+    startedAt: config?.startedAt ?? timestampOf(dir),
   };
 }

@@ -1,9 +1,10 @@
 // Everything a report shows, computed in Node from a run directory: the page only decodes and draws it. Per-op data
 // goes as typed-array columns (see ops.ts); everything else is pre-aggregated to a few hundred values per chart.
-import type { HistoryOp } from '../checkers/history.ts';
-import { observationKinds } from '../checkers/observations.ts';
+
 import type { Validity } from '../checkers/result.ts';
-import { isPlainObject } from '../checkers/schema.ts';
+import type { HistoryOp } from '../format/history.ts';
+import { observationKinds } from '../format/observations.ts';
+import { isPlainObject } from '../format/schema.ts';
 import { type Buckets, buckets } from './buckets.ts';
 import { type Faults, faultWindows, type NemesisOp, nemesisOps } from './faults.ts';
 import { type Leadership, leadership } from './leadership.ts';

@@ -1,9 +1,10 @@
 // Client ops as columns: one entry per client invocation, in invocation order. The report is built from these arrays,
 // and they are embedded as they are (base64 typed arrays), so a 100,000-op run costs a few bytes per op, not a JSON
 // object per op. Times are milliseconds since the run started (the history's nanoseconds / 1e6).
-import { type HistoryOp, NEMESIS, pairHistory, SESSION_F } from '../checkers/history.ts';
-import { isPlainObject } from '../checkers/schema.ts';
+
 import { sessionRequest, sessionResult } from '../checkers/sessions.ts';
+import { type HistoryOp, NEMESIS, pairHistory, SESSION_F } from '../format/history.ts';
+import { isPlainObject } from '../format/schema.ts';
 
 export const OUTCOMES = ['ok', 'fail', 'info', 'open'] as const;
 export type Outcome = (typeof OUTCOMES)[number];

@@ -1,22 +1,14 @@
 // Reading a run directory for its report. Only the history is required: a run that crashed before it was checked, or
 // before the harness collected observations, still gets a report, whose sections say what is missing. A history that
 // cannot be read is an error naming the file and line (`rig report` exits 2).
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { HistoryOp } from '../checkers/history.ts';
-import {
-  HISTORY_FILE,
-  LoadError,
-  loadHistoryFile,
-  loadObservationsDir,
-  OBSERVATIONS_DIR,
-  RESULTS_FILE,
-} from '../checkers/load.ts';
-import { emptyObservations, type Observations } from '../checkers/observations.ts';
-import type { Anomaly, Validity } from '../checkers/result.ts';
-import { isPlainObject } from '../checkers/schema.ts';
+import { type RunConfig, readConfig } from '../format/config.ts';
+import type { HistoryOp } from '../format/history.ts';
+import { emptyObservations, type Observations } from '../format/observations.ts';
+import { type Anomaly, type Result, readResults, resultsPathOf, type Validity } from '../format/results.ts';
+import { HISTORY_FILE, LoadError, loadHistoryFile, loadObservationsDir, OBSERVATIONS_DIR } from '../format/run-dir.ts';
 
-export const CONFIG_FILE = 'config.json';
 export const REPORT_FILE = 'report.html';
 
 /** Input a report cannot be made from: which file, and why. */
@@ -41,7 +33,7 @@ export interface CheckerResult {
 
 export interface RunInput {
   dir: string;
-  config: Record<string, unknown> | undefined;
+  config: RunConfig | undefined;
   /** Absent when the run was never checked. */
   valid: Validity | undefined;
   checkers: Record<string, CheckerResult>;
@@ -50,45 +42,33 @@ export interface RunInput {
   warnings: string[];
 }
 
-function readJson(path: string, warnings: string[]): Record<string, unknown> | undefined {
-  if (!existsSync(path)) return undefined;
-  try {
-    const value: unknown = JSON.parse(readFileSync(path, 'utf8'));
-    if (isPlainObject(value)) return value;
-    warnings.push(`${path}: not a JSON object; ignored`);
-  } catch (err) {
-    warnings.push(`${path}: unreadable (${(err as Error).message}); ignored`);
+function checkerResult(r: Result): CheckerResult {
+  const counts: Record<string, number> = {};
+  const stored = r.stats.anomalies;
+  if (stored !== null && typeof stored === 'object' && !Array.isArray(stored)) {
+    for (const [k, v] of Object.entries(stored)) if (typeof v === 'number') counts[k] = v;
+  } else {
+    for (const a of r.anomalies) counts[a.type] = (counts[a.type] ?? 0) + 1;
   }
-  return undefined;
+  return { ...r, counts };
 }
 
-const isValidity = (v: unknown): v is Validity => v === true || v === false || v === 'unknown';
-
-function checkerResult(raw: unknown): CheckerResult | undefined {
-  if (!isPlainObject(raw) || !isValidity(raw.valid)) return undefined;
-  const anomalies = Array.isArray(raw.anomalies) ? (raw.anomalies.filter(isPlainObject) as unknown as Anomaly[]) : [];
-  const stats = isPlainObject(raw.stats) ? raw.stats : {};
-  const counts: Record<string, number> = {};
-  if (isPlainObject(stats.anomalies)) {
-    for (const [k, v] of Object.entries(stats.anomalies)) if (typeof v === 'number') counts[k] = v;
-  } else {
-    for (const a of anomalies) counts[String(a.type)] = (counts[String(a.type)] ?? 0) + 1;
+/** A malformed config.json or results.json costs the report its sections, not the report: it becomes a warning. */
+function lenient<T>(read: () => T, warnings: string[]): T | undefined {
+  try {
+    return read();
+  } catch (err) {
+    if (!(err instanceof LoadError)) throw err;
+    warnings.push(`${err.message}; ignored`);
+    return undefined;
   }
-  const out: CheckerResult = { valid: raw.valid, anomalies, counts, stats };
-  if (typeof raw.error === 'string') out.error = raw.error;
-  return out;
 }
 
 function results(dir: string, warnings: string[]): Pick<RunInput, 'valid' | 'checkers'> {
-  const raw = readJson(join(dir, RESULTS_FILE), warnings);
-  const checkers: Record<string, CheckerResult> = {};
-  if (!raw) return { valid: undefined, checkers };
-  for (const [name, r] of Object.entries(isPlainObject(raw.results) ? raw.results : {})) {
-    const parsed = checkerResult(r);
-    if (parsed) checkers[name] = parsed;
-    else warnings.push(`${join(dir, RESULTS_FILE)}: result of checker "${name}" has no valid verdict; ignored`);
-  }
-  return { valid: isValidity(raw.valid) ? raw.valid : undefined, checkers };
+  const stored = lenient(() => readResults(resultsPathOf(dir)), warnings);
+  if (!stored) return { valid: undefined, checkers: {} };
+  const checkers = Object.fromEntries(Object.entries(stored.results).map(([name, r]) => [name, checkerResult(r)]));
+  return { valid: stored.valid, checkers };
 }
 
 export function readRun(dir: string): RunInput {
@@ -117,6 +97,6 @@ export function readRun(dir: string): RunInput {
     if (!(err instanceof LoadError)) throw err;
     warnings.push(`${err.message}; observations ignored`);
   }
-  const config = readJson(join(dir, CONFIG_FILE), warnings);
+  const config = lenient(() => readConfig(dir), warnings);
   return { dir, config, ...results(dir, warnings), history, observations, warnings };
 }

@@ -3,7 +3,7 @@
 // than stopping the index. Everything is rendered here (the trends are small SVGs): the page needs no script.
 import { existsSync, lstatSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { HISTORY_FILE } from '../checkers/load.ts';
+import { HISTORY_FILE } from '../format/run-dir.ts';
 import { asset, fmtDuration, fmtMs, html, page, type Raw } from './html.ts';
 import { runName } from './meta.ts';
 import { REPORT_FILE, ReportInputError } from './run.ts';

@@ -3,9 +3,11 @@
 // results is recomputed.
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HISTORY_FILE, RESULTS_FILE } from '../checkers/load.ts';
+import { CONFIG_FILE } from '../format/config.ts';
+import { RESULTS_FILE } from '../format/results.ts';
+import { HISTORY_FILE } from '../format/run-dir.ts';
 import { type ReportModel, reportModel } from './model.ts';
-import { CONFIG_FILE, readRun } from './run.ts';
+import { readRun } from './run.ts';
 
 export const SUMMARY_FILE = 'summary.json';
 /** Bumped when the summary's shape changes, so older files are recomputed. */

@@ -1,7 +1,7 @@
 // Proves each conservation anomaly is reported on a minimal snapshot pair (or read) and its corrected twin passes.
 import { describe, expect, it } from 'vitest';
+import type { ObservationOf, Observations } from '../../format/observations.ts';
 import { conservation } from '../conservation.ts';
-import type { ObservationOf, Observations } from '../observations.ts';
 import { observations, ops, part, run, type TwinCase, twinTests, types } from './fixtures.ts';
 
 const account = (

@@ -1,8 +1,8 @@
 // Small builders for hand-written histories: one committed transaction t1 of session s1 is the baseline, and each
 // anomaly test changes one thing about it.
 import { expect, it } from 'vitest';
-import type { HistoryOp } from '../history.ts';
-import { emptyObservations, type ObservationOf, type Observations } from '../observations.ts';
+import type { HistoryOp } from '../../format/history.ts';
+import { emptyObservations, type ObservationOf, type Observations } from '../../format/observations.ts';
 import type { Checker, Result } from '../result.ts';
 
 type OpSpec = Omit<HistoryOp, 'index' | 'time' | 'value'> & { time?: number; value?: unknown };

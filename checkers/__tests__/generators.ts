@@ -2,9 +2,9 @@
 // changes and deadlocks), the mutations the checkers must catch, and a witness verifier for linearizability.
 import fc from 'fast-check';
 import { expect } from 'vitest';
-import type { HistoryOp } from '../history.ts';
+import type { HistoryOp } from '../../format/history.ts';
+import type { Observations } from '../../format/observations.ts';
 import { type Partition, registerModel } from '../linearizable.ts';
-import type { Observations } from '../observations.ts';
 import type { Simulated, TxnSpec } from '../testing/simulate.ts';
 
 export const txnSpec: fc.Arbitrary<TxnSpec> = fc.record({

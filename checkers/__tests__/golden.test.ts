@@ -4,9 +4,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { emptyObservations } from '../../format/observations.ts';
+import { isRunDir, LoadError, loadHistoryFile, loadRun } from '../../format/run-dir.ts';
 import { checkerByName } from '../index.ts';
-import { isRunDir, LoadError, loadHistoryFile, loadRun } from '../load.ts';
-import { emptyObservations } from '../observations.ts';
 import { compose } from '../result.ts';
 
 interface Expected {

@@ -3,7 +3,7 @@
 // and replays on the model. A single corrupted read value either fails or is shown linearizable by such a witness.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { HistoryOp } from '../history.ts';
+import type { HistoryOp } from '../../format/history.ts';
 import { checkPartitions, historyPartitions } from '../linearizable.ts';
 import { simulateRegister } from '../testing/register.ts';
 import { expectWitness } from './generators.ts';

@@ -2,7 +2,7 @@
 // could not be placed and the longest linearizable prefix; each valid twin passes; info and fail ops mean "maybe" and
 // "never"; keys are independent; a budget that runs out gives unknown, never a crash.
 import { describe, expect, it } from 'vitest';
-import type { HistoryOp } from '../history.ts';
+import type { HistoryOp } from '../../format/history.ts';
 import { linearizable } from '../linearizable.ts';
 import { ops, run } from './fixtures.ts';
 

@@ -1,7 +1,7 @@
 // Proves each liveness anomaly is reported on a minimal history or leftover record, and that the corrected twin passes.
 import { describe, expect, it } from 'vitest';
+import type { ObservationOf } from '../../format/observations.ts';
 import { liveness } from '../liveness.ts';
-import type { ObservationOf } from '../observations.ts';
 import { invokeCreate, observations, okCreate, ops, run, type TwinCase, twinTests, txn } from './fixtures.ts';
 
 const heal = ops(

@@ -1,7 +1,7 @@
 // Proves the checker protocol: compose merges false over unknown over true and keeps each result; checkSafe turns an
 // exception into unknown carrying the error; the anomaly log caps the list but counts everything.
 import { describe, expect, it } from 'vitest';
-import { emptyObservations } from '../observations.ts';
+import { emptyObservations } from '../../format/observations.ts';
 import { AnomalyLog, type Checker, checkSafe, compose, mergeValidity, type Validity } from '../result.ts';
 
 const fixed = (name: string, valid: Validity): Checker => ({

@@ -1,7 +1,7 @@
 // Proves each single-leader anomaly is reported on minimal leadership, write and decision records, and that the
 // corrected twin passes.
 import { describe, expect, it } from 'vitest';
-import type { ObservationOf, Observations } from '../observations.ts';
+import type { ObservationOf, Observations } from '../../format/observations.ts';
 import { singleLeader } from '../single-leader.ts';
 import { leader, observations, part, run, type TwinCase, twinTests, txn } from './fixtures.ts';
 

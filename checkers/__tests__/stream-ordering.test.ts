@@ -1,7 +1,7 @@
 // Proves each stream-ordering anomaly is reported per session or transaction on a minimal stream, naming the client
 // ops of the transaction, and that the corrected twin passes.
 import { describe, expect, it } from 'vitest';
-import type { Observations } from '../observations.ts';
+import type { Observations } from '../../format/observations.ts';
 import { streamOrdering } from '../stream-ordering.ts';
 import { event, invokeCreate, observations, okCreate, ops, run, type TwinCase, twinTests, txn } from './fixtures.ts';
 

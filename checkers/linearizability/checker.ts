@@ -1,7 +1,7 @@
 // The linearizability checker: every register partition searched under one time budget and a per-partition memory
 // budget. Over budget, that key is `unknown`; the process never runs out of memory or time.
-import type { HistoryOp } from '../history.ts';
-import type { Observations } from '../observations.ts';
+import type { HistoryOp } from '../../format/history.ts';
+import type { Observations } from '../../format/observations.ts';
 import { type AnomalyLog, anomalyLog, type Checker, type CheckOptions } from '../result.ts';
 import { type Model, type RegisterInput, registerModel } from './model.ts';
 import { cite, dsmPartitions, historyPartitions, type Partition } from './partition.ts';

@@ -1,7 +1,7 @@
 // Register ops, split per key: keys are independent registers, so each is checked alone (far smaller searches).
 // Sources: read/write/cas ops in the history (plain register histories) and the session managers' DSM calls.
-import { type HistoryOp, type Key, NEMESIS, pairHistory } from '../history.ts';
-import type { DsmOpRecord } from '../observations.ts';
+import { type HistoryOp, type Key, NEMESIS, pairHistory } from '../../format/history.ts';
+import type { DsmOpRecord } from '../../format/observations.ts';
 import type { RegisterInput } from './model.ts';
 import type { LinOp } from './search.ts';
 

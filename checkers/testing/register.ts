@@ -1,7 +1,7 @@
 // Concurrent histories of correct compare-and-swap registers: each op takes effect at one instant between its
 // invocation and its completion, so every history produced is linearizable by construction. Driven by a list of
 // numbers (fast-check arrays in tests, a seeded PRNG in benchmarks), so failures shrink and replay.
-import type { HistoryOp } from '../history.ts';
+import type { HistoryOp } from '../../format/history.ts';
 
 export interface RegisterSimOptions {
   processes: number;

@@ -1,6 +1,6 @@
 // One transaction of the simulated correct system: its client ops and every record the servers would keep.
-import type { HistoryOp, OpType, Process } from '../history.ts';
-import type { LeaderRecord, Observation } from '../observations.ts';
+import type { HistoryOp, OpType, Process } from '../../format/history.ts';
+import type { LeaderRecord, Observation } from '../../format/observations.ts';
 import type { TxnSpec, World } from './simulate.ts';
 
 export interface Placed {

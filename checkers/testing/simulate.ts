@@ -2,8 +2,8 @@
 // would record. Every checker must accept what it produces (property tests draw the specs with fast-check; the
 // benchmarks with a seeded PRNG), and mutations of it must be caught. Times are in ns; a spec's gap and duration are
 // in microseconds so that the few internal steps of a transaction fit between its invocation and completion.
-import type { HistoryOp } from '../history.ts';
-import { addObservation, emptyObservations, type Observation, type Observations } from '../observations.ts';
+import type { HistoryOp } from '../../format/history.ts';
+import { addObservation, emptyObservations, type Observation, type Observations } from '../../format/observations.ts';
 import { emitTxn, leadership, op, type Placed } from './simulate-txn.ts';
 
 export interface TxnSpec {

@@ -1,5 +1,5 @@
 // `rig bench`'s list options. Bad input fails at once with a message naming the flag and what it accepts.
-import { UsageError } from '../cli/command.ts';
+import { UsageError } from '../args/args.ts';
 import type { Protocol } from './figures.ts';
 
 export const protocolChoices: readonly Protocol[] = ['2pc', '3pc'];

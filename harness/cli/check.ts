@@ -1,20 +1,13 @@
 // `rig check`: load a stored run (or a plain history file, or a directory of them), run the checkers, print one verdict
 // line per checker, write the results beside the input. Exit 0 valid, 1 invalid, 2 unknown or unreadable input.
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import {
-  type CompositeChecker,
-  checkerByName,
-  checkerNames,
-  compose,
-  mergeValidity,
-  type Result,
-  type Validity,
-} from '../../checkers/index.ts';
-import { isRunDir, LoadError, type LoadedRun, loadHistoryFile, loadRun, RESULTS_FILE } from '../../checkers/load.ts';
-import { emptyObservations } from '../../checkers/observations.ts';
-import type { Checker, CheckOptions } from '../../checkers/result.ts';
-import { type Command, intOption, UsageError } from './command.ts';
+import { checkHistoryFile, checkRun, UnknownCheckerError } from '../../checkers/check-run.ts';
+import { checkerByName, checkerNames, mergeValidity, type Result, type Validity } from '../../checkers/index.ts';
+import { LoadError } from '../../format/jsonl.ts';
+import type { CheckOverrides, Results } from '../../format/results.ts';
+import { isRunDir } from '../../format/run-dir.ts';
+import { type Command, intOption, UsageError, type Values } from './command.ts';
 
 interface Target {
   /** What the user sees in the output. */
@@ -23,10 +16,9 @@ interface Target {
   kind: 'run' | 'file';
 }
 
-const EXIT: Record<string, number> = { true: 0, false: 1, unknown: 2 };
-
-function resultsPath(t: Target): string {
-  return t.kind === 'run' ? join(t.path, RESULTS_FILE) : `${t.path}.results.json`;
+/** The exit code of a verdict: 0 valid, 1 invalid, 2 unknown. */
+export function exitCode(valid: Validity): number {
+  return valid === true ? 0 : valid === false ? 1 : 2;
 }
 
 function targetsOf(path: string): Target[] {
@@ -45,11 +37,6 @@ function targetsOf(path: string): Target[] {
   return targets;
 }
 
-function load(t: Target): LoadedRun {
-  if (t.kind === 'run') return loadRun(t.path);
-  return { ...loadHistoryFile(t.path), observations: emptyObservations() };
-}
-
 /** "linearizable     INVALID  1 anomaly (not-linearizable 1); first: not-linearizable register: read 1 (ops 4-5) ..." */
 export function verdictLine(name: string, r: Result): string {
   const verdict = r.valid === true ? 'valid' : r.valid === false ? 'INVALID' : 'unknown';
@@ -66,45 +53,43 @@ export function verdictLine(name: string, r: Result): string {
   return `${head}  ${total} ${total === 1 ? 'anomaly' : 'anomalies'} (${byType})${detail}`;
 }
 
-function checkTarget(t: Target, checker: CompositeChecker, opts: CheckOptions, prefix: string): Validity {
-  let run: LoadedRun;
+/** Prints one verdict line per checker, each after `prefix`. */
+export function printVerdicts(results: Results, prefix = ''): void {
+  for (const w of results.warnings ?? []) console.error(`rig check: warning: ${w}`);
+  for (const [name, r] of Object.entries(results.results)) console.log(`${prefix}${verdictLine(name, r)}`);
+}
+
+/** Checks one target and prints its verdicts; input that cannot be read is `unknown`, named by file and line. */
+function checkTarget(t: Target, overrides: CheckOverrides, prefix: string): Validity {
+  let results: Results;
   try {
-    run = load(t);
+    results = t.kind === 'run' ? checkRun(t.path, overrides) : checkHistoryFile(t.path, overrides);
   } catch (err) {
-    if (!(err instanceof LoadError)) throw err;
+    if (!(err instanceof LoadError || err instanceof UnknownCheckerError)) throw err;
     console.log(`${prefix}unreadable       ${err.message}`);
     return 'unknown';
   }
-  for (const w of run.warnings) console.error(`rig check: warning: ${w}`);
-  const result = checker.check(run.history, run.observations, opts);
-  for (const [name, r] of Object.entries(result.results)) console.log(`${prefix}${verdictLine(name, r)}`);
-  const out = {
-    valid: result.valid,
-    input: t.path,
-    ops: run.history.length,
-    options: opts,
-    warnings: run.warnings,
-    results: result.results,
-  };
-  writeFileSync(resultsPath(t), `${JSON.stringify(out, null, 2)}\n`);
-  return result.valid;
+  printVerdicts(results, prefix);
+  return results.valid;
 }
 
-function chosenCheckers(value: unknown): Checker[] {
-  if (value === undefined) return checkerNames.map((n) => checkerByName(n)!);
-  return String(value)
-    .split(',')
-    .map((name) => {
-      const c = checkerByName(name.trim());
-      if (!c)
-        throw new UsageError(`--checker must be a comma-separated list of ${checkerNames.join(', ')}, got "${name}"`);
-      return c;
-    });
-}
-
-/** Checks a stored run directory with every checker (or `names`), prints a verdict line each, writes results.json. */
-export function checkStoredRun(runDir: string, opts: CheckOptions, names?: string): Validity {
-  return checkTarget({ name: runDir, path: runDir, kind: 'run' }, compose(chosenCheckers(names)), opts, '');
+/** The command line's overrides of a run's own check settings; an option not given is left out. */
+function overridesOf(values: Values): CheckOverrides {
+  const out: CheckOverrides = {};
+  if (values['deadline-ms'] !== undefined)
+    out.deadlineMs = intOption(values['deadline-ms'], 'deadline-ms', 0, 86_400_000, 0);
+  if (values['time-limit-ms'] !== undefined)
+    out.timeLimitMs = intOption(values['time-limit-ms'], 'time-limit-ms', 1, 86_400_000, 1);
+  if (values.checker !== undefined) {
+    out.checkers = String(values.checker)
+      .split(',')
+      .map((name) => {
+        const c = checkerByName(name.trim());
+        if (!c) throw new UsageError(`--checker: ${new UnknownCheckerError(name.trim()).message}`);
+        return c.name;
+      });
+  }
+  return out;
 }
 
 export const check: Command = {
@@ -113,28 +98,28 @@ export const check: Command = {
   usage: [
     'rig check <run-dir | history.jsonl | dir> [--checker a,b] [--deadline-ms N] [--time-limit-ms N]',
     '',
-    `Checkers (default all): ${checkerNames.join(', ')}.`,
-    'A run directory holds history.jsonl and observations/*.jsonl; results go to results.json in it. A single file is',
-    'a history (e.g. a plain cas-register history); results go to <file>.results.json. A directory of run directories',
-    'or .jsonl files checks each. --deadline-ms: how long after the final heal every transaction must end (10000).',
-    '--time-limit-ms: the linearizability search budget (10000). Exit 0 valid, 1 invalid, 2 unknown or unreadable.',
+    `Checkers: ${checkerNames.join(', ')}.`,
+    'A run directory holds history.jsonl and observations/*.jsonl; results go to results.json in it. It is checked',
+    "with the settings in its config.json, so the verdict is the run's own; the options below override them and are",
+    'recorded in results.json. A single file is a history (e.g. a plain cas-register history); results go to',
+    '<file>.results.json. A directory of run directories or .jsonl files checks each.',
+    "--checker: which checkers judge (default: the run's own list; for a bare history all but faults).",
+    "--deadline-ms: how long after the final heal every transaction must end (default: the run's quiet window;",
+    '10000 for a bare history). --time-limit-ms: the linearizability search budget (10000).',
+    'Exit 0 valid, 1 invalid, 2 unknown or unreadable.',
   ].join('\n'),
   options: { checker: { type: 'string' }, 'deadline-ms': { type: 'string' }, 'time-limit-ms': { type: 'string' } },
   positionals: true,
   async run(values, positionals) {
     if (positionals.length !== 1) throw new UsageError('give exactly one run directory, history file or directory');
-    const opts: CheckOptions = {
-      deadlineNs: intOption(values['deadline-ms'], 'deadline-ms', 0, 86_400_000, 10_000) * 1e6,
-      timeLimitMs: intOption(values['time-limit-ms'], 'time-limit-ms', 1, 86_400_000, 10_000),
-    };
-    const checker = compose(chosenCheckers(values.checker));
+    const overrides = overridesOf(values);
     const path = positionals[0]!;
     const targets = targetsOf(path);
     // Several targets: each line starts with the target's name, so every verdict can be told apart.
     const several = targets.length > 1 || targets[0]!.path !== path;
     const width = Math.max(...targets.map((t) => basename(t.name).length));
     const prefix = (t: Target) => (several ? `${basename(t.name).padEnd(width)}  ` : '');
-    const verdicts = targets.map((t) => checkTarget(t, checker, opts, prefix(t)));
-    return EXIT[String(mergeValidity(verdicts))]!;
+    const verdicts = targets.map((t) => checkTarget(t, overrides, prefix(t)));
+    return exitCode(mergeValidity(verdicts));
   },
 };

@@ -1,5 +1,8 @@
 // The shape of a `rig` subcommand, and argument parsing that turns every mistake into exit code 2.
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { UsageError } from '../args/args.ts';
+
+export { choiceOption, intOption, UsageError } from '../args/args.ts';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 export type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
@@ -14,11 +17,6 @@ export interface Command {
   /** Whether positionals are accepted (e.g. a run directory). */
   positionals?: boolean;
   run(values: Values, positionals: string[]): Promise<number>;
-}
-
-/** A mistake in how the command was called: printed with the usage, exit 2. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
 }
 
 export function parseCommand(command: Command, argv: string[]) {
@@ -37,22 +35,4 @@ export function parseCommand(command: Command, argv: string[]) {
     throw new UsageError(`rig ${command.name} takes no arguments, got: ${parsed.positionals.join(' ')}`);
   }
   return parsed;
-}
-
-/** Parses a whole-number flag, naming the flag and its range in the error. */
-export function intOption(value: unknown, flag: string, min: number, max: number, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new UsageError(`--${flag} must be a whole number from ${min} to ${max}, got "${String(value)}"`);
-  }
-  return n;
-}
-
-export function choiceOption<T extends string>(value: unknown, flag: string, choices: readonly T[], fallback: T): T {
-  if (value === undefined) return fallback;
-  if (!choices.includes(value as T)) {
-    throw new UsageError(`--${flag} must be one of ${choices.join(', ')}, got "${String(value)}"`);
-  }
-  return value as T;
 }

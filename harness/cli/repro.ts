@@ -1,20 +1,21 @@
 // `rig repro <run>`: run again with a stored run's options and its exact fault schedule.
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { RunConfig } from '../run/run.ts';
+import { type RunConfig, readConfig } from '../../format/config.ts';
+import { LoadError } from '../../format/jsonl.ts';
+import { checkSettingsFor } from '../run/run.ts';
 import { type Command, UsageError } from './command.ts';
 import { executeRun } from './run.ts';
 
+/** A run directory's configuration; a missing or unreadable one is a usage error that says which. */
 export function loadConfig(runDir: string): RunConfig {
-  const path = join(runDir, 'config.json');
-  if (!existsSync(path)) throw new UsageError(`${runDir} is not a run directory: it has no config.json`);
+  let config: RunConfig | undefined;
   try {
-    const config = JSON.parse(readFileSync(path, 'utf8')) as RunConfig;
-    if (!config.options || !Array.isArray(config.schedule)) throw new Error('options or schedule missing');
-    return config;
+    config = readConfig(runDir);
   } catch (err) {
-    throw new UsageError(`${path} is not a run configuration: ${(err as Error).message}`);
+    if (err instanceof LoadError) throw new UsageError(err.message);
+    throw err;
   }
+  if (!config) throw new UsageError(`${runDir} is not a run directory: it has no config.json`);
+  return config;
 }
 
 export const repro: Command = {
@@ -32,6 +33,7 @@ export const repro: Command = {
       schedule: old.schedule,
       startedAt: new Date().toISOString(),
       versions: old.versions,
+      check: old.check ?? checkSettingsFor(old.options, old.schedule),
     };
     return executeRun(config);
   },

@@ -1,4 +1,9 @@
 // `rig run`: run, save, then check (Jepsen's core loop). Exit 0 valid, 1 invalid, 2 unknown or could not run.
+import { checkLoadedRun } from '../../checkers/check-run.ts';
+import { protocolChoices, type RunConfig, type RunOptions } from '../../format/config.ts';
+import { LoadError } from '../../format/jsonl.ts';
+import type { Results } from '../../format/results.ts';
+import { loadRun } from '../../format/run-dir.ts';
 import { freshSeed } from '../../lib/rng.ts';
 import { writeIndex, writeReport } from '../../reports/index.ts';
 import { workloadByName, workloads } from '../../workloads/index.ts';
@@ -6,14 +11,11 @@ import { efficacyMatrix } from '../efficacy/matrix.ts';
 import { providerChoices } from '../env/index.ts';
 import { nemeses, parseNemeses } from '../nemesis/index.ts';
 import { onShutdown, stopWhenOrphaned } from '../process/lifecycle.ts';
-import { readOps } from '../run/history.ts';
-import { type RunConfig, type RunOptions, resolveConfig, runTest } from '../run/run.ts';
+import { reproCommand, resolveConfig, runTest } from '../run/run.ts';
 import { linkLatest } from '../run/store.ts';
 import { summarize, summaryLines } from '../run/summary.ts';
-import { checkStoredRun } from './check.ts';
+import { exitCode, printVerdicts } from './check.ts';
 import { type Command, choiceOption, intOption, UsageError, type Values } from './command.ts';
-
-const protocols = ['2pc', '3pc', 'mixed'] as const;
 
 export const runUsage = [
   'rig run [--workload NAME] [--protocol 2pc|3pc|mixed] [--nemesis LIST|all|none] [--time-limit S] [--rate N]',
@@ -58,7 +60,7 @@ export function runOptions(values: Values, command: string): RunOptions {
   }
   return {
     workload,
-    protocol: choiceOption(values.protocol, 'protocol', protocols, '2pc'),
+    protocol: choiceOption(values.protocol, 'protocol', protocolChoices, '2pc'),
     nemesis,
     timeLimitS: intOption(values['time-limit'], 'time-limit', 1, 86_400, 30),
     rate: intOption(values.rate, 'rate', 0, 100_000, 50),
@@ -106,31 +108,6 @@ export const runOptionSpec = {
   'system-env': { type: 'string' },
 } as const;
 
-/** The command that replays `o` exactly. */
-export function reproCommand(o: RunOptions): string {
-  return [
-    'npx rig run',
-    `--workload ${o.workload}`,
-    `--protocol ${o.protocol}`,
-    `--nemesis ${o.nemesis || 'none'}`,
-    `--time-limit ${o.timeLimitS}`,
-    `--rate ${o.rate}`,
-    `--concurrency ${o.concurrency}`,
-    `--seed ${o.seed}`,
-    `--nodes ${o.nodes}`,
-    `--quiet ${o.quietS}`,
-    `--lease-ttl-ms ${o.leaseTtlMs}`,
-    ...(o.bug ? [`--bug ${o.bug}`] : []),
-    ...(o.systemEnv
-      ? [
-          `--system-env ${Object.entries(o.systemEnv)
-            .map(([k, v]) => `${k}=${v}`)
-            .join(',')}`,
-        ]
-      : []),
-  ].join(' ');
-}
-
 /** Runs a resolved configuration, checks it, prints the verdict; returns the exit code. */
 export async function executeRun(config: RunConfig): Promise<number> {
   const o = config.options;
@@ -164,15 +141,32 @@ export async function executeRun(config: RunConfig): Promise<number> {
     );
     return 2;
   }
-  for (const line of summaryLines(summarize(readOps(outcome.runDir)))) console.log(line);
-  const validity = checkStoredRun(outcome.runDir, { deadlineNs: o.quietS * 1e9, timeLimitMs: 10_000 });
+  return judgeRun(outcome.runDir, o.store);
+}
+
+/**
+ * The end of `rig run` and `rig repro`: the run's summary, its check (with the settings in its config.json, as
+ * `rig check` would), its report and the store's index. A history that cannot be read is exit 2, named by line.
+ */
+export async function judgeRun(runDir: string, store: string): Promise<number> {
+  let results: Results;
   try {
-    console.log(`report: ${await writeReport(outcome.runDir)}`);
-    await writeIndex(o.store);
+    const loaded = loadRun(runDir);
+    for (const line of summaryLines(summarize(loaded.history))) console.log(line);
+    results = checkLoadedRun(runDir, loaded);
+  } catch (err) {
+    if (!(err instanceof LoadError)) throw err;
+    console.log(`unreadable       ${err.message}`);
+    return 2;
+  }
+  printVerdicts(results);
+  try {
+    console.log(`report: ${await writeReport(runDir)}`);
+    await writeIndex(store);
   } catch (err) {
     console.error(`warning: the report could not be written: ${(err as Error).message}`);
   }
-  return validity === true ? 0 : validity === false ? 1 : 2;
+  return exitCode(results.valid);
 }
 
 export const run: Command = {

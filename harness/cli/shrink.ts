@@ -1,8 +1,10 @@
 // `rig shrink <run>`: the smallest configuration that still fails like a stored failing run.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { RunConfig } from '../../format/config.ts';
+import { LoadError } from '../../format/jsonl.ts';
+import { invalidCheckers, type Results, readResults, resultsPathOf } from '../../format/results.ts';
 import { onShutdown, stopWhenOrphaned } from '../process/lifecycle.ts';
-import type { RunConfig } from '../run/run.ts';
 import { shrink } from '../shrink/shrink.ts';
 import { type Command, intOption, UsageError } from './command.ts';
 import { loadConfig } from './repro.ts';
@@ -17,6 +19,15 @@ function faults(c: RunConfig): string {
 function clients(c: RunConfig): string {
   const { concurrency, rate } = c.options;
   return `${concurrency} client${concurrency === 1 ? '' : 's'} at ${rate > 0 ? `${rate}/s` : 'full speed'}`;
+}
+
+function readStoredResults(runDir: string): Results | undefined {
+  try {
+    return readResults(resultsPathOf(runDir));
+  } catch (err) {
+    if (err instanceof LoadError) throw new UsageError(err.message);
+    throw err;
+  }
 }
 
 export const shrinkCommand: Command = {
@@ -37,13 +48,9 @@ export const shrinkCommand: Command = {
     if (positionals.length !== 1) throw new UsageError('give exactly one failing run directory');
     const runDir = positionals[0]!;
     const config = loadConfig(runDir);
-    const resultsPath = join(runDir, 'results.json');
-    if (!existsSync(resultsPath))
-      throw new UsageError(`${runDir} has no results.json: check it first (rig check ${runDir})`);
-    const results = JSON.parse(readFileSync(resultsPath, 'utf8')) as { results: Record<string, { valid: unknown }> };
-    const failing = Object.entries(results.results)
-      .filter(([, r]) => r.valid === false)
-      .map(([n]) => n);
+    const results = readStoredResults(runDir);
+    if (!results) throw new UsageError(`${runDir} has no results.json: check it first (rig check ${runDir})`);
+    const failing = invalidCheckers(results);
     if (failing.length === 0)
       throw new UsageError(`${runDir} did not fail: no checker found it invalid, so there is nothing to shrink`);
     const abort = new AbortController();

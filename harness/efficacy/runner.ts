@@ -1,12 +1,10 @@
 // Runs the efficacy matrix: each planted bug on its seeds until its checker reports it, and the correct system on
 // the same seeds, which must stay valid. The result is a table: per bug, the seeds tried, the seed and time of the
 // first detection, and whether the correct system passed.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { checkStoredRun } from '../cli/check.ts';
-import { reproCommand } from '../cli/run.ts';
-import type { ProviderChoice } from '../env/index.ts';
-import { type RunOptions, resolveConfig, runTest } from '../run/run.ts';
+import { checkRun } from '../../checkers/check-run.ts';
+import type { ProviderChoice, RunOptions } from '../../format/config.ts';
+import { invalidCheckers } from '../../format/results.ts';
+import { reproCommand, resolveConfig, runTest } from '../run/run.ts';
 import type { BugCase } from './matrix.ts';
 
 export interface CaseRun {
@@ -63,19 +61,13 @@ function options(c: BugCase, seed: number, bug: string | undefined, o: EfficacyO
 async function runOnce(c: BugCase, seed: number, bug: string | undefined, o: EfficacyOptions): Promise<CaseRun> {
   const started = performance.now();
   const outcome = await runTest(resolveConfig(options(c, seed, bug, o)), o.signal);
-  const valid = checkStoredRun(outcome.runDir, { deadlineNs: o.quietS * 1e9, timeLimitMs: 10_000 });
-  const results = JSON.parse(readFileSync(join(outcome.runDir, 'results.json'), 'utf8')) as {
-    results: Record<string, { valid: unknown }>;
-  };
-  const invalid = Object.entries(results.results)
-    .filter(([, r]) => r.valid === false)
-    .map(([name]) => name);
+  const results = checkRun(outcome.runDir);
   return {
     seed,
     ...(bug ? { bug } : {}),
     runDir: outcome.runDir,
-    valid,
-    invalid,
+    valid: results.valid,
+    invalid: invalidCheckers(results),
     seconds: (performance.now() - started) / 1000,
   };
 }

@@ -1,13 +1,14 @@
 // Choosing an environment: `auto` tries external, then local, then containers (DESIGN section 3).
 import { join } from 'node:path';
+import type { ProviderChoice } from '../../format/config.ts';
 import { findLocalBinaries } from './binaries.ts';
 import { probeDocker, startContainers } from './containers.ts';
 import { useExternal } from './external.ts';
 import { startLocal } from './local.ts';
 import { type Environment, EnvironmentConfigError, EnvironmentUnavailableError, type ProviderName } from './types.ts';
 
-export type ProviderChoice = ProviderName | 'auto';
-export const providerChoices: readonly ProviderChoice[] = ['auto', 'external', 'local', 'containers'];
+// The choices are part of a stored run's config.json (`options.env`), so the run format defines them.
+export { type ProviderChoice, providerChoices } from '../../format/config.ts';
 
 export interface EnvironmentRequest {
   provider: ProviderChoice;

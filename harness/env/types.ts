@@ -1,6 +1,7 @@
 // An Environment is where a run gets its Redis and PostgreSQL. Every test and every run goes through one.
+import type { ProviderChoice } from '../../format/config.ts';
 
-export type ProviderName = 'external' | 'local' | 'containers';
+export type ProviderName = Exclude<ProviderChoice, 'auto'>;
 
 export interface RedisEndpoint {
   host: string;

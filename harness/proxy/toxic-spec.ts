@@ -64,10 +64,6 @@ export function isToxicType(value: string): value is ToxicType {
   return (toxicTypes as readonly string[]).includes(value);
 }
 
-export function attributeNames(type: ToxicType): string[] {
-  return attributeDefs[type].map((d) => d.name);
-}
-
 /** The first part of a create request: everything Toxiproxy checks before it looks for a duplicate name. */
 export interface ToxicHeader {
   readonly body: JsonObject;

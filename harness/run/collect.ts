@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type postgres from 'postgres';
-import type { Observation } from '../../checkers/observations.ts';
+import type { Observation } from '../../format/observations.ts';
 
 type Sql = postgres.Sql;
 

@@ -1,20 +1,9 @@
-// The run's history, written one JSON line per op as the run goes (a crash mid-run leaves a readable prefix).
-// Jepsen's fields: index, type, process, f, value, time (ns since the run started, monotonic), error.
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+// The run's history, written one JSON line per op as the run goes (a crash mid-run leaves a readable prefix, whose cut
+// last line the reader tolerates). The op type and its line format are the run directory's (format/history.ts).
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { type HistoryOp, NEMESIS, opLine } from '../../format/history.ts';
 
-export type OpType = 'invoke' | 'ok' | 'fail' | 'info';
-export type Process = number | 'nemesis';
-
-export interface Op {
-  index: number;
-  type: OpType;
-  process: Process;
-  f: string;
-  value: unknown;
-  time: number;
-  error?: string;
-}
+type NewOp = Omit<HistoryOp, 'index' | 'time'> & { time?: number };
 
 export class HistoryWriter {
   private readonly fd: number;
@@ -38,37 +27,14 @@ export class HistoryWriter {
     return Math.round((wallMs - this.startWallMs) * 1e6);
   }
 
-  append(op: Omit<Op, 'index' | 'time'> & { time?: number }): Op {
-    const full: Op = { index: this.index++, time: op.time ?? this.nowNs(), ...op } as Op;
-    const ordered: Op = {
-      index: full.index,
-      type: full.type,
-      process: full.process,
-      f: full.f,
-      value: full.value,
-      time: full.time,
-      ...(full.error ? { error: full.error } : {}),
-    };
-    writeSync(this.fd, `${JSON.stringify(ordered)}\n`);
-    if (full.process !== 'nemesis') this.counts[full.type]++;
-    return ordered;
+  append(op: NewOp): HistoryOp {
+    const full = { ...op, index: this.index++, time: op.time ?? this.nowNs() } as HistoryOp;
+    writeSync(this.fd, opLine(full));
+    if (full.process !== NEMESIS) this.counts[full.type]++;
+    return full;
   }
 
   close(): void {
     closeSync(this.fd);
   }
-}
-
-/** The ops of a stored run (a cut last line, from a crash, is skipped). */
-export function readOps(runDir: string): Op[] {
-  const ops: Op[] = [];
-  for (const line of readFileSync(join(runDir, 'history.jsonl'), 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      ops.push(JSON.parse(line) as Op);
-    } catch {
-      // the cut last line of a crashed run
-    }
-  }
-  return ops;
 }

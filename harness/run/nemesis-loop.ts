@@ -1,5 +1,7 @@
 // Plays the fault schedule: each window starts its nemesis and heals it, both recorded as nemesis ops; at the end
 // (time limit or Ctrl-C) a final heal undoes everything that might remain: toxics, paused and dead processes.
+
+import type { Window } from '../../format/config.ts';
 import type { Rng } from '../../lib/rng.ts';
 import type { Cluster } from '../cluster/cluster.ts';
 import type { Environment } from '../env/types.ts';
@@ -8,7 +10,6 @@ import type { Fault, NemesisContext } from '../nemesis/types.ts';
 import type { HistoryWriter } from './history.ts';
 import type { Network } from './network.ts';
 import { openProbes } from './probes.ts';
-import type { Window } from './schedule.ts';
 
 export interface NemesisLoop {
   schedule: readonly Window[];

@@ -2,13 +2,15 @@
 // seeded workload at it, inject a seeded schedule of faults, heal, wait for quiet, collect the servers' evidence,
 // and leave a run directory that anyone can re-check (`rig check`) or reproduce (`rig repro`).
 import { setMaxListeners } from 'node:events';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { defaultCheckerNames } from '../../checkers/index.ts';
+import { type RunConfig, type RunOptions, type Window, writeConfig } from '../../format/config.ts';
+import type { CheckSettings } from '../../format/results.ts';
 import { Rng } from '../../lib/rng.ts';
 import { workloadByName } from '../../workloads/index.ts';
-import type { ProtocolChoice } from '../../workloads/types.ts';
 import { type Cluster, startCluster, waitForLeader } from '../cluster/cluster.ts';
-import { openEnvironment, type ProviderChoice } from '../env/index.ts';
+import { openEnvironment } from '../env/index.ts';
 import type { Environment } from '../env/types.ts';
 import { parseNemeses } from '../nemesis/index.ts';
 import { openProxyBackend, type ProxyBackend } from '../proxy/backend.ts';
@@ -18,41 +20,8 @@ import { HistoryWriter } from './history.ts';
 import { runNemeses } from './nemesis-loop.ts';
 import { Network } from './network.ts';
 import { openProbes, type Probes } from './probes.ts';
-import { planSchedule, type Window } from './schedule.ts';
+import { planSchedule } from './schedule.ts';
 import { newRunDir } from './store.ts';
-
-export interface RunOptions {
-  workload: string;
-  protocol: ProtocolChoice;
-  nemesis: string;
-  timeLimitS: number;
-  /** Ops per second over all clients; 0 = as fast as the clients go. */
-  rate: number;
-  concurrency: number;
-  seed: number;
-  nodes: number;
-  env: ProviderChoice;
-  store: string;
-  quietS: number;
-  leaseTtlMs: number;
-  subscribers: number;
-  cells: number;
-  bug?: string;
-  /** Extra settings for every service, e.g. RIG_PREPARE_TIMEOUT_MS. */
-  systemEnv?: Record<string, string>;
-  /** The command line that reproduces this run, stored in config.json. */
-  command: string;
-}
-
-export interface RunConfig {
-  options: RunOptions;
-  seed: number;
-  schedule: Window[];
-  startedAt: string;
-  versions: Record<string, string>;
-  environment?: string;
-  proxy?: { kind: string; version: string };
-}
 
 export interface RunOutcome {
   runDir: string;
@@ -81,7 +50,43 @@ export function resolveConfig(options: RunOptions): RunConfig {
     schedule,
     startedAt: new Date().toISOString(),
     versions: { node: process.version, rig: '0.1.0' },
+    check: checkSettingsFor(options, schedule),
   };
+}
+
+/** How a run with these options and this schedule is checked, stored in its config.json. */
+export function checkSettingsFor(options: RunOptions, schedule: readonly Window[]): CheckSettings {
+  return {
+    // Every transaction must end within the quiet window the run waited for it.
+    deadlineMs: options.quietS * 1000,
+    timeLimitMs: 10_000,
+    checkers: defaultCheckerNames(schedule.length > 0),
+  };
+}
+
+/** The command that replays `o` exactly. */
+export function reproCommand(o: RunOptions): string {
+  return [
+    'npx rig run',
+    `--workload ${o.workload}`,
+    `--protocol ${o.protocol}`,
+    `--nemesis ${o.nemesis || 'none'}`,
+    `--time-limit ${o.timeLimitS}`,
+    `--rate ${o.rate}`,
+    `--concurrency ${o.concurrency}`,
+    `--seed ${o.seed}`,
+    `--nodes ${o.nodes}`,
+    `--quiet ${o.quietS}`,
+    `--lease-ttl-ms ${o.leaseTtlMs}`,
+    ...(o.bug ? [`--bug ${o.bug}`] : []),
+    ...(o.systemEnv
+      ? [
+          `--system-env ${Object.entries(o.systemEnv)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(',')}`,
+        ]
+      : []),
+  ].join(' ');
 }
 
 interface Running {
@@ -114,8 +119,7 @@ export async function runTest(config: RunConfig, signal: AbortSignal, progress?:
   if (!workload) throw new Error(`unknown workload ${o.workload}`);
   const runDir = newRunDir(o.store, `${o.workload}-${o.protocol}`);
   for (const d of ['logs', 'observations']) mkdirSync(join(runDir, d), { recursive: true });
-  const writeConfig = () => writeFileSync(join(runDir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
-  writeConfig();
+  writeConfig(runDir, config);
 
   const env = await openEnvironment({ provider: o.env, dir: runDir, runId: runDir.split('/').slice(-2).join('-') });
   const running: Running = { env };
@@ -125,7 +129,7 @@ export async function runTest(config: RunConfig, signal: AbortSignal, progress?:
     running.proxy = await openProxyBackend({ seed: o.seed, logDir: join(runDir, 'logs') });
     config.environment = env.description;
     config.proxy = { kind: running.proxy.kind, version: running.proxy.version };
-    writeConfig();
+    writeConfig(runDir, config);
     const net = new Network(running.proxy.url);
     running.cluster = await startCluster({
       env,

@@ -1,14 +1,8 @@
 // The fault schedule, resolved from the seed before the run starts and stored in config.json: a warm-up heal
 // window, then alternating fault and heal windows until the time limit; then the final heal and the quiet window.
+import type { Window } from '../../format/config.ts';
 import type { Rng } from '../../lib/rng.ts';
 import type { Nemesis } from '../nemesis/types.ts';
-
-export interface Window {
-  startMs: number;
-  endMs: number;
-  nemesis: string;
-  variant: string;
-}
 
 export interface ScheduleOptions {
   timeLimitMs: number;

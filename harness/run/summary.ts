@@ -1,6 +1,6 @@
 // A run's headline figures, from its history: outcomes, how available the system was outside fault windows,
 // and how long each kind of fault took to heal and the system to recover.
-import type { Op } from './history.ts';
+import type { HistoryOp as Op } from '../../format/history.ts';
 
 export interface FaultTiming {
   kind: string;

@@ -1,12 +1,11 @@
 // Shrinking a failing run (beyond what Jepsen offers): replay it with fewer operations and fewer or shorter
 // faults, keeping the failure. Runs are not deterministic (scheduling, timing), so each candidate is run several
 // times and kept if it fails at least once; the report says how often each kept step failed.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { checkStoredRun } from '../cli/check.ts';
-import { reproCommand } from '../cli/run.ts';
+import { checkRun } from '../../checkers/check-run.ts';
+import type { RunConfig } from '../../format/config.ts';
+import { invalidCheckers } from '../../format/results.ts';
 import { nemeses } from '../nemesis/index.ts';
-import { type RunConfig, runTest } from '../run/run.ts';
+import { checkSettingsFor, reproCommand, runTest } from '../run/run.ts';
 
 export interface Candidate {
   change: string;
@@ -23,7 +22,7 @@ export function* candidates(c: RunConfig): Generator<Candidate> {
   const variant = (change: string, options: Partial<RunConfig['options']>, sched = schedule): Candidate => {
     const next = { ...o, ...options };
     next.command = reproCommand(next);
-    return { change, config: { ...c, options: next, schedule: sched } };
+    return { change, config: { ...c, options: next, schedule: sched, check: checkSettingsFor(next, sched) } };
   };
   for (const [i, w] of schedule.entries()) {
     yield variant(
@@ -80,19 +79,10 @@ export interface ShrinkOptions {
   attempt?(config: RunConfig): Promise<{ runDir: string; failed: boolean }>;
 }
 
-function invalidCheckers(runDir: string): string[] {
-  const r = JSON.parse(readFileSync(join(runDir, 'results.json'), 'utf8')) as {
-    results: Record<string, { valid: unknown }>;
-  };
-  return Object.entries(r.results)
-    .filter(([, x]) => x.valid === false)
-    .map(([n]) => n);
-}
-
 async function realAttempt(config: RunConfig, o: ShrinkOptions): Promise<{ runDir: string; failed: boolean }> {
   const outcome = await runTest({ ...config, startedAt: new Date().toISOString() }, o.signal);
-  checkStoredRun(outcome.runDir, { deadlineNs: config.options.quietS * 1e9, timeLimitMs: 10_000 });
-  return { runDir: outcome.runDir, failed: invalidCheckers(outcome.runDir).some((n) => o.checkers.includes(n)) };
+  const results = checkRun(outcome.runDir);
+  return { runDir: outcome.runDir, failed: invalidCheckers(results).some((n) => o.checkers.includes(n)) };
 }
 
 export async function shrink(original: RunConfig, o: ShrinkOptions): Promise<ShrinkResult> {

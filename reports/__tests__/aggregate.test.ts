@@ -2,7 +2,7 @@
 // carry the right quantiles, rates and failure reasons, fault windows pair their start and stop ops, and leadership
 // terms end where they should.
 import { describe, expect, it } from 'vitest';
-import { parseHistory } from '../../checkers/load.ts';
+import { parseHistory } from '../../format/run-dir.ts';
 import { buckets, bucketWidthMs, quantileSorted } from '../buckets.ts';
 import { faultWindows, nemesisOps } from '../faults.ts';
 import { leadership } from '../leadership.ts';

@@ -4,6 +4,7 @@
 // fault windows, and `invalid` plants anomalies whose ops point at real op indices. Used by the tests and the bench.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { RunConfig } from '../../format/config.ts';
 import { Rng } from '../../lib/rng.ts';
 
 export interface SyntheticRunOptions {
@@ -197,7 +198,7 @@ function results(history: Line[], invalid: boolean): { json: unknown; cited: num
     linearizable: { valid: 'unknown', anomalies: [], stats: {}, error: 'time limit of 10000 ms reached' },
   };
   return {
-    json: { valid: invalid ? false : 'unknown', ops: history.length, results: checkers },
+    json: { valid: invalid ? false : 'unknown', input: 'synthetic', ops: history.length, results: checkers },
     cited: invalid ? [...a, ...b] : [],
   };
 }
@@ -227,16 +228,33 @@ export function writeSyntheticRun(dir: string, options: SyntheticRunOptions = {}
       .join('\n')}\n`,
   );
   const command = `rig run --workload sessions --protocol mixed --nemesis partition,kill,pause --time-limit ${o.durationS} --concurrency ${o.processes} --seed ${o.seed}`;
-  const config = {
+  const config: RunConfig = {
+    options: {
+      workload: 'sessions',
+      protocol: 'mixed',
+      nemesis: o.faults ? 'partition,kill,pause' : 'none',
+      timeLimitS: o.durationS,
+      rate: 50,
+      concurrency: o.processes,
+      seed: o.seed,
+      nodes: 3,
+      env: 'auto',
+      store: 'store',
+      quietS: 15,
+      leaseTtlMs: 2000,
+      subscribers: 1000,
+      cells: 100,
+      command,
+    },
     seed: o.seed,
-    workload: 'sessions',
-    protocol: 'mixed',
-    nemesis: o.faults ? ['partition', 'kill', 'pause'] : [],
-    timeLimitS: o.durationS,
-    concurrency: o.processes,
-    schedule: windows,
+    schedule: windows.map((w) => ({
+      startMs: Math.round(w.from),
+      endMs: Math.round(w.to),
+      nemesis: w.kind,
+      variant: 'default',
+    })),
+    startedAt: '2026-01-01T00:00:00.000Z',
     versions: { node: process.version, rig: '0.1.0' },
-    reproduce: command,
   };
   writeFileSync(join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
   const r = results(lines, o.invalid);

@@ -1,6 +1,6 @@
 // Proves rig bench's list options accept what the help says and refuse the rest with a message naming the flag.
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../cli/command.ts';
+import { UsageError } from '../../args/args.ts';
 import { concurrencyList, defaultConcurrency, protocolList } from '../options.ts';
 
 describe('bench options', () => {

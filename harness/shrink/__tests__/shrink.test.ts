@@ -1,7 +1,7 @@
 // The shrinking search on its own (pure logic): the runs are replaced by a rule saying which configurations fail,
 // so the test shows which changes it keeps, which it tries, and that it stays within its run budget.
 import { describe, expect, it } from 'vitest';
-import type { RunConfig } from '../../run/run.ts';
+import type { RunConfig } from '../../../format/config.ts';
 import { shrink } from '../shrink.ts';
 
 const original: RunConfig = {

@@ -19,7 +19,6 @@ export interface LoadedRun extends LoadedHistory {
 
 export const HISTORY_FILE = 'history.jsonl';
 export const OBSERVATIONS_DIR = 'observations';
-export const RESULTS_FILE = 'results.json';
 
 /** Pairs invocations with completions, turning a HistoryError into a LoadError at the offending line. */
 function validated(parsed: Parsed<HistoryOp>, file: string): LoadedHistory {

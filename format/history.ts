@@ -52,6 +52,22 @@ const opSchema = obj({
   key: opt(strOrInt),
 });
 
+/** One line of history.jsonl: Jepsen's fields in Jepsen's order, then the optional ones that are set. */
+export function opLine(op: HistoryOp): string {
+  const { index, type, process, f, value, time, error, key } = op;
+  const ordered = {
+    index,
+    type,
+    process,
+    f,
+    value,
+    time,
+    ...(error ? { error } : {}),
+    ...(key !== undefined ? { key } : {}),
+  };
+  return `${JSON.stringify(ordered)}\n`;
+}
+
 /** Validates one parsed JSONL line as the op at `position`; a missing index is filled in from the position. */
 export function parseOp(raw: unknown, position: number): HistoryOp {
   const op = opSchema.parse(raw, '');
@@ -120,12 +136,6 @@ export function pairHistory(history: readonly HistoryOp[]): Pairs {
   const pairs = { completion, invocation };
   pairsCache.set(history, pairs);
   return pairs;
-}
-
-/** The completion of invoke `i`, if any. */
-export function completionOf(history: readonly HistoryOp[], pairs: Pairs, i: number): Completion | undefined {
-  const c = pairs.completion[i] ?? -1;
-  return c < 0 ? undefined : (history[c] as Completion);
 }
 
 /** The time of the final heal: by convention the schedule ends with one, so it is the last nemesis op. */

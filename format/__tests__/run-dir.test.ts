@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LoadError, loadHistoryFile, loadRun, parseHistory } from '../load.ts';
+import { LoadError, loadHistoryFile, loadRun, parseHistory } from '../run-dir.ts';
 
 const w = (value: number, type = 'invoke', process: number | string = 0) =>
   JSON.stringify({ type, process, f: 'write', value, time: value });
