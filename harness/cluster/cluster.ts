@@ -34,7 +34,9 @@ export interface Cluster {
   readonly databases: { coordinator: string; rm: string; billing: string };
   kill(node: string, signal?: NodeJS.Signals): Promise<void>;
   restart(node: string): Promise<void>;
+  /** SIGSTOP; throws when the process has exited. */
   pause(node: string): void;
+  /** SIGCONT; throws when the process has exited. */
   resume(node: string): void;
   stop(): Promise<void>;
 }
@@ -120,6 +122,9 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     if (!s) throw new Error(`no process named ${node}; the cluster has ${[...services.keys()].join(', ')}`);
     return s;
   };
+  const signal = (node: string, sig: NodeJS.Signals) => {
+    if (!get(node).proc.signal(sig)) throw new Error(`${node} has exited: no ${sig} sent`);
+  };
   return {
     gatewayUrl: `http://127.0.0.1:${ports.get('gateway')}`,
     nodes: smNodes,
@@ -137,8 +142,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       if (s.proc.running) await s.proc.stop('SIGTERM', 10_000);
       await startNode(node);
     },
-    pause: (node) => void get(node).proc.signal('SIGSTOP'),
-    resume: (node) => void get(node).proc.signal('SIGCONT'),
+    pause: (node) => signal(node, 'SIGSTOP'),
+    resume: (node) => signal(node, 'SIGCONT'),
     stop: stopAll,
   };
 }

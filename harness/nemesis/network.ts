@@ -1,5 +1,6 @@
 // Network nemeses over the Toxiproxy links: partitions of several shapes, latency with jitter, connection resets.
 import type { Rng } from '../../lib/rng.ts';
+import { HealSteps } from '../run/heal.ts';
 import type { Fault, Nemesis, NemesisContext } from './types.ts';
 
 async function leaderOrThrow(ctx: NemesisContext): Promise<string> {
@@ -9,7 +10,10 @@ async function leaderOrThrow(ctx: NemesisContext): Promise<string> {
 }
 
 function healer(ctx: NemesisContext): () => Promise<Record<string, unknown>> {
-  return async () => ({ healed: await ctx.net.heal() });
+  return async () => {
+    const steps = new HealSteps();
+    return steps.finish({ healed: await ctx.net.heal(steps) });
+  };
 }
 
 export const partition: Nemesis = {

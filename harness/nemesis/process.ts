@@ -67,7 +67,7 @@ export const clockSkew: Nemesis = {
     return {
       done: { target, clockOffsetMs: offsetMs },
       heal: async () => {
-        await ctx.setFaults(target, {}).catch(() => {});
+        await ctx.setFaults(target, {});
         return { target, clockOffsetMs: 0 };
       },
     };

@@ -7,6 +7,7 @@ import type { Cluster } from '../cluster/cluster.ts';
 import type { Environment } from '../env/types.ts';
 import { nemeses } from '../nemesis/index.ts';
 import type { Fault, NemesisContext } from '../nemesis/types.ts';
+import { HealError, HealSteps } from './heal.ts';
 import type { HistoryWriter } from './history.ts';
 import type { Network } from './network.ts';
 import { openProbes } from './probes.ts';
@@ -49,7 +50,10 @@ async function recorded(
     const done = await act();
     history.append({ type: 'info', process: 'nemesis', f, value: { ...value, ...done } });
   } catch (err) {
-    history.append({ type: 'info', process: 'nemesis', f, value, error: (err as Error).message });
+    // A heal that failed part way still says what its other steps did.
+    const done = err instanceof HealError ? err.done : {};
+    const error = (err as Error).message;
+    history.append({ type: 'info', process: 'nemesis', f, value: { ...value, ...done }, error });
   }
 }
 
@@ -94,18 +98,19 @@ export async function runNemeses(l: NemesisLoop): Promise<void> {
   }
 }
 
-/** Undoes whatever may remain: every toxic, every stopped process, every dead one, every fault setting. */
+/**
+ * Undoes whatever may remain: every toxic, every stopped process, every dead one, every fault setting. A step that
+ * fails does not stop the others; the heal then throws them all, with what was done.
+ */
 async function finalHeal(l: NemesisLoop, ctx: NemesisContext): Promise<Record<string, unknown>> {
-  const healed = await l.net.heal();
+  const steps = new HealSteps();
+  const healed = await l.net.heal(steps);
   const restarted: string[] = [];
   for (const [node, s] of l.cluster.services) {
     if (s.proc.running) {
-      l.cluster.resume(node);
-      await ctx.setFaults(node, {}).catch(() => {});
-    } else {
-      await l.cluster.restart(node);
-      restarted.push(node);
-    }
+      await steps.run(`resume ${node}`, () => l.cluster.resume(node));
+      await steps.run(`clear the fault settings of ${node}`, () => ctx.setFaults(node, {}));
+    } else if (await steps.run(`restart ${node}`, () => l.cluster.restart(node))) restarted.push(node);
   }
-  return { healed, restarted };
+  return steps.finish({ healed, restarted });
 }

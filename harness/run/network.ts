@@ -2,7 +2,8 @@
 // HTTP API with toxiproxy-node-client, so any Toxiproxy-compatible backend works. Faults are toxics we add by name
 // and remove on heal; a partition is a `timeout` toxic with timeout 0 (data silently dropped, like lost packets),
 // so the services see hangs and deadlines, not friendly connection refusals.
-import { Toxiproxy, type Proxy as ToxiproxyProxy } from 'toxiproxy-node-client';
+import { type Toxic, Toxiproxy, type Proxy as ToxiproxyProxy } from 'toxiproxy-node-client';
+import type { HealSteps } from './heal.ts';
 
 export type Direction = 'upstream' | 'downstream';
 
@@ -15,7 +16,8 @@ export interface ToxicSpec {
 export class Network {
   private readonly client: Toxiproxy;
   private readonly proxies = new Map<string, ToxiproxyProxy>();
-  private readonly active = new Map<string, Set<string>>();
+  /** Toxics we added and have not removed yet, each with its link. */
+  private active: Array<{ link: string; toxic: Toxic<unknown> }> = [];
   private serial = 0;
 
   constructor(readonly url: string) {
@@ -55,16 +57,14 @@ export class Network {
     for (const link of links) {
       for (const stream of directions) {
         const name = `rig-${spec.type}-${stream}-${++this.serial}`;
-        await this.proxy(link).addToxic({
+        const toxic = await this.proxy(link).addToxic({
           name,
           type: spec.type,
           stream,
           toxicity: spec.toxicity ?? 1,
           attributes: spec.attributes,
         });
-        const set = this.active.get(link) ?? new Set<string>();
-        this.active.set(link, set);
-        set.add(name);
+        this.active.push({ link, toxic });
         added.push(`${link}:${name}`);
       }
     }
@@ -76,20 +76,19 @@ export class Network {
     return this.addToxic(links, { type: 'timeout', attributes: { timeout: 0 } }, directions);
   }
 
-  /** Removes every toxic we added. Returns the links it touched. */
-  async heal(): Promise<string[]> {
-    const touched: string[] = [];
-    for (const [link, names] of this.active) {
-      for (const name of names) {
-        const toxic = await this.proxy(link)
-          .getToxic(name)
-          .catch(() => undefined);
-        await toxic?.remove();
-      }
-      if (names.size > 0) touched.push(link);
+  /**
+   * Removes every toxic we added, each failure kept in `steps` (the toxic stays listed, for a later heal to retry).
+   * Returns the links it removed toxics from.
+   */
+  async heal(steps: HealSteps): Promise<string[]> {
+    const touched = new Set<string>();
+    const left: typeof this.active = [];
+    for (const a of this.active) {
+      if (await steps.run(`remove toxic ${a.toxic.name} from ${a.link}`, () => a.toxic.remove())) touched.add(a.link);
+      else left.push(a);
     }
-    this.active.clear();
-    return touched;
+    this.active = left;
+    return [...touched].sort();
   }
 
   /** Disables (or re-enables) links entirely: listener and open connections closed. */

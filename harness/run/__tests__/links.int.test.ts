@@ -1,39 +1,19 @@
 // Proves every link of the system goes through the fault proxy: every address a service was given is a proxy's,
 // and with every proxy disabled no service reaches any other or any store; re-enabled, the system works again.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../system/common/clock.ts';
 import { Peer } from '../../../system/common/peer.ts';
 import { parseKeyRing } from '../../../system/common/signing.ts';
-import { type Cluster, startCluster, waitForLeader } from '../../cluster/cluster.ts';
-import { type LocalEnvironmentHandle, startLocal } from '../../env/local.ts';
-import { openProxyBackend, type ProxyBackend } from '../../proxy/backend.ts';
-import { Network } from '../network.ts';
+import { waitForLeader } from '../../cluster/cluster.ts';
+import { proxiedCluster } from './proxied-cluster.ts';
 
-let dir: string;
-let env: LocalEnvironmentHandle;
-let proxy: ProxyBackend;
-let net: Network;
-let cluster: Cluster;
+const sys = proxiedCluster('links', 2);
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'rig-links-'));
-  env = await startLocal({ dir: join(dir, 'servers') });
-  proxy = await openProxyBackend({ kind: 'builtin', seed: 1 });
-  net = new Network(proxy.url);
-  cluster = await startCluster({ env, dir, nodes: 2, seed: 1, link: net.link, extraEnv: { RIG_LEASE_TTL_MS: '1000' } });
-  await waitForLeader(cluster.gatewayUrl, 30_000);
-});
-afterAll(async () => {
-  await cluster?.stop();
-  await proxy?.stop();
-  await env?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await waitForLeader(sys.cluster.gatewayUrl, 30_000);
 });
 
 const post = () =>
-  fetch(`${cluster.gatewayUrl}/v1/sessions`, {
+  fetch(`${sys.cluster.gatewayUrl}/v1/sessions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ subscriberId: '001010000000001', trafficClass: 'voice', protocol: '2pc' }),
@@ -51,6 +31,7 @@ async function eventually(check: () => Promise<boolean>, what: string, ms = 30_0
 
 describe('fault proxy on every link', () => {
   it('gives every service only proxy addresses', () => {
+    const { env, net, cluster } = sys;
     const real = new Set([env.redis.port, env.postgres.port, ...[...cluster.services.values()].map((s) => s.port)]);
     expect(net.links).toEqual(
       expect.arrayContaining([
@@ -74,6 +55,7 @@ describe('fault proxy on every link', () => {
   });
 
   it('cuts every service off when every proxy is disabled, and recovers when they come back', async () => {
+    const { net, cluster } = sys;
     expect(await post()).toBe(201);
     await net.setEnabled(net.links, false);
     const peer = (node: string) =>
