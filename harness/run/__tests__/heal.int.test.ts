@@ -5,9 +5,10 @@
 import { join } from 'node:path';
 import { Toxiproxy } from 'toxiproxy-node-client';
 import { describe, expect, it } from 'vitest';
+import { loadHistoryFile } from '../../../format/run-dir.ts';
 import { Rng } from '../../../lib/rng.ts';
 import { HealSteps } from '../heal.ts';
-import { HistoryWriter, readOps } from '../history.ts';
+import { HistoryWriter } from '../history.ts';
 import { runNemeses } from '../nemesis-loop.ts';
 import { proxiedCluster } from './proxied-cluster.ts';
 
@@ -36,7 +37,7 @@ describe('final heal', () => {
     });
     history.close();
 
-    const ops = readOps(dir).filter((o) => o.process === 'nemesis');
+    const ops = loadHistoryFile(join(dir, 'history.jsonl')).history.filter((o) => o.process === 'nemesis');
     expect(ops.map((o) => `${o.type} ${o.f}`)).toEqual(['invoke final-heal', 'info final-heal']);
     const { error, value } = ops[1]!;
     const refused = (stream: string) => `remove toxic rig-timeout-${stream}-\\d+ from rm->postgres: [^;]*404`;
