@@ -1,7 +1,38 @@
 // One transaction of the simulated correct system: its client ops and every record the servers would keep.
 import type { HistoryOp, OpType, Process } from '../../format/history.ts';
 import type { LeaderRecord, Observation } from '../../format/observations.ts';
-import type { TxnSpec, World } from './simulate.ts';
+
+export interface TxnSpec {
+  process: number;
+  /** Session number within the process: a process runs one op at a time, so a session's transactions never overlap. */
+  session: number;
+  protocol: '2pc' | '3pc';
+  trafficClass: 'voice' | 'video' | 'data';
+  rmYes: boolean;
+  billingYes: boolean;
+  /** answer: the client hears the outcome; timeout: info; rejected: 503 before any transaction starts. */
+  client: 'answer' | 'timeout' | 'rejected';
+  gapUs: number;
+  durationUs: number;
+  cell: number;
+  account: number;
+  amount: number;
+  /** A new leader takes over just before this transaction's decision. */
+  leaderChange: boolean;
+  /** This transaction is a deadlock victim (found by the detector and aborted). */
+  deadlock: boolean;
+  /** The client reads the credit and channel totals afterwards. */
+  readTotals: boolean;
+}
+
+export interface World {
+  cells: number;
+  capacity: number;
+  accounts: number;
+  balance: number;
+}
+
+export const DEFAULT_WORLD: World = { cells: 4, capacity: 6, accounts: 5, balance: 12 };
 
 export interface Placed {
   spec: TxnSpec;

@@ -4,39 +4,9 @@
 // in microseconds so that the few internal steps of a transaction fit between its invocation and completion.
 import type { HistoryOp } from '../../format/history.ts';
 import { addObservation, emptyObservations, type Observation, type Observations } from '../../format/observations.ts';
-import { emitTxn, leadership, op, type Placed } from './simulate-txn.ts';
+import { DEFAULT_WORLD, emitTxn, leadership, op, type Placed, type TxnSpec, type World } from './simulate-txn.ts';
 
-export interface TxnSpec {
-  process: number;
-  /** Session number within the process: a process runs one op at a time, so a session's transactions never overlap. */
-  session: number;
-  protocol: '2pc' | '3pc';
-  trafficClass: 'voice' | 'video' | 'data';
-  rmYes: boolean;
-  billingYes: boolean;
-  /** answer: the client hears the outcome; timeout: info; rejected: 503 before any transaction starts. */
-  client: 'answer' | 'timeout' | 'rejected';
-  gapUs: number;
-  durationUs: number;
-  cell: number;
-  account: number;
-  amount: number;
-  /** A new leader takes over just before this transaction's decision. */
-  leaderChange: boolean;
-  /** This transaction is a deadlock victim (found by the detector and aborted). */
-  deadlock: boolean;
-  /** The client reads the credit and channel totals afterwards. */
-  readTotals: boolean;
-}
-
-export interface World {
-  cells: number;
-  capacity: number;
-  accounts: number;
-  balance: number;
-}
-
-export const DEFAULT_WORLD: World = { cells: 4, capacity: 6, accounts: 5, balance: 12 };
+export { DEFAULT_WORLD, type TxnSpec, type World } from './simulate-txn.ts';
 
 export interface Simulated {
   history: HistoryOp[];

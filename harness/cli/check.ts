@@ -85,7 +85,8 @@ function overridesOf(values: Values): CheckOverrides {
       .split(',')
       .map((name) => {
         const c = checkerByName(name.trim());
-        if (!c) throw new UsageError(`--checker: ${new UnknownCheckerError(name.trim()).message}`);
+        if (!c)
+          throw new UsageError(`--checker must be a comma-separated list of ${checkerNames.join(', ')}, got "${name}"`);
         return c.name;
       });
   }

@@ -1,6 +1,6 @@
 // Network nemeses over the Toxiproxy links: partitions of several shapes, latency with jitter, connection resets.
 import type { Rng } from '../../lib/rng.ts';
-import { HealSteps } from '../run/heal.ts';
+import { HealSteps } from './heal.ts';
 import type { Fault, Nemesis, NemesisContext } from './types.ts';
 
 async function leaderOrThrow(ctx: NemesisContext): Promise<string> {

@@ -3,7 +3,7 @@
 import type { Rng } from '../../lib/rng.ts';
 import type { Cluster } from '../cluster/cluster.ts';
 import type { Environment } from '../env/types.ts';
-import type { Network } from '../run/network.ts';
+import type { Network } from './links.ts';
 
 export interface NemesisContext {
   net: Network;

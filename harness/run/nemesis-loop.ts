@@ -5,11 +5,11 @@ import type { Window } from '../../format/config.ts';
 import type { Rng } from '../../lib/rng.ts';
 import type { Cluster } from '../cluster/cluster.ts';
 import type { Environment } from '../env/types.ts';
+import { HealError, HealSteps } from '../nemesis/heal.ts';
 import { nemeses } from '../nemesis/index.ts';
+import type { Network } from '../nemesis/links.ts';
 import type { Fault, NemesisContext } from '../nemesis/types.ts';
-import { HealError, HealSteps } from './heal.ts';
 import type { HistoryWriter } from './history.ts';
-import type { Network } from './network.ts';
 import { openProbes } from './probes.ts';
 
 export interface NemesisLoop {

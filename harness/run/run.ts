@@ -13,12 +13,12 @@ import { type Cluster, startCluster, waitForLeader } from '../cluster/cluster.ts
 import { openEnvironment } from '../env/index.ts';
 import type { Environment } from '../env/types.ts';
 import { parseNemeses } from '../nemesis/index.ts';
+import { Network } from '../nemesis/links.ts';
 import { openProxyBackend, type ProxyBackend } from '../proxy/backend.ts';
 import { GatewayClient } from './client.ts';
 import { collectFinal, collectInitial } from './collect.ts';
 import { HistoryWriter } from './history.ts';
 import { runNemeses } from './nemesis-loop.ts';
-import { Network } from './network.ts';
 import { openProbes, type Probes } from './probes.ts';
 import { planSchedule } from './schedule.ts';
 import { newRunDir } from './store.ts';

@@ -7,7 +7,7 @@ import { Toxiproxy } from 'toxiproxy-node-client';
 import { describe, expect, it } from 'vitest';
 import { loadHistoryFile } from '../../../format/run-dir.ts';
 import { Rng } from '../../../lib/rng.ts';
-import { HealSteps } from '../heal.ts';
+import { HealSteps } from '../../nemesis/heal.ts';
 import { HistoryWriter } from '../history.ts';
 import { runNemeses } from '../nemesis-loop.ts';
 import { proxiedCluster } from './proxied-cluster.ts';

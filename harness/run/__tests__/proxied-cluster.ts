@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { type Cluster, startCluster } from '../../cluster/cluster.ts';
 import { type LocalEnvironmentHandle, startLocal } from '../../env/local.ts';
+import { Network } from '../../nemesis/links.ts';
 import { openProxyBackend, type ProxyBackend } from '../../proxy/backend.ts';
-import { Network } from '../network.ts';
 
 export interface ProxiedCluster {
   dir: string;

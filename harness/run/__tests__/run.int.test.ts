@@ -38,6 +38,24 @@ function nemesisOps(runDir: string) {
     .filter((o) => o.process === 'nemesis');
 }
 
+/**
+ * `rig check` on a stored run gives the run's own verdict: the same settings (from config.json), the same verdict and
+ * statistics per checker. Only the wall-clock part of a result may differ, and no checker reports one.
+ */
+function expectRecheckAgrees(dir: string, runCode = 0) {
+  const stored = readFileSync(join(dir, 'results.json'), 'utf8');
+  const again = rig(['check', dir]);
+  expect(again.code, again.out + again.err).toBe(runCode);
+  const [before, after] = [JSON.parse(stored), JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'))];
+  expect(after.settings).toEqual(before.settings);
+  expect(after.settings.deadlineMs).toBe(
+    JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).options.quietS * 1000,
+  );
+  expect(after.valid).toEqual(before.valid);
+  expect(Object.keys(after.results)).toEqual(Object.keys(before.results));
+  for (const name of Object.keys(before.results)) expect(after.results[name], name).toEqual(before.results[name]);
+}
+
 describe('rig run', () => {
   let faultFree = '';
 
@@ -91,6 +109,13 @@ describe('rig run', () => {
       readFileSync(join(dir, 'config.json'), 'utf8'),
     );
     expect(leftovers(store)).toEqual([]);
+    expectRecheckAgrees(dir);
+  });
+
+  it('under contention with its default faults, rig check gives the verdict and statistics rig run gave', () => {
+    const r = rig(['run', '--workload', 'contention', '--time-limit', '10', '--seed', '5', '--store', store]);
+    expect([0, 1, 2], r.out + r.err).toContain(r.code);
+    expectRecheckAgrees(runDirOf(r.out), r.code!);
   });
 
   it('stops on Ctrl-C, keeps a checkable history and leaves no process', async () => {
