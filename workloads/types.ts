@@ -1,17 +1,13 @@
 // A workload is a seeded, lazy generator of client operations (DESIGN section 4). Same seed, same sequence.
+// Requests follow the system's one contract (the only file of system/ a workload may import).
 import type { Rng } from '../lib/rng.ts';
+import type { CreateSessionRequest, Protocol } from '../system/common/contract.ts';
 
-export type ProtocolChoice = '2pc' | '3pc' | 'mixed';
+export type ProtocolChoice = Protocol | 'mixed';
 
 export interface CreateSessionOp {
   f: 'create-session';
-  value: {
-    requestId: string;
-    subscriberId: string;
-    trafficClass: 'voice' | 'video' | 'data';
-    protocol: '2pc' | '3pc';
-    cells?: string[];
-  };
+  value: CreateSessionRequest & { requestId: string };
 }
 
 export type OpSpec = CreateSessionOp;
@@ -38,7 +34,7 @@ export function subscriberId(index: number): string {
   return `imsi-00101${String(index).padStart(10, '0')}`;
 }
 
-export function pickProtocol(rng: Rng, choice: ProtocolChoice): '2pc' | '3pc' {
+export function pickProtocol(rng: Rng, choice: ProtocolChoice): Protocol {
   if (choice === 'mixed') return rng.chance(0.5) ? '2pc' : '3pc';
   return choice;
 }

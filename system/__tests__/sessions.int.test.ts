@@ -1,7 +1,9 @@
 // End to end through real processes over real Redis and Postgres: a session is created, committed everywhere
-// and announced once on the stream; bad and forged input changes nothing; idempotency keys hold.
+// and announced once on the stream; a request naming the most cells passes every layer; bad and forged input
+// changes nothing; idempotency keys hold.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cellsPerRequestMax } from '../common/contract.ts';
 import { parseKeyRing, signatureHeaders, signRequest } from '../common/signing.ts';
 import { type SystemFixture, startSystem, subscriber } from './support.ts';
 
@@ -58,6 +60,18 @@ describe('session creation', () => {
     expect(mine).toHaveLength(1);
     const fields = Object.fromEntries(mine[0]![1].flatMap((v, i, a) => (i % 2 === 0 ? [[v, a[i + 1]]] : [])));
     expect(fields).toMatchObject({ sessionId: r.body.sessionId, outcome: 'commit', seq: '1' });
+  });
+
+  it('commits a session naming the most cells a request may, and refuses one more at the gateway', async () => {
+    const cells = Array.from({ length: cellsPerRequestMax + 1 }, (_, i) => `cell-${101 + i}`);
+    const body = { subscriberId: subscriber(6), trafficClass: 'data', protocol: '3pc' };
+    const before = await counts();
+    const tooMany = await sys.createSession({ ...body, cells });
+    expect(tooMany.status).toBe(400);
+    expect(await counts()).toEqual(before);
+    const r = await sys.createSession({ ...body, cells: cells.slice(0, cellsPerRequestMax) });
+    expect(r.status).toBe(201);
+    expect((await counts()).used - before.used).toBe(cellsPerRequestMax);
   });
 
   it('answers 400 naming each bad field, and creates nothing', async () => {

@@ -5,6 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import { channelPath, channelProtocol, LineReader, LineWriter, parseRequestFrame } from './channel.ts';
 import type { Clock } from './clock.ts';
+import { bodyMaxBytes } from './contract.ts';
 import { isServiceError, ServiceError } from './errors.ts';
 import type { Logger } from './log.ts';
 import type { HttpMetrics } from './metrics.ts';
@@ -47,7 +48,6 @@ export interface ServerOptions {
   logger: Logger;
   metrics: HttpMetrics;
   verifier?: Verifier;
-  bodyMaxBytes?: number;
   /** Runs before a matched handler (fault injection: added latency, crash points). */
   beforeHandle?: (route: Route, ctx: RequestContext) => Promise<void> | void;
 }
@@ -169,7 +169,7 @@ function dispatcher(opts: ServerOptions): Dispatch {
 const channelsOf = new WeakMap<Server, Set<Socket>>();
 
 /** Serves request frames on connections upgraded to the channel protocol (channel.ts), through `dispatch`. */
-function acceptChannels(server: Server, dispatch: Dispatch, bodyMaxBytes: number): void {
+function acceptChannels(server: Server, dispatch: Dispatch): void {
   const channels = new Set<Socket>();
   channelsOf.set(server, channels);
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
@@ -214,7 +214,6 @@ function acceptChannels(server: Server, dispatch: Dispatch, bodyMaxBytes: number
 }
 
 export function createJsonServer(opts: ServerOptions): Server {
-  const bodyMaxBytes = opts.bodyMaxBytes ?? 64 * 1024;
   const dispatch = dispatcher(opts);
   const server = createServer((req, res) => {
     void dispatch(req.method ?? 'GET', req.url ?? '/', req.headers, () => readBody(req, bodyMaxBytes)).then((reply) =>
@@ -222,7 +221,7 @@ export function createJsonServer(opts: ServerOptions): Server {
     );
   });
   server.keepAliveTimeout = 65_000;
-  acceptChannels(server, dispatch, bodyMaxBytes);
+  acceptChannels(server, dispatch);
   return server;
 }
 

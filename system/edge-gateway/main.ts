@@ -1,6 +1,7 @@
 // The edge gateway process: the public API. Validates, normalises, signs and forwards to the leader.
 import { randomUUID } from 'node:crypto';
 import { Counter } from 'prom-client';
+import { sessionIdPattern } from '../common/contract.ts';
 import type { Route } from '../common/http-server.ts';
 import { Peer, transports } from '../common/peer.ts';
 import { runService } from '../common/service.ts';
@@ -96,7 +97,7 @@ await runService('edge-gateway', async (rt) => {
       signed: false,
       handler: (ctx) => {
         const id = ctx.params.sessionId!;
-        if (!/^ses-[0-9a-f-]{36}$/.test(id))
+        if (!sessionIdPattern.test(id))
           return {
             status: 400,
             body: { code: 'bad_request', errors: [{ field: 'sessionId', message: 'is not a session id' }] },

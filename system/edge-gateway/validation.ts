@@ -1,25 +1,23 @@
 // Validation and normalisation at the edge (spec section 2): unknown fields are refused, every length is
 // bounded, enums accept case-insensitive aliases, and the subscriber id gets one canonical form (`imsi-` + 15
-// digits). Pure: the property tests feed it anything.
-
-export type TrafficClass = 'voice' | 'video' | 'data';
-export type Protocol = '2pc' | '3pc';
-
-export interface NormalisedRequest {
-  subscriberId: string;
-  trafficClass: TrafficClass;
-  protocol: Protocol;
-  cells?: string[];
-}
+// digits). Pure: the property tests feed it anything. What it produces is the internal contract's request.
+import {
+  type CreateSessionRequest,
+  cellNumberMax,
+  cellsPerRequestMax,
+  type Protocol,
+  type TrafficClass,
+} from '../common/contract.ts';
 
 export interface FieldError {
   field: string;
   message: string;
 }
 
-export type Validation = { ok: true; value: NormalisedRequest } | { ok: false; errors: FieldError[] };
+export type Validation = { ok: true; value: CreateSessionRequest } | { ok: false; errors: FieldError[] };
 
-export const limits = { subscriberIdMax: 40, enumMax: 20, cellsMax: 8, cellIdMax: 16, cellNumberMax: 999_999 };
+/** Lengths of the raw input, before normalising (the internal contract bounds what comes out). */
+const limits = { subscriberIdMax: 40, enumMax: 20, cellIdMax: 16 };
 
 const trafficAliases: Record<string, TrafficClass> = {
   voice: 'voice',
@@ -69,13 +67,13 @@ function canonicalCell(raw: unknown): string | undefined {
   const m = /^(?:cell-)?(\d{1,6})$/i.exec(text.trim());
   if (!m) return undefined;
   const n = Number(m[1]);
-  return n >= 1 && n <= limits.cellNumberMax ? `cell-${n}` : undefined;
+  return n >= 1 && n <= cellNumberMax ? `cell-${n}` : undefined;
 }
 
 function validateCells(raw: unknown, errors: FieldError[]): string[] | undefined {
   if (raw === undefined) return undefined;
-  if (!Array.isArray(raw) || raw.length === 0 || raw.length > limits.cellsMax) {
-    errors.push({ field: 'cells', message: `must be a list of 1 to ${limits.cellsMax} cell ids` });
+  if (!Array.isArray(raw) || raw.length === 0 || raw.length > cellsPerRequestMax) {
+    errors.push({ field: 'cells', message: `must be a list of 1 to ${cellsPerRequestMax} cell ids` });
     return undefined;
   }
   const cells: string[] = [];

@@ -1,52 +1,18 @@
-// The participant's HTTP contract, defined once: request bodies are validated here, replies are typed here.
-// The session manager calls these routes; a bad body is a programmer error on its side, so it gets a 400 that
-// names every bad field.
+// The participant's side of the contract (common/contract.ts): request bodies are validated here. The session
+// manager calls these routes; a bad body is a programmer error on its side, so it gets a 400 that names every bad
+// field.
+import {
+  amountMax,
+  cellsPerRequestMax,
+  type DecisionReply,
+  idLengthMax,
+  internalIdPattern,
+  isProtocol,
+  type PrepareRequest,
+  resourceIdLengthMax,
+  type TokenBody,
+} from '../common/contract.ts';
 import { ServiceError } from '../common/errors.ts';
-
-export type Protocol = '2pc' | '3pc';
-export type TxnState = 'unknown' | 'prepared' | 'precommitted' | 'committed' | 'aborted';
-export type VoteNoReason =
-  | 'no_capacity'
-  | 'unknown_cell'
-  | 'no_credit'
-  | 'unknown_subscriber'
-  | 'lock_timeout'
-  | 'deadlock'
-  | 'tombstoned'
-  | 'injected'
-  /** The leader's deadlock detector chose this transaction to break a wait-for cycle. */
-  | 'deadlock_victim';
-/** Who told the participant to change state (`timeout`: only the planted bug 3pc-timeout-commit). */
-export type Via = 'leader' | 'decision-query' | 'timeout';
-
-export interface PrepareRequest {
-  token: number;
-  sessionId: string;
-  protocol: Protocol;
-  subscriberId: string;
-  cells: string[];
-  amount: number;
-}
-
-export type VoteReply = { vote: 'yes' } | { vote: 'no'; reason: VoteNoReason };
-export interface StateReply {
-  state: TxnState;
-}
-export interface TxnStatus {
-  txnId: string;
-  state: TxnState;
-  /** The token recorded with the txn's durable state; null while only prepared (that record is inside the
-   * prepared transaction, invisible until it commits) or unknown. */
-  token: number | null;
-}
-/** The session manager's answer to `GET /v1/txn/:txnId/decision`. */
-export type DecisionReply = { decision: 'commit' | 'abort'; token: number } | { decision: 'undecided' };
-
-export const cellsMax = 16;
-export const idLengthMax = 128;
-export const amountMax = 1_000_000_000_000;
-// Ids end up inside a PREPARE TRANSACTION literal (gid), so they are restricted to characters that need no quoting.
-const idPattern = /^[A-Za-z0-9._:-]+$/;
 
 type Fields = Record<string, unknown>;
 
@@ -69,7 +35,7 @@ function asObject(body: unknown): Fields {
 }
 
 function isId(v: unknown, lengthMax = idLengthMax): v is string {
-  return typeof v === 'string' && v.length > 0 && v.length <= lengthMax && idPattern.test(v);
+  return typeof v === 'string' && v.length > 0 && v.length <= lengthMax && internalIdPattern.test(v);
 }
 
 function checkToken(v: unknown, errors: FieldErrors): number {
@@ -86,7 +52,7 @@ export function parseTxnId(raw: string | undefined): string {
   });
 }
 
-export function parseTokenBody(body: unknown): { token: number } {
+export function parseTokenBody(body: unknown): TokenBody {
   const errors = new FieldErrors();
   const token = checkToken(asObject(body).token, errors);
   errors.throwIfAny();
@@ -98,11 +64,13 @@ export function parsePrepare(body: unknown): PrepareRequest {
   const errors = new FieldErrors();
   const token = checkToken(b.token, errors);
   if (!isId(b.sessionId)) errors.add('sessionId', `must be 1-${idLengthMax} characters of A-Z a-z 0-9 . _ : -`);
-  if (b.protocol !== '2pc' && b.protocol !== '3pc') errors.add('protocol', 'must be "2pc" or "3pc"');
-  if (!isId(b.subscriberId, 64)) errors.add('subscriberId', 'must be 1-64 characters of A-Z a-z 0-9 . _ : -');
+  if (!isProtocol(b.protocol)) errors.add('protocol', 'must be "2pc" or "3pc"');
+  if (!isId(b.subscriberId, resourceIdLengthMax)) {
+    errors.add('subscriberId', `must be 1-${resourceIdLengthMax} characters of A-Z a-z 0-9 . _ : -`);
+  }
   const cells = b.cells;
-  if (!Array.isArray(cells) || cells.length > cellsMax || !cells.every((c) => isId(c, 64))) {
-    errors.add('cells', `must be a list of at most ${cellsMax} cell ids`);
+  if (!Array.isArray(cells) || cells.length > cellsPerRequestMax || !cells.every((c) => isId(c, resourceIdLengthMax))) {
+    errors.add('cells', `must be a list of at most ${cellsPerRequestMax} cell ids`);
   }
   const amount = b.amount;
   if (typeof amount !== 'number' || !Number.isSafeInteger(amount) || amount < 0 || amount > amountMax) {
@@ -112,7 +80,7 @@ export function parsePrepare(body: unknown): PrepareRequest {
   return {
     token,
     sessionId: b.sessionId as string,
-    protocol: b.protocol as Protocol,
+    protocol: b.protocol as PrepareRequest['protocol'],
     subscriberId: b.subscriberId as string,
     cells: cells as string[],
     amount: amount as number,

@@ -4,10 +4,11 @@
 // 3PC's participant timeout rule is the same by default: a transaction pre-committed too long asks as well, and
 // never commits on its own (that stays safe under partitions). Only the planted bug 3pc-timeout-commit commits it.
 import type { Clock } from '../common/clock.ts';
+import type { DecisionReply } from '../common/contract.ts';
 import type { Logger } from '../common/log.ts';
 import type { Peer } from '../common/peer.ts';
 import { Periodic } from '../common/periodic.ts';
-import { type DecisionReply, parseDecision } from './contract.ts';
+import { parseDecision } from './contract.ts';
 import type { ParticipantMetrics } from './metrics.ts';
 import type { Participant } from './participant.ts';
 import type { PreparedTxn, TxnStore } from './store.ts';

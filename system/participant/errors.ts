@@ -1,7 +1,8 @@
 // Every error the participant answers with is made here, and every database failure is classified here: which
 // SQLSTATEs turn a prepare into a no vote, and which failures are the store being unavailable.
+
+import type { TxnState, VoteNoReason } from '../common/contract.ts';
 import { ServiceError } from '../common/errors.ts';
-import type { TxnState, VoteNoReason } from './contract.ts';
 
 /** 409: the token is lower than the highest this participant has seen (a deposed leader). */
 export function staleToken(token: number, highest: number): ServiceError {

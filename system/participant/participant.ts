@@ -5,9 +5,10 @@
 // the state was the expected one; only when it was not is the durable state read and planned for. That is the
 // same plan as reading first (the txn's requests are serialized, so nothing here changes the state in between),
 // with one round trip to Postgres fewer per request.
+
+import type { PrepareRequest, StateReply, TxnState, TxnStatus, VoteNoReason, VoteReply } from '../common/contract.ts';
 import type { CrashPoint, Faults } from '../common/faults.ts';
 import type { Logger } from '../common/log.ts';
-import type { PrepareRequest, StateReply, TxnState, TxnStatus, Via, VoteNoReason, VoteReply } from './contract.ts';
 import type { Domain } from './domain.ts';
 import { conflict, isStaleToken, overloaded, staleToken, storeFailure } from './errors.ts';
 import type { Fence } from './fence.ts';
@@ -42,6 +43,8 @@ const crashAfterApply: Partial<Record<Decision, CrashPoint>> = {
 const preparedListMax = 10_000;
 
 type Decision = Exclude<Action, 'prepare'>;
+/** Who told the participant to change state (`timeout`: only the planted bug 3pc-timeout-commit). */
+export type Via = 'leader' | 'decision-query' | 'timeout';
 
 export class Participant {
   private readonly txnLocks = new KeyedMutex();

@@ -2,7 +2,7 @@
 // places (the txn row, which becomes visible only when its prepared transaction commits or is written as an abort
 // tombstone; the prepared transaction itself; the pre-commit row); `deriveState` reads one state from them and
 // `plan` says what a request does in that state.
-import type { TxnState } from './contract.ts';
+import type { TxnState } from '../common/contract.ts';
 
 export interface DurableFacts {
   /** State of the committed txn row, if any. */

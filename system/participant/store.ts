@@ -3,7 +3,7 @@
 // of pg_prepared_xacts is filtered by this database), the pre-commit rows and the fencing token.
 import type postgres from 'postgres';
 import type { Clock } from '../common/clock.ts';
-import type { PrepareRequest, TxnState, VoteNoReason } from './contract.ts';
+import type { PrepareRequest, TxnState, VoteNoReason } from '../common/contract.ts';
 import type { Domain } from './domain.ts';
 import { refusalOf, storeFailure, voteReasonFor } from './errors.ts';
 import type { InFlightPrepares } from './inflight.ts';

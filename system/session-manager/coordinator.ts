@@ -5,6 +5,7 @@
 // (or the deadlock detector) decided first, that decision wins here too.
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../common/clock.ts';
+import type { Decision, SessionOutcome } from '../common/contract.ts';
 import { isServiceError, ServiceError } from '../common/errors.ts';
 import type { Faults } from '../common/faults.ts';
 import type { Logger } from '../common/log.ts';
@@ -13,7 +14,7 @@ import { awaitOutcome } from './duplicates.ts';
 import type { SmMetrics } from './metrics.ts';
 import { type ParticipantClient, prepareBody, type Vote } from './participants.ts';
 import type { Dsm, EventStream } from './store.ts';
-import type { Decision, SessionRequest, Standing, TxLog, TxnRow } from './txlog.ts';
+import type { SessionRequest, Standing, TxLog, TxnRow } from './txlog.ts';
 
 export interface CoordinatorConfig {
   node: string;
@@ -29,16 +30,6 @@ export interface CoordinatorConfig {
 export interface Leadership {
   currentEpoch(): number | undefined;
   leaderHint(): string | undefined;
-}
-
-export interface Outcome {
-  sessionId: string;
-  txnId: string;
-  outcome: 'committed' | 'aborted';
-  reason?: string;
-  protocol: string;
-  /** Milliseconds: in the scheduler's queue, in all, preparing, and (3PC) pre-committing. */
-  timings: { queueMs?: number; totalMs: number; prepareMs?: number; precommitMs?: number };
 }
 
 /**
@@ -84,7 +75,7 @@ export class Coordinator {
     return this.preparingNow;
   }
 
-  private duplicateOf(txnId: string, started: number): Promise<Outcome> {
+  private duplicateOf(txnId: string, started: number): Promise<SessionOutcome> {
     return awaitOutcome(this.d.txlog, this.d.clock, txnId, started, this.d.config.duplicateWaitMs);
   }
 
@@ -95,7 +86,7 @@ export class Coordinator {
     return epoch;
   }
 
-  async createSession(request: SessionRequest, idempotencyKey: string | undefined): Promise<Outcome> {
+  async createSession(request: SessionRequest, idempotencyKey: string | undefined): Promise<SessionOutcome> {
     const started = this.d.clock.monotonicMs();
     const token = this.epochOrThrow();
     // No look-up of the idempotency key first: the intent's insert refuses a key already logged and says so.
@@ -142,7 +133,7 @@ export class Coordinator {
   }
 
   /** A step failed before the decision: log abort if we still can (then the outcome is known), else it is unknown. */
-  private async abandon(intent: Intent, started: number, err: unknown): Promise<Outcome> {
+  private async abandon(intent: Intent, started: number, err: unknown): Promise<SessionOutcome> {
     const code = isServiceError(err) ? err.code : 'internal';
     this.d.logger.warn('transaction step failed', { txnId: intent.txnId, error: (err as Error).message });
     let standing: Standing;
@@ -175,7 +166,7 @@ export class Coordinator {
     };
   }
 
-  private async drive(intent: Intent, started: number): Promise<Outcome> {
+  private async drive(intent: Intent, started: number): Promise<SessionOutcome> {
     const { txnId, sessionId, request, token } = intent;
     const base = sessionRecord(intent, 'PENDING', this.d.clock.wallMs());
     intent.dsmVersion = await this.d.dsm.cas(0, token, base);
@@ -187,7 +178,7 @@ export class Coordinator {
     } finally {
       this.preparingNow--;
     }
-    const timings: Outcome['timings'] = {
+    const timings: SessionOutcome['timings'] = {
       totalMs: 0,
       prepareMs: Math.round(this.d.clock.monotonicMs() - prepareStarted),
     };

@@ -2,12 +2,13 @@
 // final state, the decision to every participant, then the log row closed). Every message carries the leader's
 // token and is idempotent by txn id on the participant's side, so a retry, or a whole re-drive by recovery, is safe.
 import type { Clock } from '../common/clock.ts';
+import type { Decision, Phase2 } from '../common/contract.ts';
 import { isServiceError } from '../common/errors.ts';
 import type { CrashPoint, Faults } from '../common/faults.ts';
 import type { Logger } from '../common/log.ts';
-import type { ParticipantClient, Phase2 } from './participants.ts';
+import type { ParticipantClient } from './participants.ts';
 import type { Dsm, SessionRecord, SessionStatus } from './store.ts';
-import type { Decision, TxLog, TxnRow } from './txlog.ts';
+import type { TxLog, TxnRow } from './txlog.ts';
 
 export interface DeliveryConfig {
   phase2TimeoutMs: number;

@@ -2,8 +2,8 @@
 // outcome of the first one: it waits, bounded, for that transaction's decision in the log, and says the outcome is
 // unknown (504, indeterminate) if it is still undecided by then.
 import type { Clock } from '../common/clock.ts';
+import type { SessionOutcome } from '../common/contract.ts';
 import { ServiceError } from '../common/errors.ts';
-import type { Outcome } from './coordinator.ts';
 import type { TxLog } from './txlog.ts';
 
 const pollDelayFirstMs = 20;
@@ -15,7 +15,7 @@ export async function awaitOutcome(
   txnId: string,
   startedMs: number,
   waitMaxMs: number,
-): Promise<Outcome> {
+): Promise<SessionOutcome> {
   const deadline = clock.monotonicMs() + waitMaxMs;
   for (let delay = pollDelayFirstMs; ; delay = Math.min(delay * 2, pollDelayMaxMs)) {
     const row = await txlog.get(txnId);

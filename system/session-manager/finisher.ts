@@ -4,13 +4,14 @@
 // transactions were closed twice under load). Undecided and started under an older epoch (its
 // coordinator is gone), or ours but older than any request could take: decide by recovery.ts's rule (2PC: presumed
 // abort; 3PC: commit if pre-committed, else abort).
+import type { Decision, DecisionReply } from '../common/contract.ts';
 import type { Logger } from '../common/log.ts';
 import type { Leadership } from './coordinator.ts';
 import type { Delivery } from './delivery.ts';
 import type { SmMetrics } from './metrics.ts';
 import type { ParticipantClient } from './participants.ts';
 import { recoveryDecision } from './recovery.ts';
-import type { Decision, TxLog, TxnRow } from './txlog.ts';
+import type { TxLog, TxnRow } from './txlog.ts';
 
 export interface FinisherConfig {
   intervalMs: number;
@@ -107,7 +108,7 @@ export class Finisher {
   }
 
   /** What a participant asking about `txnId` should do (presumed abort when the log has no row). */
-  async decisionFor(txnId: string): Promise<{ decision: Decision | 'undecided'; token: number } | undefined> {
+  async decisionFor(txnId: string): Promise<DecisionReply | undefined> {
     const epoch = this.leadership.currentEpoch();
     if (epoch === undefined) return undefined;
     const row = await this.txlog.get(txnId);

@@ -1,15 +1,16 @@
 // Calls from the coordinator to the participants (resource manager, billing). Every call carries the leader's
 // token and is idempotent by txn id on the participant's side, so retrying is always safe.
+import type { Phase2, PrepareRequest } from '../common/contract.ts';
 import type { Peer } from '../common/peer.ts';
-import type { Protocol, SessionRequest } from './txlog.ts';
+import type { SessionRequest } from './txlog.ts';
 import type { WaitForEdge } from './wait-for.ts';
 
+/** A vote as the coordinator counts it: the participant's reply, or a no naming the error it answered with. */
 export type Vote = { vote: 'yes' } | { vote: 'no'; reason: string };
-export type Phase2 = 'commit' | 'abort' | 'precommit';
 
 export interface ParticipantClient {
   readonly name: string;
-  prepare(txnId: string, body: PrepareBody, timeoutMs: number): Promise<Vote>;
+  prepare(txnId: string, body: PrepareRequest, timeoutMs: number): Promise<Vote>;
   /** Resolves true when acknowledged; false when the participant refused (e.g. a conflict); throws when no answer. */
   send(
     phase: Phase2,
@@ -21,16 +22,7 @@ export interface ParticipantClient {
   state(txnId: string, timeoutMs: number): Promise<string>;
 }
 
-export interface PrepareBody {
-  token: number;
-  sessionId: string;
-  protocol: Protocol;
-  subscriberId: string;
-  cells: string[];
-  amount: number;
-}
-
-export function prepareBody(token: number, sessionId: string, request: SessionRequest): PrepareBody {
+export function prepareBody(token: number, sessionId: string, request: SessionRequest): PrepareRequest {
   return {
     token,
     sessionId,
@@ -61,7 +53,7 @@ export class HttpParticipant implements ParticipantClient, WaitSource {
     private readonly peer: Peer,
   ) {}
 
-  async prepare(txnId: string, body: PrepareBody, timeoutMs: number): Promise<Vote> {
+  async prepare(txnId: string, body: PrepareRequest, timeoutMs: number): Promise<Vote> {
     const r = await this.peer.call<Reply>('POST', `/v1/txn/${encodeURIComponent(txnId)}/prepare`, body, { timeoutMs });
     if (r.status === 200 && r.body?.vote === 'yes') return { vote: 'yes' };
     if (r.status === 200 && r.body?.vote === 'no') return { vote: 'no', reason: r.body.reason ?? 'no_vote' };

@@ -5,8 +5,9 @@
 // The log's pre-commit is written before any pre-commit is sent, so in a correct run a pre-committed participant
 // implies the log says so; the participants are still asked (3PC's own rule), each with a deadline, and one that
 // does not answer counts as not pre-committed, which the log-first order makes safe.
+import type { Decision } from '../common/contract.ts';
 import type { ParticipantClient } from './participants.ts';
-import type { Decision, TxnRow } from './txlog.ts';
+import type { TxnRow } from './txlog.ts';
 
 export interface Recovered {
   decision: Decision;

@@ -1,4 +1,12 @@
 // The session manager's HTTP API (all signed: only the gateway and the participants call it).
+import {
+  cellIdPattern,
+  cellsPerRequestMax,
+  isProtocol,
+  isTrafficClass,
+  subscriberIdPattern,
+  type TrafficClass,
+} from '../common/contract.ts';
 import { ServiceError } from '../common/errors.ts';
 import type { Route } from '../common/http-server.ts';
 import type { Coordinator } from './coordinator.ts';
@@ -12,7 +20,7 @@ export interface SessionDefaults {
 }
 
 // Credit held per session, by traffic class. The spec names no tariff; these keep voice cheapest to admit.
-export const tariff: Record<SessionRequest['trafficClass'], number> = { voice: 5, video: 20, data: 10 };
+export const tariff: Record<TrafficClass, number> = { voice: 5, video: 20, data: 10 };
 
 /** The subscriber's home cell: a stable hash of the canonical id onto cell-1..cell-N. */
 export function homeCell(subscriberId: string, cells: number): string {
@@ -21,33 +29,29 @@ export function homeCell(subscriberId: string, cells: number): string {
   return `cell-${(h % cells) + 1}`;
 }
 
-const classes = new Set(['voice', 'video', 'data']);
-const protocols = new Set(['2pc', '3pc']);
-
 /** The gateway has validated and normalised already; this re-checks the shape at our own boundary. */
 export function parseInternalRequest(body: unknown, defaults: SessionDefaults): SessionRequest {
   const b = body as Record<string, unknown> | undefined;
   const bad = (field: string) => new ServiceError('bad_request', `invalid ${field}`, { field });
   if (!b || typeof b !== 'object') throw new ServiceError('bad_request', 'body must be a JSON object');
-  if (typeof b.subscriberId !== 'string' || !/^imsi-\d{15}$/.test(b.subscriberId)) throw bad('subscriberId');
-  if (typeof b.trafficClass !== 'string' || !classes.has(b.trafficClass)) throw bad('trafficClass');
-  if (typeof b.protocol !== 'string' || !protocols.has(b.protocol)) throw bad('protocol');
+  if (typeof b.subscriberId !== 'string' || !subscriberIdPattern.test(b.subscriberId)) throw bad('subscriberId');
+  if (!isTrafficClass(b.trafficClass)) throw bad('trafficClass');
+  if (!isProtocol(b.protocol)) throw bad('protocol');
   const cells = b.cells === undefined ? [homeCell(b.subscriberId, defaults.cells)] : (b.cells as unknown);
   if (
     !Array.isArray(cells) ||
     cells.length === 0 ||
-    cells.length > 8 ||
-    !cells.every((c) => typeof c === 'string' && /^cell-\d{1,6}$/.test(c))
+    cells.length > cellsPerRequestMax ||
+    !cells.every((c) => typeof c === 'string' && cellIdPattern.test(c))
   ) {
     throw bad('cells');
   }
-  const trafficClass = b.trafficClass as SessionRequest['trafficClass'];
   return {
     subscriberId: b.subscriberId,
-    trafficClass,
-    protocol: b.protocol as SessionRequest['protocol'],
+    trafficClass: b.trafficClass,
+    protocol: b.protocol,
     cells: cells as string[],
-    amount: tariff[trafficClass],
+    amount: tariff[b.trafficClass],
   };
 }
 

@@ -7,12 +7,12 @@
 // `promotedTurnEvery` while it waits. Unbounded aging (priority growing with waiting time) would, under sustained
 // overload, turn the queue back into FIFO and take voice's advantage away; this keeps voice first and still
 // guarantees data a share.
+import { type TrafficClass, trafficClasses } from '../common/contract.ts';
 import { ServiceError } from '../common/errors.ts';
 
-export type TrafficClass = 'voice' | 'video' | 'data';
+// Re-exported for bench/micro.ts, which drives the queue directly.
+export { type TrafficClass, trafficClasses };
 
-/** Highest priority first. */
-export const trafficClasses: readonly TrafficClass[] = ['voice', 'video', 'data'];
 const rank: Record<TrafficClass, number> = { voice: 2, video: 1, data: 0 };
 
 export interface SchedulerConfig {

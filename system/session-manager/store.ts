@@ -2,10 +2,10 @@
 // spec section 4) and the event stream (section 11). Every write is a Lua script fenced by the leader's token.
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
+import type { Decision, Protocol, TrafficClass } from '../common/contract.ts';
 import { ServiceError } from '../common/errors.ts';
 import { defineScripts, loadScripts } from '../common/redis.ts';
 import type { LeaseStore } from './leader.ts';
-import type { Decision, Protocol } from './txlog.ts';
 
 export type SessionStatus = 'PENDING' | 'PREPARED' | 'PRECOMMITTED' | 'COMMITTED' | 'ABORTED';
 
@@ -13,7 +13,7 @@ export interface SessionRecord {
   sessionId: string;
   txnId: string;
   subscriberId: string;
-  trafficClass: string;
+  trafficClass: TrafficClass;
   protocol: Protocol;
   cells: string[];
   status: SessionStatus;

@@ -4,17 +4,12 @@
 // so once a newer leader has raised the fence, no write of an older one can land.
 import { fileURLToPath } from 'node:url';
 import { Batcher, type BatcherOptions } from '../common/batcher.ts';
+import type { CreateSessionRequest, Decision, Protocol } from '../common/contract.ts';
 import { ServiceError } from '../common/errors.ts';
 import { migrate, type Sql, withDeadline } from '../common/pg.ts';
 
-export type Protocol = '2pc' | '3pc';
-export type Decision = 'commit' | 'abort';
-
-export interface SessionRequest {
-  subscriberId: string;
-  trafficClass: 'voice' | 'video' | 'data';
-  protocol: Protocol;
-  cells: string[];
+/** A session request as the coordinator runs it: the gateway's, with its cells resolved and its price. */
+export interface SessionRequest extends Required<CreateSessionRequest> {
   amount: number;
 }
 

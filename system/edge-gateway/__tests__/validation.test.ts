@@ -2,6 +2,7 @@
 // named, and no input whatsoever throws (fast-check).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { cellsPerRequestMax } from '../../common/contract.ts';
 import { canonicalSubscriberId, validateSessionRequest } from '../validation.ts';
 
 describe('subscriber id normalisation', () => {
@@ -69,7 +70,7 @@ describe('session request validation', () => {
 
   it('refuses non-objects and oversized lists', () => {
     for (const body of [null, 'x', 42, [], undefined]) expect(validateSessionRequest(body).ok).toBe(false);
-    const many = Array.from({ length: 9 }, (_, i) => `cell-${i + 1}`);
+    const many = Array.from({ length: cellsPerRequestMax + 1 }, (_, i) => `cell-${i + 1}`);
     const v = validateSessionRequest({
       subscriberId: '001010000000001',
       trafficClass: 'data',

@@ -1,6 +1,7 @@
 // Request validation: good bodies parse, every bad field is named in one 400, ids that would need quoting in a
 // PREPARE TRANSACTION gid are refused, and decision replies are checked before they are acted on.
 import { describe, expect, it } from 'vitest';
+import { cellsPerRequestMax } from '../../common/contract.ts';
 import { parseDecision, parsePrepare, parseTokenBody, parseTxnId } from '../contract.ts';
 import { voteReasonFor } from '../errors.ts';
 
@@ -30,7 +31,8 @@ describe('contract', () => {
     const fields = (caught as { details: { fields: string[] } }).details.fields.map((f) => f.split(':')[0]);
     expect(fields).toEqual(['token', 'sessionId', 'protocol', 'subscriberId', 'cells', 'amount']);
     expect(() => parsePrepare([good])).toThrow('body must be a JSON object');
-    expect(() => parsePrepare({ ...good, cells: Array.from({ length: 17 }, (_, i) => `cell-${i}`) })).toThrow('cells');
+    const tooMany = Array.from({ length: cellsPerRequestMax + 1 }, (_, i) => `cell-${i}`);
+    expect(() => parsePrepare({ ...good, cells: tooMany })).toThrow('cells');
   });
 
   it('refuses txn ids that would need quoting or are too long', () => {

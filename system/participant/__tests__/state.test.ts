@@ -1,6 +1,6 @@
 // The participant state machine: which durable facts mean which state, and what each request does in each state.
 import { describe, expect, it } from 'vitest';
-import type { TxnState } from '../contract.ts';
+import type { TxnState } from '../../common/contract.ts';
 import { type Action, deriveState, plan } from '../state.ts';
 
 describe('deriveState', () => {

@@ -4,10 +4,11 @@
 // refusal leaves the row open for the finisher.
 import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../common/clock.ts';
+import type { Phase2 } from '../../common/contract.ts';
 import type { Faults } from '../../common/faults.ts';
 import type { Logger } from '../../common/log.ts';
 import { Delivery } from '../delivery.ts';
-import type { ParticipantClient, Phase2 } from '../participants.ts';
+import type { ParticipantClient } from '../participants.ts';
 import type { Dsm } from '../store.ts';
 import type { SessionRequest, TxLog } from '../txlog.ts';
 
