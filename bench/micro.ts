@@ -16,9 +16,10 @@ import { Bench } from 'tinybench';
 import { startLocal } from '../harness/env/local.ts';
 import { redisUrl } from '../harness/env/types.ts';
 import { Rng } from '../lib/rng.ts';
+import { type TrafficClass, trafficClasses } from '../system/common/contract.ts';
 import { connectRedis } from '../system/common/redis.ts';
 import { parseKeyRing, signRequest, Verifier } from '../system/common/signing.ts';
-import { PriorityQueue, type TrafficClass, trafficClasses } from '../system/session-manager/scheduler.ts';
+import { PriorityQueue } from '../system/session-manager/scheduler.ts';
 import { RedisStore, type SessionRecord } from '../system/session-manager/store.ts';
 
 const { values: args } = parseArgs({

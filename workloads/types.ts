@@ -1,9 +1,11 @@
 // A workload is a seeded, lazy generator of client operations (DESIGN section 4). Same seed, same sequence.
 // Requests follow the system's one contract (the only file of system/ a workload may import).
+
+import type { ProtocolChoice } from '../format/config.ts';
 import type { Rng } from '../lib/rng.ts';
 import type { CreateSessionRequest, Protocol } from '../system/common/contract.ts';
 
-export type ProtocolChoice = Protocol | 'mixed';
+export type { ProtocolChoice };
 
 export interface CreateSessionOp {
   f: 'create-session';

@@ -1,13 +1,13 @@
 // One transaction of the simulated correct system: its client ops and every record the servers would keep.
 import type { HistoryOp, OpType, Process } from '../../format/history.ts';
-import type { LeaderRecord, Observation } from '../../format/observations.ts';
+import type { LeaderRecord, Observation, TxnRecord } from '../../format/observations.ts';
 
 export interface TxnSpec {
   process: number;
   /** Session number within the process: a process runs one op at a time, so a session's transactions never overlap. */
   session: number;
-  protocol: '2pc' | '3pc';
-  trafficClass: 'voice' | 'video' | 'data';
+  protocol: TxnRecord['protocol'];
+  trafficClass: NonNullable<TxnRecord['trafficClass']>;
   rmYes: boolean;
   billingYes: boolean;
   /** answer: the client hears the outcome; timeout: info; rejected: 503 before any transaction starts. */

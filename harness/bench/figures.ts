@@ -1,9 +1,11 @@
 // What bench.json holds, and the pure arithmetic over it: the system/floor ratio per level, the best level of each
 // side, and the stdout table. Everything here is a plain function of the measured figures, so it is unit-tested.
+
+import type { Protocol } from '../../system/common/contract.ts';
 import type { CpuFigures } from './cpu.ts';
 import type { LatencySummary } from './latency.ts';
 
-export type Protocol = '2pc' | '3pc';
+export type { Protocol };
 
 /** One side (system or floor) at one concurrency, or at a fixed rate. */
 export interface LevelFigures {

@@ -1,16 +1,14 @@
 // The session requests the benchmark sends: each one for its own subscriber (so no two in-flight requests contend
 // for an account row), traffic classes in turn. The floor derives the same subscriber, cell and amount from the
 // same counter, so both sides do the same work per transaction.
+
+import { trafficClasses as classes, type Protocol, type TrafficClass } from '../../system/common/contract.ts';
 import { homeCell, tariff } from '../../system/session-manager/routes.ts';
-import type { Protocol } from './figures.ts';
 
 /** Subscribers the system seeds by default: imsi-00101 followed by 0000000000 .. 0000099999. */
 export const subscribersSeeded = 100_000;
 /** Cells the system seeds by default (cell-1 .. cell-1000). */
 export const cellsSeeded = 1000;
-
-const classes = ['voice', 'video', 'data'] as const;
-export type TrafficClass = (typeof classes)[number];
 
 export interface SessionSpec {
   subscriberId: string;

@@ -1,12 +1,14 @@
 // The efficacy matrix (DESIGN section 6): for each planted bug, the run that exposes it and the checker that must
 // report it. The correct system must pass the very same runs. Seeds and lengths are short so the matrix fits in CI.
 
+import type { ProtocolChoice } from '../../format/config.ts';
+
 export interface BugCase {
   bug: string;
   /** The checker that must report the bug. */
   checker: string;
   workload: string;
-  protocol: '2pc' | '3pc' | 'mixed';
+  protocol: ProtocolChoice;
   nemesis: string;
   timeLimitS: number;
   seeds: readonly number[];

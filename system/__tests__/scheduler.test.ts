@@ -2,14 +2,9 @@
 // after agingMs, with a bounded share of turns) that lets data through under sustained voice load, admission control
 // that sheds data before voice, a bounded number of workers, and the queue delay it reports per class.
 import { describe, expect, it } from 'vitest';
+import type { TrafficClass } from '../common/contract.ts';
 import { isServiceError } from '../common/errors.ts';
-import {
-  PriorityQueue,
-  Scheduler,
-  type SchedulerObserver,
-  type ShedReason,
-  type TrafficClass,
-} from '../session-manager/scheduler.ts';
+import { PriorityQueue, Scheduler, type SchedulerObserver, type ShedReason } from '../session-manager/scheduler.ts';
 
 const takeAll = <T>(q: PriorityQueue<T>, nowMs: number) => {
   const out: T[] = [];

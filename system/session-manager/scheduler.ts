@@ -11,7 +11,6 @@ import { type TrafficClass, trafficClasses } from '../common/contract.ts';
 import { ServiceError } from '../common/errors.ts';
 
 // Re-exported for bench/micro.ts, which drives the queue directly.
-export { type TrafficClass, trafficClasses };
 
 const rank: Record<TrafficClass, number> = { voice: 2, video: 1, data: 0 };
 
