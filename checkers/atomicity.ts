@@ -208,6 +208,7 @@ function checkClients(v: TxnView, s: Summary, out: AnomalyLog, haveDsm: boolean)
 
 export const atomicity: Checker = {
   name: 'atomicity',
+  coverage: ['txns'],
   check(history, observations, opts) {
     const out = anomalyLog(opts);
     const haveDsm = observations.dsm.length > 0;

@@ -12,7 +12,7 @@ import {
   writeResults,
 } from '../format/results.ts';
 import { type LoadedRun, loadHistoryFile, loadRun } from '../format/run-dir.ts';
-import { checkerByName, checkerNames, compose, defaultCheckerNames } from './index.ts';
+import { bareHistoryCheckerNames, checkerByName, checkerNames, compose, defaultCheckerNames } from './index.ts';
 
 const DEFAULT_DEADLINE_MS = 10_000;
 const DEFAULT_TIME_LIMIT_MS = 10_000;
@@ -28,10 +28,12 @@ export class UnknownCheckerError extends Error {
 /** How a run is checked when nothing overrides it. Runs stored before config.json said so: the quiet window. */
 export function settingsOf(config: RunConfig | undefined): CheckSettings {
   if (config?.check) return config.check;
+  if (!config)
+    return { deadlineMs: DEFAULT_DEADLINE_MS, timeLimitMs: DEFAULT_TIME_LIMIT_MS, checkers: bareHistoryCheckerNames };
   return {
-    deadlineMs: config ? config.options.quietS * 1000 : DEFAULT_DEADLINE_MS,
+    deadlineMs: config.options.quietS * 1000,
     timeLimitMs: DEFAULT_TIME_LIMIT_MS,
-    checkers: defaultCheckerNames((config?.schedule.length ?? 0) > 0),
+    checkers: defaultCheckerNames(config.schedule.length > 0),
   };
 }
 

@@ -124,6 +124,7 @@ function checkReads(history: readonly HistoryOp[], obs: Observations, out: Anoma
 
 export const conservation: Checker = {
   name: 'conservation',
+  coverage: ['accounts', 'cells', 'reads'],
   check(history, observations, opts) {
     const out = anomalyLog(opts);
     checkAccounts(observations, out);

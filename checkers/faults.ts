@@ -40,6 +40,7 @@ function tally(history: readonly HistoryOp[]): Tally {
 
 export const faults: Checker = {
   name: 'faults',
+  coverage: ['windows'],
   check(history): Result {
     const t = tally(history);
     const stats = {

@@ -28,10 +28,17 @@ const aliases: Record<string, string> = {
 
 export const checkerNames = checkers.map((c) => c.name);
 
-/** The checkers that judge a run by default: `faults` only where faults were scheduled (it needs a final heal). */
+/**
+ * The checkers that judge a run of the rig: `faults` only where faults were scheduled (it needs a final heal), and
+ * not `linearizable`: no workload issues register ops and the system records no DSM calls yet, so on a run it would
+ * examine nothing (`unknown`, exit 2). It judges plain register histories, and any run on request (`--checker`).
+ */
 export function defaultCheckerNames(faultsScheduled: boolean): string[] {
-  return checkerNames.filter((name) => faultsScheduled || name !== faults.name);
+  return checkerNames.filter((name) => (faultsScheduled || name !== faults.name) && name !== linearizable.name);
 }
+
+/** The checkers that judge a bare history (no config.json): every one that needs no fault schedule. */
+export const bareHistoryCheckerNames = checkerNames.filter((name) => name !== faults.name);
 
 /** The checker called `name` (or an alias), or undefined. */
 export function checkerByName(name: string): Checker | undefined {
@@ -47,6 +54,7 @@ export {
   type CompositeResult,
   checkSafe,
   compose,
+  coverageText,
   mergeValidity,
   type Result,
   type Validity,

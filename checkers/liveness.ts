@@ -1,6 +1,6 @@
 // Liveness: every invocation completes; after the final heal every transaction ends within the deadline; no lock,
 // wait or prepared transaction is left at the end; every deadlock was resolved.
-import { finalHealTime, pairHistory } from '../format/history.ts';
+import { finalHealTime, NEMESIS, pairHistory } from '../format/history.ts';
 import type { ObservationOf, Observations } from '../format/observations.ts';
 import { type AnomalyLog, anomalyLog, type Checker, DEFAULT_DEADLINE_NS } from './result.ts';
 import { linkClientOps, opIndices } from './sessions.ts';
@@ -156,11 +156,14 @@ interface DeadlockStats {
 
 export const liveness: Checker = {
   name: 'liveness',
+  coverage: ['invocations', 'txns'],
   check(history, observations, opts) {
     const out = anomalyLog(opts);
     const pairs = pairHistory(history);
     let open = 0;
+    let invocations = 0;
     for (const op of history) {
+      if (op.type === 'invoke' && op.process !== NEMESIS) invocations++;
       if (op.type === 'invoke' && pairs.completion[op.index] === -1) {
         open++;
         out.add(
@@ -188,6 +191,8 @@ export const liveness: Checker = {
     }
     checkLeftovers(observations, out);
     return out.result({
+      invocations,
+      txns: observations.txn.length,
       openInvocations: open,
       finalHealAt: healAt,
       deadlineNs: deadline,

@@ -20,6 +20,11 @@ export interface CheckOptions {
 
 export interface Checker {
   readonly name: string;
+  /**
+   * The names of the stats that count what it examined (keys, ops, transactions...), in the order its verdict line
+   * shows them. A verdict needs evidence: a `valid` result whose coverage is all zero becomes `unknown`.
+   */
+  readonly coverage: readonly string[];
   check(history: readonly HistoryOp[], observations: Observations, opts: CheckOptions): Result;
 }
 
@@ -35,13 +40,38 @@ export function mergeValidity(values: Iterable<Validity>): Validity {
   return out;
 }
 
-/** A checker that cannot throw: an exception becomes `unknown` carrying the error. */
+/** "412 keys, 6,130 ops": coverage as words (a stat named `leaderRecords` reads "leader records"). */
+export function coverageText(coverage: Record<string, number>): string {
+  return Object.entries(coverage)
+    .map(([name, n]) => {
+      const words = name.replace(/[A-Z]/g, (c) => ` ${c.toLowerCase()}`);
+      return `${n.toLocaleString('en-US')} ${n === 1 ? words.replace(/s$/, '') : words}`;
+    })
+    .join(', ');
+}
+
+/** The result with its coverage taken from its stats (a figure it did not report counts as 0); see `Checker`. */
+function withCoverage(checker: Checker, r: Result): Result {
+  const coverage: Record<string, number> = {};
+  for (const name of checker.coverage) {
+    const n = r.stats[name];
+    coverage[name] = typeof n === 'number' ? n : 0;
+  }
+  if (r.valid !== true || Object.values(coverage).some((n) => n > 0)) return { ...r, coverage };
+  return { ...r, coverage, valid: 'unknown', error: `examined nothing: ${coverageText(coverage)}` };
+}
+
+/**
+ * A checker that cannot throw (an exception becomes `unknown` carrying the error) and that needs evidence (a valid
+ * verdict on nothing examined becomes `unknown`).
+ */
 export function checkSafe(checker: Checker): Checker {
   return {
     name: checker.name,
+    coverage: checker.coverage,
     check(history, observations, opts) {
       try {
-        return checker.check(history, observations, opts);
+        return withCoverage(checker, checker.check(history, observations, opts));
       } catch (err) {
         const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
         return { valid: 'unknown', anomalies: [], stats: {}, error: message };
@@ -63,6 +93,7 @@ export interface CompositeChecker extends Checker {
 export function compose(checkers: readonly Checker[]): CompositeChecker {
   return {
     name: checkers.map((c) => c.name).join('+'),
+    coverage: [],
     check(history, observations, opts) {
       const results: Record<string, Result> = {};
       for (const checker of checkers) results[checker.name] = checkSafe(checker).check(history, observations, opts);

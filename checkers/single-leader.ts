@@ -137,6 +137,7 @@ function checkStepDowns(obs: Observations, out: AnomalyLog): void {
 
 export const singleLeader: Checker = {
   name: 'single-leader',
+  coverage: ['leaderRecords', 'epochs', 'fencedWrites'],
   check(_history, observations, opts) {
     const out = anomalyLog(opts);
     checkEpochs(observations, out);

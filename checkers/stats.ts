@@ -62,16 +62,19 @@ function bump(into: Record<string, number>, key: string): void {
 
 export const stats: Checker = {
   name: 'stats',
+  coverage: ['completions'],
   check(history, observations) {
     const pairs = pairHistory(history);
     const ops: Record<string, Record<string, number>> = {};
     const groups = new Map<string, Group>();
     const abortsByReason: Record<string, number> = {};
+    let completions = 0;
     for (const op of history) {
       const counts = ops[op.f] ?? {};
       ops[op.f] = counts;
       bump(counts, op.type);
       if (op.type === 'invoke') continue;
+      completions++;
       const reason = abortReason(op);
       if (reason !== undefined) bump(abortsByReason, reason);
       const invoke = history[pairs.invocation[op.index]!]!;
@@ -98,6 +101,6 @@ export const stats: Checker = {
     }
     const loggedAbortsByReason: Record<string, number> = {};
     for (const t of observations.txn) if (t.state === 'aborted') bump(loggedAbortsByReason, t.reason ?? 'unknown');
-    return { valid: true, anomalies: [], stats: { ops, latency, abortsByReason, loggedAbortsByReason } };
+    return { valid: true, anomalies: [], stats: { completions, ops, latency, abortsByReason, loggedAbortsByReason } };
   },
 };

@@ -50,6 +50,7 @@ type OpsOf = (txnId: string) => number[];
 
 export const streamOrdering: Checker = {
   name: 'stream-ordering',
+  coverage: ['events', 'sessions'],
   check(history, observations, opts) {
     const out = anomalyLog(opts);
     const { byTxn } = linkClientOps(history, observations);

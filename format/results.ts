@@ -3,7 +3,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LoadError } from './jsonl.ts';
-import { arr, dict, type Infer, int, json, obj, opt, type Schema, SchemaError, str } from './schema.ts';
+import { arr, dict, type Infer, int, json, num, obj, opt, type Schema, SchemaError, str } from './schema.ts';
 
 export const RESULTS_FILE = 'results.json';
 
@@ -28,6 +28,8 @@ export interface Result {
   stats: Record<string, unknown>;
   /** Why the verdict is unknown, when it is. */
   error?: string;
+  /** How much the checker examined (e.g. keys and ops), from its stats; all zero makes `valid` unknown. */
+  coverage?: Record<string, number>;
 }
 
 const validity: Schema<Validity> = {
@@ -48,7 +50,13 @@ const anomaly = obj({
   checker: opt(str),
 });
 
-const result = obj({ valid: validity, anomalies: arr(anomaly), stats: dict(json), error: opt(str) });
+const result = obj({
+  valid: validity,
+  anomalies: arr(anomaly),
+  stats: dict(json),
+  error: opt(str),
+  coverage: opt(dict(num)),
+});
 
 /** How a run is checked: stored in config.json by the run, overridable on the command line. */
 export const checkSettings = obj({

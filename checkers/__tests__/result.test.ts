@@ -2,18 +2,20 @@
 // exception into unknown carrying the error; the anomaly log caps the list but counts everything.
 import { describe, expect, it } from 'vitest';
 import { emptyObservations } from '../../format/observations.ts';
-import { AnomalyLog, type Checker, checkSafe, compose, mergeValidity, type Validity } from '../result.ts';
+import { AnomalyLog, type Checker, checkSafe, compose, coverageText, mergeValidity, type Validity } from '../result.ts';
 
-const fixed = (name: string, valid: Validity): Checker => ({
+const fixed = (name: string, valid: Validity, n = 1): Checker => ({
   name,
+  coverage: ['n'],
   check: () => ({
     valid,
     anomalies: valid === false ? [{ type: 'x', key: 'k', ops: [1], explanation: 'bad' }] : [],
-    stats: { n: 1 },
+    stats: { n },
   }),
 });
 const throwing: Checker = {
   name: 'boom',
+  coverage: [],
   check() {
     throw new RangeError('out of range');
   },
@@ -32,6 +34,19 @@ describe('checker protocol', () => {
     expect(r.anomalies).toEqual([{ type: 'x', key: 'k', ops: [1], explanation: 'bad', checker: 'b' }]);
     expect(Object.keys(r.results)).toEqual(['a', 'b', 'c']);
     expect(r.stats).toEqual({ a: { n: 1 }, b: { n: 1 }, c: { n: 1 } });
+  });
+
+  it('needs evidence: a valid verdict on nothing examined is unknown, saying so; invalid stays invalid', () => {
+    const r = compose([fixed('none', true, 0), fixed('some', true, 3), fixed('bad', false, 0)]).check(
+      [],
+      emptyObservations(),
+      {},
+    );
+    expect(r.results.none).toMatchObject({ valid: 'unknown', error: 'examined nothing: 0 n', coverage: { n: 0 } });
+    expect(r.results.some).toMatchObject({ valid: true, coverage: { n: 3 } });
+    expect(r.results.bad!.valid).toBe(false);
+    expect(r.valid).toBe(false);
+    expect(coverageText({ keys: 1, ops: 6130, leaderRecords: 2 })).toBe('1 key, 6,130 ops, 2 leader records');
   });
 
   it('turns an exception into unknown with the error, also inside compose', () => {

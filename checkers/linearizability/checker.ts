@@ -75,6 +75,7 @@ export function registerPartitions(history: readonly HistoryOp[], observations: 
 
 export const linearizable: Checker = {
   name: 'linearizable',
+  coverage: ['keys', 'ops'],
   check(history, observations, opts) {
     const out = anomalyLog(opts);
     const partitions = registerPartitions(history, observations);

@@ -3,7 +3,14 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { checkHistoryFile, checkRun, UnknownCheckerError } from '../../checkers/check-run.ts';
-import { checkerByName, checkerNames, mergeValidity, type Result, type Validity } from '../../checkers/index.ts';
+import {
+  checkerByName,
+  checkerNames,
+  coverageText,
+  mergeValidity,
+  type Result,
+  type Validity,
+} from '../../checkers/index.ts';
 import { LoadError } from '../../format/jsonl.ts';
 import type { CheckOverrides, Results } from '../../format/results.ts';
 import { isRunDir } from '../../format/run-dir.ts';
@@ -42,7 +49,8 @@ export function verdictLine(name: string, r: Result): string {
   const verdict = r.valid === true ? 'valid' : r.valid === false ? 'INVALID' : 'unknown';
   const head = `${name.padEnd(16)} ${verdict}`;
   if (r.valid === 'unknown') return `${head}  ${r.error ?? ''}`.trimEnd();
-  if (r.valid === true) return head;
+  const examined = r.coverage && Object.keys(r.coverage).length > 0 ? coverageText(r.coverage) : '';
+  if (r.valid === true) return `${head}  ${examined}`.trimEnd();
   const counts = (r.stats.anomalies ?? {}) as Record<string, number>;
   const total = Object.values(counts).reduce((a, b) => a + b, 0) || r.anomalies.length;
   const byType = Object.entries(counts)
@@ -50,13 +58,20 @@ export function verdictLine(name: string, r: Result): string {
     .join(', ');
   const first = r.anomalies[0];
   const detail = first ? `; first: ${first.type} ${first.key}: ${first.explanation}` : '';
-  return `${head}  ${total} ${total === 1 ? 'anomaly' : 'anomalies'} (${byType})${detail}`;
+  return `${head}  ${examined ? `${examined}; ` : ''}${total} ${total === 1 ? 'anomaly' : 'anomalies'} (${byType})${detail}`;
 }
 
-/** Prints one verdict line per checker, each after `prefix`. */
+/**
+ * Prints one verdict line per checker, each after `prefix`; unless the checkers were chosen on the command line, also
+ * one line per checker that did not judge, so a checker left out by the run's settings is seen to be left out.
+ */
 export function printVerdicts(results: Results, prefix = ''): void {
   for (const w of results.warnings ?? []) console.error(`rig check: warning: ${w}`);
   for (const [name, r] of Object.entries(results.results)) console.log(`${prefix}${verdictLine(name, r)}`);
+  if (results.overrides?.checkers) return;
+  for (const name of checkerNames.filter((n) => !(n in results.results))) {
+    console.log(`${prefix}${name.padEnd(16)} not applied (rig check --checker ${name} runs it)`);
+  }
 }
 
 /** Checks one target and prints its verdicts; input that cannot be read is `unknown`, named by file and line. */

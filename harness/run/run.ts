@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { defaultCheckerNames } from '../../checkers/index.ts';
 import { type RunConfig, type RunOptions, type Window, writeConfig } from '../../format/config.ts';
 import type { CheckSettings } from '../../format/results.ts';
+import { HISTORY_FILE } from '../../format/run-dir.ts';
 import { Rng } from '../../lib/rng.ts';
 import { workloadByName } from '../../workloads/index.ts';
 import { type Cluster, startCluster, waitForLeader } from '../cluster/cluster.ts';
@@ -149,7 +150,7 @@ export async function runTest(config: RunConfig, signal: AbortSignal, progress?:
     await waitForLeader(running.cluster.gatewayUrl, 30_000);
     running.probes = openProbes(env, running.cluster);
     // Time 0 of the history: the system is up and a leader is ready.
-    history = new HistoryWriter(join(runDir, 'history.jsonl'));
+    history = new HistoryWriter(join(runDir, HISTORY_FILE));
     const h = history;
     const collectInputs = () => ({
       runDir,

@@ -55,7 +55,7 @@ describe('rig check', () => {
       op('ok', 1, 'cas', [1, 2], 30),
     ]);
     const r = rig('--checker', 'linearizable', path);
-    expect(r.out.trim()).toBe('linearizable     valid');
+    expect(r.out.trim()).toBe('linearizable     valid  1 key, 2 ops');
     expect(r.code).toBe(0);
   });
 
