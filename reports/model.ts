@@ -1,7 +1,7 @@
 // Everything a report shows, computed in Node from a run directory: the page only decodes and draws it. Per-op data
 // goes as typed-array columns (see ops.ts); everything else is pre-aggregated to a few hundred values per chart.
 
-import type { Validity } from '../checkers/result.ts';
+import { coverageText, type Validity } from '../checkers/result.ts';
 import type { HistoryOp } from '../format/history.ts';
 import { observationKinds } from '../format/observations.ts';
 import { isPlainObject } from '../format/schema.ts';
@@ -23,6 +23,8 @@ export interface CheckerSection {
   name: string;
   valid: Validity;
   error?: string;
+  /** What the checker examined, in words ("412 keys, 6,130 ops"); empty for results written before coverage. */
+  examined: string;
   counts: Record<string, number>;
   total: number;
   anomalies: { type: string; key: string; ops: number[]; explanation: string; details?: string }[];
@@ -91,6 +93,7 @@ function checkerSections(run: RunInput): CheckerSection[] {
     const section: CheckerSection = {
       name,
       valid: r.valid,
+      examined: r.coverage ? coverageText(r.coverage) : '',
       counts: r.counts,
       total: Object.values(r.counts).reduce((a, b) => a + b, 0),
       anomalies: r.anomalies.map((a) => {

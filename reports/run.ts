@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { type RunConfig, readConfig } from '../format/config.ts';
 import type { HistoryOp } from '../format/history.ts';
 import { emptyObservations, type Observations } from '../format/observations.ts';
-import { type Anomaly, type Result, readResults, resultsPathOf, type Validity } from '../format/results.ts';
+import { type Result, readResults, resultsPathOf, type Validity } from '../format/results.ts';
 import { HISTORY_FILE, LoadError, loadHistoryFile, loadObservationsDir, OBSERVATIONS_DIR } from '../format/run-dir.ts';
 
 export const REPORT_FILE = 'report.html';
@@ -22,13 +22,9 @@ export class ReportInputError extends Error {
   }
 }
 
-export interface CheckerResult {
-  valid: Validity;
-  anomalies: Anomaly[];
-  /** Anomalies by type, all of them (the list is capped). */
+/** A checker's stored result, with its anomalies counted by type (all of them: the list is capped). */
+export interface CheckerResult extends Result {
   counts: Record<string, number>;
-  stats: Record<string, unknown>;
-  error?: string;
 }
 
 export interface RunInput {

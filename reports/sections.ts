@@ -82,6 +82,7 @@ function checkerSection(c: CheckerSection): Raw {
   else body = html``;
   return html`<article class="checker" id="checker-${c.name}">
   <h3><span class="badge ${verdictClass(c.valid)}">${VERDICT_TEXT[String(c.valid)]}</span> ${c.name}</h3>
+  ${c.examined === '' ? '' : html`<p class="examined">Examined ${c.examined}.</p>`}
   ${body}
   ${counts.length === 0 ? '' : html`<p class="counts">${counts.map(([t, n]) => html`<span>${t} <b>${n}</b></span>`)}</p>`}
   ${shown}
