@@ -44,61 +44,14 @@ export interface Cluster {
 export const smName = (i: number) => `sm-${i}`;
 
 export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
-  const link: Link = opts.link ?? ((_from, _to, address) => address);
   const hmacKeys = `k1:${randomBytes(24).toString('base64url')}`;
-  const logDir = join(opts.dir, 'logs');
-  const pg = opts.env.postgres;
   const [coordinatorDb, rmDb, billingDb] = await Promise.all(
     ['coordinator', 'rm', 'billing'].map((n) => opts.env.createDatabase(n)),
   );
   const databases = { coordinator: coordinatorDb!, rm: rmDb!, billing: billingDb! };
-  const pgAddress = `${pg.host}:${pg.port}`;
-  const redisAddress = `${opts.env.redis.host}:${opts.env.redis.port}`;
-  const dbUrl = async (from: string, db: string) => {
-    const [host, port] = (await link(from, 'postgres', pgAddress)).split(':');
-    return postgresUrl({ ...pg, host: host!, port: Number(port) }, db);
-  };
   const smNodes = Array.from({ length: opts.nodes }, (_, i) => smName(i + 1));
-  const ports = new Map<string, number>();
-  for (const n of ['rm', 'billing', ...smNodes]) ports.set(n, await stablePort());
-  ports.set('gateway', opts.gatewayPort ?? (await stablePort()));
-  const url = async (from: string, to: string) => `http://${await link(from, to, `127.0.0.1:${ports.get(to)}`)}`;
-  const urlList = async (from: string, targets: string[]) =>
-    (await Promise.all(targets.map(async (t) => `${t}=${await url(from, t)}`))).join(',');
-
-  const common = { RIG_HMAC_KEYS: hmacKeys, RIG_SEED: String(opts.seed), ...opts.extraEnv };
-  const specs = new Map<string, ServiceSpec>();
-  const spec = (service: ServiceName, node: string, env: Record<string, string>): ServiceSpec => ({
-    service,
-    node,
-    logDir,
-    port: ports.get(node)!,
-    env: { ...common, ...env, ...opts.nodeEnv?.[node] },
-    ...(opts.startDeadlineMs ? { startDeadlineMs: opts.startDeadlineMs } : {}),
-  });
-  for (const [node, service, db] of [
-    ['rm', 'resource-manager', databases.rm],
-    ['billing', 'billing', databases.billing],
-  ] as const) {
-    specs.set(
-      node,
-      spec(service, node, { DATABASE_URL: await dbUrl(node, db), RIG_SESSION_MANAGERS: await urlList(node, smNodes) }),
-    );
-  }
-  for (const node of smNodes) {
-    const [rh, rp] = (await link(node, 'redis', redisAddress)).split(':');
-    specs.set(
-      node,
-      spec('session-manager', node, {
-        DATABASE_URL: await dbUrl(node, databases.coordinator),
-        REDIS_URL: `redis://${rh}:${rp}/${opts.env.redis.db}`,
-        RIG_REDIS_PREFIX: opts.env.redis.keyPrefix,
-        RIG_PARTICIPANTS: await urlList(node, ['rm', 'billing']),
-      }),
-    );
-  }
-  specs.set('gateway', spec('edge-gateway', 'gateway', { RIG_SESSION_MANAGERS: await urlList('gateway', smNodes) }));
-
+  const ports = await allocatePorts(smNodes, opts.gatewayPort);
+  const specs = await serviceSpecs(opts, { hmacKeys, databases, smNodes, ports });
   const services = new Map<string, RunningService>();
   const startNode = async (node: string) => {
     services.set(node, await startService(specs.get(node)!));
@@ -117,6 +70,97 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     await stopAll();
     throw err;
   }
+  return {
+    gatewayUrl: `http://127.0.0.1:${ports.get('gateway')}`,
+    nodes: smNodes,
+    services,
+    hmacKeys,
+    databases,
+    ...processControls(services, startNode),
+    stop: stopAll,
+  };
+}
+
+/** Each service keeps its port across restarts, so it is chosen once, here. */
+async function allocatePorts(smNodes: readonly string[], gatewayPort?: number): Promise<Map<string, number>> {
+  const ports = new Map<string, number>();
+  for (const n of ['rm', 'billing', ...smNodes]) ports.set(n, await stablePort());
+  ports.set('gateway', gatewayPort ?? (await stablePort()));
+  return ports;
+}
+
+interface Wiring {
+  hmacKeys: string;
+  databases: Cluster['databases'];
+  smNodes: readonly string[];
+  ports: ReadonlyMap<string, number>;
+}
+
+/** What each process is started with; every address in it is dialled through `opts.link`. */
+async function serviceSpecs(opts: ClusterOptions, w: Wiring): Promise<Map<string, ServiceSpec>> {
+  const dial = dialer(opts, w.ports);
+  const logDir = join(opts.dir, 'logs');
+  const common = { RIG_HMAC_KEYS: w.hmacKeys, RIG_SEED: String(opts.seed), ...opts.extraEnv };
+  const spec = (service: ServiceName, node: string, env: Record<string, string>): ServiceSpec => ({
+    service,
+    node,
+    logDir,
+    port: w.ports.get(node)!,
+    env: { ...common, ...env, ...opts.nodeEnv?.[node] },
+    ...(opts.startDeadlineMs ? { startDeadlineMs: opts.startDeadlineMs } : {}),
+  });
+  const specs = new Map<string, ServiceSpec>();
+  for (const [node, service, db] of [
+    ['rm', 'resource-manager', w.databases.rm],
+    ['billing', 'billing', w.databases.billing],
+  ] as const) {
+    const env = { DATABASE_URL: await dial.postgres(node, db), RIG_SESSION_MANAGERS: await dial.urls(node, w.smNodes) };
+    specs.set(node, spec(service, node, env));
+  }
+  for (const node of w.smNodes) {
+    const redisUrl = await dial.redis(node);
+    specs.set(
+      node,
+      spec('session-manager', node, {
+        DATABASE_URL: await dial.postgres(node, w.databases.coordinator),
+        REDIS_URL: redisUrl,
+        RIG_REDIS_PREFIX: opts.env.redis.keyPrefix,
+        RIG_PARTICIPANTS: await dial.urls(node, ['rm', 'billing']),
+      }),
+    );
+  }
+  specs.set(
+    'gateway',
+    spec('edge-gateway', 'gateway', { RIG_SESSION_MANAGERS: await dial.urls('gateway', w.smNodes) }),
+  );
+  return specs;
+}
+
+/** The address `from` dials for each target, as `link` rewrites it. */
+function dialer(opts: ClusterOptions, ports: ReadonlyMap<string, number>) {
+  const link: Link = opts.link ?? ((_from, _to, address) => address);
+  const pg = opts.env.postgres;
+  const { redis } = opts.env;
+  const url = async (from: string, to: string) => `http://${await link(from, to, `127.0.0.1:${ports.get(to)}`)}`;
+  return {
+    postgres: async (from: string, db: string) => {
+      const [host, port] = (await link(from, 'postgres', `${pg.host}:${pg.port}`)).split(':');
+      return postgresUrl({ ...pg, host: host!, port: Number(port) }, db);
+    },
+    redis: async (from: string) => {
+      const [host, port] = (await link(from, 'redis', `${redis.host}:${redis.port}`)).split(':');
+      return `redis://${host}:${port}/${redis.db}`;
+    },
+    urls: async (from: string, targets: readonly string[]) =>
+      (await Promise.all(targets.map(async (t) => `${t}=${await url(from, t)}`))).join(','),
+  };
+}
+
+/** Signals to one process of the cluster, by node name. */
+function processControls(
+  services: ReadonlyMap<string, RunningService>,
+  startNode: (node: string) => Promise<void>,
+): Pick<Cluster, 'kill' | 'restart' | 'pause' | 'resume'> {
   const get = (node: string) => {
     const s = services.get(node);
     if (!s) throw new Error(`no process named ${node}; the cluster has ${[...services.keys()].join(', ')}`);
@@ -126,11 +170,6 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     if (!get(node).proc.signal(sig)) throw new Error(`${node} has exited: no ${sig} sent`);
   };
   return {
-    gatewayUrl: `http://127.0.0.1:${ports.get('gateway')}`,
-    nodes: smNodes,
-    services,
-    hmacKeys,
-    databases,
     async kill(node, signal = 'SIGKILL') {
       const s = get(node);
       s.proc.signal('SIGCONT');
@@ -144,7 +183,6 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     },
     pause: (node) => signal(node, 'SIGSTOP'),
     resume: (node) => signal(node, 'SIGCONT'),
-    stop: stopAll,
   };
 }
 

@@ -1,12 +1,9 @@
 // The edge gateway process: the public API. Validates, normalises, signs and forwards to the leader.
-import { randomUUID } from 'node:crypto';
 import { Counter } from 'prom-client';
-import { sessionIdPattern } from '../common/contract.ts';
-import type { Route } from '../common/http-server.ts';
 import { Peer, transports } from '../common/peer.ts';
 import { runService } from '../common/service.ts';
 import { Forwarder } from './forwarder.ts';
-import { validateSessionRequest, validIdempotencyKey } from './validation.ts';
+import { gatewayRoutes } from './routes.ts';
 
 await runService('edge-gateway', async (rt) => {
   const { env, clock } = rt;
@@ -32,14 +29,29 @@ await runService('edge-gateway', async (rt) => {
   const outcomes = new Counter({
     name: 'rig_gateway_responses_total',
     help: 'Gateway answers to session creation, by status',
-    labelNames: ['status'],
+    labelNames: ['status'] as const,
     registers: [rt.metrics.registry],
   });
+  const discover = leaderDiscovery(managers, forwarder);
+  const discovery = setInterval(() => void discover(), env.int('RIG_DISCOVERY_INTERVAL_MS', 500, 50, 60_000));
+  return {
+    routes: gatewayRoutes(forwarder, { outcomes, rejected: rt.metrics.rejected }),
+    health: () => ({ leader: forwarder.leaderHint ?? null }),
+    async close() {
+      clearInterval(discovery);
+      for (const peer of managers.values()) peer.close();
+    },
+  };
+});
 
-  // Leader discovery: ask every manager's /healthz now and then, so requests go straight to the leader, and a new
-  // leader is found while requests still wait on an old one that stopped answering (forwarder.ts).
+/**
+ * Leader discovery: ask every manager's /healthz now and then, so requests go straight to the leader, and a new
+ * leader is found while requests still wait on an old one that stopped answering (forwarder.ts). A pass still
+ * running when the next is due is not doubled.
+ */
+function leaderDiscovery(managers: ReadonlyMap<string, Peer>, forwarder: Forwarder): () => Promise<void> {
   let discovering = false;
-  const discover = async () => {
+  return async () => {
     if (discovering) return;
     discovering = true;
     try {
@@ -59,59 +71,4 @@ await runService('edge-gateway', async (rt) => {
       discovering = false;
     }
   };
-  const discovery = setInterval(() => void discover(), env.int('RIG_DISCOVERY_INTERVAL_MS', 500, 50, 60_000));
-
-  const routes: Route[] = [
-    {
-      method: 'POST',
-      pattern: '/v1/sessions',
-      signed: false,
-      handler: async (ctx) => {
-        const given = ctx.headers['idempotency-key'];
-        if (given !== undefined && (typeof given !== 'string' || !validIdempotencyKey(given))) {
-          outcomes.inc({ status: '400' });
-          return {
-            status: 400,
-            body: {
-              code: 'bad_request',
-              errors: [{ field: 'Idempotency-Key', message: 'must be 1 to 128 visible ASCII characters' }],
-            },
-          };
-        }
-        const v = validateSessionRequest(ctx.body);
-        if (!v.ok) {
-          rt.metrics.rejected.inc({ reason: 'validation' });
-          outcomes.inc({ status: '400' });
-          return { status: 400, body: { code: 'bad_request', errors: v.errors } };
-        }
-        // Every request gets a key, so the gateway's own retries are exactly-once too.
-        const key = typeof given === 'string' ? `client:${given}` : `gw:${randomUUID()}`;
-        const reply = await forwarder.forward('POST', '/v1/sessions', v.value, { 'idempotency-key': key });
-        outcomes.inc({ status: String(reply.status) });
-        return reply;
-      },
-    },
-    {
-      method: 'GET',
-      pattern: '/v1/sessions/:sessionId',
-      signed: false,
-      handler: (ctx) => {
-        const id = ctx.params.sessionId!;
-        if (!sessionIdPattern.test(id))
-          return {
-            status: 400,
-            body: { code: 'bad_request', errors: [{ field: 'sessionId', message: 'is not a session id' }] },
-          };
-        return forwarder.forward('GET', `/v1/sessions/${id}`, undefined, {});
-      },
-    },
-  ];
-  return {
-    routes,
-    health: () => ({ leader: forwarder.leaderHint ?? null }),
-    async close() {
-      clearInterval(discovery);
-      for (const peer of managers.values()) peer.close();
-    },
-  };
-});
+}

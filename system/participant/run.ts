@@ -1,9 +1,9 @@
 // The participant process: one call from a service's main.ts builds the whole participant around its Domain.
-import postgres from 'postgres';
+import postgres, { type Sql } from 'postgres';
 import type { Env } from '../common/config.ts';
 import { Peer } from '../common/peer.ts';
-import { runService } from '../common/service.ts';
-import { readParticipantConfig } from './config.ts';
+import { type Runtime, runService, type ServiceParts } from '../common/service.ts';
+import { type ParticipantConfig, readParticipantConfig } from './config.ts';
 import { DecisionQueries, defaultDecisionQueryOptions } from './decision-query.ts';
 import type { Domain } from './domain.ts';
 import { Fence } from './fence.ts';
@@ -25,72 +25,73 @@ export function runParticipant(service: Domain['service'], makeDomain: (env: Env
   void runService(service, async (rt) => {
     const config = readParticipantConfig(rt.env, rt.node);
     const domain = makeDomain(rt.env);
-    const sql = postgres(config.databaseUrl, {
-      max: config.poolMax,
-      connect_timeout: 10,
-      onnotice: () => {},
-      connection: {
-        application_name: `${service}:${rt.node}`,
-        lock_timeout: config.lockTimeoutMs,
-        idle_in_transaction_session_timeout: idleInTransactionTimeoutMs,
-      },
-    });
+    const sql = connectPool(service, rt.node, config);
     try {
-      const core = Statements.load('participant', new URL('./sql/', import.meta.url));
-      await migrate(sql, [core, domain.statements]);
-      await domain.seed(sql);
-      const inflight = new InFlightPrepares();
-      const store = new TxnStore(sql, rt.node, core, rt.clock, inflight);
-      const waits = new WaitGraph(
-        sql,
-        core,
-        inflight,
-        `${rt.node}:`,
-        rt.node,
-        rt.logger,
-        rt.clock,
-        config.waitsIntervalMs,
-      );
-      const fence = new Fence(await store.highestToken(), (token) => store.raiseToken(token));
-      const metrics = createParticipantMetrics(rt.metrics.registry);
-      const participant = new Participant({
-        store,
-        domain,
-        fence,
-        logger: rt.logger,
-        metrics,
-        faults: rt.faults,
-        waits,
-        inFlightMax: config.poolMax * inFlightPerConnection,
-      });
-      const managers = new Map(
-        [...config.sessionManagers].map(([name, url]) => [
-          name,
-          new Peer(name, url, rt.ring, rt.clock, { maxSockets: 8 }),
-        ]),
-      );
-      const queries = new DecisionQueries(store, participant, managers, rt.logger, metrics, rt.clock, {
-        ...defaultDecisionQueryOptions,
-        queryAfterMs: config.decisionQueryAfterMs,
-        precommitTimeoutMs: config.precommitTimeoutMs,
-        commitOnPrecommitTimeout: config.commitOnPrecommitTimeout,
-      });
-      queries.start();
-      waits.start();
-      rt.logger.info('participant ready', { highestToken: fence.highest, lockTimeoutMs: config.lockTimeoutMs });
-      return {
-        routes: participantRoutes(participant),
-        health: () => ({ highestToken: fence.highest }),
-        close: async () => {
-          await queries.stop();
-          await waits.stop();
-          for (const peer of managers.values()) peer.close();
-          await sql.end({ timeout: 5 });
-        },
-      };
+      return await startParticipant(rt, config, domain, sql);
     } catch (err) {
       await sql.end({ timeout: 1 }).catch(() => {});
       throw err;
     }
   });
+}
+
+function connectPool(service: string, node: string, config: ParticipantConfig): Sql {
+  return postgres(config.databaseUrl, {
+    max: config.poolMax,
+    connect_timeout: 10,
+    onnotice: () => {},
+    connection: {
+      application_name: `${service}:${node}`,
+      lock_timeout: config.lockTimeoutMs,
+      idle_in_transaction_session_timeout: idleInTransactionTimeoutMs,
+    },
+  });
+}
+
+async function startParticipant(
+  rt: Runtime,
+  config: ParticipantConfig,
+  domain: Domain,
+  sql: Sql,
+): Promise<ServiceParts> {
+  const core = Statements.load('participant', new URL('./sql/', import.meta.url));
+  await migrate(sql, [core, domain.statements]);
+  await domain.seed(sql);
+  const inflight = new InFlightPrepares();
+  const store = new TxnStore(sql, rt.node, core, rt.clock, inflight);
+  const waits = new WaitGraph(sql, core, inflight, `${rt.node}:`, rt.node, rt.logger, rt.clock, config.waitsIntervalMs);
+  const fence = new Fence(await store.highestToken(), (token) => store.raiseToken(token));
+  const metrics = createParticipantMetrics(rt.metrics.registry);
+  const participant = new Participant({
+    store,
+    domain,
+    fence,
+    logger: rt.logger,
+    metrics,
+    faults: rt.faults,
+    waits,
+    inFlightMax: config.poolMax * inFlightPerConnection,
+  });
+  const managers = new Map(
+    [...config.sessionManagers].map(([name, url]) => [name, new Peer(name, url, rt.ring, rt.clock, { maxSockets: 8 })]),
+  );
+  const queries = new DecisionQueries(store, participant, managers, rt.logger, metrics, rt.clock, {
+    ...defaultDecisionQueryOptions,
+    queryAfterMs: config.decisionQueryAfterMs,
+    precommitTimeoutMs: config.precommitTimeoutMs,
+    commitOnPrecommitTimeout: config.commitOnPrecommitTimeout,
+  });
+  queries.start();
+  waits.start();
+  rt.logger.info('participant ready', { highestToken: fence.highest, lockTimeoutMs: config.lockTimeoutMs });
+  return {
+    routes: participantRoutes(participant),
+    health: () => ({ highestToken: fence.highest }),
+    close: async () => {
+      await queries.stop();
+      await waits.stop();
+      for (const peer of managers.values()) peer.close();
+      await sql.end({ timeout: 5 });
+    },
+  };
 }
