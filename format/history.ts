@@ -40,6 +40,13 @@ export const NEMESIS = 'nemesis';
 
 /** The session workload's operations. */
 export const SESSION_F = { create: 'create-session', read: 'read-session', readTotals: 'read-totals' } as const;
+/** A plain register history's operations (Jepsen's cas-register): a cas value is `[from, to]`. */
+export const REGISTER_F = { read: 'read', write: 'write', cas: 'cas' } as const;
+/**
+ * Every client operation some checker interprets. A client op with another `f` is refused where it is read, naming
+ * its line: dropped silently it would leave a verdict that blames some other op. Nemesis ops may have any `f`.
+ */
+export const CLIENT_F: ReadonlySet<string> = new Set([...Object.values(SESSION_F), ...Object.values(REGISTER_F)]);
 
 const opSchema = obj({
   index: opt(int),
@@ -76,6 +83,17 @@ export function parseOp(raw: unknown, position: number): HistoryOp {
       position,
       `index ${op.index} out of order: expected ${position} (indices are dense, from 0)`,
     );
+  }
+  if (op.process !== NEMESIS && !CLIENT_F.has(op.f)) {
+    throw new HistoryError(
+      position,
+      `f ${JSON.stringify(op.f)} is not an operation any checker reads: expected one of ${[...CLIENT_F].join(', ')}`,
+    );
+  }
+  // A cas whose value is not [from, to] cannot be judged: refuse it rather than guess. Its completion may carry
+  // other text (a fail's reason), so only the invocation is held to the shape.
+  if (op.f === REGISTER_F.cas && op.type === 'invoke' && !(Array.isArray(op.value) && op.value.length === 2)) {
+    throw new HistoryError(position, `cas value ${JSON.stringify(op.value)} is not [from, to]`);
   }
   const out: HistoryOp = { ...op, index: position, value: op.value ?? null };
   return out;

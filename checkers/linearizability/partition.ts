@@ -1,11 +1,11 @@
 // Register ops, split per key: keys are independent registers, so each is checked alone (far smaller searches).
 // Sources: read/write/cas ops in the history (plain register histories) and the session managers' DSM calls.
-import { type HistoryOp, type Key, NEMESIS, pairHistory } from '../../format/history.ts';
+import { type HistoryOp, type Key, NEMESIS, pairHistory, REGISTER_F } from '../../format/history.ts';
 import type { DsmOpRecord } from '../../format/observations.ts';
 import type { RegisterInput } from './model.ts';
 import type { LinOp } from './search.ts';
 
-export const REGISTER_F = new Set(['read', 'write', 'cas']);
+const REGISTER_FS: ReadonlySet<string> = new Set(Object.values(REGISTER_F));
 
 /** A register op plus what to cite: history op indices, or the server-side record it came from. */
 export interface RegisterOp extends LinOp<RegisterInput, unknown> {
@@ -48,7 +48,7 @@ export function historyPartitions(history: readonly HistoryOp[]): Partition[] {
   // Keyed by the raw key: the number 1 and the string "1" stay different registers (they print alike).
   const byKey = new Map<Key | undefined, RegisterOp[]>();
   for (const op of history) {
-    if (op.type !== 'invoke' || op.process === NEMESIS || !REGISTER_F.has(op.f)) continue;
+    if (op.type !== 'invoke' || op.process === NEMESIS || !REGISTER_FS.has(op.f)) continue;
     const c = pairs.completion[op.index]!;
     const done = c < 0 ? undefined : history[c]!;
     if (done?.type === 'fail') continue;

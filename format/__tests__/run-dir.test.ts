@@ -50,6 +50,25 @@ describe('history loading', () => {
     expect(loadError(() => parseHistory(`${indexed}\n`)).message).toContain('index 5 out of order: expected 0');
   });
 
+  it('refuses an operation no checker reads and a cas that is not [from, to], naming the line', () => {
+    const unknown = loadError(() =>
+      parseHistory(`${w(1)}\n${w(1, 'ok')}\n{"type":"invoke","process":1,"f":"inc","value":1,"time":5}\n`),
+    );
+    expect(unknown.message).toMatch(
+      /^history.jsonl:3: f "inc" is not an operation any checker reads: expected one of /,
+    );
+    const cas = (value: unknown) => `{"type":"invoke","process":0,"f":"cas","value":${JSON.stringify(value)},"time":1}`;
+    expect(loadError(() => parseHistory(`${cas(3)}\n`)).message).toBe('history.jsonl:1: cas value 3 is not [from, to]');
+    expect(loadError(() => parseHistory(`${cas([1, 2, 3])}\n`)).line).toBe(1);
+    expect(parseHistory(`${cas([1, 2])}\n`).history).toHaveLength(1);
+    // Nemesis ops may be anything: their f names the fault.
+    expect(
+      parseHistory(
+        '{"type":"invoke","process":"nemesis","f":"start-anything","value":{},"time":1}\n{"type":"info","process":"nemesis","f":"start-anything","value":{},"time":2}\n',
+      ).history,
+    ).toHaveLength(2);
+  });
+
   it('refuses a time going backwards, naming the line', () => {
     const at = (time: number, type = 'invoke', process = 0) =>
       JSON.stringify({ type, process, f: 'write', value: 1, time });

@@ -73,7 +73,7 @@ describe('writeReport', () => {
     mkdirSync(dir);
     writeFileSync(
       join(dir, 'history.jsonl'),
-      '{"type":"invoke","process":0,"f":"x","value":null,"time":1}\nnot json\n',
+      '{"type":"invoke","process":0,"f":"write","value":null,"time":1}\nnot json\n',
     );
     expect(() => readRun(dir)).toThrow(/broken\/history.jsonl: line 2: not valid JSON/);
   });
@@ -125,7 +125,7 @@ describe('rig report', () => {
       expect(await main(['report', '--index', '--store', join(root, 'cli')])).toBe(0);
       expect(existsSync(join(root, 'cli', 'index.html'))).toBe(true);
       expect(await main(['report', join(root, 'missing')])).toBe(2);
-      writeFileSync(join(run.dir, 'history.jsonl'), '{"type":"ok","process":0,"f":"x","value":null,"time":1}\n');
+      writeFileSync(join(run.dir, 'history.jsonl'), '{"type":"ok","process":0,"f":"write","value":null,"time":1}\n');
       expect(await main(['report', run.dir])).toBe(2);
       expect(await main(['report'])).toBe(2);
     } finally {
