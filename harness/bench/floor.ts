@@ -14,7 +14,7 @@
 // write (system/participant/store.ts): that saving is the system's own, so the floor does not copy it.
 import postgres from 'postgres';
 import { migrate as migrateDir } from '../../system/common/pg.ts';
-import { migrate, type Param, type Queryable, Statements } from '../../system/participant/statements.ts';
+import { migrate, type Param, type Queryable, Statements } from '../../system/common/statements.ts';
 import { migrationsDir as coordinatorMigrations } from '../../system/session-manager/txlog.ts';
 import type { Environment } from '../env/types.ts';
 import { postgresUrl } from '../env/types.ts';
