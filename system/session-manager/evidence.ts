@@ -11,10 +11,9 @@ import {
   type TxnRecord,
   txnRecord,
 } from '../../format/observations.ts';
-import { type Queryable, Statements } from '../common/statements.ts';
+import type { Queryable } from '../common/statements.ts';
 import { keys } from './store.ts';
-
-const statements = Statements.load('session-manager', new URL('./sql/', import.meta.url));
+import { txlogStatements as statements } from './txlog.ts';
 
 /** Server wall-clock readings (ms) placed on the reader's time base (ns). */
 export type ToNs = (wallMs: number) => number;
