@@ -102,6 +102,12 @@ export async function readParticipantTxns(
   });
 }
 
+/** How many transactions are prepared in this participant's database. */
+export async function countPrepared(sql: Queryable): Promise<number> {
+  const [row] = await statements.run(sql, 'evidence_prepared_count');
+  return Number(row?.n);
+}
+
 /**
  * Every transaction left prepared, as a `prepared` record and as the participant's state for it. The state's token
  * is the one its pre-commit record (3PC) or its logged yes vote carries; a participant that died between its

@@ -85,6 +85,12 @@ export async function readTxnLog(sql: Queryable, votes: Votes, toNs: ToNs): Prom
   return { txns, writes: [...writes, ...decisions] };
 }
 
+/** Transactions logged and not closed, and decided ones whose event the relay has not appended yet. */
+export async function readUnfinished(sql: Queryable): Promise<{ open: number; unsent: number }> {
+  const [row] = await statements.run(sql, 'evidence_unfinished');
+  return { open: Number(row?.open), unsent: Number(row?.unsent) };
+}
+
 /** Every accepted DSM write, from the audit list the CAS script appends to (with Redis's own clock). */
 export async function readDsmAudit(redis: Redis, toNs: ToNs): Promise<DsmRecord[]> {
   const prefix = redis.options.keyPrefix ?? '';

@@ -18,6 +18,7 @@ import {
   startSystem,
   subscriber,
 } from '../../../system/__tests__/support.ts';
+import { countPrepared } from '../../../system/participant/evidence.ts';
 import { collectFinal } from '../collect.ts';
 
 let sys: SystemFixture;
@@ -36,10 +37,7 @@ it('reports a prepare left behind as unfinished, never as a stale token', async 
   const session = sys.createSession({ subscriberId: subscriber(1), trafficClass: 'voice', protocol: '2pc' });
   await sys.cluster.services.get('rm')!.proc.exited;
   await session.catch(() => undefined); // the client's answer does not matter here
-  await eventually(async () => {
-    const [row] = await sys.db.rm`SELECT count(*)::int AS n FROM pg_prepared_xacts WHERE database = current_database()`;
-    return row!.n > 0 ? true : undefined;
-  }, 'the prepare left at rm');
+  await eventually(async () => ((await countPrepared(sys.db.rm)) > 0 ? true : undefined), 'the prepare left at rm');
 
   mkdirSync(join(sys.dir, 'observations'), { recursive: true });
   const problems = await collectFinal({
