@@ -8,8 +8,9 @@ import { isPlainObject } from '../format/schema.ts';
 import { indexBy } from './collections.ts';
 import { type AnomalyLog, anomalyLog, type Checker } from './result.ts';
 
-const creditOf = (a: AccountRecord) => a.balance + a.held + a.spent;
-const channelsOf = (c: CellRecord) => c.free + c.held + c.used;
+// `held` absent: not observable in a committed snapshot, where a prepared hold has moved nothing yet.
+const creditOf = (a: AccountRecord) => a.balance + (a.held ?? 0) + a.spent;
+const channelsOf = (c: CellRecord) => c.free + (c.held ?? 0) + c.used;
 const sum = (xs: Iterable<number>) => {
   let total = 0;
   for (const x of xs) total += x;
@@ -18,7 +19,7 @@ const sum = (xs: Iterable<number>) => {
 
 function checkAccounts(obs: Observations, out: AnomalyLog): void {
   for (const a of obs.account) {
-    if (a.balance < 0 || a.held < 0 || a.spent < 0) {
+    if (a.balance < 0 || (a.held ?? 0) < 0 || a.spent < 0) {
       out.add(
         'negative-balance',
         a.accountId,
@@ -64,7 +65,7 @@ function checkAccounts(obs: Observations, out: AnomalyLog): void {
 function checkCells(obs: Observations, out: AnomalyLog): void {
   for (const c of obs.cell) {
     const key = String(c.cellId);
-    if (c.used + c.held > c.capacity || c.free < 0) {
+    if (c.used + (c.held ?? 0) > c.capacity || c.free < 0) {
       out.add('over-booked-cell', key, [], `${c.phase}: used ${c.used} + held ${c.held} of capacity ${c.capacity}`);
     }
     if (channelsOf(c) !== c.capacity) {

@@ -86,7 +86,7 @@ function checkLeftovers(obs: Observations, out: AnomalyLog): void {
         'deadlock-unresolved',
         d.cycle.join(' -> '),
         [],
-        `${d.method} found it at ${ms(d.detectedAt)}, victim ${d.victim}, never resolved`,
+        `${d.method} found it at ${ms(d.detectedAt)}, victim ${d.victim ?? 'not named'}, never resolved`,
       );
     }
   }

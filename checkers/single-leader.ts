@@ -2,7 +2,7 @@
 // accepted a write carrying a lower token than one it had already accepted, and no two nodes made accepted decisions
 // in overlapping time (decisions in time order never go back to an older epoch held by another node).
 
-import type { Observation, Observations } from '../format/observations.ts';
+import type { Observation, Observations, ParticipantRecord } from '../format/observations.ts';
 import { groupBy, sortedBy } from './collections.ts';
 import { type AnomalyLog, anomalyLog, type Checker } from './result.ts';
 
@@ -30,8 +30,13 @@ function checkEpochs(obs: Observations, out: AnomalyLog): void {
   }
 }
 
-/** A record of an accepted write: it carries the writer's token and when the store accepted it. */
-type Written = Extract<Observation, { token: number; at: number }>;
+/**
+ * A record of an accepted write: it carries the writer's token and when the store accepted it. A participant record
+ * whose token was never observed is no evidence about fencing: it is skipped, and counted as such.
+ */
+type Written = Extract<Observation, { token: number; at: number }> | (ParticipantRecord & { token: number });
+
+const tokenObserved = (p: ParticipantRecord): p is ParticipantRecord & { token: number } => p.token !== undefined;
 
 function describeWrite(r: Written): string {
   switch (r.kind) {
@@ -57,7 +62,7 @@ function writesByStore(obs: Observations): Map<string, readonly Written[]> {
       store,
       list.filter((w) => w.accepted),
     );
-  for (const [name, list] of groupBy(obs.participant, (p) => p.participant)) add(name, list);
+  for (const [name, list] of groupBy(obs.participant.filter(tokenObserved), (p) => p.participant)) add(name, list);
   if (obs.dsm.length > 0) add('dsm', obs.dsm);
   if (obs.event.length > 0) add('stream', obs.event);
   return out;
@@ -145,6 +150,13 @@ export const singleLeader: Checker = {
     const writes = checkTokens(observations, out);
     const decisions = checkDecisions(observations, out);
     const epochs = new Set(observations.leader.map((l) => l.epoch)).size;
-    return out.result({ leaderRecords: observations.leader.length, epochs, fencedWrites: writes, decisions });
+    const withoutToken = observations.participant.filter((p) => p.token === undefined).length;
+    return out.result({
+      leaderRecords: observations.leader.length,
+      epochs,
+      fencedWrites: writes,
+      decisions,
+      skippedWithoutToken: withoutToken,
+    });
   },
 };

@@ -44,7 +44,13 @@ export const participantRecord = obj({
   /** What this participant voted; absent if it never voted (e.g. aborted before prepare). */
   vote: opt(vote),
   state: lit('prepared', 'precommitted', 'committed', 'aborted', 'tombstone'),
-  token: int,
+  /**
+   * The token the participant accepted this state's write under, as its database or its own log recorded it;
+   * absent when nothing recorded it (a transaction left prepared by a participant that died before logging its
+   * vote). Never a stand-in: a record without one is not evidence about fencing.
+   */
+  token: opt(int),
+  /** When the participant's database wrote this state (a prepare: `pg_prepared_xacts.prepared`). */
   at: num,
   /** billing: the account charged and the amount. */
   accountId: opt(str),
@@ -144,7 +150,8 @@ export const lockWaitRecord = obj({
 export const deadlockRecord = obj({
   kind: lit('deadlock'),
   cycle: arr(str),
-  victim: str,
+  /** Absent when the log never named one (a cycle broken by a lock timeout names its victim once it is gone). */
+  victim: opt(str),
   method: lit('timeout', 'detector'),
   formedAt: opt(num),
   detectedAt: num,
@@ -169,7 +176,8 @@ export const accountRecord = obj({
   accountId: str,
   phase,
   balance: num,
-  held: num,
+  /** Absent when not observable: the snapshot reads committed rows, and a prepared hold is not one of them. */
+  held: opt(num),
   spent: num,
   at: num,
 });
@@ -181,7 +189,8 @@ export const cellRecord = obj({
   phase,
   capacity: int,
   free: int,
-  held: int,
+  /** Absent when not observable, as for accounts. */
+  held: opt(int),
   used: int,
   at: num,
 });
@@ -210,10 +219,14 @@ export type Observations = { [K in ObservationKind]: ObservationOf<K>[] };
 
 export type TxnRecord = ObservationOf<'txn'>;
 export type ParticipantRecord = ObservationOf<'participant'>;
+export type PreparedRecord = ObservationOf<'prepared'>;
 export type DsmRecord = ObservationOf<'dsm'>;
 export type DsmOpRecord = ObservationOf<'dsm-op'>;
 export type EventRecord = ObservationOf<'event'>;
 export type LeaderRecord = ObservationOf<'leader'>;
+export type FencedWriteRecord = ObservationOf<'fenced-write'>;
+export type LockWaitRecord = ObservationOf<'lock-wait'>;
+export type DeadlockRecord = ObservationOf<'deadlock'>;
 export type AccountRecord = ObservationOf<'account'>;
 export type CellRecord = ObservationOf<'cell'>;
 

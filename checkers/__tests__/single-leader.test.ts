@@ -118,4 +118,15 @@ describe('single leader', () => {
     });
     expect(run(singleLeader, [], obs).valid).toBe(true);
   });
+
+  // Issue 29: a transaction left prepared by a participant that died before logging its vote has no observed
+  // token. Judging it as token 0 reported a stale write no store accepted; it is skipped, and counted.
+  it('skips a participant record without a token, and counts it', () => {
+    const { token: _, ...prepared } = part('rm', { txnId: 't2', state: 'prepared', at: 200 });
+    const obs = observations({ participant: [part('rm', { token: 3, at: 100 }), prepared] });
+    const result = run(singleLeader, [], obs);
+    expect(result.anomalies).toEqual([]);
+    expect(result.valid).toBe(true);
+    expect(result.stats).toMatchObject({ fencedWrites: 1, skippedWithoutToken: 1 });
+  });
 });

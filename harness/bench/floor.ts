@@ -3,7 +3,7 @@
 // the system's own migrations and seed, so the tables and indexes are the same). Per transaction:
 //   coordinator  INSERT the intent row (fenced), committed on its own
 //   rm, billing  BEGIN; INSERT participant_txn; UPDATE cells | accounts; PREPARE TRANSACTION   (in parallel)
-//   3PC only     coordinator: BEGIN; fence; UPDATE txn pre-committed; COMMIT
+//   3PC only     coordinator: the decision to pre-commit, fenced, in one statement
 //                rm, billing: INSERT participant_precommit                                     (in parallel)
 //   coordinator  the decision and its outbox row, fenced, in one statement
 //   rm, billing  COMMIT PREPARED                                                               (in parallel)
@@ -14,15 +14,14 @@
 // write (system/participant/store.ts): that saving is the system's own, so the floor does not copy it.
 import postgres from 'postgres';
 import { migrate as migrateDir } from '../../system/common/pg.ts';
-import { migrate, type Param, type Queryable, Statements } from '../../system/participant/statements.ts';
-import { migrationsDir as coordinatorMigrations } from '../../system/session-manager/txlog.ts';
+import { migrate, type Param, type Queryable, Statements } from '../../system/common/statements.ts';
+import { migrationsDir as coordinatorMigrations, txlogStatements as log } from '../../system/session-manager/txlog.ts';
 import type { Environment } from '../env/types.ts';
 import { postgresUrl } from '../env/types.ts';
 import type { LevelFigures, Protocol } from './figures.ts';
 import { cellsSeeded, reservation, sessionSpec, subscribersSeeded } from './requests.ts';
 import { LevelTally } from './tally.ts';
 
-const own = Statements.load('floor', new URL('./sql/', import.meta.url));
 const core = Statements.load('participant', new URL('../../system/participant/sql/', import.meta.url));
 const rmSql = Statements.load('resource-manager', new URL('../../system/resource-manager/sql/', import.meta.url));
 const billingSql = Statements.load('billing', new URL('../../system/billing/sql/', import.meta.url));
@@ -32,6 +31,7 @@ const cellCapacity = 1000;
 const initialBalance = 100_000;
 const lockTimeoutMs = 2000;
 const token = 1;
+const checkTokens = true;
 const node = 'floor';
 
 type Sql = postgres.Sql;
@@ -76,7 +76,7 @@ export async function openFloor(env: Environment, poolMax: number): Promise<Floo
   };
   try {
     await migrateDir(coord, coordinatorMigrations);
-    await own.run(coord, 'fence_raise', [token]);
+    await log.run(coord, 'fence_raise', [token]);
     await migrate(rm, [core, rmSql]);
     await rmSql.run(rm, 'seed', [cellsSeeded, cellCapacity]);
     await migrate(billing, [core, billingSql]);
@@ -136,17 +136,9 @@ async function floorTxn(db: { coord: Sql; rm: Sql; billing: Sql }, protocol: Pro
   const { cell, amount } = reservation(spec);
   const txnId = `ftxn-${n}`;
   const sessionId = `fses-${n}`;
-  const request = JSON.stringify({ ...spec, cells: [cell], amount });
-  const [intent] = await own.run(db.coord, 'intent', [
-    txnId,
-    sessionId,
-    protocol,
-    'create',
-    token,
-    node,
-    request,
-    null,
-  ]);
+  const request = db.coord.json({ ...spec, cells: [cell], amount });
+  const intentParams = [txnId, sessionId, protocol, 'create', token, node, request, null];
+  const [intent] = await log.run(db.coord, 'intent', [...intentParams, checkTokens]);
   if (!intent) throw new Error('intent refused');
   const detail = JSON.stringify({ subscriberId: spec.subscriberId, cells: [cell], amount });
   const params: Param[] = [txnId, token, sessionId, protocol, detail];
@@ -156,20 +148,18 @@ async function floorTxn(db: { coord: Sql; rm: Sql; billing: Sql }, protocol: Pro
     prepare(db.billing, gids.billing, params, (tx) => billingSql.run(tx, 'hold', [spec.subscriberId, amount])),
   ]);
   if (protocol === '3pc') {
-    await db.coord.begin(async (tx) => {
-      await own.run(tx, 'fence_share');
-      await own.run(tx, 'precommit', [txnId, token]);
-    });
+    const [precommitted] = await log.run(db.coord, 'precommit', [txnId, token, checkTokens]);
+    if (!precommitted?.precommitted) throw new Error('pre-commit refused');
     await Promise.all([
       core.run(db.rm, 'precommit_insert', [txnId, token, gids.rm]),
       core.run(db.billing, 'precommit_insert', [txnId, token, gids.billing]),
     ]);
   }
-  const [decided] = await own.run(db.coord, 'decide', [txnId, 'commit', null, token, node, Date.now()]);
+  const [decided] = await log.run(db.coord, 'decide', [txnId, 'commit', null, token, node, Date.now(), checkTokens]);
   if (!decided?.decided) throw new Error('decision refused');
   await Promise.all([
     db.rm.unsafe(core.text('commit_prepared').replaceAll("':gid'", `'${gids.rm}'`)),
     db.billing.unsafe(core.text('commit_prepared').replaceAll("':gid'", `'${gids.billing}'`)),
   ]);
-  await own.run(db.coord, 'close', [txnId, token]);
+  await log.run(db.coord, 'close', [txnId, token]);
 }

@@ -5,6 +5,8 @@ import postgres from 'postgres';
 import { systemClock } from '../../system/common/clock.ts';
 import { Peer } from '../../system/common/peer.ts';
 import { parseKeyRing } from '../../system/common/signing.ts';
+import { countPrepared } from '../../system/participant/evidence.ts';
+import { readUnfinished } from '../../system/session-manager/evidence.ts';
 import type { Cluster } from '../cluster/cluster.ts';
 import { type Environment, postgresUrl } from '../env/types.ts';
 
@@ -30,17 +32,12 @@ export interface Unfinished {
  * leader fenced before its relay ran goes out on the next leader's pass), and transactions prepared at a participant.
  */
 export async function unfinishedWork(db: Record<'coordinator' | 'rm' | 'billing', postgres.Sql>): Promise<Unfinished> {
-  // pg_prepared_xacts lists the whole server's: each participant counts its own database's.
-  const prepared = (sql: postgres.Sql) =>
-    sql`SELECT count(*)::int AS n FROM pg_prepared_xacts WHERE database = current_database()`;
-  const [[log], [rm], [billing]] = await Promise.all([
-    db.coordinator`
-      SELECT (SELECT count(*)::int FROM txn WHERE closed_at IS NULL) AS open,
-             (SELECT count(*)::int FROM outbox WHERE sent_at IS NULL) AS unsent`,
-    prepared(db.rm),
-    prepared(db.billing),
+  const [log, rm, billing] = await Promise.all([
+    readUnfinished(db.coordinator),
+    countPrepared(db.rm),
+    countPrepared(db.billing),
   ]);
-  return { open: Number(log?.open), unsent: Number(log?.unsent), prepared: Number(rm?.n) + Number(billing?.n) };
+  return { ...log, prepared: rm + billing };
 }
 
 export function openProbes(env: Environment, cluster: Cluster): Probes {

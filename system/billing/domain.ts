@@ -1,8 +1,8 @@
 // Billing's part of a participant: subscriber accounts with a balance and held credit. A prepare holds the
 // session's amount (balance -= amount, held += amount) when the balance covers it.
 import type { Env } from '../common/config.ts';
+import { Statements, toSafeInt } from '../common/statements.ts';
 import type { Domain } from '../participant/domain.ts';
-import { Statements, toSafeInt } from '../participant/statements.ts';
 
 export interface BillingConfig {
   subscribers: number;

@@ -2,6 +2,8 @@
 // Lines with an `obs` field are observations: evidence the checkers read after a run (leadership changes,
 // votes, decisions, deadlocks). stdout to a file is synchronous in Node, so a line written survives a SIGKILL.
 
+import { readFileSync } from 'node:fs';
+
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 
 export interface Logger {
@@ -36,4 +38,31 @@ export function createLogger(
     },
   };
   return logger;
+}
+
+/** One observation line as `observe` wrote it: `t` the writer's wall clock (ms), `obs` its kind, then its fields. */
+export type ObservationLine = Record<string, unknown> & { t: number; obs: string };
+
+/**
+ * The observation lines of one process's log file, in order (none if the file does not exist). A line cut short by a
+ * SIGKILL is skipped. Read a file once and dispatch its lines by `obs`: logs of long runs are large.
+ */
+export function readObservationLines(path: string): ObservationLine[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return [];
+  }
+  const out: ObservationLine[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.includes('"obs":')) continue;
+    try {
+      const record = JSON.parse(line) as Record<string, unknown>;
+      if (typeof record.obs === 'string' && typeof record.t === 'number') out.push(record as ObservationLine);
+    } catch {
+      // a line cut by a SIGKILL
+    }
+  }
+  return out;
 }

@@ -1,7 +1,7 @@
 // What a participant service adds to the shared core: its schema and seed, its reservation statements, and the
 // totals the conservation checker reads. Everything else (routes, 2PC, fencing, tombstones) is the core's.
 import type { PrepareRequest, VoteNoReason } from '../common/contract.ts';
-import type { Param, Queryable, Statements } from './statements.ts';
+import type { Param, Queryable, Statements } from '../common/statements.ts';
 
 /** One reservation inside the transaction to be prepared. */
 export interface Reservation {

@@ -3,6 +3,7 @@ import postgres, { type Sql } from 'postgres';
 import type { Env } from '../common/config.ts';
 import { Peer } from '../common/peer.ts';
 import { type Runtime, runService, type ServiceParts } from '../common/service.ts';
+import { migrate, Statements } from '../common/statements.ts';
 import { type ParticipantConfig, readParticipantConfig } from './config.ts';
 import { DecisionQueries, defaultDecisionQueryOptions } from './decision-query.ts';
 import type { Domain } from './domain.ts';
@@ -11,7 +12,6 @@ import { InFlightPrepares } from './inflight.ts';
 import { createParticipantMetrics } from './metrics.ts';
 import { Participant } from './participant.ts';
 import { participantRoutes } from './routes.ts';
-import { migrate, Statements } from './statements.ts';
 import { TxnStore } from './store.ts';
 import { WaitGraph } from './waits.ts';
 

@@ -4,11 +4,11 @@
 import type postgres from 'postgres';
 import type { Clock } from '../common/clock.ts';
 import type { PrepareRequest, TxnState, VoteNoReason } from '../common/contract.ts';
+import { type Param, type Statements, toSafeInt } from '../common/statements.ts';
 import type { Domain } from './domain.ts';
 import { refusalOf, storeFailure, voteReasonFor } from './errors.ts';
 import type { InFlightPrepares } from './inflight.ts';
 import { deriveState } from './state.ts';
-import { type Param, type Statements, toSafeInt } from './statements.ts';
 
 export interface TxnFacts {
   state: TxnState;

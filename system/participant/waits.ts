@@ -6,8 +6,8 @@
 import type { Clock } from '../common/clock.ts';
 import type { Logger } from '../common/log.ts';
 import { Periodic } from '../common/periodic.ts';
+import type { Queryable, Statements } from '../common/statements.ts';
 import type { InFlightPrepares } from './inflight.ts';
-import type { Queryable, Statements } from './statements.ts';
 
 export interface WaitEdge {
   /** The waiting transaction. */

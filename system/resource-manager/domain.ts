@@ -2,8 +2,8 @@
 // channel per cell named, locking the cells in the order given, so sessions naming the same cells in different
 // orders can deadlock (spec 10).
 import type { Env } from '../common/config.ts';
+import { Statements, toSafeInt } from '../common/statements.ts';
 import type { Domain } from '../participant/domain.ts';
-import { Statements, toSafeInt } from '../participant/statements.ts';
 
 export interface RmConfig {
   cells: number;

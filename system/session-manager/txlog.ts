@@ -7,6 +7,7 @@ import { Batcher, type BatcherOptions } from '../common/batcher.ts';
 import type { CreateSessionRequest, Decision, Protocol } from '../common/contract.ts';
 import { ServiceError } from '../common/errors.ts';
 import { migrate, type Sql, withDeadline } from '../common/pg.ts';
+import { Statements } from '../common/statements.ts';
 
 /** A session request as the coordinator runs it: the gateway's, with its cells resolved and its price. */
 export interface SessionRequest extends Required<CreateSessionRequest> {
@@ -77,6 +78,9 @@ export interface TxLog {
 }
 
 export const migrationsDir = fileURLToPath(new URL('./sql', import.meta.url));
+/** The log's statements (sql/*.sql), also issued by the bench's storage floor. */
+export const txlogStatements = Statements.load('session-manager', new URL('./sql/', import.meta.url));
+const statements = txlogStatements;
 
 type Raw = Record<string, unknown>;
 
@@ -183,15 +187,7 @@ export class PostgresTxLog implements TxLog {
   }
 
   async raiseFence(token: number): Promise<void> {
-    const rows = await this.run(
-      this.sql.begin(async (tx) => {
-        const raised = await tx`UPDATE fence SET epoch = GREATEST(epoch, ${token}) WHERE id = 1 RETURNING epoch`;
-        if (Number(raised[0]?.epoch) === token)
-          await tx`INSERT INTO fence_log (epoch) VALUES (${token}) ON CONFLICT DO NOTHING`;
-        return raised;
-      }),
-      'raise fence',
-    );
+    const rows = await this.run(statements.run(this.sql, 'fence_raise', [token]), 'raise fence');
     if (Number(rows[0]?.epoch) !== token) throw stale(token, 'raise fence');
   }
 
@@ -207,16 +203,7 @@ export class PostgresTxLog implements TxLog {
     if (rows.length === 1) return [await this.writeIntent(rows[0]!)];
     // The batch goes as one JSON array of the calls' own objects; the record set names their (camelCase) keys.
     const inserted = await this.run(
-      this.sql`
-        INSERT INTO txn (txn_id, session_id, protocol, kind, state, token, node, request, idempotency_key)
-        SELECT r."txnId", r."sessionId", r.protocol, r.kind, 'started', r.token, r.node, r.request, r."idempotencyKey"
-        FROM fence, jsonb_to_recordset(${this.sql.json(rows as never)}::jsonb) AS r (
-          "txnId" text, "sessionId" text, protocol text, kind text, token bigint, node text, request jsonb,
-          "idempotencyKey" text)
-        WHERE fence.id = 1 AND (fence.epoch <= r.token OR NOT ${this.checkTokens})
-        FOR SHARE OF fence
-        ON CONFLICT (idempotency_key) DO NOTHING
-        RETURNING txn_id`,
+      statements.run(this.sql, 'intent_batch', [this.sql.json(rows as never), this.checkTokens]),
       `log ${rows.length} intents`,
     );
     const landed = new Set(inserted.map((r) => String(r.txn_id)));
@@ -226,16 +213,9 @@ export class PostgresTxLog implements TxLog {
   /** One intent alone: the statements for many cost a few tenths of a millisecond more each, so a lone call (light
    * load) keeps the plain statement. */
   private async writeIntent(row: IntentInput): Promise<boolean> {
-    const rows = await this.run(
-      this.sql`
-        INSERT INTO txn (txn_id, session_id, protocol, kind, state, token, node, request, idempotency_key)
-        SELECT ${row.txnId}, ${row.sessionId}, ${row.protocol}, ${row.kind}, 'started', ${row.token}, ${row.node},
-               ${this.sql.json(row.request as never)}, ${row.idempotencyKey}
-        FROM fence WHERE id = 1 AND (epoch <= ${row.token} OR NOT ${this.checkTokens}) FOR SHARE
-        ON CONFLICT (idempotency_key) DO NOTHING
-        RETURNING txn_id`,
-      'log intent',
-    );
+    const { txnId, sessionId, protocol, kind, token, node, request, idempotencyKey } = row;
+    const params = [txnId, sessionId, protocol, kind, token, node, this.sql.json(request as never), idempotencyKey];
+    const rows = await this.run(statements.run(this.sql, 'intent', [...params, this.checkTokens]), 'log intent');
     return rows.length === 1;
   }
 
@@ -245,15 +225,7 @@ export class PostgresTxLog implements TxLog {
    */
   async precommit(txnId: string, token: number): Promise<'precommitted' | Standing> {
     const [row] = await this.run(
-      this.sql`
-        WITH f AS (SELECT epoch FROM fence WHERE id = 1 FOR SHARE),
-        u AS (
-          UPDATE txn SET state = 'precommitted', precommit_token = ${token}, precommitted_at = now()
-          FROM f
-          WHERE txn.txn_id = ${txnId} AND txn.decision IS NULL AND (f.epoch <= ${token} OR NOT ${this.checkTokens})
-          RETURNING txn.txn_id)
-        SELECT f.epoch, EXISTS (SELECT 1 FROM u) AS precommitted, t.decision, t.reason
-        FROM f LEFT JOIN txn t ON t.txn_id = ${txnId}`,
+      statements.run(this.sql, 'precommit', [txnId, token, this.checkTokens]),
       'log pre-commit',
     );
     if (this.isStale(row?.epoch, token)) throw stale(token, 'log pre-commit');
@@ -296,26 +268,7 @@ export class PostgresTxLog implements TxLog {
     // outbox rows commit with the decisions. `t` is each row as it was when the statement began, looked up by its
     // key: as a plain join the planner, guessing 100 rows from the JSON, hashed the whole txn table every time.
     const out = await this.run(
-      this.planned(
-        `WITH f AS (SELECT epoch FROM fence WHERE id = 1 FOR SHARE),
-        v AS (
-          SELECT * FROM jsonb_to_recordset($1::jsonb) AS v (
-            "txnId" text, decision text, reason text, token bigint, node text, "nowMs" bigint)),
-        d AS (
-          UPDATE txn SET decision = v.decision, reason = v.reason, decision_token = v.token, decided_by = v.node,
-                         decided_at = clock_timestamp(), state = 'decided'
-          FROM f, v
-          WHERE txn.txn_id = v."txnId" AND txn.decision IS NULL AND (f.epoch <= v.token OR NOT $2::boolean)
-          RETURNING txn.txn_id, txn.session_id, v.decision, v.token, v."nowMs"),
-        o AS (
-          INSERT INTO outbox (txn_id, session_id, outcome, token, decided_at_ms)
-          SELECT txn_id, session_id, decision, token, "nowMs" FROM d)
-        SELECT v."txnId" AS txn_id, f.epoch, d.txn_id IS NOT NULL AS decided, t.decision, t.reason,
-               t.precommitted_at IS NOT NULL AS precommitted
-        FROM v CROSS JOIN f LEFT JOIN d ON d.txn_id = v."txnId"
-        LEFT JOIN LATERAL (SELECT * FROM txn WHERE txn.txn_id = v."txnId" LIMIT 1) t ON true`,
-        [this.sql.json(rows as never), this.checkTokens],
-      ),
+      this.planned(statements.text('decide_batch'), [this.sql.json(rows as never), this.checkTokens]),
       `log ${rows.length} decisions`,
     );
     const byTxn = new Map(out.map((r) => [String(r.txn_id), r as Raw]));
@@ -324,23 +277,8 @@ export class PostgresTxLog implements TxLog {
 
   /** One decision alone, as writeDecisions does it for many. */
   private async writeDecision(r: DecisionInput): Promise<Raw> {
-    const rows = await this.run(
-      this.sql`
-        WITH f AS (SELECT epoch FROM fence WHERE id = 1 FOR SHARE),
-        d AS (
-          UPDATE txn SET decision = ${r.decision}, reason = ${r.reason}, decision_token = ${r.token},
-                         decided_by = ${r.node}, decided_at = clock_timestamp(), state = 'decided'
-          FROM f
-          WHERE txn.txn_id = ${r.txnId} AND txn.decision IS NULL AND (f.epoch <= ${r.token} OR NOT ${this.checkTokens})
-          RETURNING txn.session_id),
-        o AS (
-          INSERT INTO outbox (txn_id, session_id, outcome, token, decided_at_ms)
-          SELECT ${r.txnId}, session_id, ${r.decision}, ${r.token}, ${r.nowMs} FROM d)
-        SELECT f.epoch, EXISTS (SELECT 1 FROM d) AS decided, t.decision, t.reason,
-               t.precommitted_at IS NOT NULL AS precommitted
-        FROM f LEFT JOIN txn t ON t.txn_id = ${r.txnId}`,
-      'log decision',
-    );
+    const params = [r.txnId, r.decision, r.reason, r.token, r.node, r.nowMs, this.checkTokens];
+    const rows = await this.run(statements.run(this.sql, 'decide', params), 'log decision');
     return rows[0] as Raw;
   }
 
@@ -351,23 +289,11 @@ export class PostgresTxLog implements TxLog {
   private async writeCloses(rows: Array<{ txnId: string; token: number }>): Promise<undefined[]> {
     if (rows.length === 1) {
       const { txnId, token } = rows[0]!;
-      await this.run(
-        this.sql`
-          UPDATE txn SET closed_at = now(), state = 'closed'
-          WHERE txn_id = ${txnId} AND closed_at IS NULL
-            AND EXISTS (SELECT 1 FROM fence WHERE id = 1 AND epoch <= ${token} FOR SHARE)`,
-        'close transaction',
-      );
+      await this.run(statements.run(this.sql, 'close', [txnId, token]), 'close transaction');
       return [undefined];
     }
     await this.run(
-      this.planned(
-        `WITH f AS (SELECT epoch FROM fence WHERE id = 1 FOR SHARE)
-        UPDATE txn SET closed_at = now(), state = 'closed'
-        FROM f, jsonb_to_recordset($1::jsonb) AS v ("txnId" text, token bigint)
-        WHERE txn.txn_id = v."txnId" AND txn.closed_at IS NULL AND f.epoch <= v.token`,
-        [this.sql.json(rows as never)],
-      ),
+      this.planned(statements.text('close_batch'), [this.sql.json(rows as never)]),
       `close ${rows.length} transactions`,
     );
     return rows.map(() => undefined);

@@ -5,8 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Clock } from '../../common/clock.ts';
 import type { Logger } from '../../common/log.ts';
+import { type DbRow, type Queryable, Statements } from '../../common/statements.ts';
 import { InFlightPrepares } from '../inflight.ts';
-import { type DbRow, type Queryable, Statements } from '../statements.ts';
 import { WaitGraph } from '../waits.ts';
 
 const intervalMs = 100;

@@ -2,24 +2,22 @@
 // ends (nightly 2026-11-29, contention 2pc all, seed 20261129016: rm was SIGKILLed 70 ms after three waits began,
 // and liveness reported them as lock-left). The waits of an incarnation that died end with its last line; waits of
 // the live incarnation that never ended stay open, and so do waits of a process that was never replaced.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { lockRecords } from '../collect.ts';
+import { readObservationLines } from '../../common/log.ts';
+import { readParticipantLog } from '../evidence.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'rig-locks-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-function runDir(logs: Record<string, Array<Record<string, unknown>>>): string {
+function logFile(lines: Array<Record<string, unknown>>): string {
   const dir = mkdtempSync(join(root, 'run-'));
-  mkdirSync(join(dir, 'logs'));
-  for (const [node, lines] of Object.entries(logs)) {
-    // The last line is cut, as a SIGKILL can leave it.
-    const text = lines.map((l) => JSON.stringify(l)).join('\n');
-    writeFileSync(join(dir, 'logs', `${node}.log`), `${text}\n{"t":`);
-  }
-  return dir;
+  // The last line is cut, as a SIGKILL can leave it.
+  const text = lines.map((l) => JSON.stringify(l)).join('\n');
+  writeFileSync(join(dir, 'participant.log'), `${text}\n{"t":`);
+  return join(dir, 'participant.log');
 }
 
 const wait = (t: number, txnId: string, waitsFor: string, start: number, end?: number) => ({
@@ -33,8 +31,9 @@ const wait = (t: number, txnId: string, waitsFor: string, start: number, end?: n
 });
 
 function waits(logs: Record<string, Array<Record<string, unknown>>>) {
-  const out = lockRecords({ runDir: runDir(logs), smNodes: [], wallToNs: (ms) => ms * 1e6 });
-  return out.map((o) => o as { participant: string; txnId: string; start: number; end?: number });
+  return Object.entries(logs).flatMap(
+    ([name, lines]) => readParticipantLog(name, readObservationLines(logFile(lines)), (ms) => ms * 1e6).lockWaits,
+  );
 }
 
 describe('lock records', () => {

@@ -1,0 +1,14 @@
+// The resource manager's evidence for the rig: a snapshot of its cells, read from its own database.
+import type { CellRecord } from '../../format/observations.ts';
+import { type Queryable, Statements } from '../common/statements.ts';
+
+const statements = Statements.load('resource-manager', new URL('./sql/', import.meta.url));
+
+/** Every cell as committed at `at` (ns); channels a prepared transaction holds are not visible, so `held` is left out. */
+export async function readCells(sql: Queryable, phase: CellRecord['phase'], at: number): Promise<CellRecord[]> {
+  return (await statements.run(sql, 'evidence_cells')).map((r): CellRecord => {
+    const capacity = Number(r.capacity);
+    const used = Number(r.used);
+    return { kind: 'cell', cellId: String(r.id), phase, capacity, free: capacity - used, used, at };
+  });
+}
