@@ -1,0 +1,122 @@
+// The middle of a run: seeded clients against the gateway and the seeded fault schedule, side by side, until the time
+// limit or Ctrl-C; each client op and each fault goes into the history as it happens.
+import { setMaxListeners } from 'node:events';
+import type { RunConfig } from '../../format/config.ts';
+import { Rng } from '../../lib/rng.ts';
+import type { OpSpec, Workload } from '../../workloads/index.ts';
+import type { Cluster } from '../cluster/cluster.ts';
+import type { Environment } from '../env/types.ts';
+import type { Network } from '../nemesis/links.ts';
+import { GatewayClient } from './client.ts';
+import type { HistoryWriter } from './history.ts';
+import { runNemeses } from './nemesis-loop.ts';
+
+export type Progress = (line: {
+  elapsedS: number;
+  limitS: number;
+  counts: HistoryWriter['counts'];
+  fault: string;
+}) => void;
+
+export interface Drive {
+  config: RunConfig;
+  workload: Workload;
+  history: HistoryWriter;
+  net: Network;
+  cluster: Cluster;
+  env: Environment;
+  signal: AbortSignal;
+  progress: Progress | undefined;
+}
+
+/** Runs the clients and the nemesis until the time limit or `signal`, then stops both and waits for them. */
+export async function driveWorkload(d: Drive): Promise<void> {
+  const o = d.config.options;
+  const h = d.history;
+  const rng = new Rng(o.seed);
+  const stop = new AbortController();
+  // Every client's pacing sleep listens to it at once: more than Node's default of 10 is expected, not a leak.
+  setMaxListeners(o.concurrency + 10, stop.signal);
+  // Removed when the workload ends: `rig shrink` and `rig efficacy` pass one signal to run after run.
+  const stopOnAbort = () => stop.abort();
+  d.signal.addEventListener('abort', stopOnAbort, { once: true });
+  const endTimer = setTimeout(() => stop.abort(), o.timeLimitS * 1000);
+  let fault = 'none';
+  const ticker = setInterval(
+    () => d.progress?.({ elapsedS: h.nowNs() / 1e9, limitS: o.timeLimitS, counts: h.counts, fault }),
+    1000,
+  );
+  const client = new GatewayClient(d.cluster.gatewayUrl, 20_000);
+  try {
+    const ops = d.workload.ops(rng.fork('workload'), {
+      protocol: o.protocol,
+      subscribers: o.subscribers,
+      cells: o.cells,
+    });
+    const clients = runClients(d, client, ops, rng.fork('timing'), stop.signal);
+    const nemesis = runNemeses({
+      schedule: d.config.schedule,
+      history: h,
+      net: d.net,
+      cluster: d.cluster,
+      env: d.env,
+      rng: rng.fork('nemesis'),
+      leaseTtlMs: o.leaseTtlMs,
+      stop: stop.signal,
+      onFault: (f) => {
+        fault = f;
+      },
+    });
+    await Promise.all([clients, nemesis]);
+  } finally {
+    d.signal.removeEventListener('abort', stopOnAbort);
+    clearTimeout(endTimer);
+    clearInterval(ticker);
+    client.close();
+  }
+}
+
+/** `concurrency` client processes, each paced by the seeded timing stream, until `stop`. */
+async function runClients(
+  d: Drive,
+  client: GatewayClient,
+  ops: Generator<OpSpec, never>,
+  timing: Rng,
+  stop: AbortSignal,
+): Promise<void> {
+  const o = d.config.options;
+  const h = d.history;
+  let nextProcess = o.concurrency;
+  const worker = async (first: number) => {
+    let process = first;
+    while (!stop.aborted) {
+      if (o.rate > 0) await sleep(timing.next() * 2 * (o.concurrency / o.rate) * 1000, stop);
+      if (stop.aborted) break;
+      const spec = ops.next().value;
+      h.append({ type: 'invoke', process, f: spec.f, value: spec.value });
+      const done = await client.createSession(spec.value);
+      h.append({
+        type: done.type,
+        process,
+        f: spec.f,
+        value: done.value,
+        ...(done.error ? { error: done.error } : {}),
+      });
+      // Jepsen's rule: a process whose op ended unknown may still be running it, so it continues as a new process.
+      if (done.type === 'info') process = nextProcess++;
+    }
+  };
+  await Promise.all(Array.from({ length: o.concurrency }, (_, i) => worker(i)));
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
