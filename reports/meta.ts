@@ -22,7 +22,7 @@ export function runName(dir: string): string {
 }
 
 /** The directory name is a timestamp with dashes for colons ("2026-01-01T00-00-00-000Z"): read it back. */
-function timestampOf(dir: string): string {
+export function timestampOf(dir: string): string {
   const m = /^(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})(?:-(\d{3}))?Z?$/.exec(basename(dir));
   if (!m) return '';
   return `${m[1]}T${m[2]}:${m[3]}:${m[4]}.${m[5] ?? '000'}Z`;

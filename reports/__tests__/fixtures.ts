@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunConfig } from '../../format/config.ts';
 import { Rng } from '../../lib/rng.ts';
+import { timestampOf } from '../meta.ts';
 
 export interface SyntheticRunOptions {
   seed?: number;
@@ -253,7 +254,8 @@ export function writeSyntheticRun(dir: string, options: SyntheticRunOptions = {}
       nemesis: w.kind,
       variant: 'default',
     })),
-    startedAt: '2026-01-01T00:00:00.000Z',
+    // The run's start as its directory name says (the store index orders runs by it).
+    startedAt: timestampOf(dir) || '2026-01-01T00:00:00.000Z',
     versions: { node: process.version, rig: '0.1.0' },
   };
   writeFileSync(join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
