@@ -70,7 +70,7 @@ export function printVerdicts(results: Results, prefix = ''): void {
   for (const [name, r] of Object.entries(results.results)) console.log(`${prefix}${verdictLine(name, r)}`);
   if (results.overrides?.checkers) return;
   for (const name of checkerNames.filter((n) => !(n in results.results))) {
-    console.log(`${prefix}${name.padEnd(16)} not applied (rig check --checker ${name} runs it)`);
+    console.log(`${prefix}${name.padEnd(16)} not applied to this run`);
   }
 }
 
