@@ -2,7 +2,7 @@
 // reports, so every entry point gives a run the same verdict. The settings come from the run's own config.json
 // (deadline, search budget, which checkers apply); overrides replace them and are recorded in results.json beside
 // the settings actually used.
-import { type RunConfig, readConfig } from '../format/config.ts';
+import { type RunConfig, type RunOptions, readConfig, type Window } from '../format/config.ts';
 import { emptyObservations } from '../format/observations.ts';
 import {
   type CheckOverrides,
@@ -25,16 +25,21 @@ export class UnknownCheckerError extends Error {
   }
 }
 
-/** How a run is checked when nothing overrides it. Runs stored before config.json said so: the quiet window. */
+/** How a run with these options and this schedule is checked: what `rig run` stores in its config.json. */
+export function runCheckSettings(options: RunOptions, schedule: readonly Window[]): CheckSettings {
+  return {
+    // Every transaction must end within the quiet window the run waited for it.
+    deadlineMs: options.quietS * 1000,
+    timeLimitMs: DEFAULT_TIME_LIMIT_MS,
+    checkers: defaultCheckerNames(schedule.length > 0),
+  };
+}
+
+/** How a run is checked when nothing overrides it (a run stored before config.json said so: as `rig run` would). */
 export function settingsOf(config: RunConfig | undefined): CheckSettings {
-  if (config?.check) return config.check;
   if (!config)
     return { deadlineMs: DEFAULT_DEADLINE_MS, timeLimitMs: DEFAULT_TIME_LIMIT_MS, checkers: bareHistoryCheckerNames };
-  return {
-    deadlineMs: config.options.quietS * 1000,
-    timeLimitMs: DEFAULT_TIME_LIMIT_MS,
-    checkers: defaultCheckerNames(config.schedule.length > 0),
-  };
+  return config.check ?? runCheckSettings(config.options, config.schedule);
 }
 
 /** The settings with every given override in place; an override left undefined keeps the run's own value. */

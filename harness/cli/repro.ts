@@ -1,7 +1,8 @@
 // `rig repro <run>`: run again with a stored run's options and its exact fault schedule.
+import { runCheckSettings } from '../../checkers/check-run.ts';
 import { type RunConfig, readConfig } from '../../format/config.ts';
 import { LoadError } from '../../format/jsonl.ts';
-import { checkSettingsFor } from '../run/run.ts';
+
 import { type Command, UsageError } from './command.ts';
 import { executeRun } from './run.ts';
 
@@ -33,7 +34,7 @@ export const repro: Command = {
       schedule: old.schedule,
       startedAt: new Date().toISOString(),
       versions: old.versions,
-      check: old.check ?? checkSettingsFor(old.options, old.schedule),
+      check: old.check ?? runCheckSettings(old.options, old.schedule),
     };
     return executeRun(config);
   },

@@ -1,11 +1,11 @@
 // `rig run`, the rig's main job (DESIGN section 3): start the system with a fault proxy on every link, drive a
 // seeded workload at it, inject a seeded schedule of faults, heal, wait for quiet, collect the servers' evidence,
 // and leave a run directory that anyone can re-check (`rig check`) or reproduce (`rig repro`).
+
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultCheckerNames } from '../../checkers/index.ts';
-import { type RunConfig, type RunOptions, type Window, writeConfig } from '../../format/config.ts';
-import type { CheckSettings } from '../../format/results.ts';
+import { runCheckSettings } from '../../checkers/check-run.ts';
+import { type RunConfig, type RunOptions, writeConfig } from '../../format/config.ts';
 import { HISTORY_FILE } from '../../format/run-dir.ts';
 import { Rng } from '../../lib/rng.ts';
 import { type Workload, workloadByName } from '../../workloads/index.ts';
@@ -42,17 +42,7 @@ export function resolveConfig(options: RunOptions): RunConfig {
     schedule,
     startedAt: new Date().toISOString(),
     versions: { node: process.version, rig: '0.1.0' },
-    check: checkSettingsFor(options, schedule),
-  };
-}
-
-/** How a run with these options and this schedule is checked, stored in its config.json. */
-export function checkSettingsFor(options: RunOptions, schedule: readonly Window[]): CheckSettings {
-  return {
-    // Every transaction must end within the quiet window the run waited for it.
-    deadlineMs: options.quietS * 1000,
-    timeLimitMs: 10_000,
-    checkers: defaultCheckerNames(schedule.length > 0),
+    check: runCheckSettings(options, schedule),
   };
 }
 

@@ -1,11 +1,11 @@
 // Shrinking a failing run (beyond what Jepsen offers): replay it with fewer operations and fewer or shorter
 // faults, keeping the failure. Runs are not deterministic (scheduling, timing), so each candidate is run several
 // times and kept if it fails at least once; the report says how often each kept step failed.
-import { checkRun } from '../../checkers/check-run.ts';
+import { checkRun, runCheckSettings } from '../../checkers/check-run.ts';
 import type { RunConfig } from '../../format/config.ts';
 import { invalidCheckers } from '../../format/results.ts';
 import { nemeses } from '../nemesis/index.ts';
-import { checkSettingsFor, reproCommand, runTest } from '../run/run.ts';
+import { reproCommand, runTest } from '../run/run.ts';
 
 export interface Candidate {
   change: string;
@@ -22,7 +22,7 @@ export function* candidates(c: RunConfig): Generator<Candidate> {
   const variant = (change: string, options: Partial<RunConfig['options']>, sched = schedule): Candidate => {
     const next = { ...o, ...options };
     next.command = reproCommand(next);
-    return { change, config: { ...c, options: next, schedule: sched, check: checkSettingsFor(next, sched) } };
+    return { change, config: { ...c, options: next, schedule: sched, check: runCheckSettings(next, sched) } };
   };
   for (const [i, w] of schedule.entries()) {
     yield variant(
