@@ -1,4 +1,5 @@
-// Atomicity: per transaction, the participants, the logged decision and the DSM agree, and the client's view matches.
+// Atomicity: per transaction, the participants, the logged decision and the DSM agree, the client's view matches, and
+// a decided outcome reached every participant.
 // A source (log, DSM, participants) is only held to account when the run recorded that kind at all, so a run that
 // collected no DSM records is not flagged for every transaction.
 import type { HistoryOp } from '../format/history.ts';
@@ -206,24 +207,69 @@ function checkClients(v: TxnView, s: Summary, out: AnomalyLog, haveDsm: boolean)
   }
 }
 
+/** What tells that a participant prepared a txn, besides its own record: the coordinator's logged yes, a leftover. */
+interface Prepared {
+  /** Participants the run collected any record from: only they are held to account for a missing record. */
+  collected: ReadonlySet<string>;
+  /** `participant|txnId` of every leftover prepared transaction. */
+  leftover: ReadonlySet<string>;
+}
+
+function preparedEvidence(obs: Observations): Prepared {
+  return {
+    collected: new Set(obs.participant.map((p) => p.participant)),
+    leftover: new Set(obs.prepared.map((p) => `${p.participant}|${p.txnId ?? p.gid}`)),
+  };
+}
+
+/**
+ * A decided transaction's outcome reached at every participant, where the other checks read a missing record as
+ * "never heard of it". After a commit every participant voted yes, so prepared: one without a record lost the commit
+ * it owed. After an abort a participant without a record is fine only when it provably never prepared: no yes vote
+ * in the coordinator's log and no leftover prepared transaction (a prepare is durable, so one that happened leaves
+ * a prepared transaction, or the abort's tombstone, or a commit). Contrary or in-doubt records are the other checks'.
+ * Returns how many participants it judged.
+ */
+function checkReached(v: TxnView, evidence: Prepared, out: AnomalyLog): number {
+  if (v.logged === undefined) return 0;
+  let judged = 0;
+  for (const p of v.expected) {
+    if (!evidence.collected.has(p)) continue;
+    judged++;
+    if (partOf(v, p) !== undefined) continue;
+    if (v.logged === 'committed') {
+      out.add('outcome-not-reached', v.txnId, opsOf(v), `${p} has no record of committed ${v.txnId}`, {
+        participant: p,
+      });
+    } else if (v.log?.votes?.[p] === 'yes' || evidence.leftover.has(`${p}|${v.txnId}`)) {
+      const why = `${p} prepared aborted ${v.txnId} (voted yes) but has no abort or tombstone record`;
+      out.add('outcome-not-reached', v.txnId, opsOf(v), why, { participant: p });
+    }
+  }
+  return judged;
+}
+
 export const atomicity: Checker = {
   name: 'atomicity',
-  coverage: ['txns'],
+  coverage: ['txns', 'participantOutcomes'],
   check(history, observations, opts) {
     const out = anomalyLog(opts);
     const haveDsm = observations.dsm.length > 0;
+    const evidence = preparedEvidence(observations);
     let committed = 0;
     let aborted = 0;
     let txns = 0;
+    let participantOutcomes = 0;
     for (const v of views(history, observations)) {
       txns++;
       const summary = summarize(v);
       checkParticipants(v, summary, out);
       if (observations.txn.length > 0) checkDecision(v, summary, out, haveDsm);
       if (observations.txn.length > 0 || observations.participant.length > 0) checkClients(v, summary, out, haveDsm);
+      participantOutcomes += checkReached(v, evidence, out);
       if (v.logged === 'committed') committed++;
       if (v.logged === 'aborted') aborted++;
     }
-    return out.result({ txns, committed, aborted, undecided: txns - committed - aborted });
+    return out.result({ txns, participantOutcomes, committed, aborted, undecided: txns - committed - aborted });
   },
 };

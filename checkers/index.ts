@@ -4,6 +4,7 @@ import { conservation } from './conservation.ts';
 import { faults } from './faults.ts';
 import { linearizable } from './linearizable.ts';
 import { liveness } from './liveness.ts';
+import { requests } from './requests.ts';
 import type { Checker } from './result.ts';
 import { singleLeader } from './single-leader.ts';
 import { stats } from './stats.ts';
@@ -11,6 +12,7 @@ import { streamOrdering } from './stream-ordering.ts';
 
 export const checkers: readonly Checker[] = [
   atomicity,
+  requests,
   conservation,
   singleLeader,
   streamOrdering,

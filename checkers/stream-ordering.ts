@@ -83,15 +83,20 @@ export const streamOrdering: Checker = {
         }
       }
     }
-    // No stream collected at all is a missing source, not a lost event per transaction.
-    if (events.length > 0) {
-      for (const t of observations.txn) {
-        if ((t.state === 'committed' || t.state === 'aborted') && !byTxnEvents.has(t.txnId)) {
-          out.add('lost-event', t.txnId, opsOf(t.txnId), `txn ${t.state} in the log but no event in the stream`);
-        }
+    // Every decided txn without an event is counted in the stats and listed as its own anomaly (the log caps the
+    // list, never the count). No stream collected at all is a missing source, not a lost event per transaction.
+    let decidedTxns = 0;
+    let withoutEvent = 0;
+    for (const t of observations.txn) {
+      if (t.state !== 'committed' && t.state !== 'aborted') continue;
+      decidedTxns++;
+      if (byTxnEvents.has(t.txnId)) continue;
+      withoutEvent++;
+      if (events.length > 0) {
+        out.add('lost-event', t.txnId, opsOf(t.txnId), `txn ${t.state} in the log but no event in the stream`);
       }
     }
     const sessions = new Set(events.map((e) => e.sessionId)).size;
-    return out.result({ events: events.length, sessions });
+    return out.result({ events: events.length, sessions, decidedTxns, withoutEvent });
   },
 };

@@ -20,6 +20,9 @@ import {
 } from './fixtures.ts';
 
 const timedOut = () => ops(invokeCreate(), infoCreate());
+/** t2, committed at both participants: they are collected, so their silence about t1 is evidence. */
+const t2Log = () => txn({ txnId: 't2', requestId: 'r2' });
+const t2Parts = () => [part('rm', { txnId: 't2' }), part('billing', { txnId: 't2' })];
 
 const cases: TwinCase[] = [
   {
@@ -86,10 +89,67 @@ const cases: TwinCase[] = [
       }),
     }),
   },
+  {
+    // Both participants are collected (they recorded t2), yet neither has any record of committed t1.
+    type: 'outcome-not-reached',
+    key: 't1',
+    ops: [0, 1],
+    build: (broken) => ({
+      history: timedOut(),
+      obs: observations({
+        txn: [txn(), t2Log()],
+        participant: [...(broken ? [] : [part('rm'), part('billing')]), ...t2Parts()],
+      }),
+    }),
+  },
+  {
+    // rm voted yes, so it prepared; after the abort it must hold a tombstone, not nothing.
+    type: 'outcome-not-reached',
+    key: 't1',
+    ops: [0, 1],
+    build: (broken) => ({
+      history: ops(invokeCreate(), failCreate()),
+      obs: observations({
+        txn: [txn({ state: 'aborted', votes: { rm: 'yes', billing: 'no' } }), t2Log()],
+        participant: [
+          ...(broken ? [] : [part('rm', { state: 'tombstone' })]),
+          part('billing', { vote: 'no', state: 'tombstone' }),
+          ...t2Parts(),
+        ],
+      }),
+    }),
+  },
 ];
 
 describe('atomicity', () => {
   twinTests(atomicity, cases);
+
+  it('lets a participant that provably never prepared an aborted transaction have no record of it', () => {
+    const noVote = { rm: 'no', billing: 'no' } as const;
+    const obs = observations({
+      txn: [txn({ state: 'aborted', votes: noVote }), t2Log()],
+      participant: t2Parts(),
+    });
+    const r = run(atomicity, ops(invokeCreate(), failCreate()), obs);
+    expect(r.anomalies).toEqual([]);
+    expect(r.stats).toMatchObject({ participantOutcomes: 4 });
+  });
+
+  it('holds a participant without a record to an abort it prepared, when only its leftover shows the prepare', () => {
+    const obs = observations({
+      txn: [txn({ state: 'aborted', votes: { billing: 'no' } }), t2Log()],
+      participant: [part('billing', { vote: 'no', state: 'tombstone' }), ...t2Parts()],
+      prepared: [{ kind: 'prepared', participant: 'rm', gid: 'sm:t1', txnId: 't1', observedAt: 900 }],
+    });
+    const found = run(atomicity, ops(invokeCreate(), failCreate()), obs).anomalies;
+    expect(found.map((a) => [a.type, a.details])).toEqual([['outcome-not-reached', { participant: 'rm' }]]);
+  });
+
+  it('judges no participant it collected nothing from', () => {
+    const r = run(atomicity, timedOut(), observations({ txn: [txn()] }));
+    expect(r.anomalies).toEqual([]);
+    expect(r.stats).toMatchObject({ participantOutcomes: 0 });
+  });
 
   it('links a definite failure without a txn id to its transaction through the request id', () => {
     const { obs } = committedRun();

@@ -54,6 +54,31 @@ export function flipParticipant(sim: Simulated, pick: number): Observations {
   return obs;
 }
 
+/**
+ * Drops one participant's record of a committed transaction, of a participant with other records (one that left
+ * none at all was not collected, and is not judged); undefined when there is no such record.
+ */
+export function dropCommitRecord(sim: Simulated, pick: number): Observations | undefined {
+  const obs = structuredClone(sim.observations);
+  const records = new Map<string, number>();
+  for (const p of obs.participant) records.set(p.participant, (records.get(p.participant) ?? 0) + 1);
+  const committed = obs.participant.flatMap((p, i) =>
+    p.state === 'committed' && records.get(p.participant)! > 1 ? [i] : [],
+  );
+  if (committed.length === 0) return undefined;
+  obs.participant.splice(committed[pick % committed.length]!, 1);
+  return obs;
+}
+
+/** Carries out one logged request a second time: another log row with the same request id. */
+export function repeatRequest(sim: Simulated, pick: number): Observations | undefined {
+  const obs = structuredClone(sim.observations);
+  if (obs.txn.length === 0) return undefined;
+  const first = obs.txn[pick % obs.txn.length]!;
+  obs.txn.push({ ...first, txnId: `${first.txnId}-again` });
+  return obs;
+}
+
 /** The first leader change reuses the epoch before it. */
 export function reuseEpoch(sim: Simulated): Observations {
   const obs = structuredClone(sim.observations);

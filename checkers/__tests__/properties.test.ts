@@ -7,14 +7,17 @@ import { atomicity } from '../atomicity.ts';
 import { conservation } from '../conservation.ts';
 import { checkerByName, defaultCheckerNames } from '../index.ts';
 import { liveness } from '../liveness.ts';
+import { requests } from '../requests.ts';
 import { compose } from '../result.ts';
 import { singleLeader } from '../single-leader.ts';
 import { streamOrdering } from '../stream-ordering.ts';
 import { simulate } from '../testing/simulate.ts';
 import {
+  dropCommitRecord,
   dropEvent,
   dropLastCompletion,
   flipParticipant,
+  repeatRequest,
   reuseEpoch,
   specs,
   specsWithSharedSession,
@@ -61,6 +64,32 @@ describe('mutations of correct runs are caught by the right checker', () => {
         const r = atomicity.check(sim.history, flipParticipant(sim, pick), {});
         expect(r.valid).toBe(false);
         expect(r.anomalies.map((a) => a.type)).toContain('partial-commit');
+      }),
+      runs,
+    );
+  });
+
+  it("a participant's lost commit record: atomicity", () => {
+    fc.assert(
+      fc.property(specs, fc.nat(), (s, pick) => {
+        const sim = simulate(s);
+        const obs = dropCommitRecord(sim, pick);
+        fc.pre(obs !== undefined);
+        const r = atomicity.check(sim.history, obs!, {});
+        expect(r.anomalies.map((a) => a.type)).toContain('outcome-not-reached');
+      }),
+      runs,
+    );
+  });
+
+  it('a request carried out twice: requests', () => {
+    fc.assert(
+      fc.property(specs, fc.nat(), (s, pick) => {
+        const sim = simulate(s);
+        const obs = repeatRequest(sim, pick);
+        fc.pre(obs !== undefined);
+        const r = requests.check(sim.history, obs!, {});
+        expect(r.anomalies.map((a) => a.type)).toContain('request-with-two-txns');
       }),
       runs,
     );

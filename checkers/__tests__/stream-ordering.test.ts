@@ -61,6 +61,19 @@ describe('stream ordering', () => {
     cases.map((c) => ({ ...c, build: (broken: boolean) => ({ history, obs: c.build(broken) }) })),
   );
 
+  it('lists every decided transaction without an event and counts them, however many the list leaves off', () => {
+    const decided = [1, 2, 3, 4].map((n) => txn({ txnId: `t${n}`, requestId: `r${n}`, decidedAt: 100 * n }));
+    const undecided = txn({ txnId: 't5', requestId: 'r5', state: 'prepared' });
+    const obs = observations({ txn: [...decided, undecided], event: [event(1)] });
+    const r = run(streamOrdering, history, obs, { anomaliesMax: 2 });
+    expect(r.valid).toBe(false);
+    expect(r.anomalies.map((a) => [a.type, a.key])).toEqual([
+      ['lost-event', 't2'],
+      ['lost-event', 't3'],
+    ]);
+    expect(r.stats).toMatchObject({ decidedTxns: 4, withoutEvent: 3, anomalies: { 'lost-event': 3 } });
+  });
+
   it('orders the stream by entry id, not by file order', () => {
     const obs = observations({
       txn: twoTxns(),
