@@ -77,7 +77,7 @@ function compareTotals(
       m > c ? 'spent-not-committed' : 'committed-not-spent',
       id,
       [],
-      `${id}: ${m} ${what.unit} ${what.moved} during the run, committed ${what.committed} total ${c}`,
+      `${m} ${what.unit} ${what.moved} during the run; committed ${what.committed} total ${c}`,
       { moved: m, committed: c },
     );
   }
