@@ -6,8 +6,8 @@
 // fails the second; a coordinator that asks for the wrong thing passes the second and fails the first.
 import type { HistoryOp } from '../format/history.ts';
 import type { Observations, ParticipantRecord } from '../format/observations.ts';
+import { type AskedFor, requestsByTxn } from './asked-for.ts';
 import { indexBy } from './collections.ts';
-import { type AskedFor, requestsByTxn } from './requests.ts';
 import type { AnomalyLog } from './result.ts';
 
 type Charge = ParticipantRecord & { accountId: string; amount: number };

@@ -2,8 +2,8 @@
 // and that the committed sessions are judged against their requests and against the snapshots, each on its own.
 import { describe, expect, it } from 'vitest';
 import type { ObservationOf, Observations } from '../../format/observations.ts';
+import { documentedHomeCell } from '../asked-for.ts';
 import { conservation } from '../conservation.ts';
-import { documentedHomeCell } from '../requests.ts';
 import {
   infoCreate,
   invokeCreate,

@@ -1,7 +1,7 @@
 // One transaction of the simulated correct system: its client ops and every record the servers would keep.
 import type { HistoryOp, OpType, Process } from '../../format/history.ts';
 import type { LeaderRecord, Observation, TxnRecord } from '../../format/observations.ts';
-import { documentedTariff } from '../requests.ts';
+import { documentedTariff } from '../asked-for.ts';
 
 export interface TxnSpec {
   process: number;
