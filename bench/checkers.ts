@@ -33,7 +33,7 @@ function sessionRun(ops: number): { history: HistoryOp[]; observations: Observat
       ...{ rmYes: random() < 0.95, billingYes: random() < 0.95 },
       client: random() < 0.05 ? 'timeout' : random() < 0.02 ? 'rejected' : 'answer',
       ...{ gapUs: 1 + below(random, 20), durationUs: 4 + below(random, 40) },
-      ...{ cell: below(random, 100), account: below(random, 1000), amount: 1 + below(random, 3) },
+      ...{ cell: below(random, 100), account: below(random, 1000) },
       ...{ leaderChange: random() < 0.001, deadlock: random() < 0.01, readTotals: random() < 0.05 },
     });
   }

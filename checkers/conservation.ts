@@ -1,11 +1,14 @@
 // Conservation: credit and channels are neither created nor destroyed. Per account balance + held + spent is constant
-// and per cell free + held + used equals the capacity; what commits moved (spent, used) matches the committed
-// transactions; no balance goes negative and no cell is over-booked. Mid-run `read-totals` ops must see the totals.
+// and per cell free + held + used equals the capacity; no balance goes negative and no cell is over-booked. Mid-run
+// `read-totals` ops must see the totals. committed.ts judges the committed sessions from two sides: what each client
+// asked for against what the participants committed for it, and what the snapshots say was spent against those
+// commits.
 
 import { type HistoryOp, pairHistory, SESSION_F } from '../format/history.ts';
 import type { AccountRecord, CellRecord, Observations } from '../format/observations.ts';
 import { isPlainObject } from '../format/schema.ts';
 import { indexBy } from './collections.ts';
+import { compareCommitted, compareMoved } from './committed.ts';
 import { type AnomalyLog, anomalyLog, type Checker } from './result.ts';
 
 // `held` absent: not observable in a committed snapshot, where a prepared hold has moved nothing yet.
@@ -46,20 +49,6 @@ function checkAccounts(obs: Observations, out: AnomalyLog): void {
       out.add('credit-total-changed', id, [], `balance+held+spent was ${creditOf(before)}, is ${creditOf(after)}`);
     }
   }
-  // What commits charged must be what was spent: catches a charge applied twice or a commit that charged nothing.
-  const charged = new Map<string, number>();
-  for (const p of obs.participant) {
-    if (p.state !== 'committed' || p.accountId === undefined || p.amount === undefined) continue;
-    charged.set(p.accountId, (charged.get(p.accountId) ?? 0) + p.amount);
-  }
-  if (charged.size === 0) return;
-  for (const [id, after] of final) {
-    const spent = after.spent - (initial.get(id)?.spent ?? 0);
-    const expected = charged.get(id) ?? 0;
-    if (spent !== expected) {
-      out.add('credit-total-changed', id, [], `spent ${spent} during the run but committed charges total ${expected}`);
-    }
-  }
 }
 
 function checkCells(obs: Observations, out: AnomalyLog): void {
@@ -85,19 +74,10 @@ function checkCells(obs: Observations, out: AnomalyLog): void {
     obs.cell.filter((c) => c.phase === 'final'),
     (c) => String(c.cellId),
   );
-  const reserved = new Map<string, number>();
-  for (const p of obs.participant) {
-    if (p.state !== 'committed' || !p.cells) continue;
-    for (const cell of p.cells) reserved.set(cell, (reserved.get(cell) ?? 0) + 1);
-  }
   for (const [id, after] of final) {
     const before = initial.get(id);
     if (before && before.capacity !== after.capacity) {
       out.add('capacity-total-changed', id, [], `capacity was ${before.capacity}, is ${after.capacity}`);
-    }
-    const used = after.used - (before?.used ?? 0);
-    if (reserved.size > 0 && used !== (reserved.get(id) ?? 0)) {
-      out.add('capacity-total-changed', id, [], `used ${used} channels but ${reserved.get(id) ?? 0} were committed`);
     }
   }
 }
@@ -125,12 +105,20 @@ function checkReads(history: readonly HistoryOp[], obs: Observations, out: Anoma
 
 export const conservation: Checker = {
   name: 'conservation',
-  coverage: ['accounts', 'cells', 'reads'],
+  coverage: ['accounts', 'cells', 'reads', 'charges', 'reservations'],
   check(history, observations, opts) {
     const out = anomalyLog(opts);
     checkAccounts(observations, out);
     checkCells(observations, out);
     const reads = checkReads(history, observations, out);
-    return out.result({ accounts: observations.account.length, cells: observations.cell.length, reads });
+    const compared = compareCommitted(history, observations, out);
+    const moved = compareMoved(observations, out);
+    return out.result({
+      accounts: observations.account.length,
+      cells: observations.cell.length,
+      reads,
+      ...compared,
+      ...moved,
+    });
   },
 };

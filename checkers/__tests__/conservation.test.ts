@@ -1,8 +1,22 @@
-// Proves each conservation anomaly is reported on a minimal snapshot pair (or read) and its corrected twin passes.
+// Proves each conservation anomaly is reported on a minimal snapshot pair (or read) and its corrected twin passes,
+// and that the committed sessions are judged against their requests and against the snapshots, each on its own.
 import { describe, expect, it } from 'vitest';
 import type { ObservationOf, Observations } from '../../format/observations.ts';
+import { documentedHomeCell } from '../asked-for.ts';
 import { conservation } from '../conservation.ts';
-import { observations, ops, part, run, type TwinCase, twinTests, types } from './fixtures.ts';
+import {
+  infoCreate,
+  invokeCreate,
+  observations,
+  okCreate,
+  ops,
+  part,
+  run,
+  type TwinCase,
+  twinTests,
+  txn,
+  types,
+} from './fixtures.ts';
 
 const account = (
   phase: 'initial' | 'final',
@@ -58,7 +72,7 @@ const cases: TwinCase[] = [
     build: (broken) => noOps(observations({ cell: [cell('initial', 6, 6, 0), cell('final', 6, broken ? 4 : 5, 1)] })),
   },
   {
-    type: 'capacity-total-changed',
+    type: 'spent-not-committed',
     key: 'c1',
     ops: [],
     build: (broken) =>
@@ -102,8 +116,98 @@ describe('conservation', () => {
       account: [account('initial', 12, 0, 0), account('final', 9, 0, 3)],
       participant: [part('billing', { accountId: 'a1', amount: 2 })],
     });
-    expect(types(run(conservation, [], obs))).toEqual(['credit-total-changed']);
+    expect(types(run(conservation, [], obs))).toEqual(['spent-not-committed']);
     obs.participant[0] = part('billing', { accountId: 'a1', amount: 3 });
     expect(run(conservation, [], obs).valid).toBe(true);
+  });
+});
+
+// The committed sessions from two sides (committed.ts): each test breaks one guarantee of a correct two-session
+// run (t1 voice on c1, t2 video on its home cell, both charged to a1 and committed) and expects exactly its anomaly.
+describe('conservation: committed sessions against requests and snapshots', () => {
+  const homeOfA1 = documentedHomeCell('a1', 3);
+  const cells3 = (used: Record<string, number>) =>
+    ['cell-1', 'cell-2', 'cell-3'].flatMap((id) => [
+      { ...cell('initial', 6, 6, 0), cellId: id },
+      { ...cell('final', 6, 6 - (used[id] ?? 0), used[id] ?? 0), cellId: id },
+    ]);
+  function correct() {
+    const history = ops(
+      invokeCreate(0, { requestId: 'r1', subscriberId: 'a1', trafficClass: 'voice', protocol: '2pc', cells: ['1'] }),
+      okCreate(0, 't1'),
+      invokeCreate(0, { requestId: 'r2', subscriberId: 'a1', trafficClass: 'video', protocol: '3pc' }),
+      infoCreate(0),
+    );
+    const obs = observations({
+      txn: [txn(), txn({ txnId: 't2', sessionId: 's2', requestId: 'r2' })],
+      participant: [
+        part('billing', { accountId: 'a1', amount: 5 }),
+        part('rm', { cells: ['cell-1'] }),
+        part('billing', { txnId: 't2', accountId: 'a1', amount: 20 }),
+        part('rm', { txnId: 't2', cells: [homeOfA1] }),
+      ],
+      account: [account('initial', 100, 0, 0), account('final', 75, 0, 25)],
+      cell: cells3({ 'cell-1': 1, [homeOfA1]: (homeOfA1 === 'cell-1' ? 1 : 0) + 1 }),
+    });
+    return { history, obs };
+  }
+
+  it('passes a correct run, counting the charges and reservations it compared', () => {
+    const { history, obs } = correct();
+    const r = run(conservation, history, obs);
+    expect(r.anomalies).toEqual([]);
+    expect(r.valid).toBe(true);
+    expect(r.stats).toMatchObject({ charges: 2, reservations: 2, committedCharges: 2, committedReservations: 2 });
+  });
+
+  it('reports a charge off the tariff (billing held, and spent, 7 for a voice session), naming its client ops', () => {
+    const { history, obs } = correct();
+    obs.participant[0] = part('billing', { accountId: 'a1', amount: 7 });
+    obs.account[1] = account('final', 73, 0, 27);
+    const r = run(conservation, history, obs);
+    expect(r.anomalies.map((a) => [a.type, a.key, a.ops])).toEqual([['charge-mismatch', 't1', [0, 1]]]);
+    expect(r.anomalies[0]?.explanation).toMatch(/charged 7 to a1 .* says 5 to a1/);
+  });
+
+  it('reports a reservation on another cell than the request named (the wrong cell used)', () => {
+    const { history, obs } = correct();
+    const other = homeOfA1 === 'cell-3' ? 'cell-2' : 'cell-3';
+    obs.participant[1] = part('rm', { cells: [other] });
+    obs.cell = cells3({ [other]: 1, [homeOfA1]: 1 });
+    const r = run(conservation, history, obs);
+    expect(r.anomalies.map((a) => [a.type, a.key, a.ops])).toEqual([['reservation-mismatch', 't1', [0, 1]]]);
+  });
+
+  it("reports a reservation off the subscriber's home cell for a request that named none (an info op's txn)", () => {
+    const { history, obs } = correct();
+    const other = homeOfA1 === 'cell-3' ? 'cell-2' : 'cell-3';
+    obs.participant[3] = part('rm', { txnId: 't2', cells: [other] });
+    obs.cell = cells3({ 'cell-1': 1, [other]: 1 });
+    const r = run(conservation, history, obs);
+    expect(r.anomalies.map((a) => [a.type, a.key, a.ops])).toEqual([['reservation-mismatch', 't2', [2, 3]]]);
+    expect(r.anomalies[0]?.explanation).toMatch(/home cell/);
+  });
+
+  it('reports credit spent that no committed charge accounts for', () => {
+    const { history, obs } = correct();
+    obs.account[1] = account('final', 70, 0, 30);
+    const r = run(conservation, history, obs);
+    expect(r.anomalies.map((a) => [a.type, a.key])).toEqual([['spent-not-committed', 'a1']]);
+  });
+
+  it('reports a committed charge that spent nothing', () => {
+    const { history, obs } = correct();
+    obs.account[1] = account('final', 95, 0, 5);
+    const r = run(conservation, history, obs);
+    expect(r.anomalies.map((a) => [a.type, a.key])).toEqual([['committed-not-spent', 'a1']]);
+  });
+
+  it('does not judge spent credit when a committed record lacks its charge (a run stored before records had it)', () => {
+    const { history, obs } = correct();
+    obs.participant[0] = part('billing');
+    obs.account[1] = account('final', 70, 0, 30);
+    const r = run(conservation, history, obs);
+    expect(r.anomalies).toEqual([]);
+    expect(r.stats).toMatchObject({ charges: 1, committedCharges: 0, unrecordedCommits: 1 });
   });
 });

@@ -19,7 +19,6 @@ export const txnSpec: fc.Arbitrary<TxnSpec> = fc.record({
   durationUs: fc.integer({ min: 4, max: 40 }),
   cell: fc.nat(3),
   account: fc.nat(4),
-  amount: fc.integer({ min: 1, max: 4 }),
   leaderChange: fc.boolean(),
   deadlock: fc.boolean(),
   readTotals: fc.boolean(),

@@ -139,4 +139,19 @@ describe('mutations of correct runs are caught by the right checker', () => {
       runs,
     );
   });
+
+  it('a committed charge off the tariff: conservation', () => {
+    fc.assert(
+      fc.property(specs, fc.nat(), (s, pick) => {
+        const sim = simulate(s);
+        const charges = sim.observations.participant.filter((p) => p.state === 'committed' && p.amount !== undefined);
+        fc.pre(charges.length > 0);
+        const charge = charges[pick % charges.length]!;
+        charge.amount! += 1;
+        const r = conservation.check(sim.history, sim.observations, {});
+        expect(r.anomalies.filter((a) => a.type === 'charge-mismatch').map((a) => a.key)).toEqual([charge.txnId]);
+      }),
+      runs,
+    );
+  });
 });

@@ -1,6 +1,7 @@
 // One transaction of the simulated correct system: its client ops and every record the servers would keep.
 import type { HistoryOp, OpType, Process } from '../../format/history.ts';
 import type { LeaderRecord, Observation, TxnRecord } from '../../format/observations.ts';
+import { documentedTariff } from '../asked-for.ts';
 
 export interface TxnSpec {
   process: number;
@@ -16,7 +17,6 @@ export interface TxnSpec {
   durationUs: number;
   cell: number;
   account: number;
-  amount: number;
   /** A new leader takes over just before this transaction's decision. */
   leaderChange: boolean;
   /** This transaction is a deadlock victim (found by the detector and aborted). */
@@ -32,7 +32,13 @@ export interface World {
   balance: number;
 }
 
-export const DEFAULT_WORLD: World = { cells: 4, capacity: 6, accounts: 5, balance: 12 };
+// A balance of a few sessions' tariff: some prepares vote no for lack of credit.
+export const DEFAULT_WORLD: World = { cells: 4, capacity: 6, accounts: 5, balance: 60 };
+
+/** A correct system charges the documented tariff, to the subscriber's own account, on the cells asked for. */
+const amountOf = (spec: TxnSpec) => documentedTariff[spec.trafficClass]!;
+export const accountName = (account: number) => `a${account}`;
+export const cellName = (cell: number) => `c${cell}`;
 
 export interface Placed {
   spec: TxnSpec;
@@ -136,11 +142,11 @@ function decide(spec: TxnSpec, world: World, state: SimState): Decision {
   const cell = spec.cell % world.cells;
   const account = spec.account % world.accounts;
   const rmYes = spec.rmYes && !spec.deadlock && state.used[cell]! < world.capacity;
-  const billingYes = spec.billingYes && world.balance - state.spent[account]! >= spec.amount;
+  const billingYes = spec.billingYes && world.balance - state.spent[account]! >= amountOf(spec);
   const committed = rmYes && billingYes;
   if (committed) {
     state.used[cell]!++;
-    state.spent[account]! += spec.amount;
+    state.spent[account]! += amountOf(spec);
   }
   const reason = committed ? undefined : abortReason(spec, rmYes);
   return { cell, account, rmYes, billingYes, committed, outcome: committed ? 'committed' : 'aborted', reason };
@@ -169,13 +175,14 @@ function logAndParticipants(p: Placed, d: Decision, epochAt: (t: number) => numb
     ...{ decidedBy: nodeOf(decisionToken), endedAt },
   });
   const common = { kind: 'participant', txnId, state: d.outcome, token, at: endedAt } as const;
-  out.push({ ...common, participant: 'rm', vote: vote(d.rmYes), cells: [`c${d.cell}`] });
+  const recorded = d.committed ? { cells: [cellName(d.cell)] } : {};
+  out.push({ ...common, participant: 'rm', vote: vote(d.rmYes), ...recorded });
   out.push({
     ...common,
     participant: 'billing',
     vote: vote(d.billingYes),
-    accountId: `a${d.account}`,
-    amount: spec.amount,
+    // Only a committed row records its request (an abort's tombstone carries none).
+    ...(d.committed ? { accountId: accountName(d.account), amount: amountOf(spec) } : {}),
   });
 }
 
@@ -192,7 +199,7 @@ function deadlock(p: Placed, d: Decision, out: Observation[]): void {
     detectedAt: createdAt + 80,
     resolvedAt,
   });
-  const edge = { kind: 'lock-wait', participant: 'rm', resource: `c${d.cell}`, end: resolvedAt } as const;
+  const edge = { kind: 'lock-wait', participant: 'rm', resource: cellName(d.cell), end: resolvedAt } as const;
   out.push({ ...edge, txnId: p.txnId, waitsFor: peer, start: createdAt + 60 });
   out.push({ ...edge, txnId: peer, waitsFor: p.txnId, start: createdAt + 70 });
 }
@@ -208,10 +215,10 @@ export function emitTxn(
   const { spec, txnId, sessionId } = p;
   const client = spec.process;
   const f = 'create-session';
-  const cells = [`c${spec.cell % world.cells}`];
+  const cells = [cellName(spec.cell % world.cells)];
   const request = {
     requestId: `r${p.i}`,
-    subscriberId: `sub${spec.account % world.accounts}`,
+    subscriberId: accountName(spec.account % world.accounts),
     trafficClass: spec.trafficClass,
     protocol: spec.protocol,
     cells,

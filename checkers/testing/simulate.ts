@@ -4,7 +4,17 @@
 // in microseconds so that the few internal steps of a transaction fit between its invocation and completion.
 import type { HistoryOp } from '../../format/history.ts';
 import { addObservation, emptyObservations, type Observation, type Observations } from '../../format/observations.ts';
-import { DEFAULT_WORLD, emitTxn, leadership, op, type Placed, type TxnSpec, type World } from './simulate-txn.ts';
+import {
+  accountName,
+  cellName,
+  DEFAULT_WORLD,
+  emitTxn,
+  leadership,
+  op,
+  type Placed,
+  type TxnSpec,
+  type World,
+} from './simulate-txn.ts';
 
 export { DEFAULT_WORLD, type TxnSpec, type World } from './simulate-txn.ts';
 
@@ -39,13 +49,13 @@ function nemesisOps(changes: readonly number[], out: HistoryOp[]): void {
 function snapshots(world: World, state: { used: number[]; spent: number[] }, out: Observation[]): void {
   const end = 1e15;
   for (let a = 0; a < world.accounts; a++) {
-    const account = { kind: 'account', accountId: `a${a}`, held: 0 } as const;
+    const account = { kind: 'account', accountId: accountName(a), held: 0 } as const;
     const spent = state.spent[a]!;
     out.push({ ...account, phase: 'initial', balance: world.balance, spent: 0, at: 0 });
     out.push({ ...account, phase: 'final', balance: world.balance - spent, spent, at: end });
   }
   for (let c = 0; c < world.cells; c++) {
-    const cell = { kind: 'cell', cellId: `c${c}`, capacity: world.capacity, held: 0 } as const;
+    const cell = { kind: 'cell', cellId: cellName(c), capacity: world.capacity, held: 0 } as const;
     const used = state.used[c]!;
     out.push({ ...cell, phase: 'initial', free: world.capacity, used: 0, at: 0 });
     out.push({ ...cell, phase: 'final', free: world.capacity - used, used, at: end });

@@ -7,15 +7,17 @@ import type { Redis } from 'ioredis';
 import type postgres from 'postgres';
 import type { Observation } from '../../format/observations.ts';
 import { OBSERVATIONS_DIR } from '../../format/run-dir.ts';
-import { readAccounts } from '../../system/billing/evidence.ts';
+import { chargeOf, readAccounts } from '../../system/billing/evidence.ts';
 import { type ObservationLine, readObservationLines } from '../../system/common/log.ts';
 import { readLeftPrepared, readParticipantLog, readParticipantTxns } from '../../system/participant/evidence.ts';
-import { readCells } from '../../system/resource-manager/evidence.ts';
+import { readCells, reservationOf } from '../../system/resource-manager/evidence.ts';
 import { readDsmAudit, readEvents, readTxnLog } from '../../system/session-manager/evidence.ts';
 import { readSessionManagerLogs } from '../../system/session-manager/evidence-log.ts';
 
 type Sql = postgres.Sql;
 const participantNames = ['rm', 'billing'] as const;
+/** Each participant's reading of what its prepares recorded: the cells rm reserved, the charge billing held. */
+const detailReaders = { rm: reservationOf, billing: chargeOf } as const;
 
 export interface CollectInputs {
   runDir: string;
@@ -83,7 +85,7 @@ export async function collectFinal(c: CollectInputs): Promise<string[]> {
   const participant = (p: (typeof participantNames)[number]) => async () => {
     const votes = logs[p]().votes;
     const [txns, left] = await Promise.all([
-      readParticipantTxns(c.participants[p], p, votes, toNs),
+      readParticipantTxns(c.participants[p], p, votes, toNs, detailReaders[p]),
       readLeftPrepared(c.participants[p], p, votes, { toNs, nowNs: c.nowNs }),
     ]);
     return [...txns, ...left];

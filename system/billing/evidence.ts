@@ -1,6 +1,7 @@
 // Billing's evidence for the rig: a snapshot of its accounts, read from its own database.
 import type { AccountRecord } from '../../format/observations.ts';
 import { type Queryable, Statements } from '../common/statements.ts';
+import type { DetailFields } from '../participant/evidence.ts';
 
 const statements = Statements.load('billing', new URL('./sql/', import.meta.url));
 
@@ -23,4 +24,17 @@ export async function readAccounts(
       at,
     }),
   );
+}
+
+/**
+ * Billing's part of a transaction's recorded detail (participant_txn.detail): the account held and the amount. A
+ * field the prepare did not record is left out, never defaulted. The account is the subscriber: `hold` keys
+ * accounts by subscriber id.
+ */
+export function chargeOf(detail: Readonly<Record<string, unknown>>): DetailFields {
+  const { subscriberId, amount } = detail;
+  return {
+    ...(typeof subscriberId === 'string' ? { accountId: subscriberId } : {}),
+    ...(typeof amount === 'number' && Number.isFinite(amount) ? { amount } : {}),
+  };
 }

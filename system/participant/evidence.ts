@@ -80,16 +80,34 @@ export function readParticipantLog(name: string, lines: readonly ObservationLine
   return { votes, lockWaits, refused };
 }
 
-/** The durable state of every transaction this participant knows, from its database. */
+/** What a participant's domain reads from a transaction's recorded detail: billing its charge, rm its cells. */
+export type DetailFields = Pick<ParticipantRecord, 'accountId' | 'amount' | 'cells'>;
+export type ReadDetail = (detail: Readonly<Record<string, unknown>>) => DetailFields;
+
+/** The detail column as an object (the driver parses jsonb; a text value is parsed here), or none. */
+function detailOf(raw: unknown): Record<string, unknown> | undefined {
+  const value = typeof raw === 'string' ? (JSON.parse(raw) as unknown) : raw;
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
+}
+
+/**
+ * The durable state of every transaction this participant knows, from its database. `readDetail` turns what the
+ * prepare recorded (participant_txn.detail, written in the same prepared transaction as the reservations) into the
+ * record's domain fields; a row without detail (a tombstone) has none.
+ */
 export async function readParticipantTxns(
   sql: Queryable,
   name: string,
   votes: ReadonlyMap<string, LoggedVote>,
   toNs: ToNs,
+  readDetail?: ReadDetail,
 ): Promise<ParticipantRecord[]> {
   return (await statements.run(sql, 'evidence_txn')).map((r): ParticipantRecord => {
     const txnId = String(r.txn_id);
     const vote = votes.get(txnId)?.vote;
+    const detail = detailOf(r.detail);
     return {
       kind: 'participant',
       participant: name,
@@ -98,6 +116,7 @@ export async function readParticipantTxns(
       state: r.state === 'committed' ? 'committed' : 'aborted',
       token: Number(r.token),
       at: toNs(dateMs(r.recorded_at)),
+      ...(detail && readDetail ? readDetail(detail) : {}),
     };
   });
 }
