@@ -15,6 +15,7 @@ import { simulateRegister } from '../checkers/testing/register.ts';
 import { simulate, type TxnSpec } from '../checkers/testing/simulate.ts';
 import type { HistoryOp } from '../format/history.ts';
 import { emptyObservations, type Observations } from '../format/observations.ts';
+import { trafficClasses } from '../system/common/contract.ts';
 
 const SEED = 20260101;
 setFlagsFromString('--expose-gc');
@@ -29,7 +30,7 @@ function sessionRun(ops: number): { history: HistoryOp[]; observations: Observat
   for (let i = 0; specs.length * 2.1 < ops; i++) {
     specs.push({
       ...{ process: below(random, 10), session: i, protocol: random() < 0.5 ? '2pc' : '3pc' },
-      trafficClass: (['voice', 'video', 'data'] as const)[below(random, 3)]!,
+      trafficClass: trafficClasses[below(random, trafficClasses.length)]!,
       ...{ rmYes: random() < 0.95, billingYes: random() < 0.95 },
       client: random() < 0.05 ? 'timeout' : random() < 0.02 ? 'rejected' : 'answer',
       ...{ gapUs: 1 + below(random, 20), durationUs: 4 + below(random, 40) },

@@ -1,8 +1,8 @@
 // `rig bench`'s list options. Bad input fails at once with a message naming the flag and what it accepts.
-import { UsageError } from '../args/args.ts';
-import type { Protocol } from './figures.ts';
 
-export const protocolChoices: readonly Protocol[] = ['2pc', '3pc'];
+import { type Protocol, protocols as protocolChoices } from '../../system/common/contract.ts';
+import { UsageError } from '../args/args.ts';
+
 export const defaultConcurrency = [1, 4, 16, 32, 64];
 /**
  * The local Postgres allows 300 connections and 256 prepared transactions. At 64 the floor holds 3 x 64
