@@ -2,6 +2,7 @@
 // wait or prepared transaction is left at the end; every deadlock was resolved.
 import { finalHealTime, NEMESIS, pairHistory } from '../format/history.ts';
 import type { ObservationOf, Observations } from '../format/observations.ts';
+import { pathCounts } from './paths.ts';
 import { type AnomalyLog, anomalyLog, type Checker, DEFAULT_DEADLINE_NS } from './result.ts';
 import { linkClientOps, opIndices } from './sessions.ts';
 
@@ -146,6 +147,12 @@ function deadlockStats(obs: Observations): Record<string, DeadlockStats> {
   return out;
 }
 
+/** The recovery paths whose ending liveness judges (checkers/paths.ts). */
+function livenessPaths(paths: Observations['path']) {
+  const { decisionQueries, precommitTimeouts, recoveries, decisionQueryAnswers } = pathCounts(paths);
+  return { decisionQueries, precommitTimeouts, recoveries, decisionQueryAnswers };
+}
+
 interface DeadlockStats {
   count: number;
   resolved: number;
@@ -156,7 +163,7 @@ interface DeadlockStats {
 
 export const liveness: Checker = {
   name: 'liveness',
-  coverage: ['invocations', 'txns'],
+  coverage: ['invocations', 'txns', 'decisionQueries', 'precommitTimeouts', 'recoveries'],
   check(history, observations, opts) {
     const out = anomalyLog(opts);
     const pairs = pairHistory(history);
@@ -197,6 +204,7 @@ export const liveness: Checker = {
       finalHealAt: healAt,
       deadlineNs: deadline,
       deadlocks: deadlockStats(observations),
+      ...livenessPaths(observations.path),
     });
   },
 };

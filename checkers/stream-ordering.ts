@@ -3,6 +3,7 @@
 
 import type { EventRecord } from '../format/observations.ts';
 import { groupBy, indexBy } from './collections.ts';
+import { pathCounts } from './paths.ts';
 import { type AnomalyLog, anomalyLog, type Checker } from './result.ts';
 import { linkClientOps, opIndices } from './sessions.ts';
 
@@ -50,7 +51,7 @@ type OpsOf = (txnId: string) => number[];
 
 export const streamOrdering: Checker = {
   name: 'stream-ordering',
-  coverage: ['events', 'sessions'],
+  coverage: ['events', 'sessions', 'relayResends'],
   check(history, observations, opts) {
     const out = anomalyLog(opts);
     const { byTxn } = linkClientOps(history, observations);
@@ -97,6 +98,7 @@ export const streamOrdering: Checker = {
       }
     }
     const sessions = new Set(events.map((e) => e.sessionId)).size;
-    return out.result({ events: events.length, sessions, decidedTxns, withoutEvent });
+    const { relayResends } = pathCounts(observations.path);
+    return out.result({ events: events.length, sessions, decidedTxns, withoutEvent, relayResends });
   },
 };

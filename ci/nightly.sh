@@ -7,7 +7,8 @@
 # ci/README.md.
 #
 # Sized for an hour on a 2-core machine (measured there): 4 workloads x 3 protocols x 4 nemesis groups x 1 seed =
-# 48 runs of ~38 s each (30 s of workload and faults, then heal, quiet, collect and check) = ~31 min; rig efficacy
+# 48 runs of ~38 s each (30 s of workload and faults, then heal, quiet, collect and check) = ~31 min; 3 exposure
+# runs, ~2 min; rig efficacy
 # ~4 min; rig bench ~4 min; the index, seconds: ~38 min (measured 2026-11-29), leaving room for slow runs. Every
 # knob is a variable:
 #   NIGHTLY_WORKLOADS      space list            [sessions contention conservation leader-churn]
@@ -18,6 +19,7 @@
 #   NIGHTLY_TIME_LIMIT     seconds per run       [30]
 #   NIGHTLY_BENCH_DURATION seconds per bench level [10]; 0 skips the benchmark
 #   NIGHTLY_EFFICACY       1 runs rig efficacy, 0 skips it [1]
+#   NIGHTLY_EXPOSURE       1 runs the exposure runs (below), 0 skips them [1]
 #   NIGHTLY_STORE          where everything goes [store]
 #   NIGHTLY_KEEP_DATA      1 keeps the Redis/Postgres data of valid runs (~80 MB each) [0: only invalid runs keep it]
 set -euo pipefail
@@ -33,6 +35,7 @@ seed_base=${NIGHTLY_SEED_BASE:-$(($(date -u +%Y%m%d) * 1000))}
 time_limit=${NIGHTLY_TIME_LIMIT:-30}
 bench_duration=${NIGHTLY_BENCH_DURATION:-10}
 efficacy=${NIGHTLY_EFFICACY:-1}
+exposure=${NIGHTLY_EXPOSURE:-1}
 store=${NIGHTLY_STORE:-store}
 keep_data=${NIGHTLY_KEEP_DATA:-0}
 
@@ -99,6 +102,35 @@ for workload in "${workloads[@]}"; do
     done
   done
 done
+
+# Exposure runs (issue 21 item 4): transactions held in doubt past the participants' decision-query delay and 3PC
+# pre-commit timeout (shortened to 1 s), the leader crashed between the relay's append and mark-sent, and after its
+# decisions. Their liveness and stream-ordering verdict lines carry the counts of the recovery paths taken.
+exposure_delays=RIG_DECISION_QUERY_AFTER_MS=1000,RIG_PRECOMMIT_TIMEOUT_MS=1000
+exposure_runs=(
+  "sessions 3pc crash,partition:leader-from-participant,pause"
+  "sessions 2pc crash,partition:leader-from-participant,pause"
+  "leader-churn mixed crash,partition:isolate-leader"
+)
+if [[ $exposure == 1 ]]; then
+  { echo; echo "## Exposure (recovery paths taken)"; echo; } >>"$summary"
+  for spec in "${exposure_runs[@]}"; do
+    read -r workload protocol nemesis <<<"$spec"
+    n=$((n + 1))
+    seed=$((seed_base + n))
+    name="exposure-$n"
+    code=$(step "$name" $((time_limit * 10 + 300)) "${rig[@]}" run --workload "$workload" --protocol "$protocol" \
+      --nemesis "$nemesis" --time-limit "$time_limit" --seed "$seed" --store "$store" --system-env "$exposure_delays")
+    dir=$(sed -n 's/^run directory: //p' "$out/$name.log" | tail -1)
+    log "$name $workload $protocol $nemesis seed $seed: exit $code ${dir:-(no run directory)}"
+    { echo "- $workload $protocol $nemesis seed $seed: exit $code"; grep -E '^(liveness|stream-ordering) ' "$out/$name.log" | sed 's/^/  - /'; } >>"$summary"
+    case $code in
+      0) if [[ $keep_data != 1 && -n $dir ]]; then rm -rf "$dir/servers/postgres" "$dir/servers/redis"; fi ;;
+      1) invalid+=("$name: $workload $protocol $nemesis seed $seed is INVALID: $dir (log $out/$name.log)") ;;
+      *) broken+=("$name: $workload $protocol $nemesis seed $seed ended with exit $code (log $out/$name.log)") ;;
+    esac
+  done
+fi
 
 if [[ $efficacy == 1 ]]; then
   if "${rig[@]}" efficacy --help >/dev/null 2>&1; then

@@ -195,6 +195,24 @@ export const cellRecord = obj({
   at: num,
 });
 
+/**
+ * A recovery path the system took, from the services' own log lines (counted in coverage, so a run that never took
+ * a path shows it): `decision-query` a participant asked about a transaction prepared too long; `precommit-timeout`
+ * the same for one pre-committed too long (3PC); `recovery` a leader took over an unfinished transaction (once per
+ * leader and transaction); `relay-resend` the relay appended an event a pass had appended before.
+ */
+export const pathRecord = obj({
+  kind: lit('path'),
+  name: lit('decision-query', 'precommit-timeout', 'recovery', 'relay-resend'),
+  /** The process that took it. */
+  node: str,
+  txnId: opt(str),
+  /** decision queries: the answer (commit, abort, undecided, no_answer; `alone`: decided without asking);
+   * recovery: `decided` (re-driven) or `undecided` (decided by the recovery rule). */
+  outcome: opt(str),
+  at: num,
+});
+
 export const observationSchemas = {
   txn: txnRecord,
   participant: participantRecord,
@@ -209,6 +227,7 @@ export const observationSchemas = {
   lock: lockRecord,
   account: accountRecord,
   cell: cellRecord,
+  path: pathRecord,
 } as const;
 
 export type ObservationKind = keyof typeof observationSchemas;
@@ -229,6 +248,7 @@ export type LockWaitRecord = ObservationOf<'lock-wait'>;
 export type DeadlockRecord = ObservationOf<'deadlock'>;
 export type AccountRecord = ObservationOf<'account'>;
 export type CellRecord = ObservationOf<'cell'>;
+export type PathRecord = ObservationOf<'path'>;
 
 export const observationKinds = Object.keys(observationSchemas) as ObservationKind[];
 

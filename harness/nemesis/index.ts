@@ -1,9 +1,9 @@
 // Every nemesis by name (`rig run --nemesis a,b | all | none`).
 import { latency, partition, reset } from './network.ts';
-import { clockSkew, kill, pause, redisRestart } from './process.ts';
+import { clockSkew, crash, kill, pause, redisRestart } from './process.ts';
 import type { Nemesis } from './types.ts';
 
-export const nemeses: readonly Nemesis[] = [partition, latency, reset, kill, pause, redisRestart, clockSkew];
+export const nemeses: readonly Nemesis[] = [partition, latency, reset, kill, pause, redisRestart, clockSkew, crash];
 
 /**
  * Parses `--nemesis`: a comma list of names, each optionally narrowed to some of its variants

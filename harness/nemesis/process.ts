@@ -73,3 +73,32 @@ export const clockSkew: Nemesis = {
     };
   },
 };
+
+/** Which process each crash variant arms, and at which crash point (system/common/faults.ts). */
+const crashVariants = {
+  relay: { target: 'leader', point: 'relay-after-append' },
+  'after-decision': { target: 'leader', point: 'after-decision-logged' },
+  'after-precommit': { target: 'leader', point: 'after-one-precommit-sent' },
+} as const;
+
+export const crash: Nemesis = {
+  name: 'crash',
+  summary:
+    'arm a crash point on the leader (relay between append and mark-sent; after a decision is logged; 3PC after one pre-commit), restart it on heal',
+  variants: Object.keys(crashVariants),
+  minWindowMs: () => 1000,
+  async start(ctx, variant): Promise<Fault> {
+    const v = crashVariants[variant as keyof typeof crashVariants];
+    if (!v) throw new Error(`unknown crash variant ${variant}`);
+    const target = (await ctx.leader()) ?? ctx.cluster.nodes[0]!;
+    await ctx.setFaults(target, { crashPoints: [v.point] });
+    return {
+      done: { variant, target, crashPoint: v.point },
+      // Restarting clears the armed point whether or not the process reached it (a crashed one starts again).
+      heal: async () => {
+        await ctx.cluster.restart(target);
+        return { restarted: target };
+      },
+    };
+  },
+};

@@ -13,6 +13,7 @@ import { readLeftPrepared, readParticipantLog, readParticipantTxns } from '../..
 import { readCells, reservationOf } from '../../system/resource-manager/evidence.ts';
 import { readDsmAudit, readEvents, readTxnLog } from '../../system/session-manager/evidence.ts';
 import { readSessionManagerLogs } from '../../system/session-manager/evidence-log.ts';
+import { readSessionManagerPaths } from '../../system/session-manager/evidence-paths.ts';
 
 type Sql = postgres.Sql;
 const participantNames = ['rm', 'billing'] as const;
@@ -72,12 +73,8 @@ function once<T>(read: () => T): () => T {
 /** Everything after the quiet window. Each source is written on its own, so one failing source loses only itself. */
 export async function collectFinal(c: CollectInputs): Promise<string[]> {
   const toNs = (ms: number) => c.wallToNs(ms);
-  const sm = once(() =>
-    readSessionManagerLogs(
-      c.smNodes.map((node) => ({ node, lines: logLines(c.runDir, node) })),
-      toNs,
-    ),
-  );
+  const smLines = once(() => c.smNodes.map((node) => ({ node, lines: logLines(c.runDir, node) })));
+  const sm = once(() => readSessionManagerLogs(smLines(), toNs));
   const logs = {
     rm: once(() => readParticipantLog('rm', logLines(c.runDir, 'rm'), toNs)),
     billing: once(() => readParticipantLog('billing', logLines(c.runDir, 'billing'), toNs)),
@@ -101,6 +98,7 @@ export async function collectFinal(c: CollectInputs): Promise<string[]> {
     ['txlog-writes', async () => (await txnLog()).writes],
     ['locks', () => [...participantNames.flatMap((p) => logs[p]().lockWaits), ...sm().deadlocks]],
     ['resources-final', () => resources(c, 'final', c.nowNs)],
+    ['paths', () => [...readSessionManagerPaths(smLines(), toNs), ...participantNames.flatMap((p) => logs[p]().paths)]],
   ];
   const problems: string[] = [];
   for (const [name, read] of sources) {

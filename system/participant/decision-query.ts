@@ -80,21 +80,23 @@ export class DecisionQueries {
     for (const p of due) {
       if (this.loop.stopped) return;
       if (p.precommitAgeMs !== null && this.opts.commitOnPrecommitTimeout) await this.commitOnTimeout(p.txnId);
-      else await this.resolve(p.txnId);
+      else await this.resolve(p.txnId, p.precommitAgeMs !== null);
     }
   }
 
   /** The planted bug's unsafe rule: pre-committed and timed out, so commit without the leader's word. */
   private async commitOnTimeout(txnId: string): Promise<void> {
-    this.logger.observe('decision-query', { txnId, answer: 'commit', from: 'timeout' });
+    this.logger.observe('decision-query', { txnId, answer: 'commit', from: 'timeout', precommitted: true });
     await this.participant.commit(txnId, this.participant.highestToken, 'timeout').catch((err: Error) => {
       this.logger.warn('committing on pre-commit timeout failed', { txnId, error: err.message });
     });
   }
 
-  private async resolve(txnId: string): Promise<void> {
+  /** `precommitted`: asked because 3PC's pre-commit timed out (else: prepared too long). */
+  private async resolve(txnId: string, precommitted: boolean): Promise<void> {
     const reply = await this.ask(txnId);
-    this.logger.observe('decision-query', { txnId, answer: reply?.answer.decision ?? 'no_answer', from: reply?.from });
+    const said = reply?.answer.decision ?? 'no_answer';
+    this.logger.observe('decision-query', { txnId, answer: said, from: reply?.from, precommitted });
     const answer = reply?.answer;
     if (!answer || answer.decision === 'undecided') return;
     const apply = answer.decision === 'commit' ? this.participant.commit : this.participant.abort;

@@ -5,6 +5,7 @@ import type {
   FencedWriteRecord,
   LockWaitRecord,
   ParticipantRecord,
+  PathRecord,
   PreparedRecord,
 } from '../../format/observations.ts';
 import type { ObservationLine } from '../common/log.ts';
@@ -25,6 +26,20 @@ export interface ParticipantLog {
   lockWaits: LockWaitRecord[];
   /** Writes its fence refused (stale tokens). */
   refused: FencedWriteRecord[];
+  /** Each decision query it made (`precommit-timeout`: about a pre-committed transaction). */
+  paths: PathRecord[];
+}
+
+/** A `decision-query` line as a path record; `alone`: decided without asking (the planted 3pc-timeout-commit). */
+function decisionQueryPath(name: string, o: ObservationLine, toNs: ToNs): PathRecord {
+  return {
+    kind: 'path',
+    name: o.precommitted === true ? 'precommit-timeout' : 'decision-query',
+    node: name,
+    txnId: String(o.txnId),
+    outcome: o.from === 'timeout' ? 'alone' : String(o.answer),
+    at: toNs(o.t),
+  };
 }
 
 /**
@@ -37,6 +52,7 @@ export interface ParticipantLog {
 export function readParticipantLog(name: string, lines: readonly ObservationLine[], toNs: ToNs): ParticipantLog {
   const votes = new Map<string, LoggedVote>();
   const refused: FencedWriteRecord[] = [];
+  const paths: PathRecord[] = [];
   const waits = new Map<string, { line: ObservationLine; end?: number }>();
   let open = new Map<string, { line: ObservationLine; end?: number }>();
   let lastT = Number.NEGATIVE_INFINITY;
@@ -48,6 +64,8 @@ export function readParticipantLog(name: string, lines: readonly ObservationLine
     lastT = o.t;
     if (o.obs === 'vote' && (o.vote === 'yes' || o.vote === 'no')) {
       votes.set(String(o.txnId), { vote: o.vote, token: Number(o.token) });
+    } else if (o.obs === 'decision-query') {
+      paths.push(decisionQueryPath(name, o, toNs));
     } else if (o.obs === 'stale-token-rejected') {
       const at = toNs(o.t);
       refused.push({
@@ -77,7 +95,7 @@ export function readParticipantLog(name: string, lines: readonly ObservationLine
       ...(end !== undefined ? { end: toNs(end) } : {}),
     }),
   );
-  return { votes, lockWaits, refused };
+  return { votes, lockWaits, refused, paths };
 }
 
 /** What a participant's domain reads from a transaction's recorded detail: billing its charge, rm its cells. */

@@ -80,9 +80,11 @@ export class Finisher {
   private async finishOne(row: TxnRow, epoch: number): Promise<boolean> {
     let decision: Decision | null = row.decision;
     let reason = row.reason;
+    const ours = row.token === epoch;
+    if (decision === null && ours && this.wallMs() - row.createdAtMs < this.config.abandonAfterMs) return false;
+    // The rig counts the recovery path from this line (once per leader and transaction: passes repeat it).
+    this.logger.observe('recovery', { txnId: row.txnId, decided: decision !== null, token: epoch });
     if (decision === null) {
-      const ours = row.token === epoch;
-      if (ours && this.wallMs() - row.createdAtMs < this.config.abandonAfterMs) return false;
       ({ decision, reason } = await this.recover(row, epoch, 'recovery'));
       this.metrics.recovered.inc({ decision });
     }

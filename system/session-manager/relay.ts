@@ -82,6 +82,8 @@ export class Relay {
         // The whole pass in outbox order in one append, so a session's events never overtake each other: if it
         // fails, the next pass sends them all again, and the stream keeps one entry per txn id.
         const streamIds = await this.stream.emit(rows, epoch);
+        // Before the crash point: the rig counts a txn appended by two passes as a re-send.
+        this.logger.observe('relay-append', { txnIds: rows.map((r) => r.txnId), token: epoch });
         this.crashPoint('relay-after-append');
         await this.markSent(rows, streamIds, epoch);
         if (rows.length === this.batchMax) this.again = true;

@@ -61,3 +61,19 @@ describe('lock records', () => {
     expect(got[0]!.end).toBeUndefined();
   });
 });
+
+describe('decision-query paths', () => {
+  it('names a query about a pre-committed transaction a pre-commit timeout, and a decision taken alone `alone`', () => {
+    const lines = [
+      { t: 1, obs: 'decision-query', txnId: 'a', answer: 'commit', from: 'sm-1', precommitted: false },
+      { t: 2, obs: 'decision-query', txnId: 'b', answer: 'no_answer', precommitted: true },
+      { t: 3, obs: 'decision-query', txnId: 'c', answer: 'commit', from: 'timeout', precommitted: true },
+    ];
+    const { paths } = readParticipantLog('rm', lines, (ms) => ms * 1e6);
+    expect(paths.map((p) => [p.name, p.node, p.txnId, p.outcome, p.at])).toEqual([
+      ['decision-query', 'rm', 'a', 'commit', 1e6],
+      ['precommit-timeout', 'rm', 'b', 'no_answer', 2e6],
+      ['precommit-timeout', 'rm', 'c', 'alone', 3e6],
+    ]);
+  });
+});
