@@ -101,6 +101,7 @@ export async function collectFinal(c: CollectInputs): Promise<string[]> {
     ['txlog-writes', async () => (await txnLog()).writes],
     ['locks', () => [...participantNames.flatMap((p) => logs[p]().lockWaits), ...sm().deadlocks]],
     ['resources-final', () => resources(c, 'final', c.nowNs)],
+    ['queue', () => sm().queue],
   ];
   const problems: string[] = [];
   for (const [name, read] of sources) {
