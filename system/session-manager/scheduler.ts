@@ -71,7 +71,7 @@ export class PriorityQueue<T> {
    * least); with nothing lower to evict, `item` is refused. So data is shed before video, video before voice.
    */
   offer(item: T, cls: TrafficClass, nowMs: number): Offer<T> {
-    const entry = { item, cls, enqueuedMs: nowMs, seq: this.tick() };
+    const entry = { item, cls, enqueuedMs: nowMs, seq: 0 };
     if (this.size < this.queueMax) {
       this.push(entry);
       return { admitted: true };
@@ -122,6 +122,7 @@ export class PriorityQueue<T> {
   }
 
   private push(entry: Entry<T>): void {
+    entry.seq = this.tick();
     this.lanes[entry.cls].push(entry);
     this.size++;
   }
