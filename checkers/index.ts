@@ -6,6 +6,7 @@ import { linearizable } from './linearizable.ts';
 import { liveness } from './liveness.ts';
 import { requests } from './requests.ts';
 import type { Checker } from './result.ts';
+import { scheduler } from './scheduler.ts';
 import { singleLeader } from './single-leader.ts';
 import { stats } from './stats.ts';
 import { streamOrdering } from './stream-ordering.ts';
@@ -18,6 +19,7 @@ export const checkers: readonly Checker[] = [
   streamOrdering,
   liveness,
   linearizable,
+  scheduler,
   stats,
   faults,
 ];
@@ -39,8 +41,11 @@ export function defaultCheckerNames(faultsScheduled: boolean): string[] {
   return checkerNames.filter((name) => (faultsScheduled || name !== faults.name) && name !== linearizable.name);
 }
 
-/** The checkers that judge a bare history (no config.json): every one that needs no fault schedule. */
-export const bareHistoryCheckerNames = checkerNames.filter((name) => name !== faults.name);
+/**
+ * The checkers that judge a bare history (no config.json): every one that needs no fault schedule, nor the
+ * scheduler's records (a bare history has no observations).
+ */
+export const bareHistoryCheckerNames = checkerNames.filter((name) => name !== faults.name && name !== scheduler.name);
 
 /** The checker called `name` (or an alias), or undefined. */
 export function checkerByName(name: string): Checker | undefined {

@@ -213,6 +213,30 @@ export const pathRecord = obj({
   at: num,
 });
 
+/**
+ * What the leader's scheduler did with one request offered to its queue: started it, or shed it (`full`: refused at
+ * the door, never queued; `evicted`: made room for a higher class; `expired`: waited past the limit). `enqueueSeq`
+ * and `seq` come from one counter per scheduler start (`incarnation`), so they order every offer, start and shed on
+ * that node exactly; `enqueuedMs`/`atMs` are the node's monotonic clock (comparable within one incarnation only).
+ */
+export const queueRecord = obj({
+  kind: lit('queue'),
+  node: str,
+  incarnation: int,
+  /** The client's request id (the gateway's `client:` idempotency key); absent for keys the gateway made up. */
+  requestId: opt(str),
+  trafficClass,
+  outcome: lit('started', 'full', 'evicted', 'expired'),
+  enqueueSeq: int,
+  seq: int,
+  enqueuedMs: num,
+  atMs: num,
+  /** The scheduler's aging bound (`RIG_SCHEDULER_AGING_MS`) as it logged it when it started. */
+  agingMs: opt(num),
+  /** When it was logged, on the history's time base. */
+  at: num,
+});
+
 export const observationSchemas = {
   txn: txnRecord,
   participant: participantRecord,
@@ -228,6 +252,7 @@ export const observationSchemas = {
   account: accountRecord,
   cell: cellRecord,
   path: pathRecord,
+  queue: queueRecord,
 } as const;
 
 export type ObservationKind = keyof typeof observationSchemas;
@@ -249,6 +274,7 @@ export type DeadlockRecord = ObservationOf<'deadlock'>;
 export type AccountRecord = ObservationOf<'account'>;
 export type CellRecord = ObservationOf<'cell'>;
 export type PathRecord = ObservationOf<'path'>;
+export type QueueRecord = ObservationOf<'queue'>;
 
 export const observationKinds = Object.keys(observationSchemas) as ObservationKind[];
 

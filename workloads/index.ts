@@ -2,10 +2,11 @@
 import { conservation } from './conservation.ts';
 import { contention } from './contention.ts';
 import { leaderChurn } from './leader-churn.ts';
+import { priority } from './priority.ts';
 import { sessions } from './sessions.ts';
 import type { Workload } from './types.ts';
 
-export const workloads: readonly Workload[] = [sessions, contention, conservation, leaderChurn];
+export const workloads: readonly Workload[] = [sessions, contention, conservation, leaderChurn, priority];
 
 export function workloadByName(name: string): Workload | undefined {
   return workloads.find((w) => w.name === name);

@@ -99,6 +99,7 @@ export async function collectFinal(c: CollectInputs): Promise<string[]> {
     ['locks', () => [...participantNames.flatMap((p) => logs[p]().lockWaits), ...sm().deadlocks]],
     ['resources-final', () => resources(c, 'final', c.nowNs)],
     ['paths', () => [...readSessionManagerPaths(smLines(), toNs), ...participantNames.flatMap((p) => logs[p]().paths)]],
+    ['queue', () => sm().queue],
   ];
   const problems: string[] = [];
   for (const [name, read] of sources) {

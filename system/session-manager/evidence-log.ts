@@ -1,14 +1,19 @@
 // The session managers' evidence for the rig from their own logs (one pass over each node's observation lines):
 // the votes each coordinator received, every leadership change and every deadlock the leader's detector found.
+
+import type { QueueRecord } from '../../format/observations.ts';
 import { type DeadlockRecord, deadlockRecord, type LeaderRecord, leaderRecord } from '../../format/observations.ts';
 import type { ObservationLine } from '../common/log.ts';
 import type { ToNs } from './evidence.ts';
+import { QueueReader } from './evidence-queue.ts';
 
 export interface SessionManagerLogs {
   /** Per txn, the votes its coordinator received, by participant. */
   votes: Map<string, Record<string, 'yes' | 'no'>>;
   leadership: LeaderRecord[];
   deadlocks: DeadlockRecord[];
+  /** What the schedulers did with each request (evidence-queue.ts). */
+  queue: QueueRecord[];
 }
 
 /** `release` (a clean shutdown) is a step-down; `ready` is not a change of leadership. */
@@ -52,8 +57,10 @@ export function readSessionManagerLogs(
   const votes = new Map<string, Record<string, 'yes' | 'no'>>();
   const leadership: LeaderRecord[] = [];
   const deadlocks = new Map<string, DeadlockRecord>();
+  const queue = new QueueReader(toNs);
   for (const { node, lines } of logs) {
     for (const o of lines) {
+      if (queue.add(node, o)) continue;
       if (o.obs === 'votes') votes.set(String(o.txnId), votesOf(o));
       else if (o.obs === 'leadership' && Object.hasOwn(leaderEvents, String(o.event))) {
         const raw = { kind: 'leader', node, epoch: o.epoch, event: leaderEvents[String(o.event)], at: toNs(o.t) };
@@ -64,5 +71,5 @@ export function readSessionManagerLogs(
       }
     }
   }
-  return { votes, leadership, deadlocks: [...deadlocks.values()] };
+  return { votes, leadership, deadlocks: [...deadlocks.values()], queue: queue.records };
 }

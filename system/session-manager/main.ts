@@ -9,6 +9,7 @@ import { type Runtime, runService } from '../common/service.ts';
 import { Coordinator } from './coordinator.ts';
 import { DeadlockDetector, type DetectorConfig } from './deadlock-detector.ts';
 import { Delivery } from './delivery.ts';
+import { queueEvidence } from './evidence-queue.ts';
 import { Finisher } from './finisher.ts';
 import { LeaderElector } from './leader.ts';
 import { createSmMetrics, type SmMetrics, schedulerObserver } from './metrics.ts';
@@ -34,7 +35,8 @@ await runService('session-manager', async (rt) => {
   const { elector, relay } = leadership(rt, stores, metrics, leaseTtlMs);
   const w: Wiring = { rt, stores, participants, elector, metrics, onDecided: () => relay.kick() };
   const { coordinator, finisher } = transactionWork(w);
-  const scheduler = new Scheduler(schedulerConfig(env), () => clock.monotonicMs(), schedulerObserver(metrics));
+  const observer = { ...schedulerObserver(metrics), ...queueEvidence(rt.logger) };
+  const scheduler = new Scheduler(schedulerConfig(env), () => clock.monotonicMs(), observer);
   const detector = deadlockDetector(w, coordinator);
   elector.start();
   relay.start();

@@ -70,10 +70,13 @@ export function sessionRoutes(
       signed: true,
       handler: async (ctx) => {
         const request = parseInternalRequest(ctx.body, defaults);
-        const key = ctx.headers['idempotency-key'];
+        const header = ctx.headers['idempotency-key'];
+        const key = typeof header === 'string' ? header : undefined;
         coordinator.epochOrThrow(); // a follower answers not_leader at once instead of queueing
-        const { value: outcome, queueMs } = await scheduler.submit(request.trafficClass, () =>
-          coordinator.createSession(request, typeof key === 'string' ? key : undefined),
+        const { value: outcome, queueMs } = await scheduler.submit(
+          request.trafficClass,
+          () => coordinator.createSession(request, key),
+          key,
         );
         outcome.timings.queueMs = Math.round(queueMs);
         if (outcome.outcome === 'committed') return { status: 201, body: outcome };

@@ -33,6 +33,8 @@ interface Entry<T> {
   item: T;
   cls: TrafficClass;
   enqueuedMs: number;
+  /** The queue's event counter when it was offered: with `tick()`, orders every offer, take and shed exactly. */
+  seq: number;
 }
 
 export type Offer<T> = { admitted: true; evicted?: Entry<T> } | { admitted: false };
@@ -43,6 +45,7 @@ export class PriorityQueue<T> {
   private size = 0;
   /** Turns taken by the highest waiting class since a promoted request last had one. */
   private sincePromoted = 0;
+  private ticks = 0;
 
   constructor(
     private readonly queueMax: number,
@@ -58,12 +61,17 @@ export class PriorityQueue<T> {
     return this.size;
   }
 
+  /** The next value of the event counter, for a take or a shed (the scheduler's evidence orders them by it). */
+  tick(): number {
+    return ++this.ticks;
+  }
+
   /**
    * Admits `item` if there is room. When full, a lower class makes room: its newest entry is evicted (it has waited
    * least); with nothing lower to evict, `item` is refused. So data is shed before video, video before voice.
    */
   offer(item: T, cls: TrafficClass, nowMs: number): Offer<T> {
-    const entry = { item, cls, enqueuedMs: nowMs };
+    const entry = { item, cls, enqueuedMs: nowMs, seq: 0 };
     if (this.size < this.queueMax) {
       this.push(entry);
       return { admitted: true };
@@ -114,9 +122,24 @@ export class PriorityQueue<T> {
   }
 
   private push(entry: Entry<T>): void {
+    entry.seq = this.tick();
     this.lanes[entry.cls].push(entry);
     this.size++;
   }
+}
+
+/**
+ * What became of one request offered to the queue, for the run's evidence: started, or shed and why. `enqueueSeq`
+ * and `seq` come from one counter (a refusal has both equal), `enqueuedMs` and `atMs` from the scheduler's clock.
+ */
+export interface Settled {
+  id: string | undefined;
+  cls: TrafficClass;
+  outcome: 'started' | ShedReason;
+  enqueueSeq: number;
+  seq: number;
+  enqueuedMs: number;
+  atMs: number;
 }
 
 /** What the scheduler reports (metrics): queue delay when a request starts, depth on change, and shedding. */
@@ -124,9 +147,15 @@ export interface SchedulerObserver {
   started(cls: TrafficClass, queueMs: number): void;
   depth(cls: TrafficClass, depth: number): void;
   shed(cls: TrafficClass, reason: ShedReason): void;
+  /** Every request's fate, once (the evidence log); optional: the metrics need none of it. */
+  settled?(s: Settled): void;
+  /** The scheduler started with this configuration (the evidence log: it counts and dates starts). */
+  begun?(config: SchedulerConfig): void;
 }
 
 interface Task {
+  /** The caller's request id, for the evidence. */
+  id: string | undefined;
   /** Starts the work; settles when it has (the caller's promise is settled by then). */
   run: () => Promise<void>;
   shed: (err: ServiceError) => void;
@@ -157,6 +186,7 @@ export class Scheduler {
 
   /** Sheds expired entries now and then even while every worker is busy. */
   start(): void {
+    this.observer.begun?.(this.config);
     this.sweeper = setInterval(() => this.sweep(), Math.max(10, Math.floor(this.config.queueWaitMaxMs / 4)));
     this.sweeper.unref();
   }
@@ -169,11 +199,12 @@ export class Scheduler {
     return this.running;
   }
 
-  /** Runs `work` when its turn comes; rejects with 503 overloaded if it is shed instead. */
-  submit<T>(cls: TrafficClass, work: () => Promise<T>): Promise<{ value: T; queueMs: number }> {
+  /** Runs `work` when its turn comes; rejects with 503 overloaded if it is shed instead. `id` names it in evidence. */
+  submit<T>(cls: TrafficClass, work: () => Promise<T>, id?: string): Promise<{ value: T; queueMs: number }> {
     return new Promise((resolve, reject) => {
       const enqueuedMs = this.nowMs();
       const task: Task = {
+        id,
         run: () => {
           const queueMs = this.nowMs() - enqueuedMs;
           this.observer.started(cls, queueMs);
@@ -186,10 +217,12 @@ export class Scheduler {
       const offer = this.queue.offer(task, cls, enqueuedMs);
       if (!offer.admitted) {
         this.observer.shed(cls, 'full');
+        const seq = this.queue.tick();
+        this.observer.settled?.({ id, cls, outcome: 'full', enqueueSeq: seq, seq, enqueuedMs, atMs: enqueuedMs });
         reject(overloaded(cls, 'full', this.retryAfterMs()));
         return;
       }
-      if (offer.evicted) this.shedEntry(offer.evicted.item, offer.evicted.cls, 'evicted');
+      if (offer.evicted) this.shedEntry(offer.evicted, 'evicted', enqueuedMs);
       this.reportDepths();
       this.pump();
     });
@@ -197,16 +230,19 @@ export class Scheduler {
 
   /** Sheds every entry that waited past the limit. */
   sweep(): void {
-    const expired = this.queue.expire(this.nowMs(), this.config.queueWaitMaxMs);
-    for (const e of expired) this.shedEntry(e.item, e.cls, 'expired');
+    const nowMs = this.nowMs();
+    const expired = this.queue.expire(nowMs, this.config.queueWaitMaxMs);
+    for (const e of expired) this.shedEntry(e, 'expired', nowMs);
     if (expired.length > 0) this.reportDepths();
   }
 
   private pump(): void {
     this.sweep();
     while (this.running < this.config.workers) {
-      const next = this.queue.take(this.nowMs());
+      const nowMs = this.nowMs();
+      const next = this.queue.take(nowMs);
       if (!next) break;
+      this.settled(next, 'started', nowMs);
       this.running++;
       this.reportDepths();
       void next.item.run().finally(() => {
@@ -216,9 +252,15 @@ export class Scheduler {
     }
   }
 
-  private shedEntry(task: Task, cls: TrafficClass, reason: ShedReason): void {
-    this.observer.shed(cls, reason);
-    task.shed(overloaded(cls, reason, this.retryAfterMs()));
+  private shedEntry(e: Entry<Task>, reason: ShedReason, nowMs: number): void {
+    this.settled(e, reason, nowMs);
+    this.observer.shed(e.cls, reason);
+    e.item.shed(overloaded(e.cls, reason, this.retryAfterMs()));
+  }
+
+  private settled(e: Entry<Task>, outcome: Settled['outcome'], atMs: number): void {
+    const { cls, enqueuedMs, seq: enqueueSeq } = e;
+    this.observer.settled?.({ id: e.item.id, cls, outcome, enqueueSeq, seq: this.queue.tick(), enqueuedMs, atMs });
   }
 
   private retryAfterMs(): number {

@@ -1,0 +1,102 @@
+// Proves that the scheduler checker holds the scheduler's own queue records against the documented policy and the
+// clients' requests: a data request started ahead of an older waiting voice request, or ahead of a younger one
+// before the aging bound, is a priority inversion; a request queued under another class than its client asked for,
+// and one entry leaving the queue twice, are reported; a correct run, including a legitimate promotion, is valid
+// with its coverage and delay figures.
+import { describe, expect, it } from 'vitest';
+import type { QueueRecord } from '../../format/observations.ts';
+import { checkSafe } from '../result.ts';
+import { scheduler } from '../scheduler.ts';
+import { invokeCreate, observations, okCreate, ops } from './fixtures.ts';
+
+const ask = (requestId: string, trafficClass: string) => ({
+  requestId,
+  subscriberId: 'sub1',
+  trafficClass,
+  protocol: '2pc',
+});
+
+/** A queue record on node sm1: offered at tick `eseq` and time `enq`, settled at tick `seq` and time `at`. */
+function q(requestId: string, cls: QueueRecord['trafficClass'], eseq: number, seq: number, enq: number, at: number) {
+  return {
+    kind: 'queue',
+    node: 'sm1',
+    incarnation: 1,
+    requestId,
+    trafficClass: cls,
+    outcome: 'started',
+    enqueueSeq: eseq,
+    seq,
+    enqueuedMs: enq,
+    atMs: at,
+    agingMs: 200,
+    at: at * 1e6,
+  } satisfies QueueRecord;
+}
+
+/** r1 voice and r2 data, both asked for as such. */
+const history = ops(
+  invokeCreate(0, ask('r1', 'voice')),
+  invokeCreate(1, ask('r2', 'data')),
+  okCreate(0, 't1'),
+  okCreate(1, 't2'),
+);
+const check = (queue: QueueRecord[], h = history) =>
+  checkSafe(scheduler).check(h, observations({ queue }), { anomaliesMax: 100 });
+
+describe('scheduler checker', () => {
+  it('a data request started while an older voice request waits is a priority inversion', () => {
+    // voice r1 offered at tick 1 (t=0), data r2 at tick 2 (t=1); data started first at tick 3, voice at tick 4.
+    const r = check([q('r2', 'data', 2, 3, 1, 500), q('r1', 'voice', 1, 4, 0, 510)]);
+    expect(r.valid).toBe(false);
+    expect(r.anomalies.map((a) => [a.type, a.key])).toEqual([['priority-inversion', 'sm1#1:2']]);
+    expect(r.anomalies[0]!.ops).toEqual([1, 3, 0, 2]);
+  });
+
+  it('a younger data request started before the aging bound while voice waits is a priority inversion', () => {
+    // data r2 offered first (t=0), voice r1 after (t=1); data started after 50 ms, under the 200 ms bound.
+    const r = check([q('r2', 'data', 1, 3, 0, 50), q('r1', 'voice', 2, 4, 1, 60)]);
+    expect(r.anomalies.map((a) => a.type)).toEqual(['priority-inversion']);
+    expect(r.anomalies[0]!.explanation).toContain('aging bound of 200 ms');
+  });
+
+  it('a promoted data request (older than the waiting voice, past the bound) is allowed', () => {
+    const r = check([q('r2', 'data', 1, 3, 0, 250), q('r1', 'voice', 2, 4, 10, 260)]);
+    expect(r.valid).toBe(true);
+    expect(r.stats).toMatchObject({ entries: 2, waited: 2, contended: 1, linked: 2 });
+  });
+
+  it('a request queued under another class than its client asked for is a class mismatch', () => {
+    const r = check([q('r1', 'data', 1, 2, 0, 1), q('r2', 'data', 3, 4, 2, 3)]);
+    expect(r.anomalies.map((a) => [a.type, a.key])).toEqual([['class-mismatch', 'sm1#1:1']]);
+    expect(r.anomalies[0]!.ops).toEqual([0, 2]);
+  });
+
+  it('an alias the gateway accepts counts as its class', () => {
+    const aliased = ops(invokeCreate(0, ask('r1', 'VoIP')));
+    expect(check([q('r1', 'voice', 1, 2, 0, 1)], aliased).valid).toBe(true);
+  });
+
+  it('one queue entry leaving twice is reported', () => {
+    const r = check([q('r1', 'voice', 1, 2, 0, 1), q('r1', 'voice', 1, 3, 0, 2)]);
+    expect(r.anomalies.map((a) => a.type)).toEqual(['dequeued-twice']);
+  });
+
+  it('a correct run is valid, with delay figures by class, and records of other incarnations are apart', () => {
+    const second = { ...q('r2', 'data', 1, 2, 0, 5), incarnation: 2 };
+    const r = check([q('r1', 'voice', 1, 3, 0, 5), q('r2', 'data', 2, 4, 1, 30), second]);
+    expect(r.valid).toBe(true);
+    expect(r.coverage).toEqual({ entries: 3, waited: 2 });
+    expect(r.stats.queueDelayMs).toMatchObject({ voice: { n: 1, max: 5 }, data: { n: 2, p50: 5, max: 29 } });
+  });
+
+  it('entries that never waited still give a verdict, and say so', () => {
+    const r = check([q('r1', 'voice', 1, 2, 0, 0.01), q('r2', 'data', 3, 4, 1, 1.01)]);
+    expect(r.valid).toBe(true);
+    expect(r.stats).toMatchObject({ entries: 2, waited: 0, contended: 0 });
+  });
+
+  it('no queue records is unknown', () => {
+    expect(check([]).valid).toBe('unknown');
+  });
+});
