@@ -51,14 +51,15 @@ type OpsOf = (txnId: string) => number[];
 
 export const streamOrdering: Checker = {
   name: 'stream-ordering',
-  coverage: ['events', 'sessions', 'relayResends'],
+  coverage: ['events', 'sessions', 'multiEventSessions', 'relayResends'],
   check(history, observations, opts) {
     const out = anomalyLog(opts);
     const { byTxn } = linkClientOps(history, observations);
     const opsOf: OpsOf = (txnId) => (byTxn.get(txnId) ?? []).flatMap(opIndices);
     const events = streamOrder(observations.event);
     const txns = indexBy(observations.txn, (t) => t.txnId);
-    for (const [sessionId, list] of groupBy(events, (e) => e.sessionId)) checkSession(sessionId, list, out, opsOf);
+    const perSession = groupBy(events, (e) => e.sessionId);
+    for (const [sessionId, list] of perSession) checkSession(sessionId, list, out, opsOf);
 
     const byTxnEvents = groupBy(events, (e) => e.txnId);
     for (const [txnId, list] of byTxnEvents) {
@@ -97,8 +98,16 @@ export const streamOrdering: Checker = {
         out.add('lost-event', t.txnId, opsOf(t.txnId), `txn ${t.state} in the log but no event in the stream`);
       }
     }
-    const sessions = new Set(events.map((e) => e.sessionId)).size;
+    // Per-session order is only tested by a session with two events or more: with one each, it cannot be broken.
+    const multiEventSessions = [...perSession.values()].filter((list) => list.length > 1).length;
     const { relayResends } = pathCounts(observations.path);
-    return out.result({ events: events.length, sessions, decidedTxns, withoutEvent, relayResends });
+    return out.result({
+      events: events.length,
+      sessions: perSession.size,
+      multiEventSessions,
+      decidedTxns,
+      withoutEvent,
+      relayResends,
+    });
   },
 };

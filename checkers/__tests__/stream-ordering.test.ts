@@ -74,6 +74,16 @@ describe('stream ordering', () => {
     expect(r.stats).toMatchObject({ decidedTxns: 4, withoutEvent: 3, anomalies: { 'lost-event': 3 } });
   });
 
+  it('counts the sessions with several events, the only ones whose order can be broken', () => {
+    const obs = observations({
+      txn: [txn(), txn({ txnId: 't2', requestId: 'r2' }), txn({ txnId: 't3', requestId: 'r3', sessionId: 's2' })],
+      event: [event(1), event(2, { txnId: 't2' }), event(3, { txnId: 't3', sessionId: 's2', seq: 1 })],
+    });
+    const r = streamOrdering.check(history, obs, {});
+    expect(r.valid).toBe(true);
+    expect(r.stats).toMatchObject({ events: 3, sessions: 2, multiEventSessions: 1 });
+  });
+
   it('orders the stream by entry id, not by file order', () => {
     const obs = observations({
       txn: twoTxns(),
