@@ -6,12 +6,12 @@
 # efficacy); else 2 when a step could not run or ended unknown, or a planted bug went undetected; else 0. See
 # ci/README.md.
 #
-# Sized for an hour on a 2-core machine (measured there): 4 workloads x 3 protocols x 4 nemesis groups x 1 seed =
-# 48 runs of ~38 s each (30 s of workload and faults, then heal, quiet, collect and check) = ~31 min; 3 exposure
-# runs, ~2 min; rig efficacy
-# ~4 min; rig bench ~4 min; the index, seconds: ~38 min (measured 2026-11-29), leaving room for slow runs. Every
-# knob is a variable:
-#   NIGHTLY_WORKLOADS      space list            [sessions contention conservation leader-churn]
+# Sized for an hour on a 2-core machine (measured there): 5 workloads x 3 protocols x 4 nemesis groups x 1 seed =
+# 60 runs of ~38 s each (30 s of workload and faults, then heal, quiet, collect and check) = ~38 min; 3 exposure
+# runs, ~2 min; rig efficacy ~4 min; rig bench ~4 min; the index, seconds: ~48 min (the 48-run matrix measured
+# ~38 min on 2026-11-29; the priority workload's 12 runs estimated at the same ~38 s each), leaving room for slow
+# runs. Every knob is a variable:
+#   NIGHTLY_WORKLOADS      space list            [sessions contention conservation leader-churn priority]
 #   NIGHTLY_PROTOCOLS      space list            [2pc 3pc mixed]
 #   NIGHTLY_NEMESES        space list of groups  [partition,kill,pause latency,reset,clock-skew redis-restart,partition all]
 #   NIGHTLY_SEEDS          seeds per combination [1]
@@ -27,7 +27,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rig=(node bin/rig.js)
 
-read -r -a workloads <<<"${NIGHTLY_WORKLOADS:-sessions contention conservation leader-churn}"
+read -r -a workloads <<<"${NIGHTLY_WORKLOADS:-sessions contention conservation leader-churn priority}"
 read -r -a protocols <<<"${NIGHTLY_PROTOCOLS:-2pc 3pc mixed}"
 read -r -a nemeses <<<"${NIGHTLY_NEMESES:-partition,kill,pause latency,reset,clock-skew redis-restart,partition all}"
 seeds=${NIGHTLY_SEEDS:-1}
