@@ -101,6 +101,7 @@ describe('rig check', () => {
   it('exits 2 naming the accepted checkers on a bad --checker', () => {
     const r = rig('--checker', 'nope', dir);
     expect(r.code).toBe(2);
-    expect(r.err).toContain('--checker must be a comma-separated list of atomicity, conservation');
+    expect(r.err).toContain('--checker must be a comma-separated list of atomicity, requests, conservation');
+    expect(r.err).toContain('got "nope"');
   });
 });

@@ -70,7 +70,7 @@ describe('rig run', () => {
     expect(results.valid).toBe(true);
     const again = rig(['check', faultFree]);
     expect(again.code).toBe(0);
-    expect(again.out).toMatch(/^atomicity\s+valid\s+[1-9][\d,]* txns$/m);
+    expect(again.out).toMatch(/^atomicity\s+valid\s+[1-9][\d,]* txns, [1-9][\d,]* participant outcomes$/m);
     expect(again.out).toMatch(/^faults\s+not applied to this run$/m);
     expect(leftovers(store)).toEqual([]);
   });
