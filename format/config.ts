@@ -1,9 +1,9 @@
 // `config.json`: everything that defines a run (options, seed, the resolved fault schedule) and how it is checked.
 // Written before the run starts, so a crashed run can still be re-checked and reproduced. `rig check`, `rig repro`,
 // `rig shrink`, efficacy and the reports all read it through `readConfig`, so there is one reading of each field.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LoadError } from './jsonl.ts';
+import { LoadError, readJsonFile } from './jsonl.ts';
 import { checkSettings } from './results.ts';
 import { arr, dict, type Infer, int, lit, obj, opt, SchemaError, str } from './schema.ts';
 
@@ -86,14 +86,8 @@ export function parseConfig(raw: unknown, file: string): RunConfig {
 /** The run's configuration, or undefined when the directory has none (a bare history). A bad file is a LoadError. */
 export function readConfig(runDir: string): RunConfig | undefined {
   const path = configPathOf(runDir);
-  if (!existsSync(path)) return undefined;
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new LoadError(path, 0, `not valid JSON (${(err as Error).message})`);
-  }
-  return parseConfig(raw, path);
+  const raw = readJsonFile(path);
+  return raw === undefined ? undefined : parseConfig(raw, path);
 }
 
 export function writeConfig(runDir: string, config: RunConfig): void {

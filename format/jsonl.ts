@@ -1,7 +1,7 @@
 // JSONL reading with line numbers. Each line is validated as it is read; a bad line stops loading and names its line.
 // The one exception is a last line without its newline that does not parse: a run that crashed mid-write leaves one,
 // so it is reported as a warning and skipped.
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 
 /** Input that cannot be checked: which file, which line (1-based, 0 if none), and why. */
@@ -59,6 +59,16 @@ export function parseJsonl<T>(text: string, file: string, parse: LineParser<T>):
     reader.line(part.replace(/\r$/, ''), i + 1, i < parts.length - 1);
   });
   return reader.out;
+}
+
+/** A whole JSON file (config.json, results.json): undefined when it does not exist, a LoadError when it is not JSON. */
+export function readJsonFile(path: string): unknown {
+  if (!existsSync(path)) return undefined;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new LoadError(path, 0, `not valid JSON (${(err as Error).message})`);
+  }
 }
 
 const CHUNK_BYTES = 1 << 20;

@@ -1,8 +1,8 @@
 // `results.json`: the verdict of every checker on one run, with the settings it was checked under. Written by
 // `checkRun` (checkers/check-run.ts) and read by the reports, efficacy and shrink through `readResults`.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LoadError } from './jsonl.ts';
+import { LoadError, readJsonFile } from './jsonl.ts';
 import { arr, dict, type Infer, int, json, num, obj, opt, type Schema, SchemaError, str } from './schema.ts';
 
 export const RESULTS_FILE = 'results.json';
@@ -100,14 +100,8 @@ export function parseResults(raw: unknown, file: string): Results {
 
 /** The stored results of a run, or undefined when it was never checked. A malformed file is a LoadError. */
 export function readResults(path: string): Results | undefined {
-  if (!existsSync(path)) return undefined;
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new LoadError(path, 0, `not valid JSON (${(err as Error).message})`);
-  }
-  return parseResults(raw, path);
+  const raw = readJsonFile(path);
+  return raw === undefined ? undefined : parseResults(raw, path);
 }
 
 export function writeResults(path: string, results: Results): void {
