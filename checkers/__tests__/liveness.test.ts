@@ -146,4 +146,42 @@ describe('liveness', () => {
       resolveMaxMs: 300,
     });
   });
+
+  it('reports a lock wait still open at the end outside any cycle, naming both transactions and the participant', () => {
+    const obs = observations({ 'lock-wait': [wait('t1', 't2'), wait('t3', 't1', 90)] });
+    const r = run(liveness, [], obs);
+    expect(r.anomalies.map((a) => [a.type, a.key, a.explanation])).toEqual([
+      ['lock-left', 't1', 't1 still waiting for t2 at rm'],
+    ]);
+  });
+
+  it('carries the evidence of each anomaly in its explanation', () => {
+    const explain = (history: Parameters<typeof run>[1], obs: Parameters<typeof run>[2]) =>
+      run(liveness, history, obs).anomalies.map((a) => [a.type, a.key, a.explanation]);
+    expect(explain(ops({ ...invokeCreate(), time: 3_000_000 }), observations({}))).toEqual([
+      ['never-completed', 'process 0', 'create-session invoked at 3 ms never completed'],
+    ]);
+    const late = observations({ txn: [txn({ createdAt: 0, endedAt: 12_000_000_000 })] });
+    expect(explain(heal, late)).toEqual([
+      ['txn-not-finished', 't1', 'ended at 12000 ms; due by 10000 ms (final heal 0 ms + 10000 ms)'],
+    ]);
+    const stuck = observations({ txn: [txn({ state: 'prepared', endedAt: undefined })] });
+    expect(explain(heal, stuck)[0]).toEqual([
+      'txn-not-finished',
+      't1',
+      'never ended (state prepared); due by 10000 ms (final heal 0 ms + 10000 ms)',
+    ]);
+    const leftovers = observations({
+      prepared: [{ kind: 'prepared', participant: 'billing', gid: 'g1', txnId: 't1', observedAt: 7_000_000 }],
+      lock: [{ kind: 'lock', participant: 'rm', resource: 'cell:c1', txnId: 't2', observedAt: 9 }],
+      deadlock: [deadlock()],
+      'lock-wait': [wait('t4', 't5'), wait('t5', 't4')],
+    });
+    expect(explain([], leftovers)).toEqual([
+      ['prepared-left', 't1', 'billing still has prepared transaction g1 at 7 ms'],
+      ['lock-left', 't2', 'rm lock on cell:c1 still held by t2'],
+      ['deadlock-unresolved', 't4 -> t5', 'wait-for cycle still open at the end: t4 -> t5 -> t4'],
+      ['deadlock-unresolved', 't1 -> t2', 'timeout found it at 0 ms, victim t2, never resolved'],
+    ]);
+  });
 });
