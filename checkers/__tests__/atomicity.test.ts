@@ -28,6 +28,7 @@ const cases: TwinCase[] = [
   {
     type: 'partial-commit',
     key: 't1',
+    explains: 'rm committed but billing aborted',
     ops: [0, 1],
     build: (broken) => ({
       history: timedOut(),
@@ -40,6 +41,7 @@ const cases: TwinCase[] = [
   {
     type: 'commit-without-all-yes',
     key: 't1',
+    explains: 'committed although rm voted yes/yes, billing voted no/yes',
     ops: [0, 1],
     build: (broken) => ({
       history: ops(invokeCreate(), okCreate()),
@@ -49,6 +51,7 @@ const cases: TwinCase[] = [
   {
     type: 'decision-mismatch',
     key: 't1',
+    explains: 'log committed but DSM aborted',
     ops: [0, 1],
     build: (broken) => {
       const { obs } = committedRun();
@@ -59,6 +62,7 @@ const cases: TwinCase[] = [
   {
     type: 'ok-not-committed',
     key: 't1',
+    explains: 'client was told committed but log aborted, DSM undecided, rm aborted, billing aborted',
     ops: [0, 1],
     build: (broken) => ({
       history: ops(invokeCreate(), broken ? okCreate() : failCreate()),
@@ -71,12 +75,14 @@ const cases: TwinCase[] = [
   {
     type: 'fail-but-committed',
     key: 't1',
+    explains: 'client was told it failed but rm committed, billing committed',
     ops: [0, 1],
     build: (broken) => ({ history: ops(invokeCreate(), broken ? failCreate() : okCreate()), obs: committedRun().obs }),
   },
   {
     type: 'left-prepared',
     key: 't1',
+    explains: 'rm still prepared after the quiet window',
     ops: [0, 1],
     build: (broken) => ({
       history: timedOut(),
@@ -93,6 +99,7 @@ const cases: TwinCase[] = [
     // Both participants are collected (they recorded t2), yet neither has any record of committed t1.
     type: 'outcome-not-reached',
     key: 't1',
+    explains: 'rm has no record of committed t1',
     ops: [0, 1],
     build: (broken) => ({
       history: timedOut(),
@@ -106,6 +113,7 @@ const cases: TwinCase[] = [
     // rm voted yes, so it prepared; after the abort it must hold a tombstone, not nothing.
     type: 'outcome-not-reached',
     key: 't1',
+    explains: 'rm prepared aborted t1 (voted yes) but has no abort or tombstone record',
     ops: [0, 1],
     build: (broken) => ({
       history: ops(invokeCreate(), failCreate()),

@@ -29,6 +29,7 @@ const cases: TwinCase[] = [
   {
     type: 'never-completed',
     key: 'process 0',
+    explains: 'create-session invoked at 0 ms never completed',
     ops: [0],
     build: (broken) => ({
       history: broken ? ops(invokeCreate()) : ops(invokeCreate(), okCreate()),
@@ -38,6 +39,7 @@ const cases: TwinCase[] = [
   {
     type: 'txn-not-finished',
     key: 't1',
+    explains: 'ended at 10000 ms; due by 10000 ms (final heal 0 ms + 10000 ms)',
     ops: [],
     build: (broken) => ({
       history: heal,
@@ -47,6 +49,7 @@ const cases: TwinCase[] = [
   {
     type: 'txn-not-finished',
     key: 't1',
+    explains: 'never ended (state prepared); due by 10000 ms (final heal 0 ms + 10000 ms)',
     ops: [],
     build: (broken) => ({
       history: heal,
@@ -56,6 +59,7 @@ const cases: TwinCase[] = [
   {
     type: 'lock-left',
     key: 't1',
+    explains: 'rm lock on cell:c1 still held by t1',
     ops: [],
     build: (broken) => ({
       history: [],
@@ -67,6 +71,7 @@ const cases: TwinCase[] = [
   {
     type: 'prepared-left',
     key: 't1',
+    explains: 'rm still has prepared transaction g1 at 0 ms',
     ops: [],
     build: (broken) => ({
       history: [],
@@ -78,12 +83,14 @@ const cases: TwinCase[] = [
   {
     type: 'deadlock-unresolved',
     key: 't1 -> t2',
+    explains: 'timeout found it at 0 ms, victim t2, never resolved',
     ops: [],
     build: (broken) => ({ history: [], obs: observations({ deadlock: [deadlock(broken ? undefined : 150)] }) }),
   },
   {
     type: 'deadlock-unresolved',
     key: 't1 -> t2',
+    explains: 'wait-for cycle still open at the end: t1 -> t2 -> t1',
     ops: [],
     build: (broken) => ({
       history: [],
@@ -96,6 +103,7 @@ const cases: TwinCase[] = [
     // The detector's record never says resolved (the run stopped first); the participants' waits show one edge ended.
     type: 'deadlock-unresolved',
     key: 't1 -> t2',
+    explains: 'wait-for cycle still open at the end: t1 -> t2 -> t1',
     ops: [],
     build: (broken) => ({
       history: [],

@@ -19,12 +19,14 @@ const cases: (Omit<TwinCase, 'build'> & { build(broken: boolean): Observations }
   {
     type: 'epoch-not-increasing',
     key: '2',
+    explains: 'n3 acquired epoch 2 at 20 ns after n2 had acquired epoch 3',
     build: (broken) =>
       observations({ leader: [leader('n1', 1, 0), leader('n2', 3, 10), leader('n3', broken ? 2 : 4, 20)] }),
   },
   {
     type: 'two-nodes-one-epoch',
     key: '1',
+    explains: 'epoch 1 held by n1 and n2',
     build: (broken) =>
       observations({
         leader: [
@@ -37,6 +39,7 @@ const cases: (Omit<TwinCase, 'build'> & { build(broken: boolean): Observations }
   {
     type: 'kept-leading',
     key: '1',
+    explains: 'n1 failed to renew its lease for epoch 1 at 5 ns and never stepped down',
     build: (broken) =>
       observations({
         leader: [
@@ -50,11 +53,13 @@ const cases: (Omit<TwinCase, 'build'> & { build(broken: boolean): Observations }
   {
     type: 'stale-token-accepted',
     key: 'txlog',
+    explains: 'txlog accepted t1 by n1 with token 1 at 200 ns after accepting token 2 (t1 by n1)',
     build: (broken) => observations({ 'fenced-write': [write(2, 100), write(1, 200, broken)] }),
   },
   {
     type: 'stale-token-accepted',
     key: 'rm',
+    explains: 'rm accepted rm committed t2 with token 1 at 200 ns after accepting token 2 (rm committed t1)',
     build: (broken) =>
       observations({
         participant: [part('rm', { token: 2, at: 100 }), part('rm', { txnId: 't2', token: broken ? 1 : 2, at: 200 })],
@@ -63,6 +68,7 @@ const cases: (Omit<TwinCase, 'build'> & { build(broken: boolean): Observations }
   {
     type: 'overlapping-decisions',
     key: 't2',
+    explains: 'n1 (token 1) decided t2 at 200 ns after n2 (token 2) had decided t1',
     build: (broken) =>
       observations({
         txn: [

@@ -13,6 +13,7 @@ const cases: (Omit<TwinCase, 'build'> & { build(broken: boolean): Observations }
   {
     type: 'lost-event',
     key: 't2',
+    explains: 'txn committed in the log but no event in the stream',
     ops: [],
     build: (broken) =>
       observations({ txn: twoTxns(), event: broken ? [event(1)] : [event(1), event(2, { txnId: 't2' })] }),
@@ -20,12 +21,14 @@ const cases: (Omit<TwinCase, 'build'> & { build(broken: boolean): Observations }
   {
     type: 'duplicate-event',
     key: 't1',
+    explains: '2 events for one transaction: 1-1, 1-2',
     ops: [0, 1],
     build: (broken) => observations({ txn: [txn()], event: broken ? [event(1), event(2)] : [event(1)] }),
   },
   {
     type: 'non-monotonic-sequence',
     key: 's1',
+    explains: 'sequence 1 (1-2, txn t1) after sequence 2',
     ops: [0, 1],
     build: (broken) =>
       observations({
@@ -39,18 +42,21 @@ const cases: (Omit<TwinCase, 'build'> & { build(broken: boolean): Observations }
   {
     type: 'skipped-sequence',
     key: 's1',
+    explains: 'sequence 2 missing below 3',
     ops: [],
     build: (broken) => observations({ txn: twoTxns(), event: [event(1), event(broken ? 3 : 2, { txnId: 't2' })] }),
   },
   {
     type: 'outcome-mismatch',
     key: 't1',
+    explains: 'event 1-1 says aborted, log says committed',
     ops: [0, 1],
     build: (broken) => observations({ txn: [txn()], event: [event(1, { outcome: broken ? 'aborted' : 'committed' })] }),
   },
   {
     type: 'event-for-undecided',
     key: 't1',
+    explains: 'event 1-1 (committed) but txn is prepared',
     ops: [0, 1],
     build: (broken) => observations({ txn: [txn({ state: broken ? 'prepared' : 'committed' })], event: [event(1)] }),
   },
