@@ -233,6 +233,14 @@ describe('atomicity', () => {
     expect(r.valid).toBe(true);
   });
 
+  it('raises no alarm for a clean commit when no DSM record was collected', () => {
+    const { history, obs } = committedRun();
+    obs.dsm = [];
+    const r = run(atomicity, history, obs);
+    expect(r.anomalies).toEqual([]);
+    expect(r.valid).toBe(true);
+  });
+
   it('names the txn, the log, the DSM and each participant when a client was told committed wrongly', () => {
     const obs = observations({
       txn: [txn({ state: 'aborted' })],

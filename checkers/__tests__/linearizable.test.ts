@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import type { HistoryOp } from '../../format/history.ts';
 import type { ObservationOf } from '../../format/observations.ts';
 import { linearizable } from '../linearizable.ts';
-import { observations, ops, run } from './fixtures.ts';
+import { checkSafe } from '../result.ts';
+import { invokeCreate, observations, okCreate, ops, run } from './fixtures.ts';
 
 type Op = Parameters<typeof ops>[0];
 const inv = (process: number, f: string, value: unknown = null, key?: string): Op => ({
@@ -180,5 +181,12 @@ describe('linearizability: DSM calls and verdicts across keys', () => {
     expect(r.valid).toBe(false);
     expect(r.anomalies.map((a) => [a.type, a.key, a.ops])).toEqual([['not-linearizable', 'a', [2, 3]]]);
     expect(r.stats).toMatchObject({ keys: 2, unknownKeys: [{ key: 'b' }] });
+  });
+
+  it('judges nothing, and the composed verdict is unknown, when there are neither register ops nor DSM calls', () => {
+    const r = run(linearizable, ops(invokeCreate(), okCreate()), observations({}));
+    expect(r.anomalies).toEqual([]);
+    expect(r.stats).toMatchObject({ keys: 0, ops: 0 });
+    expect(checkSafe(linearizable).check([], observations({}), {}).valid).toBe('unknown');
   });
 });
