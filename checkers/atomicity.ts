@@ -191,9 +191,16 @@ function unanimousAbort(v: TxnView): Outcome {
   return 'aborted';
 }
 
-function checkClients(v: TxnView, s: Summary, out: AnomalyLog, haveDsm: boolean): void {
+/** Which sources the run collected at all: one it did not collect cannot contradict a client. */
+interface Sources {
+  log: boolean;
+  dsm: boolean;
+}
+
+function checkClients(v: TxnView, s: Summary, out: AnomalyLog, have: Sources): void {
   const n = v.expected.length;
-  const everywhere = v.logged === 'committed' && n > 0 && s.committed === n && (!haveDsm || v.dsm === 'committed');
+  const everywhere =
+    (!have.log || v.logged === 'committed') && n > 0 && s.committed === n && (!have.dsm || v.dsm === 'committed');
   const somewhere = v.logged === 'committed' || v.dsm === 'committed' || v.parts.some((p) => p.state === 'committed');
   const describe = () => v.expected.map((p) => `${p} ${stateOf(v, p)}`).join(', ');
   for (const c of v.clients) {
@@ -255,6 +262,8 @@ export const atomicity: Checker = {
   check(history, observations, opts) {
     const out = anomalyLog(opts);
     const haveDsm = observations.dsm.length > 0;
+    const haveLog = observations.txn.length > 0;
+    const sources: Sources = { log: haveLog, dsm: haveDsm };
     const evidence = preparedEvidence(observations);
     let committed = 0;
     let aborted = 0;
@@ -264,8 +273,8 @@ export const atomicity: Checker = {
       txns++;
       const summary = summarize(v);
       checkParticipants(v, summary, out);
-      if (observations.txn.length > 0) checkDecision(v, summary, out, haveDsm);
-      if (observations.txn.length > 0 || observations.participant.length > 0) checkClients(v, summary, out, haveDsm);
+      if (haveLog) checkDecision(v, summary, out, haveDsm);
+      if (haveLog || observations.participant.length > 0) checkClients(v, summary, out, sources);
       participantOutcomes += checkReached(v, evidence, out);
       if (v.logged === 'committed') committed++;
       if (v.logged === 'aborted') aborted++;

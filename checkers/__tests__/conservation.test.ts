@@ -49,6 +49,7 @@ const cases: TwinCase[] = [
   {
     type: 'credit-total-changed',
     key: 'a1',
+    explains: 'balance+held+spent was 12, is 11',
     ops: [],
     build: (broken) =>
       noOps(observations({ account: [account('initial', 12, 0, 0), account('final', broken ? 10 : 11, 0, 1)] })),
@@ -56,6 +57,7 @@ const cases: TwinCase[] = [
   {
     type: 'credit-total-changed',
     key: 'credit',
+    explains: 'read total credit 13, expected 12',
     ops: [0, 1],
     build: (broken) => ({
       history: ops(
@@ -68,12 +70,14 @@ const cases: TwinCase[] = [
   {
     type: 'capacity-total-changed',
     key: 'c1',
+    explains: 'final: free+held+used = 5, capacity 6',
     ops: [],
     build: (broken) => noOps(observations({ cell: [cell('initial', 6, 6, 0), cell('final', 6, broken ? 4 : 5, 1)] })),
   },
   {
     type: 'spent-not-committed',
     key: 'c1',
+    explains: '2 channels used during the run; committed reservations total 1',
     ops: [],
     build: (broken) =>
       noOps(
@@ -89,6 +93,7 @@ const cases: TwinCase[] = [
   {
     type: 'negative-balance',
     key: 'a1',
+    explains: 'final: balance -1, held 0, spent 3',
     ops: [],
     build: (broken) =>
       noOps(
@@ -100,6 +105,7 @@ const cases: TwinCase[] = [
   {
     type: 'over-booked-cell',
     key: 'c1',
+    explains: 'final: used 3 + held 0 of capacity 2',
     ops: [],
     build: (broken) =>
       noOps(
@@ -110,6 +116,24 @@ const cases: TwinCase[] = [
 
 describe('conservation', () => {
   twinTests(conservation, cases);
+
+  it('names the account, cell or snapshot total behind each changed total', () => {
+    const explain = (history: Parameters<typeof run>[1], obs: Observations) =>
+      run(conservation, history, obs).anomalies.map((a) => [a.type, a.key, a.explanation]);
+    expect(explain([], observations({ account: [account('final', 1, 0, 0)] }))).toEqual([
+      ['credit-total-changed', 'a1', 'account only in the final snapshot'],
+    ]);
+    expect(explain([], observations({ cell: [cell('initial', 6, 6, 0), cell('final', 7, 7, 0)] }))).toEqual([
+      ['capacity-total-changed', 'c1', 'capacity was 6, is 7'],
+    ]);
+    const read = ops(
+      { type: 'invoke', process: 0, f: 'read-totals' },
+      { type: 'ok', process: 0, f: 'read-totals', value: { channels: 5 } },
+    );
+    expect(explain(read, observations({ cell: [cell('initial', 6, 6, 0)] }))).toEqual([
+      ['capacity-total-changed', 'channels', 'read total channels 5, expected 6'],
+    ]);
+  });
 
   it('checks what commits charged against what was spent', () => {
     const obs = observations({
@@ -166,7 +190,9 @@ describe('conservation: committed sessions against requests and snapshots', () =
     obs.account[1] = account('final', 73, 0, 27);
     const r = run(conservation, history, obs);
     expect(r.anomalies.map((a) => [a.type, a.key, a.ops])).toEqual([['charge-mismatch', 't1', [0, 1]]]);
-    expect(r.anomalies[0]?.explanation).toMatch(/charged 7 to a1 .* says 5 to a1/);
+    expect(r.anomalies[0]?.explanation).toBe(
+      "billing charged 7 to a1 for txn t1; the request's tariff (voice) says 5 to a1",
+    );
   });
 
   it('reports a reservation on another cell than the request named (the wrong cell used)', () => {
@@ -176,6 +202,7 @@ describe('conservation: committed sessions against requests and snapshots', () =
     obs.cell = cells3({ [other]: 1, [homeOfA1]: 1 });
     const r = run(conservation, history, obs);
     expect(r.anomalies.map((a) => [a.type, a.key, a.ops])).toEqual([['reservation-mismatch', 't1', [0, 1]]]);
+    expect(r.anomalies[0]?.explanation).toBe(`rm reserved cells [${other}] for txn t1; the request named [cell-1]`);
   });
 
   it("reports a reservation off the subscriber's home cell for a request that named none (an info op's txn)", () => {
@@ -185,21 +212,27 @@ describe('conservation: committed sessions against requests and snapshots', () =
     obs.cell = cells3({ 'cell-1': 1, [other]: 1 });
     const r = run(conservation, history, obs);
     expect(r.anomalies.map((a) => [a.type, a.key, a.ops])).toEqual([['reservation-mismatch', 't2', [2, 3]]]);
-    expect(r.anomalies[0]?.explanation).toMatch(/home cell/);
+    expect(r.anomalies[0]?.explanation).toBe(
+      `rm reserved cells [${other}] for txn t2; the subscriber's home cell is [${homeOfA1}]`,
+    );
   });
 
   it('reports credit spent that no committed charge accounts for', () => {
     const { history, obs } = correct();
     obs.account[1] = account('final', 70, 0, 30);
     const r = run(conservation, history, obs);
-    expect(r.anomalies.map((a) => [a.type, a.key])).toEqual([['spent-not-committed', 'a1']]);
+    expect(r.anomalies.map((a) => [a.type, a.key, a.explanation])).toEqual([
+      ['spent-not-committed', 'a1', '30 credit spent during the run; committed charges total 25'],
+    ]);
   });
 
   it('reports a committed charge that spent nothing', () => {
     const { history, obs } = correct();
     obs.account[1] = account('final', 95, 0, 5);
     const r = run(conservation, history, obs);
-    expect(r.anomalies.map((a) => [a.type, a.key])).toEqual([['committed-not-spent', 'a1']]);
+    expect(r.anomalies.map((a) => [a.type, a.key, a.explanation])).toEqual([
+      ['committed-not-spent', 'a1', '5 credit spent during the run; committed charges total 25'],
+    ]);
   });
 
   it('does not judge spent credit when a committed record lacks its charge (a run stored before records had it)', () => {

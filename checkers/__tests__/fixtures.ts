@@ -136,6 +136,8 @@ export interface TwinCase {
   key: string;
   /** The op indices the anomaly must name (default none). */
   ops?: number[];
+  /** The explanation, exactly: it must carry the evidence (the txn id, token, key or sequence that proves it). */
+  explains?: string;
   build(broken: boolean): { history: HistoryOp[]; obs: Observations };
 }
 
@@ -150,6 +152,7 @@ export function twinTests(checker: Checker, cases: readonly TwinCase[]): void {
       expect(found, `${c.type} on ${c.key} among ${JSON.stringify(bad.anomalies)}`).toBeDefined();
       expect(found?.ops).toEqual(c.ops ?? []);
       expect(found?.explanation).not.toBe('');
+      if (c.explains !== undefined) expect(found?.explanation).toBe(c.explains);
       const fixed = c.build(false);
       const good = checker.check(fixed.history, fixed.obs, {});
       expect(good.anomalies).toEqual([]);

@@ -3,8 +3,10 @@
 // "never"; keys are independent; a budget that runs out gives unknown, never a crash.
 import { describe, expect, it } from 'vitest';
 import type { HistoryOp } from '../../format/history.ts';
+import type { ObservationOf } from '../../format/observations.ts';
 import { linearizable } from '../linearizable.ts';
-import { ops, run } from './fixtures.ts';
+import { checkSafe } from '../result.ts';
+import { invokeCreate, observations, okCreate, ops, run } from './fixtures.ts';
 
 type Op = Parameters<typeof ops>[0];
 const inv = (process: number, f: string, value: unknown = null, key?: string): Op => ({
@@ -128,5 +130,63 @@ describe('linearizability: classic cases', () => {
     const memory = verdict(history, { memoryLimitBytes: 64 * 1024 });
     expect(memory.valid).toBe('unknown');
     expect(memory.error).toContain('memory limit');
+  });
+});
+
+const dsmOp = (
+  f: 'read' | 'cas',
+  value: unknown,
+  start: number,
+  o: Partial<ObservationOf<'dsm-op'>> = {},
+): ObservationOf<'dsm-op'> => ({
+  kind: 'dsm-op',
+  node: 'n1',
+  key: 's1',
+  f,
+  value,
+  outcome: 'ok',
+  start,
+  end: start + 10,
+  ...o,
+});
+
+describe('linearizability: DSM calls and verdicts across keys', () => {
+  // A read that begins after a cas 0 -> 1 ended, yet returns version 0: the DSM served a stale record. Its twin reads 1.
+  it('rejects a stale DSM read, citing the read and the cas before it, and passes the fresh twin', () => {
+    const stale = observations({ 'dsm-op': [dsmOp('cas', [0, 1], 10), dsmOp('read', 0, 30)] });
+    const r = run(linearizable, [], stale);
+    expect(r.valid).toBe(false);
+    expect(r.anomalies.map((a) => [a.type, a.key])).toEqual([['not-linearizable', 'dsm:s1']]);
+    expect(r.anomalies[0]!.explanation).toBe(
+      'read 0 (n1 read 0 at 30 ns) cannot be linearized after the longest linearizable prefix ' +
+        '(cas 0 -> 1 (n1 cas [0,1] at 10 ns)): the register holds 1',
+    );
+    const fresh = observations({ 'dsm-op': [dsmOp('cas', [0, 1], 10), dsmOp('read', 1, 30)] });
+    expect(run(linearizable, [], fresh)).toMatchObject({ valid: true, stats: { keys: 1, ops: 2 } });
+  });
+
+  it('keeps a definite failure on one key false when another key ran out of budget', () => {
+    // Key "a": a stale read. Key "b": 24 concurrent writes and an impossible read, over a 64 KiB memory budget.
+    const specs: Op[] = [
+      inv(0, 'write', 1, 'a'),
+      ok(0, 'write', 1, 'a'),
+      inv(0, 'read', null, 'a'),
+      ok(0, 'read', 2, 'a'),
+    ];
+    const n = 24;
+    for (let p = 1; p <= n; p++) specs.push(inv(p, 'write', p, 'b'));
+    for (let p = 1; p <= n; p++) specs.push(ok(p, 'write', p, 'b'));
+    specs.push(inv(n + 1, 'read', null, 'b'), ok(n + 1, 'read', 'never written', 'b'));
+    const r = verdict(ops(...specs), { memoryLimitBytes: 64 * 1024 });
+    expect(r.valid).toBe(false);
+    expect(r.anomalies.map((a) => [a.type, a.key, a.ops])).toEqual([['not-linearizable', 'a', [2, 3]]]);
+    expect(r.stats).toMatchObject({ keys: 2, unknownKeys: [{ key: 'b' }] });
+  });
+
+  it('judges nothing, and the composed verdict is unknown, when there are neither register ops nor DSM calls', () => {
+    const r = run(linearizable, ops(invokeCreate(), okCreate()), observations({}));
+    expect(r.anomalies).toEqual([]);
+    expect(r.stats).toMatchObject({ keys: 0, ops: 0 });
+    expect(checkSafe(linearizable).check([], observations({}), {}).valid).toBe('unknown');
   });
 });

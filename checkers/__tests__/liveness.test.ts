@@ -29,6 +29,7 @@ const cases: TwinCase[] = [
   {
     type: 'never-completed',
     key: 'process 0',
+    explains: 'create-session invoked at 0 ms never completed',
     ops: [0],
     build: (broken) => ({
       history: broken ? ops(invokeCreate()) : ops(invokeCreate(), okCreate()),
@@ -38,6 +39,7 @@ const cases: TwinCase[] = [
   {
     type: 'txn-not-finished',
     key: 't1',
+    explains: 'ended at 10000 ms; due by 10000 ms (final heal 0 ms + 10000 ms)',
     ops: [],
     build: (broken) => ({
       history: heal,
@@ -47,6 +49,7 @@ const cases: TwinCase[] = [
   {
     type: 'txn-not-finished',
     key: 't1',
+    explains: 'never ended (state prepared); due by 10000 ms (final heal 0 ms + 10000 ms)',
     ops: [],
     build: (broken) => ({
       history: heal,
@@ -56,6 +59,7 @@ const cases: TwinCase[] = [
   {
     type: 'lock-left',
     key: 't1',
+    explains: 'rm lock on cell:c1 still held by t1',
     ops: [],
     build: (broken) => ({
       history: [],
@@ -67,6 +71,7 @@ const cases: TwinCase[] = [
   {
     type: 'prepared-left',
     key: 't1',
+    explains: 'rm still has prepared transaction g1 at 0 ms',
     ops: [],
     build: (broken) => ({
       history: [],
@@ -78,12 +83,14 @@ const cases: TwinCase[] = [
   {
     type: 'deadlock-unresolved',
     key: 't1 -> t2',
+    explains: 'timeout found it at 0 ms, victim t2, never resolved',
     ops: [],
     build: (broken) => ({ history: [], obs: observations({ deadlock: [deadlock(broken ? undefined : 150)] }) }),
   },
   {
     type: 'deadlock-unresolved',
     key: 't1 -> t2',
+    explains: 'wait-for cycle still open at the end: t1 -> t2 -> t1',
     ops: [],
     build: (broken) => ({
       history: [],
@@ -96,6 +103,7 @@ const cases: TwinCase[] = [
     // The detector's record never says resolved (the run stopped first); the participants' waits show one edge ended.
     type: 'deadlock-unresolved',
     key: 't1 -> t2',
+    explains: 'wait-for cycle still open at the end: t1 -> t2 -> t1',
     ops: [],
     build: (broken) => ({
       history: [],
@@ -145,5 +153,43 @@ describe('liveness', () => {
       resolveMeanMs: 200,
       resolveMaxMs: 300,
     });
+  });
+
+  it('reports a lock wait still open at the end outside any cycle, naming both transactions and the participant', () => {
+    const obs = observations({ 'lock-wait': [wait('t1', 't2'), wait('t3', 't1', 90)] });
+    const r = run(liveness, [], obs);
+    expect(r.anomalies.map((a) => [a.type, a.key, a.explanation])).toEqual([
+      ['lock-left', 't1', 't1 still waiting for t2 at rm'],
+    ]);
+  });
+
+  it('carries the evidence of each anomaly in its explanation', () => {
+    const explain = (history: Parameters<typeof run>[1], obs: Parameters<typeof run>[2]) =>
+      run(liveness, history, obs).anomalies.map((a) => [a.type, a.key, a.explanation]);
+    expect(explain(ops({ ...invokeCreate(), time: 3_000_000 }), observations({}))).toEqual([
+      ['never-completed', 'process 0', 'create-session invoked at 3 ms never completed'],
+    ]);
+    const late = observations({ txn: [txn({ createdAt: 0, endedAt: 12_000_000_000 })] });
+    expect(explain(heal, late)).toEqual([
+      ['txn-not-finished', 't1', 'ended at 12000 ms; due by 10000 ms (final heal 0 ms + 10000 ms)'],
+    ]);
+    const stuck = observations({ txn: [txn({ state: 'prepared', endedAt: undefined })] });
+    expect(explain(heal, stuck)[0]).toEqual([
+      'txn-not-finished',
+      't1',
+      'never ended (state prepared); due by 10000 ms (final heal 0 ms + 10000 ms)',
+    ]);
+    const leftovers = observations({
+      prepared: [{ kind: 'prepared', participant: 'billing', gid: 'g1', txnId: 't1', observedAt: 7_000_000 }],
+      lock: [{ kind: 'lock', participant: 'rm', resource: 'cell:c1', txnId: 't2', observedAt: 9 }],
+      deadlock: [deadlock()],
+      'lock-wait': [wait('t4', 't5'), wait('t5', 't4')],
+    });
+    expect(explain([], leftovers)).toEqual([
+      ['prepared-left', 't1', 'billing still has prepared transaction g1 at 7 ms'],
+      ['lock-left', 't2', 'rm lock on cell:c1 still held by t2'],
+      ['deadlock-unresolved', 't4 -> t5', 'wait-for cycle still open at the end: t4 -> t5 -> t4'],
+      ['deadlock-unresolved', 't1 -> t2', 'timeout found it at 0 ms, victim t2, never resolved'],
+    ]);
   });
 });

@@ -26,6 +26,7 @@ const cases: TwinCase[] = [
   {
     type: 'txn-without-request',
     key: 't1',
+    explains: 'committed for request r9, which no client op carries',
     build: (broken) => ({
       history: ops(invokeCreate(), infoCreate()),
       obs: observations({ txn: [txn({ requestId: broken ? 'r9' : 'r1' })] }),
@@ -34,6 +35,7 @@ const cases: TwinCase[] = [
   {
     type: 'txn-without-request',
     key: 't2',
+    explains: 'committed without a request id, though every client request had one',
     build: (broken) => ({
       history: twoTimedOut(),
       obs: observations({ txn: [txn(), t2({ requestId: broken ? undefined : 'r2' })] }),
@@ -42,6 +44,7 @@ const cases: TwinCase[] = [
   {
     type: 'request-with-two-txns',
     key: 'r1',
+    explains: '2 transactions for one request: t1 aborted, t2 committed',
     ops: [0, 2],
     build: (broken) => ({
       history: twoTimedOut(),
@@ -51,6 +54,7 @@ const cases: TwinCase[] = [
   {
     type: 'answer-for-other-request',
     key: 't2',
+    explains: 'request r1 was answered with t2, which the log has for request r2',
     ops: [0, 2],
     build: (broken) => ({
       history: ops(invokeCreate(0), invokeCreate(1, asking('r2')), okCreate(0, broken ? 't2' : 't1'), infoCreate(1)),

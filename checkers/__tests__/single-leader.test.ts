@@ -19,12 +19,14 @@ const cases: (Omit<TwinCase, 'build'> & { build(broken: boolean): Observations }
   {
     type: 'epoch-not-increasing',
     key: '2',
+    explains: 'n3 acquired epoch 2 at 20 ns after n2 had acquired epoch 3',
     build: (broken) =>
       observations({ leader: [leader('n1', 1, 0), leader('n2', 3, 10), leader('n3', broken ? 2 : 4, 20)] }),
   },
   {
     type: 'two-nodes-one-epoch',
     key: '1',
+    explains: 'epoch 1 held by n1 and n2',
     build: (broken) =>
       observations({
         leader: [
@@ -37,6 +39,7 @@ const cases: (Omit<TwinCase, 'build'> & { build(broken: boolean): Observations }
   {
     type: 'kept-leading',
     key: '1',
+    explains: 'n1 failed to renew its lease for epoch 1 at 5 ns and never stepped down',
     build: (broken) =>
       observations({
         leader: [
@@ -50,11 +53,13 @@ const cases: (Omit<TwinCase, 'build'> & { build(broken: boolean): Observations }
   {
     type: 'stale-token-accepted',
     key: 'txlog',
+    explains: 'txlog accepted t1 by n1 with token 1 at 200 ns after accepting token 2 (t1 by n1)',
     build: (broken) => observations({ 'fenced-write': [write(2, 100), write(1, 200, broken)] }),
   },
   {
     type: 'stale-token-accepted',
     key: 'rm',
+    explains: 'rm accepted rm committed t2 with token 1 at 200 ns after accepting token 2 (rm committed t1)',
     build: (broken) =>
       observations({
         participant: [part('rm', { token: 2, at: 100 }), part('rm', { txnId: 't2', token: broken ? 1 : 2, at: 200 })],
@@ -63,6 +68,7 @@ const cases: (Omit<TwinCase, 'build'> & { build(broken: boolean): Observations }
   {
     type: 'overlapping-decisions',
     key: 't2',
+    explains: 'n1 (token 1) decided t2 at 200 ns after n2 (token 2) had decided t1',
     build: (broken) =>
       observations({
         txn: [
@@ -128,5 +134,46 @@ describe('single leader', () => {
     expect(result.anomalies).toEqual([]);
     expect(result.valid).toBe(true);
     expect(result.stats).toMatchObject({ fencedWrites: 1, skippedWithoutToken: 1 });
+  });
+
+  // Writes at tokens 3 and 1 dated to one instant cannot be ordered, so neither is judged against the other; but the
+  // store has then accepted token 3, and a later write at token 2 is stale, whichever order the two were listed in.
+  it('keeps the highest token of writes at one instant as the mark for later writes', () => {
+    const explain = (ws: ObservationOf<'fenced-write'>[]) =>
+      run(singleLeader, [], observations({ 'fenced-write': ws })).anomalies.map((a) => [a.type, a.key, a.explanation]);
+    const stale = [
+      'stale-token-accepted',
+      'txlog',
+      'txlog accepted t1 by n1 with token 2 at 100 ns after accepting token 3 (t1 by n1)',
+    ];
+    expect(explain([write(3, 50), write(1, 50), write(2, 100)])).toEqual([stale]);
+    expect(explain([write(1, 50), write(3, 50), write(2, 100)])).toEqual([stale]);
+    // An older mark above both stays the mark: token 4 after 5 is stale, after the same-instant 3 and 1.
+    expect(explain([write(5, 10), write(3, 50), write(1, 50), write(4, 100)]).map((a) => a[2])).toEqual([
+      'txlog accepted t1 by n1 with token 3 at 50 ns after accepting token 5 (t1 by n1)',
+      'txlog accepted t1 by n1 with token 1 at 50 ns after accepting token 5 (t1 by n1)',
+      'txlog accepted t1 by n1 with token 4 at 100 ns after accepting token 5 (t1 by n1)',
+    ]);
+  });
+
+  it('names the epochs, nodes, tokens and transactions that prove each anomaly', () => {
+    const explain = (obs: Observations) =>
+      run(singleLeader, [], obs).anomalies.map((a) => [a.type, a.key, a.explanation]);
+    expect(explain(observations({ leader: [leader('n1', 2, 0), leader('n2', 2, 10)] }))).toEqual([
+      ['epoch-not-increasing', '2', 'n2 acquired epoch 2 at 10 ns after n1 had acquired epoch 2'],
+      ['two-nodes-one-epoch', '2', 'epoch 2 held by n1 and n2'],
+    ]);
+    expect(explain(observations({ leader: [leader('n1', 1, 0), leader('n1', 1, 50, 'renew-failed')] }))).toEqual([
+      ['kept-leading', '1', 'n1 failed to renew its lease for epoch 1 at 50 ns and never stepped down'],
+    ]);
+    const decisions = observations({
+      txn: [
+        txn({ txnId: 't1', token: 2, decidedBy: 'n2', decidedAt: 100 }),
+        txn({ txnId: 't2', token: 1, decidedBy: 'n1', decidedAt: 200 }),
+      ],
+    });
+    expect(explain(decisions)).toEqual([
+      ['overlapping-decisions', 't2', 'n1 (token 1) decided t2 at 200 ns after n2 (token 2) had decided t1'],
+    ]);
   });
 });

@@ -2,6 +2,7 @@
 // ops of the transaction, and that the corrected twin passes.
 import { describe, expect, it } from 'vitest';
 import type { Observations } from '../../format/observations.ts';
+import { checkSafe } from '../result.ts';
 import { streamOrdering } from '../stream-ordering.ts';
 import { event, invokeCreate, observations, okCreate, ops, run, type TwinCase, twinTests, txn } from './fixtures.ts';
 
@@ -12,6 +13,7 @@ const cases: (Omit<TwinCase, 'build'> & { build(broken: boolean): Observations }
   {
     type: 'lost-event',
     key: 't2',
+    explains: 'txn committed in the log but no event in the stream',
     ops: [],
     build: (broken) =>
       observations({ txn: twoTxns(), event: broken ? [event(1)] : [event(1), event(2, { txnId: 't2' })] }),
@@ -19,12 +21,14 @@ const cases: (Omit<TwinCase, 'build'> & { build(broken: boolean): Observations }
   {
     type: 'duplicate-event',
     key: 't1',
+    explains: '2 events for one transaction: 1-1, 1-2',
     ops: [0, 1],
     build: (broken) => observations({ txn: [txn()], event: broken ? [event(1), event(2)] : [event(1)] }),
   },
   {
     type: 'non-monotonic-sequence',
     key: 's1',
+    explains: 'sequence 1 (1-2, txn t1) after sequence 2',
     ops: [0, 1],
     build: (broken) =>
       observations({
@@ -38,18 +42,21 @@ const cases: (Omit<TwinCase, 'build'> & { build(broken: boolean): Observations }
   {
     type: 'skipped-sequence',
     key: 's1',
+    explains: 'sequence 2 missing below 3',
     ops: [],
     build: (broken) => observations({ txn: twoTxns(), event: [event(1), event(broken ? 3 : 2, { txnId: 't2' })] }),
   },
   {
     type: 'outcome-mismatch',
     key: 't1',
+    explains: 'event 1-1 says aborted, log says committed',
     ops: [0, 1],
     build: (broken) => observations({ txn: [txn()], event: [event(1, { outcome: broken ? 'aborted' : 'committed' })] }),
   },
   {
     type: 'event-for-undecided',
     key: 't1',
+    explains: 'event 1-1 (committed) but txn is prepared',
     ops: [0, 1],
     build: (broken) => observations({ txn: [txn({ state: broken ? 'prepared' : 'committed' })], event: [event(1)] }),
   },
@@ -90,5 +97,55 @@ describe('stream ordering', () => {
       event: [event(2, { entryId: '2-0', txnId: 't2' }), event(1, { entryId: '1-0' })],
     });
     expect(run(streamOrdering, history, obs).valid).toBe(true);
+  });
+
+  it('reports two transactions whose events carry the same sequence number in one session', () => {
+    const obs = observations({
+      txn: twoTxns(),
+      event: [event(1, { entryId: '1-1' }), event(1, { entryId: '1-2', txnId: 't2' })],
+    });
+    const r = run(streamOrdering, history, obs);
+    expect(r.anomalies.map((a) => [a.type, a.key, a.explanation])).toEqual([
+      ['duplicate-event', 's1', 'sequence 1 appears twice (1-2)'],
+    ]);
+  });
+
+  it('reports no lost event when no stream was collected, and the composed verdict is unknown', () => {
+    const obs = observations({ txn: twoTxns() });
+    const r = run(streamOrdering, history, obs);
+    expect(r.anomalies).toEqual([]);
+    expect(r.stats).toMatchObject({ decidedTxns: 2, withoutEvent: 2 });
+    expect(checkSafe(streamOrdering).check(history, obs, {}).valid).toBe('unknown');
+  });
+
+  it('carries the sequence, entry and txn that prove each anomaly', () => {
+    const explain = (obs: Observations) =>
+      run(streamOrdering, history, obs).anomalies.map((a) => [a.type, a.key, a.explanation]);
+    expect(
+      explain(
+        observations({
+          txn: twoTxns(),
+          event: [event(2, { entryId: '1-1', txnId: 't2' }), event(1, { entryId: '1-2' })],
+        }),
+      ),
+    ).toEqual([['non-monotonic-sequence', 's1', 'sequence 1 (1-2, txn t1) after sequence 2']]);
+    expect(explain(observations({ txn: twoTxns(), event: [event(1), event(3, { txnId: 't2' })] }))).toEqual([
+      ['skipped-sequence', 's1', 'sequence 2 missing below 3'],
+    ]);
+    expect(explain(observations({ txn: [txn()], event: [event(1), event(2)] }))).toEqual([
+      ['duplicate-event', 't1', '2 events for one transaction: 1-1, 1-2'],
+    ]);
+    expect(explain(observations({ txn: [txn({ state: 'aborted' })], event: [event(1)] }))).toEqual([
+      ['outcome-mismatch', 't1', 'event 1-1 says committed, log says aborted'],
+    ]);
+    expect(explain(observations({ txn: [txn({ state: 'prepared' })], event: [event(1)] }))).toEqual([
+      ['event-for-undecided', 't1', 'event 1-1 (committed) but txn is prepared'],
+    ]);
+    expect(explain(observations({ txn: [], event: [event(1)] }))).toEqual([
+      ['event-for-undecided', 't1', 'event 1-1 (committed) but txn is not in the log'],
+    ]);
+    expect(explain(observations({ txn: twoTxns(), event: [event(1)] }))).toEqual([
+      ['lost-event', 't2', 'txn committed in the log but no event in the stream'],
+    ]);
   });
 });
