@@ -21,7 +21,8 @@
 #   NIGHTLY_BENCH_DURATION seconds per bench level [10]; 0 skips the benchmark
 #   NIGHTLY_EFFICACY       1 runs rig efficacy, 0 skips it [1]
 #   NIGHTLY_EXPOSURE       1 runs the exposure runs (below), 0 skips them [1]
-#   NIGHTLY_MUTATION       1 runs the mutation tests of checkers/ (npm run mutation), 0 skips them [1]
+#   NIGHTLY_MUTATION       1 runs the mutation tests of checkers/ (npm run mutation), 0 skips them [0 until a
+#                          full run is measured on an idle machine: issue 30; the threshold below is unmeasured]
 #   NIGHTLY_MUTATION_BREAK mutation score (%) below which the step fails [67]
 #   NIGHTLY_STORE          where everything goes [store]
 #   NIGHTLY_KEEP_DATA      1 keeps the Redis/Postgres data of valid runs (~80 MB each) [0: only invalid runs keep it]
@@ -39,7 +40,7 @@ time_limit=${NIGHTLY_TIME_LIMIT:-30}
 bench_duration=${NIGHTLY_BENCH_DURATION:-10}
 efficacy=${NIGHTLY_EFFICACY:-1}
 exposure=${NIGHTLY_EXPOSURE:-1}
-mutation=${NIGHTLY_MUTATION:-1}
+mutation=${NIGHTLY_MUTATION:-0}
 # Issue 30 measured 67.7% (2,396 mutants); raise this to each new measured score, rounded down (issue 30 aims at 90).
 mutation_break=${NIGHTLY_MUTATION_BREAK:-67}
 store=${NIGHTLY_STORE:-store}
