@@ -24,7 +24,8 @@ function tally(history: readonly HistoryOp[]): Tally {
   const t: Tally = { started: 0, startsFailed: 0, healed: 0, healsFailed: 0, failures: [], finalHeal: undefined };
   for (const op of history) {
     if (op.process !== NEMESIS || op.type === 'invoke') continue;
-    const failed = op.error !== undefined && op.error !== '';
+    // An empty error says nothing failed (the writers never write one; a hand-written history might).
+    const failed = Boolean(op.error);
     if (failed) t.failures.push(`${op.f} (op ${op.index}): ${op.error}`);
     if (op.f === FINAL_HEAL) t.finalHeal = op;
     else if (op.f.startsWith('start-')) {
