@@ -47,6 +47,18 @@ describe('checker protocol', () => {
     expect(r.results.bad!.valid).toBe(false);
     expect(r.valid).toBe(false);
     expect(coverageText({ keys: 1, ops: 6130, leaderRecords: 2 })).toBe('1 key, 6,130 ops, 2 leader records');
+    expect(coverageText({ sessions: 1, leaderRecords: 1 })).toBe('1 session, 1 leader record');
+    // A coverage figure the checker did not report counts as 0: it examined nothing there.
+    const silent: Checker = {
+      name: 'silent',
+      coverage: ['n'],
+      check: () => ({ valid: true, anomalies: [], stats: { n: 'x' } }),
+    };
+    expect(checkSafe(silent).check([], emptyObservations(), {})).toMatchObject({
+      valid: 'unknown',
+      coverage: { n: 0 },
+      error: 'examined nothing: 0 n',
+    });
   });
 
   it('turns an exception into unknown with the error, also inside compose', () => {
