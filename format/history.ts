@@ -39,7 +39,13 @@ export type Completion = OkOp | FailOp | InfoOp;
 export const NEMESIS = 'nemesis';
 
 /** The session workload's operations. */
-export const SESSION_F = { create: 'create-session', read: 'read-session', readTotals: 'read-totals' } as const;
+export const SESSION_F = {
+  create: 'create-session',
+  read: 'read-session',
+  modify: 'modify-session',
+  release: 'release-session',
+  readTotals: 'read-totals',
+} as const;
 /** A plain register history's operations (Jepsen's cas-register): a cas value is `[from, to]`. */
 export const REGISTER_F = { read: 'read', write: 'write', cas: 'cas' } as const;
 /**

@@ -7,6 +7,8 @@ import { arr, bool, dict, type Infer, int, json, lit, num, obj, opt, str, strOrI
 const protocol = lit('2pc', '3pc');
 const trafficClass = lit('voice', 'video', 'data');
 const vote = lit('yes', 'no');
+/** What a transaction does to its session (system/common/contract.ts `txnKinds`). */
+const action = lit('create', 'modify', 'release');
 
 /** The coordinator's transaction log row (Postgres `coordinator`), as it stands at the end of the run. */
 export const txnRecord = obj({
@@ -16,6 +18,9 @@ export const txnRecord = obj({
   /** The client's request id, when the gateway passed one through: links `fail`/`info` client ops to their txn. */
   requestId: opt(str),
   protocol,
+  /** What the transaction does to its session; absent in runs recorded before sessions could change (create). */
+  action: opt(action),
+  /** The traffic class the session has once the transaction commits. */
   trafficClass: opt(trafficClass),
   /** Who must agree, e.g. ["rm", "billing"]. */
   participants: arr(str),
@@ -52,11 +57,16 @@ export const participantRecord = obj({
   token: opt(int),
   /** When the participant's database wrote this state (a prepare: `pg_prepared_xacts.prepared`). */
   at: num,
-  /** billing: the account charged and the amount. */
+  /** What the transaction does to its session, as the prepare recorded it (absent: create, in older runs). */
+  action: opt(action),
+  /** billing: the account held and the amount the session holds after the transaction (release: 0). */
   accountId: opt(str),
   amount: opt(num),
-  /** rm: the cells on which one channel each was reserved. */
+  /** rm: the cells on which one channel each was reserved (release: none). */
   cells: opt(arr(str)),
+  /** modify, release: what the session held before, given back by the same transaction (billing; rm). */
+  releasedAmount: opt(num),
+  releasedCells: opt(arr(str)),
 });
 
 /** A leftover row of `pg_prepared_xacts` at the end of the run. */
@@ -71,22 +81,29 @@ export const preparedRecord = obj({
 
 const dsmState = lit('PENDING', 'PREPARED', 'PRECOMMITTED', 'COMMITTED', 'ABORTED');
 
-/** One accepted DSM write (the CAS Lua script logs each): the session record at `version`. */
+/**
+ * One accepted DSM write (the CAS Lua script logs each): the session record at `version`. `state` is the stage of
+ * the transaction that wrote it (`txnId`), `status` the session's own (`COMMITTED`: active; `RELEASED` after a
+ * committed release), `revision` the session's revision (contract.ts `Revision`) after the write.
+ */
 export const dsmRecord = obj({
   kind: lit('dsm'),
   sessionId: str,
   txnId: opt(str),
   version: int,
   state: dsmState,
+  status: opt(lit('PENDING', 'PREPARED', 'PRECOMMITTED', 'COMMITTED', 'ABORTED', 'RELEASED')),
+  revision: opt(int),
   token: int,
   node: opt(str),
   at: num,
 });
 
 /**
- * One DSM call by a session manager, for the linearizability of DSM records as CAS registers on their version:
- * read: `value` is the version read (null: no record); cas: `value` is [expectedVersion, newVersion].
- * `end` is absent when the call's outcome is unknown (`info`).
+ * One DSM operation, for the linearizability of DSM records as CAS registers on their version: read: `value` is the
+ * version read (null: no record); cas: `value` is [expectedVersion, newVersion]. `end` is absent when the outcome is
+ * unknown (`info`). The CAS script audits every write attempt, accepted (`ok`) or refused (`fail`: a version that
+ * is not current, or a stale token), with Redis's own clock, so the store's record is judged on its own.
  */
 export const dsmOpRecord = obj({
   kind: lit('dsm-op'),
@@ -97,6 +114,10 @@ export const dsmOpRecord = obj({
   outcome: lit('ok', 'fail', 'info'),
   start: num,
   end: opt(num),
+  token: opt(int),
+  txnId: opt(str),
+  /** A refused attempt: `version` (not the expected one) or `stale-token`. */
+  refused: opt(lit('version', 'stale-token')),
 });
 
 /** One entry of the Redis stream `session-events`, in stream order. */
@@ -170,7 +191,10 @@ export const lockRecord = obj({
 
 const phase = lit('initial', 'final');
 
-/** billing account: credit moves balance -> held (prepare) -> spent (commit), or back (abort). */
+/**
+ * billing account: credit moves balance -> held (prepare) -> spent (commit), or back (abort); a committed release
+ * moves the session's spent credit to charged (docs/api.md, the billing rule).
+ */
 export const accountRecord = obj({
   kind: lit('account'),
   accountId: str,
@@ -179,6 +203,8 @@ export const accountRecord = obj({
   /** Absent when not observable: the snapshot reads committed rows, and a prepared hold is not one of them. */
   held: opt(num),
   spent: num,
+  /** Credit released sessions were charged; absent in runs recorded before sessions could be released. */
+  charged: opt(num),
   at: num,
 });
 

@@ -9,6 +9,13 @@ export type TrafficClass = (typeof trafficClasses)[number];
 export const protocols = ['2pc', '3pc'] as const;
 export type Protocol = (typeof protocols)[number];
 export type Decision = 'commit' | 'abort';
+/**
+ * What a transaction does to its session (3GPP's PDU session establishment, modification and release): `create`
+ * holds credit and reserves channels; `modify` moves them to a new traffic class and/or cells; `release` returns
+ * the channels and charges the held credit.
+ */
+export const txnKinds = ['create', 'modify', 'release'] as const;
+export type TxnKind = (typeof txnKinds)[number];
 /** What the leader sends a participant after the votes (`precommit`: 3PC only). */
 export type Phase2 = 'precommit' | 'commit' | 'abort';
 
@@ -54,13 +61,32 @@ export interface CreateSessionRequest {
   cells?: string[];
 }
 
-/** The answer to `POST /v1/sessions`: 201 when committed, 409 (with `code: aborted`) when aborted. */
+/** `PATCH /v1/sessions/:sessionId`: at least one field; what is absent stays as it is. */
+export interface ModifySessionRequest {
+  trafficClass?: TrafficClass;
+  cells?: string[];
+}
+
+/**
+ * The session's revision: 0 until its creation commits, then one more for each committed modify or release. The
+ * gateway's `ETag` is `"<revision>"`. The DSM record's own version counts every write (a transaction writes the
+ * record two to four times), so it cannot serve clients: a reader would see versions no client op produced.
+ */
+export type Revision = number;
+
+/**
+ * The answer to `POST /v1/sessions` (201 when committed), `PATCH` and `DELETE /v1/sessions/:id` (200 when
+ * committed); 409 (with `code: aborted`) when aborted.
+ */
 export interface SessionOutcome {
   sessionId: string;
   txnId: string;
   outcome: 'committed' | 'aborted';
   reason?: string;
   protocol: Protocol;
+  kind: TxnKind;
+  /** The session's revision after the transaction: the new one when committed, the standing one when aborted. */
+  revision: Revision;
   /** Milliseconds: in the scheduler's queue, in all, preparing, and (3PC) pre-committing. */
   timings: { queueMs?: number; totalMs: number; prepareMs?: number; precommitMs?: number };
 }
@@ -69,14 +95,26 @@ export interface SessionOutcome {
  * answer need not carry: nothing is done with it). */
 export type DecisionReply = { decision: Decision; token: number } | { decision: 'undecided'; token?: number };
 
-/** `POST /v1/txn/:txnId/prepare` at a participant. */
+/** What a session holds at the participants: one channel on each cell, and credit on the subscriber's account. */
+export interface Holding {
+  cells: string[];
+  amount: number;
+}
+
+/**
+ * `POST /v1/txn/:txnId/prepare` at a participant. `cells` and `amount` are what the session is to hold after the
+ * transaction (`release`: nothing, `[]` and 0); `release` what it held before (`modify`, `release`; absent for
+ * `create`), which the prepare gives back in the same prepared transaction.
+ */
 export interface PrepareRequest {
   token: number;
   sessionId: string;
   protocol: Protocol;
   subscriberId: string;
+  kind: TxnKind;
   cells: string[];
   amount: number;
+  release?: Holding;
 }
 
 /** `POST /v1/txn/:txnId/{precommit,commit,abort,cancel}` at a participant. */
