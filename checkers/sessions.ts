@@ -5,6 +5,15 @@
 //                 ok     {sessionId, txnId, outcome: "committed"}                (201)
 //                 fail   {sessionId?, txnId?, outcome?: "aborted", reason?, status} (409 aborted; 400/503 not done)
 //                 info   {status?} with error, e.g. "timeout"                    (504 or no answer: unknown)
+// read-session    invoke {sessionId}
+//                 ok     {sessionId, revision, status, trafficClass, cells, txnId}  (200)
+//                 fail   {status, reason}                                          (404, 400, 503)
+// modify-session  invoke {requestId, sessionId, ifMatch?, trafficClass?, cells?}   (ifMatch absent: unconditional)
+// release-session invoke {requestId, sessionId, ifMatch?}
+//                 ok     {sessionId, txnId, outcome: "committed", kind, revision}  (200: the new revision)
+//                 fail   {status, code, sessionId?, txnId?, outcome?, reason?, revision?} (409 aborted or not_active,
+//                        412 with the current revision, 404, 400, 503: nothing changed)
+//                 info   {status?} with error                                     (504 or no answer: unknown)
 // read-totals     ok     {credit, channels}                                       (conservation workload)
 import { type HistoryOp, pairHistory, SESSION_F } from '../format/history.ts';
 import type { Observations } from '../format/observations.ts';
@@ -12,6 +21,10 @@ import { isPlainObject } from '../format/schema.ts';
 
 export interface SessionRequest {
   requestId?: string;
+  /** modify, release: the session changed. */
+  sessionId?: string;
+  /** modify, release: the revision `If-Match` named (absent: unconditional). */
+  ifMatch?: number;
   subscriberId?: string;
   trafficClass?: string;
   protocol?: string;
@@ -24,6 +37,10 @@ export interface SessionResult {
   outcome?: string;
   reason?: string;
   status?: number;
+  /** The gateway's error code (`not_active`, `precondition_failed`, ...). */
+  code?: string;
+  /** The session's revision after the op (a 412: the current one). */
+  revision?: number;
 }
 
 function field<T>(value: unknown, name: string, type: 'string' | 'number'): T | undefined {
@@ -40,22 +57,32 @@ export function sessionRequest(value: unknown): SessionRequest {
     if (v !== undefined) out[name] = v;
   }
   if (cells) out.cells = cells;
+  const sessionId = field<string>(value, 'sessionId', 'string');
+  if (sessionId !== undefined) out.sessionId = sessionId;
+  const ifMatch = field<number>(value, 'ifMatch', 'number');
+  if (ifMatch !== undefined) out.ifMatch = ifMatch;
   return out;
 }
 
 export function sessionResult(value: unknown): SessionResult {
   const out: SessionResult = {};
-  for (const name of ['sessionId', 'txnId', 'outcome', 'reason'] as const) {
+  for (const name of ['sessionId', 'txnId', 'outcome', 'reason', 'code'] as const) {
     const v = field<string>(value, name, 'string');
     if (v !== undefined) out[name] = v;
   }
-  const status = field<number>(value, 'status', 'number');
-  if (status !== undefined) out.status = status;
+  for (const name of ['status', 'revision'] as const) {
+    const v = field<number>(value, name, 'number');
+    if (v !== undefined) out[name] = v;
+  }
   return out;
 }
 
-/** One create-session client op: its invocation, its completion (-1 if none) and how it ended. */
+/** The client ops that each become one transaction. */
+export const TXN_F: ReadonlySet<string> = new Set([SESSION_F.create, SESSION_F.modify, SESSION_F.release]);
+
+/** One client op that becomes a transaction: its invocation, its completion (-1 if none) and how it ended. */
 export interface ClientOp {
+  f: string;
   invoke: number;
   completion: number;
   type: 'ok' | 'fail' | 'info' | 'open';
@@ -66,17 +93,24 @@ export function opIndices(op: ClientOp): number[] {
   return op.completion < 0 ? [op.invoke] : [op.invoke, op.completion];
 }
 
-/** Every create-session op, in invocation order. */
-export function createSessionOps(history: readonly HistoryOp[]): ClientOp[] {
+/** Every client op that becomes a transaction (create, modify, release: `fs`), in invocation order. */
+export function txnOps(history: readonly HistoryOp[], fs: ReadonlySet<string> = TXN_F): ClientOp[] {
   const pairs = pairHistory(history);
   const out: ClientOp[] = [];
   for (const op of history) {
-    if (op.type !== 'invoke' || op.f !== SESSION_F.create) continue;
+    if (op.type !== 'invoke' || !fs.has(op.f)) continue;
     const c = pairs.completion[op.index] ?? -1;
     const type = c < 0 ? 'open' : (history[c]!.type as ClientOp['type']);
-    out.push({ invoke: op.index, completion: c, type });
+    out.push({ f: op.f, invoke: op.index, completion: c, type });
   }
   return out;
+}
+
+const CREATE_F: ReadonlySet<string> = new Set([SESSION_F.create]);
+
+/** Every create-session op, in invocation order. */
+export function createSessionOps(history: readonly HistoryOp[]): ClientOp[] {
+  return txnOps(history, CREATE_F);
 }
 
 export interface ClientLinks {
@@ -106,7 +140,7 @@ export function linkClientOps(history: readonly HistoryOp[], observations: Obser
   };
   // Most ops carry their txn id; only the rest need the log's request ids, so only theirs are looked up.
   const byRequest = new Map<string, ClientOp[]>();
-  for (const op of createSessionOps(history)) {
+  for (const op of txnOps(history)) {
     const answered = op.completion < 0 ? undefined : field<string>(history[op.completion]!.value, 'txnId', 'string');
     const requestId =
       answered === undefined ? field<string>(history[op.invoke]!.value, 'requestId', 'string') : undefined;
