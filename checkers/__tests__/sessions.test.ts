@@ -2,6 +2,7 @@
 // with, else by the client's request id against the log; retries of one request land on one transaction in invocation
 // order; an op that never completed is still linked by its request id; what cannot be linked is listed, not guessed.
 import { describe, expect, it } from 'vitest';
+import { SESSION_F } from '../../format/history.ts';
 import {
   type ClientOp,
   createSessionOps,
@@ -44,13 +45,13 @@ describe('sessions: reading op values', () => {
       invokeCreate(3),
     );
     expect(createSessionOps(history)).toEqual<ClientOp[]>([
-      { invoke: 0, completion: 3, type: 'ok' },
-      { invoke: 1, completion: 4, type: 'fail' },
-      { invoke: 6, completion: 7, type: 'info' },
-      { invoke: 8, completion: -1, type: 'open' },
+      { f: SESSION_F.create, invoke: 0, completion: 3, type: 'ok' },
+      { f: SESSION_F.create, invoke: 1, completion: 4, type: 'fail' },
+      { f: SESSION_F.create, invoke: 6, completion: 7, type: 'info' },
+      { f: SESSION_F.create, invoke: 8, completion: -1, type: 'open' },
     ]);
-    expect(opIndices({ invoke: 8, completion: -1, type: 'open' })).toEqual([8]);
-    expect(opIndices({ invoke: 0, completion: 3, type: 'ok' })).toEqual([0, 3]);
+    expect(opIndices({ f: SESSION_F.create, invoke: 8, completion: -1, type: 'open' })).toEqual([8]);
+    expect(opIndices({ f: SESSION_F.create, invoke: 0, completion: 3, type: 'ok' })).toEqual([0, 3]);
   });
 });
 
