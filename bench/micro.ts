@@ -90,6 +90,8 @@ function record(sessionId: string): SessionRecord {
     protocol: '2pc',
     cells: ['cell-17'],
     status: 'PENDING',
+    txnState: 'PENDING',
+    revision: 0,
     updatedAtMs: 0,
   };
 }

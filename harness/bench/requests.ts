@@ -3,7 +3,7 @@
 // same counter, so both sides do the same work per transaction.
 
 import { trafficClasses as classes, type Protocol, type TrafficClass } from '../../system/common/contract.ts';
-import { homeCell, tariff } from '../../system/session-manager/routes.ts';
+import { homeCell, tariff } from '../../system/session-manager/pricing.ts';
 
 /** Subscribers the system seeds by default: imsi-00101 followed by 0000000000 .. 0000099999. */
 export const subscribersSeeded = 100_000;

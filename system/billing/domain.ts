@@ -1,5 +1,6 @@
-// Billing's part of a participant: subscriber accounts with a balance and held credit. A prepare holds the
-// session's amount (balance -= amount, held += amount) when the balance covers it.
+// Billing's part of a participant: subscriber accounts with a balance, held credit and charged credit. A create's
+// prepare holds the session's amount (balance -= amount, held += amount) when the balance covers it; a modify's moves
+// the hold to the new amount; a release's charges the hold (held -= amount, charged += amount: docs/api.md).
 import type { Env } from '../common/config.ts';
 import { Statements, toSafeInt } from '../common/statements.ts';
 import type { Domain } from '../participant/domain.ts';
@@ -30,7 +31,11 @@ export function createBillingDomain(env: Env): Domain {
       await statements.run(sql, 'seed', [config.subscribers, config.initialBalance]);
     },
     reservations(req) {
-      return [{ resource: `account:${req.subscriberId}`, statement: 'hold', params: [req.subscriberId, req.amount] }];
+      const resource = `account:${req.subscriberId}`;
+      if (req.kind === 'create') return [{ resource, statement: 'hold', params: [req.subscriberId, req.amount] }];
+      const before = req.release?.amount ?? 0;
+      if (req.kind === 'release') return [{ resource, statement: 'settle', params: [req.subscriberId, before] }];
+      return [{ resource, statement: 'adjust_hold', params: [req.subscriberId, before, req.amount] }];
     },
     async totals(sql) {
       const [row] = await statements.run(sql, 'totals');
@@ -39,6 +44,7 @@ export function createBillingDomain(env: Env): Domain {
         accounts: toSafeInt(row?.accounts, 'accounts'),
         balance: toSafeInt(row?.balance, 'balance'),
         held: toSafeInt(row?.held, 'held'),
+        charged: toSafeInt(row?.charged, 'charged'),
         negative: negative.map((r) => String(r.id)),
       };
     },

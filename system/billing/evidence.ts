@@ -1,7 +1,7 @@
 // Billing's evidence for the rig: a snapshot of its accounts, read from its own database.
 import type { AccountRecord } from '../../format/observations.ts';
 import { type Queryable, Statements } from '../common/statements.ts';
-import type { DetailFields } from '../participant/evidence.ts';
+import { type DetailFields, releasedOf } from '../participant/evidence.ts';
 
 const statements = Statements.load('billing', new URL('./sql/', import.meta.url));
 
@@ -21,20 +21,25 @@ export async function readAccounts(
       phase,
       balance: Number(r.balance),
       spent: Number(r.held),
+      charged: Number(r.charged),
       at,
     }),
   );
 }
 
 /**
- * Billing's part of a transaction's recorded detail (participant_txn.detail): the account held and the amount. A
- * field the prepare did not record is left out, never defaulted. The account is the subscriber: `hold` keys
- * accounts by subscriber id.
+ * Billing's part of a transaction's recorded detail (participant_txn.detail): the account held and the amount, and
+ * (modify, release) the amount the session held before. A field the prepare did not record is left out, never
+ * defaulted. The account is the subscriber: `hold` keys accounts by subscriber id.
  */
 export function chargeOf(detail: Readonly<Record<string, unknown>>): DetailFields {
   const { subscriberId, amount } = detail;
+  const released = releasedOf(detail)?.amount;
   return {
     ...(typeof subscriberId === 'string' ? { accountId: subscriberId } : {}),
-    ...(typeof amount === 'number' && Number.isFinite(amount) ? { amount } : {}),
+    ...(isAmount(amount) ? { amount } : {}),
+    ...(isAmount(released) ? { releasedAmount: released } : {}),
   };
 }
+
+const isAmount = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);

@@ -13,6 +13,8 @@ export const plantedBugs = {
   'emit-before-commit': 'the commit event goes to the stream when the intent is logged, before any decision',
   'unordered-events': 'event sequence numbers are counted across all sessions instead of per session',
   'no-lock-timeout': 'a prepare waits for its locks for ever',
+  'cas-no-compare': "the DSM's compare-and-swap writes whatever version the record is at, without comparing it",
+  'release-keeps-capacity': 'a released session keeps its channels: the resource manager never gives them back',
 } as const;
 
 export type PlantedBug = keyof typeof plantedBugs;

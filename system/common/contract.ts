@@ -23,6 +23,10 @@ export function isTrafficClass(v: unknown): v is TrafficClass {
   return (trafficClasses as readonly unknown[]).includes(v);
 }
 
+export function isTxnKind(v: unknown): v is TxnKind {
+  return (txnKinds as readonly unknown[]).includes(v);
+}
+
 export function isProtocol(v: unknown): v is Protocol {
   return (protocols as readonly unknown[]).includes(v);
 }
@@ -128,6 +132,8 @@ export type VoteNoReason =
   | 'unknown_cell'
   | 'no_credit'
   | 'unknown_subscriber'
+  /** modify, release: the session's holding is not there to give back (a cell or an account holds less). */
+  | 'nothing_held'
   | 'lock_timeout'
   | 'deadlock'
   | 'tombstoned'

@@ -15,6 +15,8 @@ export type ErrorCode =
   | 'overloaded'
   | 'conflict'
   | 'aborted'
+  | 'not_active'
+  | 'precondition_failed'
   | 'unavailable'
   | 'timeout'
   | 'internal';
@@ -30,6 +32,8 @@ const statusByCode: Record<ErrorCode, number> = {
   not_found: 404,
   conflict: 409,
   aborted: 409,
+  not_active: 409,
+  precondition_failed: 412,
   stale_token: 409,
   not_leader: 503,
   overloaded: 503,

@@ -34,7 +34,7 @@ export interface Reply {
 export type Handler = (ctx: RequestContext) => Promise<Reply> | Reply;
 
 export interface Route {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Path pattern with `:name` segments, e.g. `/v1/txn/:txnId/prepare`. */
   pattern: string;
   /** Signed routes are verified before the handler runs; unsigned ones are public (health, metrics, edge API). */

@@ -70,7 +70,12 @@ export class Forwarder {
   }
 
   /** Sends `body` to the leader; returns the reply to give the client. */
-  async forward(method: 'POST' | 'GET', path: string, body: unknown, headers: Record<string, string>): Promise<Reply> {
+  async forward(
+    method: 'POST' | 'PATCH' | 'DELETE' | 'GET',
+    path: string,
+    body: unknown,
+    headers: Record<string, string>,
+  ): Promise<Reply> {
     const deadline = this.clock.monotonicMs() + this.config.requestDeadlineMs;
     let uncertain = false;
     let lastProblem = 'no session manager answered';
@@ -103,7 +108,7 @@ export class Forwarder {
           // "certainly not done", which we no longer know. Keep asking; the key makes it safe.
           lastProblem = `${name} shed the retry (${r.body?.code ?? 503}) after an earlier attempt may have landed`;
         } else {
-          if (method === 'POST' && (r.status === 201 || r.status === 409)) this.hint = name;
+          if (method !== 'GET' && r.status < 500) this.hint = name;
           // Shed by the leader's admission control (503 overloaded): the client backs off, not us.
           const headers = retryAfter(r.body);
           return { status: r.status, body: r.body, ...(headers ? { headers } : {}) };
@@ -119,7 +124,7 @@ export class Forwarder {
       }
       await this.backoff(n, deadline);
     }
-    if (uncertain && method === 'POST') {
+    if (uncertain && method !== 'GET') {
       return {
         status: 504,
         body: {

@@ -5,7 +5,9 @@ import {
   type CreateSessionRequest,
   cellNumberMax,
   cellsPerRequestMax,
+  type ModifySessionRequest,
   type Protocol,
+  type Revision,
   type TrafficClass,
 } from '../common/contract.ts';
 
@@ -14,7 +16,7 @@ export interface FieldError {
   message: string;
 }
 
-export type Validation = { ok: true; value: CreateSessionRequest } | { ok: false; errors: FieldError[] };
+export type Validation<T = CreateSessionRequest> = { ok: true; value: T } | { ok: false; errors: FieldError[] };
 
 /** Lengths of the raw input, before normalising (the internal contract bounds what comes out). */
 const limits = { subscriberIdMax: 40, enumMax: 20, cellIdMax: 16 };
@@ -106,6 +108,45 @@ export function validateSessionRequest(body: unknown): Validation {
   const cells = validateCells(b.cells, errors);
   if (errors.length > 0 || !subscriberId || !trafficClass || !protocol) return { ok: false, errors };
   return { ok: true, value: { subscriberId, trafficClass, protocol, ...(cells ? { cells } : {}) } };
+}
+
+const modifiable = new Set(['trafficClass', 'cells']);
+
+/** A modify (`PATCH`): `trafficClass` and/or `cells`, validated and normalised as for a create. */
+export function validateModifyRequest(body: unknown): Validation<ModifySessionRequest> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return { ok: false, errors: [{ field: '(body)', message: 'must be a JSON object' }] };
+  }
+  const b = body as Record<string, unknown>;
+  const errors: FieldError[] = [];
+  for (const key of Object.keys(b)) {
+    if (!modifiable.has(key)) errors.push({ field: key.slice(0, 64), message: 'is not a field a modify can change' });
+  }
+  const trafficClass = b.trafficClass === undefined ? undefined : alias(trafficAliases, b.trafficClass);
+  if (b.trafficClass !== undefined && !trafficClass) {
+    errors.push({ field: 'trafficClass', message: 'must be voice, video or data' });
+  }
+  const cells = validateCells(b.cells, errors);
+  if (b.trafficClass === undefined && b.cells === undefined) {
+    errors.push({ field: '(body)', message: 'must change trafficClass, cells or both' });
+  }
+  if (errors.length > 0) return { ok: false, errors };
+  return { ok: true, value: { ...(trafficClass ? { trafficClass } : {}), ...(cells ? { cells } : {}) } };
+}
+
+/**
+ * `If-Match` (RFC 9110 section 13.1.1) as the gateway accepts it: absent, `*`, or one strong entity tag naming a
+ * revision, `"<n>"`. Undefined: valid (forwarded as given); a string: what is wrong with it.
+ */
+export function ifMatchProblem(header: string | string[] | undefined): string | undefined {
+  if (header === undefined || header === '*') return undefined;
+  if (typeof header === 'string' && /^"\d{1,15}"$/.test(header.trim())) return undefined;
+  return 'must be * or one strong entity tag naming a revision, e.g. "3" (as GET returns it in ETag)';
+}
+
+/** The `ETag` of a session at `revision`. */
+export function etag(revision: Revision): string {
+  return `"${revision}"`;
 }
 
 /** Idempotency keys: 1 to 128 visible ASCII characters. */

@@ -5,9 +5,11 @@ import {
   amountMax,
   cellsPerRequestMax,
   type DecisionReply,
+  type Holding,
   idLengthMax,
   internalIdPattern,
   isProtocol,
+  isTxnKind,
   type PrepareRequest,
   resourceIdLengthMax,
   type TokenBody,
@@ -68,23 +70,35 @@ export function parsePrepare(body: unknown): PrepareRequest {
   if (!isId(b.subscriberId, resourceIdLengthMax)) {
     errors.add('subscriberId', `must be 1-${resourceIdLengthMax} characters of A-Z a-z 0-9 . _ : -`);
   }
-  const cells = b.cells;
-  if (!Array.isArray(cells) || cells.length > cellsPerRequestMax || !cells.every((c) => isId(c, resourceIdLengthMax))) {
-    errors.add('cells', `must be a list of at most ${cellsPerRequestMax} cell ids`);
-  }
-  const amount = b.amount;
-  if (typeof amount !== 'number' || !Number.isSafeInteger(amount) || amount < 0 || amount > amountMax) {
-    errors.add('amount', `must be a whole number from 0 to ${amountMax}`);
-  }
+  if (!isTxnKind(b.kind)) errors.add('kind', 'must be "create", "modify" or "release"');
+  const holding = checkHolding(b, '', errors);
+  let release: Holding | undefined;
+  if (b.kind === 'create') {
+    if (b.release !== undefined) errors.add('release', 'must be absent for create');
+  } else if (typeof b.release !== 'object' || b.release === null || Array.isArray(b.release)) {
+    errors.add('release', 'must be what the session holds now: {cells, amount}');
+  } else release = checkHolding(b.release as Fields, 'release.', errors);
   errors.throwIfAny();
   return {
     token,
     sessionId: b.sessionId as string,
     protocol: b.protocol as PrepareRequest['protocol'],
     subscriberId: b.subscriberId as string,
-    cells: cells as string[],
-    amount: amount as number,
+    kind: b.kind as PrepareRequest['kind'],
+    ...holding,
+    ...(release ? { release } : {}),
   };
+}
+
+function checkHolding(b: Fields, prefix: string, errors: FieldErrors): Holding {
+  const { cells, amount } = b;
+  if (!Array.isArray(cells) || cells.length > cellsPerRequestMax || !cells.every((c) => isId(c, resourceIdLengthMax))) {
+    errors.add(`${prefix}cells`, `must be a list of at most ${cellsPerRequestMax} cell ids`);
+  }
+  if (typeof amount !== 'number' || !Number.isSafeInteger(amount) || amount < 0 || amount > amountMax) {
+    errors.add(`${prefix}amount`, `must be a whole number from 0 to ${amountMax}`);
+  }
+  return { cells: cells as string[], amount: amount as number };
 }
 
 /** Validates a session manager's decision reply; undefined when it is not one. */

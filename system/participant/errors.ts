@@ -41,6 +41,7 @@ const refusals = [
   'unknown_cell',
   'no_credit',
   'unknown_subscriber',
+  'nothing_held',
 ] as const satisfies ReadonlyArray<'existing' | VoteNoReason>;
 type Refusal = (typeof refusals)[number];
 

@@ -99,7 +99,23 @@ export function readParticipantLog(name: string, lines: readonly ObservationLine
 }
 
 /** What a participant's domain reads from a transaction's recorded detail: billing its charge, rm its cells. */
-export type DetailFields = Pick<ParticipantRecord, 'accountId' | 'amount' | 'cells'>;
+export type DetailFields = Pick<
+  ParticipantRecord,
+  'accountId' | 'amount' | 'cells' | 'releasedAmount' | 'releasedCells'
+>;
+
+const actions: ReadonlySet<unknown> = new Set(['create', 'modify', 'release']);
+
+/** What the transaction did to its session, as its prepare recorded it; left out when it recorded none. */
+function actionOf(detail: Readonly<Record<string, unknown>>): Pick<ParticipantRecord, 'action'> {
+  return actions.has(detail.kind) ? { action: detail.kind as NonNullable<ParticipantRecord['action']> } : {};
+}
+
+/** What the prepare recorded the session held before (modify, release), as an object; none for a create. */
+export function releasedOf(detail: Readonly<Record<string, unknown>>): Record<string, unknown> | undefined {
+  const r = detail.release;
+  return r !== null && typeof r === 'object' && !Array.isArray(r) ? (r as Record<string, unknown>) : undefined;
+}
 export type ReadDetail = (detail: Readonly<Record<string, unknown>>) => DetailFields;
 
 /** The detail column as an object (the driver parses jsonb; a text value is parsed here), or none. */
@@ -134,6 +150,7 @@ export async function readParticipantTxns(
       state: r.state === 'committed' ? 'committed' : 'aborted',
       token: Number(r.token),
       at: toNs(dateMs(r.recorded_at)),
+      ...(detail ? actionOf(detail) : {}),
       ...(detail && readDetail ? readDetail(detail) : {}),
     };
   });

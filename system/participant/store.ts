@@ -87,7 +87,13 @@ export class TxnStore {
   async prepare(txnId: string, req: PrepareRequest, domain: Domain): Promise<PrepareOutcome> {
     const planned = domain.reservations(req);
     if (typeof planned === 'string') return { reason: planned, lockWaitMs: 0 };
-    const detail = JSON.stringify({ subscriberId: req.subscriberId, cells: req.cells, amount: req.amount });
+    const detail = JSON.stringify({
+      kind: req.kind,
+      subscriberId: req.subscriberId,
+      cells: req.cells,
+      amount: req.amount,
+      ...(req.release ? { release: req.release } : {}),
+    });
     const params = [txnId, req.token, req.sessionId, req.protocol, detail, this.gid(txnId)];
     // From the txn row's answer (the first reservation starts) to the last reservation's answer or the failure.
     let startedMs: number | undefined;

@@ -1,7 +1,7 @@
 // The resource manager's evidence for the rig: a snapshot of its cells, read from its own database.
 import type { CellRecord } from '../../format/observations.ts';
 import { type Queryable, Statements } from '../common/statements.ts';
-import type { DetailFields } from '../participant/evidence.ts';
+import { type DetailFields, releasedOf } from '../participant/evidence.ts';
 
 const statements = Statements.load('resource-manager', new URL('./sql/', import.meta.url));
 
@@ -16,9 +16,15 @@ export async function readCells(sql: Queryable, phase: CellRecord['phase'], at: 
 
 /**
  * The resource manager's part of a transaction's recorded detail (participant_txn.detail): the cells it reserved
- * one channel on each. Left out when the prepare did not record them as a list of cell ids.
+ * one channel on each, and (modify, release) those it gave one back on. Left out when the prepare did not record
+ * them as a list of cell ids.
  */
 export function reservationOf(detail: Readonly<Record<string, unknown>>): DetailFields {
-  const { cells } = detail;
-  return Array.isArray(cells) && cells.every((c) => typeof c === 'string') ? { cells: [...cells] } : {};
+  const cells = cellList(detail.cells);
+  const released = cellList(releasedOf(detail)?.cells);
+  return { ...(cells ? { cells } : {}), ...(released ? { releasedCells: released } : {}) };
+}
+
+function cellList(v: unknown): string[] | undefined {
+  return Array.isArray(v) && v.every((c) => typeof c === 'string') ? [...v] : undefined;
 }

@@ -1,20 +1,25 @@
-// The transaction coordinator (spec sections 5 to 7): intent logged first, DSM PENDING, prepare in parallel with a
+// The transaction coordinator (spec sections 5 to 7), for a session's creation, modification and release alike:
+// intent logged first, DSM PENDING (a change claims the session's record here), prepare in parallel with a
 // deadline; for 3PC the decision to pre-commit logged, then DSM PRECOMMITTED and the pre-commit to every participant
 // at once, acknowledged by all; then the decision logged before phase 2 (presumed abort), DSM final and phase 2 at
 // once until acknowledged, the answer, and the close. The standing decision is whatever the log holds: if recovery
 // (or the deadlock detector) decided first, that decision wins here too.
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../common/clock.ts';
-import type { Decision, SessionOutcome } from '../common/contract.ts';
+import type { Decision, Revision, SessionOutcome, TrafficClass } from '../common/contract.ts';
 import { isServiceError, ServiceError } from '../common/errors.ts';
 import type { Faults } from '../common/faults.ts';
 import type { Logger } from '../common/log.ts';
-import { type Delivery, sessionRecord } from './delivery.ts';
+import { type Delivery, revisionAfter, sessionRecord } from './delivery.ts';
 import { awaitOutcome } from './duplicates.ts';
 import type { SmMetrics } from './metrics.ts';
 import { type ParticipantClient, prepareBody, type Vote } from './participants.ts';
-import type { Dsm, EventStream } from './store.ts';
+import { tariff } from './pricing.ts';
+import type { Dsm, EventStream, VersionedRecord } from './store.ts';
 import type { SessionRequest, Standing, TxLog, TxnRow } from './txlog.ts';
+
+/** What a client asks of an active session: a modify (what is absent stays) or its release. */
+export type SessionChange = { kind: 'modify'; trafficClass?: TrafficClass; cells?: string[] } | { kind: 'release' };
 
 export interface CoordinatorConfig {
   node: string;
@@ -40,7 +45,58 @@ export interface Leadership {
 type Intent = Pick<TxnRow, 'txnId' | 'sessionId' | 'request' | 'token'> & {
   precommitted: boolean;
   dsmVersion: number;
+  /** The DSM record shows the decision: a committed answer waits for it. */
+  visible: boolean;
 };
+
+/** 504: decided, maybe committed, but the DSM does not show it yet, so a reader could still see the session before. */
+function notVisible(txnId: string): ServiceError {
+  return new ServiceError(
+    'timeout',
+    'the outcome is not visible yet: the DSM record does not show the decision; retry with the same Idempotency-Key',
+    { txnId },
+    false,
+  );
+}
+
+/** Why a change cannot claim this record (409 not_active, 412 precondition_failed); undefined when it can. */
+function notClaimable(found: VersionedRecord, ifMatch: Revision | undefined): ServiceError | undefined {
+  const r = found.record;
+  const state = { sessionId: r.sessionId, status: r.status, revision: r.revision };
+  if (r.status !== 'COMMITTED' || r.change) {
+    const doing = r.change ? `; a ${r.change.kind} (${r.txnId}) is in flight` : '';
+    return new ServiceError('not_active', `session ${r.sessionId} is ${r.status}${doing}, not active`, {
+      ...state,
+      ...(r.change ? { change: { txnId: r.txnId, kind: r.change.kind } } : {}),
+    });
+  }
+  if (ifMatch !== undefined && ifMatch !== r.revision) {
+    return new ServiceError(
+      'precondition_failed',
+      `session ${r.sessionId} is at revision ${r.revision}, not ${ifMatch}`,
+      state,
+    );
+  }
+  return undefined;
+}
+
+/** The transaction that makes `change` to the active session `found`. */
+function changeRequest(found: VersionedRecord, change: SessionChange): SessionRequest {
+  const r = found.record;
+  const base = {
+    trafficClass: r.trafficClass,
+    cells: r.cells,
+    amount: tariff[r.trafficClass],
+    version: found.version,
+    revision: r.revision,
+  };
+  const session = { subscriberId: r.subscriberId, protocol: r.protocol, base };
+  if (change.kind === 'release') {
+    return { ...session, kind: 'release', trafficClass: r.trafficClass, cells: [], amount: 0 };
+  }
+  const trafficClass = change.trafficClass ?? r.trafficClass;
+  return { ...session, kind: 'modify', trafficClass, cells: change.cells ?? r.cells, amount: tariff[trafficClass] };
+}
 
 export interface CoordinatorDeps {
   config: CoordinatorConfig;
@@ -75,8 +131,15 @@ export class Coordinator {
     return this.preparingNow;
   }
 
-  private duplicateOf(txnId: string, started: number): Promise<SessionOutcome> {
-    return awaitOutcome(this.d.txlog, this.d.clock, txnId, started, this.d.config.duplicateWaitMs);
+  /** The first request's outcome; a committed one only once the DSM shows it, like any answer (`visible`). */
+  private async duplicateOf(txnId: string, started: number): Promise<SessionOutcome> {
+    const outcome = await awaitOutcome(this.d.txlog, this.d.clock, txnId, started, this.d.config.duplicateWaitMs);
+    if (outcome.outcome === 'committed') {
+      const found = await this.d.dsm.read(outcome.sessionId);
+      // The record names a later transaction only once this one's change is final there.
+      if (found?.record.txnId === txnId && found.record.txnState !== 'COMMITTED') throw notVisible(txnId);
+    }
+    return outcome;
   }
 
   /** Throws not_leader unless this node leads and is ready (checked again when the request runs). */
@@ -90,13 +153,49 @@ export class Coordinator {
     const started = this.d.clock.monotonicMs();
     const token = this.epochOrThrow();
     // No look-up of the idempotency key first: the intent's insert refuses a key already logged and says so.
-    const txnId = `txn-${randomUUID()}`;
     const sessionId = `ses-${randomUUID()}`;
+    return this.run(sessionId, { ...request, kind: 'create' }, token, idempotencyKey, started, undefined);
+  }
+
+  /**
+   * A modify or release of an active session. `ifMatch`: the revision the client's change is conditional on
+   * (undefined: whatever is current). Refused before anything is logged when the session is unknown (404), not
+   * active (409 not_active) or at another revision (412); the claim (the first DSM write) checks the same again.
+   */
+  async changeSession(
+    sessionId: string,
+    change: SessionChange,
+    ifMatch: Revision | undefined,
+    idempotencyKey: string | undefined,
+  ): Promise<SessionOutcome> {
+    const started = this.d.clock.monotonicMs();
+    const token = this.epochOrThrow();
+    // A retry of a change already logged gets its outcome, not a 412 for the revision that change moved on.
+    if (idempotencyKey !== undefined) {
+      const first = await this.d.txlog.byIdempotencyKey(idempotencyKey);
+      if (first) return this.duplicateOf(first.txnId, started);
+    }
+    const found = await this.d.dsm.read(sessionId);
+    if (!found) throw new ServiceError('not_found', `no session ${sessionId}`);
+    const refusal = notClaimable(found, ifMatch);
+    if (refusal) throw refusal;
+    return this.run(sessionId, changeRequest(found, change), token, idempotencyKey, started, ifMatch);
+  }
+
+  private async run(
+    sessionId: string,
+    request: SessionRequest,
+    token: number,
+    idempotencyKey: string | undefined,
+    started: number,
+    ifMatch: Revision | undefined,
+  ): Promise<SessionOutcome> {
+    const txnId = `txn-${randomUUID()}`;
     const row = {
       txnId,
       sessionId,
       protocol: request.protocol,
-      kind: 'create',
+      kind: request.kind ?? 'create',
       token,
       node: this.d.config.node,
       request,
@@ -116,6 +215,7 @@ export class Coordinator {
       txnId,
       sessionId,
       token,
+      kind: row.kind,
       protocol: request.protocol,
       subscriberId: request.subscriberId,
       cells: request.cells,
@@ -124,12 +224,49 @@ export class Coordinator {
     if (this.d.config.bugs?.emitBeforeCommit) {
       await this.d.stream.emit([{ txnId, sessionId, outcome: 'commit', decidedAtMs: this.d.clock.wallMs() }], token);
     }
-    const intent: Intent = { txnId, sessionId, request, token, precommitted: false, dsmVersion: 0 };
+    const intent: Intent = { txnId, sessionId, request, token, precommitted: false, dsmVersion: 0, visible: false };
+    let outcome: SessionOutcome;
     try {
-      return await this.drive(intent, started);
+      outcome = await this.drive(intent, started);
     } catch (err) {
-      return this.abandon(intent, started, err);
+      if (request.base && intent.dsmVersion === 0 && isServiceError(err) && err.code === 'conflict') {
+        return this.claimFailed(intent, started, ifMatch);
+      }
+      outcome = await this.abandon(intent, started, err);
     }
+    // A client told "committed" must read the change: the answer waits for the DSM to show it.
+    if (outcome.outcome === 'committed' && !intent.visible) throw notVisible(txnId);
+    return outcome;
+  }
+
+  /**
+   * A change's claim found the record moved on since it was read (another change claimed it, or ended): this one
+   * aborts before any participant hears of it, and the client learns why, as if refused before the intent.
+   */
+  private async claimFailed(intent: Intent, started: number, ifMatch: Revision | undefined): Promise<never> {
+    const ended = await this.abandon(intent, started, new ServiceError('conflict', 'claim_conflict'));
+    if (ended.outcome === 'committed') throw notVisible(intent.txnId); // cannot be: nothing was prepared
+    const found = await this.d.dsm.read(intent.sessionId);
+    throw (
+      (found && notClaimable(found, ifMatch)) ??
+      new ServiceError('conflict', `session ${intent.sessionId} changed meanwhile; nothing was done, retry`, {
+        sessionId: intent.sessionId,
+        txnId: intent.txnId,
+      })
+    );
+  }
+
+  private outcome(intent: Intent, standing: Standing, timings: SessionOutcome['timings']): SessionOutcome {
+    return {
+      sessionId: intent.sessionId,
+      txnId: intent.txnId,
+      outcome: standing.decision === 'commit' ? 'committed' : 'aborted',
+      ...(standing.reason ? { reason: standing.reason } : {}),
+      protocol: intent.request.protocol,
+      kind: intent.request.kind ?? 'create',
+      revision: revisionAfter(intent.request, standing.decision),
+      timings,
+    };
   }
 
   /** A step failed before the decision: log abort if we still can (then the outcome is known), else it is unknown. */
@@ -156,20 +293,13 @@ export class Coordinator {
     void this.d.delivery
       .finish(intent, standing.decision, standing.reason, intent.token, 1, intent.dsmVersion)
       .catch(() => {});
-    return {
-      sessionId: intent.sessionId,
-      txnId: intent.txnId,
-      outcome: standing.decision === 'commit' ? 'committed' : 'aborted',
-      ...(standing.reason ? { reason: standing.reason } : {}),
-      protocol: intent.request.protocol,
-      timings: { totalMs: Math.round(this.d.clock.monotonicMs() - started) },
-    };
+    return this.outcome(intent, standing, { totalMs: Math.round(this.d.clock.monotonicMs() - started) });
   }
 
   private async drive(intent: Intent, started: number): Promise<SessionOutcome> {
     const { txnId, sessionId, request, token } = intent;
-    const base = sessionRecord(intent, 'PENDING', this.d.clock.wallMs());
-    intent.dsmVersion = await this.d.dsm.cas(0, token, base);
+    const pending = sessionRecord(intent, 'PENDING', this.d.clock.wallMs());
+    intent.dsmVersion = await this.d.dsm.cas(request.base?.version ?? 0, token, pending);
     const prepareStarted = this.d.clock.monotonicMs();
     this.preparingNow++;
     let votes: Vote[];
@@ -203,6 +333,7 @@ export class Coordinator {
       }
     }
     this.d.metrics.transactions.inc({
+      kind: request.kind ?? 'create',
       protocol: request.protocol,
       outcome: standing.decision,
       reason: standing.reason ?? '',
@@ -211,20 +342,19 @@ export class Coordinator {
       { protocol: request.protocol, outcome: standing.decision },
       (this.d.clock.monotonicMs() - started) / 1000,
     );
-    // Phase 2 inline: the answer waits until every participant acknowledged (or the attempts ran out), not for the
-    // log row's close.
-    await this.d.delivery
+    // Phase 2 inline: the answer waits until every participant acknowledged (or the attempts ran out) and the DSM
+    // shows the decision, not for the log row's close.
+    intent.visible = await this.d.delivery
       .finish(intent, standing.decision, standing.reason, token, this.d.config.phase2InlineAttempts, intent.dsmVersion)
-      .catch((err: Error) => this.d.logger.warn('phase 2 left to the finisher', { txnId, error: err.message }));
+      .then(
+        (finished) => finished.dsm,
+        (err: Error) => {
+          this.d.logger.warn('phase 2 left to the finisher', { txnId, error: err.message });
+          return false;
+        },
+      );
     timings.totalMs = Math.round(this.d.clock.monotonicMs() - started);
-    return {
-      sessionId,
-      txnId,
-      outcome: standing.decision === 'commit' ? 'committed' : 'aborted',
-      ...(standing.reason ? { reason: standing.reason } : {}),
-      protocol: request.protocol,
-      timings,
-    };
+    return this.outcome(intent, standing, timings);
   }
 
   /**

@@ -2,13 +2,13 @@
 // final state, the decision to every participant, then the log row closed). Every message carries the leader's
 // token and is idempotent by txn id on the participant's side, so a retry, or a whole re-drive by recovery, is safe.
 import type { Clock } from '../common/clock.ts';
-import type { Decision, Phase2 } from '../common/contract.ts';
+import type { Decision, Phase2, Revision } from '../common/contract.ts';
 import { isServiceError } from '../common/errors.ts';
 import type { CrashPoint, Faults } from '../common/faults.ts';
 import type { Logger } from '../common/log.ts';
 import type { ParticipantClient } from './participants.ts';
-import type { Dsm, SessionRecord, SessionStatus } from './store.ts';
-import type { TxLog, TxnRow } from './txlog.ts';
+import type { Dsm, SessionRecord, TxnStage } from './store.ts';
+import type { SessionRequest, TxLog, TxnRow } from './txlog.ts';
 
 export interface DeliveryConfig {
   phase2TimeoutMs: number;
@@ -29,32 +29,47 @@ type RowRef = Pick<TxnRow, 'txnId' | 'sessionId' | 'request'>;
 export interface Finished {
   /** Every participant acknowledged the decision. */
   delivered: boolean;
+  /** The DSM record shows the decision (or, for a change that never claimed it, never needed to). */
+  dsm: boolean;
   /** Whether the log row got closed (false: not delivered, or the close failed and the finisher retries it). */
   closed: Promise<boolean>;
 }
 
-const finalStatus: Record<Decision, SessionStatus> = { commit: 'COMMITTED', abort: 'ABORTED' };
+const finalStage: Record<Decision, TxnStage> = { commit: 'COMMITTED', abort: 'ABORTED' };
 const retryDelayMaxMs = 1000;
 
-/** The DSM record of a transaction in `status`. */
-export function sessionRecord(
-  row: RowRef,
-  status: SessionStatus,
-  nowMs: number,
-  reason?: string | null,
-): SessionRecord {
+/** The session's revision once a transaction of `request` has ended with `decision`. */
+export function revisionAfter(request: SessionRequest, decision: Decision): Revision {
+  const before = request.base?.revision ?? 0;
+  return decision === 'commit' ? before + 1 : before;
+}
+
+/**
+ * The DSM record a transaction writes at `stage`. A create's record is the session, in the create's stage. A
+ * modify or release keeps the session as it found it (`base`, active) and names the change while it runs; once
+ * committed the record is the changed session (or the released one) at the next revision, once aborted the session
+ * as it was.
+ */
+export function sessionRecord(row: RowRef, stage: TxnStage, nowMs: number, reason?: string | null): SessionRecord {
   const r = row.request;
-  return {
+  const common = {
     sessionId: row.sessionId,
     txnId: row.txnId,
+    txnState: stage,
     subscriberId: r.subscriberId,
-    trafficClass: r.trafficClass,
     protocol: r.protocol,
-    cells: r.cells,
-    status,
     ...(reason ? { reason } : {}),
     updatedAtMs: nowMs,
   };
+  const { base } = r;
+  const after = stage === 'COMMITTED' ? revisionAfter(r, 'commit') : revisionAfter(r, 'abort');
+  if (!base) return { ...common, trafficClass: r.trafficClass, cells: r.cells, status: stage, revision: after };
+  const kind = r.kind === 'release' ? 'release' : 'modify';
+  const found = { ...common, trafficClass: base.trafficClass, cells: base.cells, revision: after };
+  if (stage === 'COMMITTED' && kind === 'release') return { ...found, status: 'RELEASED' };
+  if (stage === 'COMMITTED') return { ...found, trafficClass: r.trafficClass, cells: r.cells, status: 'COMMITTED' };
+  if (stage === 'ABORTED') return { ...found, status: 'COMMITTED' };
+  return { ...found, status: 'COMMITTED', change: { kind, trafficClass: r.trafficClass, cells: r.cells } };
 }
 
 export class Delivery {
@@ -112,9 +127,9 @@ export class Delivery {
     this.driving.add(row.txnId);
     let closed = Promise.resolve(false);
     try {
-      const delivered = await this.deliver(row, decision, reason, token, attempts, dsmVersion);
-      if (delivered) closed = this.close(row, decision, token);
-      return { delivered, closed };
+      const { delivered, dsm } = await this.deliver(row, decision, reason, token, attempts, dsmVersion);
+      if (delivered && dsm) closed = this.close(row, decision, token);
+      return { delivered, dsm, closed };
     } finally {
       void closed.then(() => this.driving.delete(row.txnId));
     }
@@ -127,14 +142,20 @@ export class Delivery {
     token: number,
     attempts: number,
     dsmVersion: number | undefined,
-  ): Promise<boolean> {
+  ): Promise<Pick<Finished, 'delivered' | 'dsm'>> {
     // The DSM's final state and the decision to every participant, all at once: the decision is logged, so the
     // order they learn it in does not matter, and phase 2 then takes one round trip instead of one per store.
-    const [, delivered] = await Promise.all([
-      this.writeFinalDsm(row, decision, reason, token, dsmVersion),
+    const [dsm, delivered] = await Promise.all([
+      this.writeFinalDsm(row, decision, reason, token, dsmVersion).then(
+        () => true,
+        (err: Error) => {
+          this.d.logger.warn('final DSM write left to the finisher', { txnId: row.txnId, error: err.message });
+          return false;
+        },
+      ),
       this.sendToAll(decision, row.txnId, token, attempts, decision === 'commit' ? 'after-one-commit-sent' : undefined),
     ]);
-    return delivered;
+    return { delivered, dsm };
   }
 
   private async close(row: RowRef, decision: Decision, token: number): Promise<boolean> {
@@ -155,7 +176,8 @@ export class Delivery {
     token: number,
     knownVersion: number | undefined,
   ) {
-    const record = () => sessionRecord(row, finalStatus[decision], this.d.clock.wallMs(), reason);
+    const stage = finalStage[decision];
+    const record = () => sessionRecord(row, stage, this.d.clock.wallMs(), reason);
     if (knownVersion !== undefined) {
       // The compare-and-swap itself checks that nobody wrote the record since: no read first. On a version
       // conflict (someone else moved it on) decide from what is there, below, as recovery does.
@@ -167,14 +189,14 @@ export class Delivery {
       }
     }
     const current = await this.d.dsm.read(row.sessionId);
-    const status = finalStatus[decision];
-    if (current && current.record.status === status) return;
-    if (current && (current.record.status === 'COMMITTED' || current.record.status === 'ABORTED')) {
-      this.d.logger.error('DSM holds the other final state', {
-        txnId: row.txnId,
-        dsm: current.record.status,
-        decision,
-      });
+    // Only a record this transaction wrote is finished by it. One naming another transaction was never claimed by
+    // this change (its claim failed, and it aborted), or moved on after this one ended; a change whose session has
+    // no record never claimed one either. A create's record that does not exist yet is written from nothing.
+    if (current ? current.record.txnId !== row.txnId : row.request.base) return;
+    const found = current?.record.txnState;
+    if (found === stage) return;
+    if (found === 'COMMITTED' || found === 'ABORTED') {
+      this.d.logger.error('DSM holds the other final state', { txnId: row.txnId, dsm: found, decision });
       return;
     }
     await this.d.dsm.cas(current?.version ?? 0, token, record());

@@ -4,6 +4,7 @@
 import type { Clock } from '../common/clock.ts';
 import type { SessionOutcome } from '../common/contract.ts';
 import { ServiceError } from '../common/errors.ts';
+import { revisionAfter } from './delivery.ts';
 import type { TxLog } from './txlog.ts';
 
 const pollDelayFirstMs = 20;
@@ -26,6 +27,8 @@ export async function awaitOutcome(
         outcome: row.decision === 'commit' ? 'committed' : 'aborted',
         ...(row.reason ? { reason: row.reason } : {}),
         protocol: row.protocol,
+        kind: row.request.kind ?? 'create',
+        revision: revisionAfter(row.request, row.decision),
         timings: { totalMs: Math.round(clock.monotonicMs() - startedMs) },
       };
     }

@@ -3,7 +3,9 @@
 // value nothing recorded is left out, never stood in for.
 import type { Redis } from 'ioredis';
 import {
+  type DsmOpRecord,
   type DsmRecord,
+  dsmOpRecord,
   dsmRecord,
   type EventRecord,
   eventRecord,
@@ -61,6 +63,7 @@ export async function readTxnLog(sql: Queryable, votes: Votes, toNs: ToNs): Prom
       sessionId: r.session_id,
       requestId: key?.startsWith(clientKey) ? key.slice(clientKey.length) : undefined,
       protocol: r.protocol,
+      action: r.kind,
       trafficClass: r.traffic_class ?? undefined,
       participants: ['rm', 'billing'],
       state: r.decision === 'commit' ? 'committed' : r.decision === 'abort' ? 'aborted' : 'pending',
@@ -91,24 +94,53 @@ export async function readUnfinished(sql: Queryable): Promise<{ open: number; un
   return { open: Number(row?.open), unsent: Number(row?.unsent) };
 }
 
-/** Every accepted DSM write, from the audit list the CAS script appends to (with Redis's own clock). */
-export async function readDsmAudit(redis: Redis, toNs: ToNs): Promise<DsmRecord[]> {
+/**
+ * The DSM's audit list, which the CAS script appends every write attempt to (with Redis's own clock): each accepted
+ * write as a `dsm` record (the session record at that version), and every attempt, accepted or refused, as a
+ * `dsm-op` (a cas of the record's version from the expected one to the written one), the store's own history.
+ */
+export async function readDsmAudit(redis: Redis, toNs: ToNs): Promise<Array<DsmRecord | DsmOpRecord>> {
   const prefix = redis.options.keyPrefix ?? '';
   const sessionKey = `${prefix}${keys.session('')}`;
-  return (await redis.lrange(keys.dsmAudit, 0, -1)).map((line, i) => {
+  const out: Array<DsmRecord | DsmOpRecord> = [];
+  for (const [i, line] of (await redis.lrange(keys.dsmAudit, 0, -1)).entries()) {
+    const where = `${keys.dsmAudit}[${i}]`;
     const a = JSON.parse(line) as Record<string, unknown>;
     const key = String(a.key);
+    const sessionId = key.startsWith(sessionKey) ? key.slice(sessionKey.length) : key;
+    const at = toNs(Number(a.atUs) / 1000);
+    const txnId = typeof a.txnId === 'string' && a.txnId !== '' ? a.txnId : undefined;
+    const outcome = a.outcome ?? 'ok';
+    const op = {
+      kind: 'dsm-op',
+      node: a.node,
+      key: sessionId,
+      f: 'cas',
+      value: [a.expected, outcome === 'ok' ? a.version : Number(a.expected) + 1],
+      outcome: outcome === 'ok' ? 'ok' : 'fail',
+      start: at,
+      end: at,
+      token: a.token,
+      ...(txnId ? { txnId } : {}),
+      ...(outcome === 'ok' ? {} : { refused: outcome }),
+    };
+    out.push(dsmOpRecord.parse(op, where));
+    if (outcome !== 'ok') continue;
     const raw = {
       kind: 'dsm',
-      sessionId: key.startsWith(sessionKey) ? key.slice(sessionKey.length) : key,
+      sessionId,
+      ...(txnId ? { txnId } : {}),
       version: a.version,
       state: a.status,
+      ...(typeof a.session === 'string' ? { status: a.session } : {}),
+      ...(typeof a.revision === 'number' ? { revision: a.revision } : {}),
       token: a.token,
       node: a.node,
-      at: toNs(Number(a.atMs)),
+      at,
     };
-    return dsmRecord.parse(raw, `${keys.dsmAudit}[${i}]`);
-  });
+    out.push(dsmRecord.parse(raw, where));
+  }
+  return out;
 }
 
 /** Every entry of the event stream, in stream order, dated by its entry id (Redis's clock). */

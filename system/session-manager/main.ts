@@ -102,6 +102,7 @@ async function openStores(env: Env, node: string, queryTimeoutMs: number): Promi
     auditMaxLen: env.int('RIG_DSM_AUDIT_MAXLEN', 0, 0, 1e9),
     checkTokens: fencing,
     sequencePerSession: !plantedBug(env, 'unordered-events'),
+    compareVersions: !plantedBug(env, 'cas-no-compare'),
   });
   return { redis, sql, txlog, store, lingerMs };
 }

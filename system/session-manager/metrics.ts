@@ -20,8 +20,8 @@ function transactionMetrics(registers: Registry[]) {
   return {
     transactions: new Counter({
       name: 'rig_transactions_total',
-      help: 'Transactions decided, by protocol, outcome and abort reason',
-      labelNames: ['protocol', 'outcome', 'reason'] as const,
+      help: 'Transactions decided, by kind (create, modify, release), protocol, outcome and abort reason',
+      labelNames: ['kind', 'protocol', 'outcome', 'reason'] as const,
       registers,
     }),
     txnDuration: new Histogram({

@@ -23,13 +23,16 @@ export interface ParticipantClient {
 }
 
 export function prepareBody(token: number, sessionId: string, request: SessionRequest): PrepareRequest {
+  const { base } = request;
   return {
     token,
     sessionId,
     protocol: request.protocol,
     subscriberId: request.subscriberId,
+    kind: request.kind ?? 'create',
     cells: request.cells,
     amount: request.amount,
+    ...(base ? { release: { cells: base.cells, amount: base.amount } } : {}),
   };
 }
 

@@ -4,29 +4,21 @@ import {
   cellsPerRequestMax,
   isProtocol,
   isTrafficClass,
+  type Revision,
+  sessionIdPattern,
   subscriberIdPattern,
-  type TrafficClass,
 } from '../common/contract.ts';
 import { ServiceError } from '../common/errors.ts';
-import type { Route } from '../common/http-server.ts';
-import type { Coordinator } from './coordinator.ts';
+import type { Handler, Route } from '../common/http-server.ts';
+import type { Coordinator, SessionChange } from './coordinator.ts';
 import type { Finisher } from './finisher.ts';
+import { homeCell, tariff } from './pricing.ts';
 import type { Scheduler } from './scheduler.ts';
 import type { Dsm } from './store.ts';
 import type { SessionRequest } from './txlog.ts';
 
 export interface SessionDefaults {
   cells: number;
-}
-
-// Credit held per session, by traffic class. The spec names no tariff; these keep voice cheapest to admit.
-export const tariff: Record<TrafficClass, number> = { voice: 5, video: 20, data: 10 };
-
-/** The subscriber's home cell: a stable hash of the canonical id onto cell-1..cell-N. */
-export function homeCell(subscriberId: string, cells: number): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < subscriberId.length; i++) h = Math.imul(h ^ subscriberId.charCodeAt(i), 0x01000193) >>> 0;
-  return `cell-${(h % cells) + 1}`;
 }
 
 /** The gateway has validated and normalised already; this re-checks the shape at our own boundary. */
@@ -38,20 +30,75 @@ export function parseInternalRequest(body: unknown, defaults: SessionDefaults): 
   if (!isTrafficClass(b.trafficClass)) throw bad('trafficClass');
   if (!isProtocol(b.protocol)) throw bad('protocol');
   const cells = b.cells === undefined ? [homeCell(b.subscriberId, defaults.cells)] : (b.cells as unknown);
-  if (
-    !Array.isArray(cells) ||
-    cells.length === 0 ||
-    cells.length > cellsPerRequestMax ||
-    !cells.every((c) => typeof c === 'string' && cellIdPattern.test(c))
-  ) {
-    throw bad('cells');
-  }
+  if (!isCellList(cells)) throw bad('cells');
   return {
     subscriberId: b.subscriberId,
     trafficClass: b.trafficClass,
     protocol: b.protocol,
     cells: cells as string[],
     amount: tariff[b.trafficClass],
+  };
+}
+
+function isCellList(cells: unknown): cells is string[] {
+  return (
+    Array.isArray(cells) &&
+    cells.length > 0 &&
+    cells.length <= cellsPerRequestMax &&
+    cells.every((c) => typeof c === 'string' && cellIdPattern.test(c))
+  );
+}
+
+/** A modify's body, as the gateway normalised it: `trafficClass` and/or `cells`. */
+export function parseModifyRequest(body: unknown): SessionChange {
+  const b = body as Record<string, unknown> | undefined;
+  if (!b || typeof b !== 'object') throw new ServiceError('bad_request', 'body must be a JSON object');
+  const bad = (field: string) => new ServiceError('bad_request', `invalid ${field}`, { field });
+  if (b.trafficClass !== undefined && !isTrafficClass(b.trafficClass)) throw bad('trafficClass');
+  if (b.cells !== undefined && !isCellList(b.cells)) throw bad('cells');
+  if (b.trafficClass === undefined && b.cells === undefined) throw bad('body: trafficClass or cells');
+  return {
+    kind: 'modify',
+    ...(b.trafficClass !== undefined ? { trafficClass: b.trafficClass } : {}),
+    ...(b.cells !== undefined ? { cells: b.cells } : {}),
+  };
+}
+
+/** `If-Match`: one strong entity tag `"<revision>"`, or `*` (any: the same as none, the session must exist anyway). */
+export function parseIfMatch(header: string | string[] | undefined): Revision | undefined {
+  if (header === undefined || header === '*') return undefined;
+  const m = typeof header === 'string' ? /^"(\d{1,15})"$/.exec(header.trim()) : null;
+  if (!m)
+    throw new ServiceError('bad_request', 'If-Match must be one entity tag "<revision>" or *', { field: 'If-Match' });
+  return Number(m[1]);
+}
+
+/** PATCH and DELETE: queued under the class the session will have, then run as one transaction. */
+function changeHandler(
+  coordinator: Coordinator,
+  scheduler: Scheduler,
+  dsm: Dsm,
+  parse: (body: unknown) => SessionChange,
+): Handler {
+  return async (ctx) => {
+    const sessionId = ctx.params.sessionId!;
+    if (!sessionIdPattern.test(sessionId)) throw new ServiceError('bad_request', 'invalid sessionId');
+    const change = parse(ctx.body);
+    const ifMatch = parseIfMatch(ctx.headers['if-match']);
+    const header = ctx.headers['idempotency-key'];
+    const key = typeof header === 'string' ? header : undefined;
+    coordinator.epochOrThrow();
+    const found = await dsm.read(sessionId);
+    if (!found) throw new ServiceError('not_found', `no session ${sessionId}`);
+    const trafficClass = (change.kind === 'modify' && change.trafficClass) || found.record.trafficClass;
+    const { value: outcome, queueMs } = await scheduler.submit(
+      trafficClass,
+      () => coordinator.changeSession(sessionId, change, ifMatch, key),
+      key,
+    );
+    outcome.timings.queueMs = Math.round(queueMs);
+    if (outcome.outcome === 'committed') return { status: 200, body: outcome };
+    return { status: 409, body: { code: 'aborted', ...outcome } };
   };
 }
 
@@ -82,6 +129,18 @@ export function sessionRoutes(
         if (outcome.outcome === 'committed') return { status: 201, body: outcome };
         return { status: 409, body: { code: 'aborted', ...outcome } };
       },
+    },
+    {
+      method: 'PATCH',
+      pattern: '/v1/sessions/:sessionId',
+      signed: true,
+      handler: changeHandler(coordinator, scheduler, dsm, parseModifyRequest),
+    },
+    {
+      method: 'DELETE',
+      pattern: '/v1/sessions/:sessionId',
+      signed: true,
+      handler: changeHandler(coordinator, scheduler, dsm, () => ({ kind: 'release' })),
     },
     {
       method: 'GET',

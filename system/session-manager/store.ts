@@ -2,21 +2,32 @@
 // spec section 4) and the event stream (section 11). Every write is a Lua script fenced by the leader's token.
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
-import type { Decision, Protocol, TrafficClass } from '../common/contract.ts';
+import type { Decision, Protocol, Revision, TrafficClass, TxnKind } from '../common/contract.ts';
 import { ServiceError } from '../common/errors.ts';
 import { defineScripts, loadScripts } from '../common/redis.ts';
 import type { LeaseStore } from './leader.ts';
 
-export type SessionStatus = 'PENDING' | 'PREPARED' | 'PRECOMMITTED' | 'COMMITTED' | 'ABORTED';
+/** A transaction's stage as the DSM records it. */
+export type TxnStage = 'PENDING' | 'PREPARED' | 'PRECOMMITTED' | 'COMMITTED' | 'ABORTED';
+/** The session's own status: its creation's stage until that ends; `COMMITTED` is active. */
+export type SessionStatus = TxnStage | 'RELEASED';
 
+/**
+ * A session in the DSM: what it is now (class, cells, status, revision), the transaction that last wrote it
+ * (`txnId`, at stage `txnState`) and, while a modify or release runs, the change it makes (`change`). A change claims
+ * the record (sets `change`) with its first write, so at most one runs per session.
+ */
 export interface SessionRecord {
   sessionId: string;
   txnId: string;
+  txnState: TxnStage;
   subscriberId: string;
   trafficClass: TrafficClass;
   protocol: Protocol;
   cells: string[];
   status: SessionStatus;
+  revision: Revision;
+  change?: { kind: Exclude<TxnKind, 'create'>; trafficClass: TrafficClass; cells: string[] };
   reason?: string;
   updatedAtMs: number;
 }
@@ -73,6 +84,8 @@ export interface StoreOptions {
   checkTokens: boolean;
   /** False only for the planted bug unordered-events: one sequence across all sessions. */
   sequencePerSession: boolean;
+  /** False only for the planted bug cas-no-compare: a write lands whatever version the record is at. */
+  compareVersions: boolean;
 }
 
 export class RedisStore implements LeaseStore, Dsm, EventStream {
@@ -86,6 +99,7 @@ export class RedisStore implements LeaseStore, Dsm, EventStream {
       auditMaxLen: 0,
       checkTokens: true,
       sequencePerSession: true,
+      compareVersions: true,
     },
   ) {
     this.scripts = defineScripts(redis, loadScripts(scriptsDir));
@@ -118,10 +132,14 @@ export class RedisStore implements LeaseStore, Dsm, EventStream {
       expectedVersion,
       token,
       JSON.stringify(record),
-      record.status,
+      record.txnState,
       this.node,
       this.opts.checkTokens ? '1' : '0',
       this.opts.auditMaxLen,
+      record.txnId,
+      record.status,
+      record.revision,
+      this.opts.compareVersions ? '1' : '0',
     )) as [number, number];
     if (code === 1) return Number(value);
     if (code === -1) {

@@ -4,14 +4,35 @@
 // so once a newer leader has raised the fence, no write of an older one can land.
 import { fileURLToPath } from 'node:url';
 import { Batcher, type BatcherOptions } from '../common/batcher.ts';
-import type { CreateSessionRequest, Decision, Protocol } from '../common/contract.ts';
+import type {
+  CreateSessionRequest,
+  Decision,
+  Holding,
+  Protocol,
+  Revision,
+  TrafficClass,
+  TxnKind,
+} from '../common/contract.ts';
 import { ServiceError } from '../common/errors.ts';
 import { migrate, type Sql, withDeadline } from '../common/pg.ts';
 import { Statements } from '../common/statements.ts';
 
-/** A session request as the coordinator runs it: the gateway's, with its cells resolved and its price. */
-export interface SessionRequest extends Required<CreateSessionRequest> {
-  amount: number;
+/**
+ * A session transaction as the coordinator runs it and logs it: the session's class and cells once it commits, and
+ * what it then holds (`cells`, `amount`: a release holds nothing); for a modify or release, `base`: the session as
+ * the transaction found it, which it gives back and which stays if it aborts.
+ */
+export interface SessionRequest extends Required<CreateSessionRequest>, Holding {
+  /** Absent in rows logged before sessions could change: create. */
+  kind?: TxnKind;
+  base?: SessionBase;
+}
+
+/** A session as a modify or release found it: its DSM version (which the claim expects), revision and holding. */
+export interface SessionBase extends Holding {
+  trafficClass: TrafficClass;
+  version: number;
+  revision: Revision;
 }
 
 export interface TxnRow {

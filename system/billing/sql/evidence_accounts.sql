@@ -1,2 +1,3 @@
--- Evidence for the rig: every account's committed balance and the credit committed sessions hold (spent).
-SELECT id, balance, held FROM accounts ORDER BY id
+-- Evidence for the rig: every account's committed balance, the credit committed sessions hold (spent) and the
+-- credit released sessions were charged.
+SELECT id, balance, held, charged FROM accounts ORDER BY id

@@ -36,6 +36,8 @@ const record = (sessionId: string, status: SessionStatus = 'PENDING'): SessionRe
   protocol: '2pc',
   cells: ['cell-1'],
   status,
+  txnState: status === 'RELEASED' ? 'COMMITTED' : status,
+  revision: status === 'COMMITTED' ? 1 : 0,
   updatedAtMs: 1,
 });
 
@@ -75,6 +77,7 @@ describe('DSM compare-and-swap', () => {
       auditMaxLen: 0,
       checkTokens: false,
       sequencePerSession: true,
+      compareVersions: true,
     });
     await unfenced.cas(0, 2, record('s2'));
     expect(await unfenced.cas(0, 1, record('s1'))).toBe(1);
@@ -88,6 +91,7 @@ describe('DSM compare-and-swap', () => {
       auditMaxLen: 3,
       checkTokens: true,
       sequencePerSession: true,
+      compareVersions: true,
     });
     for (let i = 1; i <= 5; i++) await bounded.cas(0, 1, record(`s${i}`));
     expect((await audit()).map((a) => a.key)).toEqual([3, 4, 5].map((i) => keys.session(`s${i}`)));
