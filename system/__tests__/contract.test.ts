@@ -18,6 +18,7 @@ const prepare = (n: number) => ({
   sessionId: 'ses-1',
   protocol: '3pc',
   subscriberId: request.subscriberId,
+  kind: 'create',
   cells: cells(n),
   amount: 5,
 });

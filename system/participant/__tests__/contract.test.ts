@@ -10,6 +10,7 @@ const good = {
   sessionId: 'sess-1',
   protocol: '2pc',
   subscriberId: 'imsi-001010000000001',
+  kind: 'create',
   cells: ['cell-1', 'cell-2'],
   amount: 10,
 };
@@ -29,10 +30,21 @@ describe('contract', () => {
     }
     expect(caught).toMatchObject({ code: 'bad_request', status: 400 });
     const fields = (caught as { details: { fields: string[] } }).details.fields.map((f) => f.split(':')[0]);
-    expect(fields).toEqual(['token', 'sessionId', 'protocol', 'subscriberId', 'cells', 'amount']);
+    expect(fields).toEqual(['token', 'sessionId', 'protocol', 'subscriberId', 'kind', 'cells', 'amount', 'release']);
     expect(() => parsePrepare([good])).toThrow('body must be a JSON object');
     const tooMany = Array.from({ length: cellsPerRequestMax + 1 }, (_, i) => `cell-${i}`);
     expect(() => parsePrepare({ ...good, cells: tooMany })).toThrow('cells');
+  });
+
+  it('takes what a modify or release gives back, and refuses it on a create', () => {
+    const release = { cells: ['cell-3'], amount: 20 };
+    expect(parsePrepare({ ...good, kind: 'modify', release })).toEqual({ ...good, kind: 'modify', release });
+    expect(parsePrepare({ ...good, kind: 'release', cells: [], amount: 0, release }).release).toEqual(release);
+    expect(() => parsePrepare({ ...good, kind: 'release', cells: [], amount: 0 })).toThrow('release: must be');
+    expect(() => parsePrepare({ ...good, release })).toThrow('release: must be absent for create');
+    expect(() => parsePrepare({ ...good, kind: 'modify', release: { cells: ['a b'], amount: -1 } })).toThrow(
+      'release.cells',
+    );
   });
 
   it('refuses txn ids that would need quoting or are too long', () => {

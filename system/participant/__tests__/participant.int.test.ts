@@ -58,14 +58,20 @@ async function preparedGids(sql: postgres.Sql): Promise<string[]> {
   const rows = await sql`SELECT gid FROM pg_prepared_xacts WHERE database = current_database() ORDER BY gid`;
   return rows.map((r) => String(r.gid));
 }
-const rmBody = (cells: string[]) => ({ token, subscriberId: sub(0), cells, amount: 0 });
-const billBody = (i: number, amount: number) => ({ token, subscriberId: sub(i), cells: ['cell-1'], amount });
+const rmBody = (cells: string[]) => ({ token, kind: 'create', subscriberId: sub(0), cells, amount: 0 });
+const billBody = (i: number, amount: number) => ({
+  token,
+  kind: 'create',
+  subscriberId: sub(i),
+  cells: ['cell-1'],
+  amount,
+});
 
 describe('participants', () => {
   it('seeds both databases on first start', async () => {
     expect((await rm.state()).body).toEqual({ cells: 10, capacity: 20, used: 0, overbooked: [], prepared: [] });
     const state = (await billing.state()).body;
-    expect(state).toEqual({ accounts: 20, balance: 20_000, held: 0, negative: [], prepared: [] });
+    expect(state).toEqual({ accounts: 20, balance: 20_000, held: 0, charged: 0, negative: [], prepared: [] });
     expect(await account(19)).toEqual({ balance: 1000, held: 0 });
   });
 
@@ -269,8 +275,40 @@ describe('participants', () => {
       accounts: 20,
       balance: 20_000 - 150,
       held: 150,
+      charged: 0,
       negative: [],
       prepared: [],
     });
+  });
+
+  it('a modify moves the channels and the hold; a release gives the channels back and charges the hold', async () => {
+    const commitBoth = async (txnId: string) => {
+      for (const p of [rm, billing]) expect((await p.commit(txnId, token)).status).toBe(200);
+    };
+    const before = { cells: [await used('cell-7'), await used('cell-8')], account: await account(15) };
+    const create = { token, kind: 'create', subscriberId: sub(15), cells: ['cell-7'], amount: 5 };
+    for (const p of [rm, billing]) expect((await p.prepare('life-1', create)).body).toEqual({ vote: 'yes' });
+    await commitBoth('life-1');
+    const modify = {
+      ...create,
+      kind: 'modify',
+      cells: ['cell-8'],
+      amount: 20,
+      release: { cells: ['cell-7'], amount: 5 },
+    };
+    for (const p of [rm, billing]) expect((await p.prepare('life-2', modify)).body).toEqual({ vote: 'yes' });
+    await commitBoth('life-2');
+    expect([await used('cell-7'), await used('cell-8')]).toEqual([before.cells[0]!, before.cells[1]! + 1]);
+    expect(await account(15)).toEqual({ balance: before.account.balance - 20, held: before.account.held + 20 });
+    const release = { ...create, kind: 'release', cells: [], amount: 0, release: { cells: ['cell-8'], amount: 20 } };
+    for (const p of [rm, billing]) expect((await p.prepare('life-3', release)).body).toEqual({ vote: 'yes' });
+    await commitBoth('life-3');
+    expect([await used('cell-7'), await used('cell-8')]).toEqual(before.cells);
+    expect(await account(15)).toEqual({ balance: before.account.balance - 20, held: before.account.held });
+    const [row] = await billingDb`SELECT charged FROM accounts WHERE id = ${sub(15)}`;
+    expect(Number(row?.charged)).toBe(20);
+    // Giving back what the session does not hold is a no vote, and changes nothing.
+    const again = await billing.prepare('life-4', { ...release, release: { cells: [], amount: 1_000_000 } });
+    expect(again.body).toEqual({ vote: 'no', reason: 'nothing_held' });
   });
 });

@@ -55,7 +55,13 @@ async function used(cell: string): Promise<number> {
   const [row] = await rmDb`SELECT used FROM cells WHERE id = ${cell}`;
   return Number(row?.used);
 }
-const body = (token: number, cells: string[]) => ({ token, subscriberId: 'imsi-001010000000001', cells, amount: 0 });
+const body = (token: number, cells: string[]) => ({
+  token,
+  kind: 'create',
+  subscriberId: 'imsi-001010000000001',
+  cells,
+  amount: 0,
+});
 
 describe('participant recovery', () => {
   it('keeps a yes vote across SIGKILL and restart, then commits it when told', async () => {

@@ -41,7 +41,9 @@ const record = (sessionId: string, status: SessionStatus = 'PENDING'): SessionRe
   updatedAtMs: 1,
 });
 
-async function audit(): Promise<Array<{ key: string; version: number; token: number; status: string }>> {
+async function audit(): Promise<
+  Array<{ key: string; expected: number; version: number; token: number; status: string; outcome: string }>
+> {
   return (await redis.lrange(keys.dsmAudit, 0, -1)).map((l) => JSON.parse(l));
 }
 
@@ -54,9 +56,29 @@ describe('DSM compare-and-swap', () => {
     await expect(store.cas(1, 1, record('s1', 'ABORTED'))).rejects.toMatchObject({ code: 'conflict' });
     await expect(store.cas(0, 1, record('s1', 'ABORTED'))).rejects.toMatchObject({ code: 'conflict' });
     expect(await store.read('s1')).toMatchObject({ version: 2, token: 1, record: { status: 'PREPARED' } });
-    expect((await audit()).map((a) => [a.version, a.status])).toEqual([
-      [1, 'PENDING'],
-      [2, 'PREPARED'],
+    // Every attempt is audited, the refused ones with the version they found.
+    expect((await audit()).map((a) => [a.expected, a.version, a.status, a.outcome])).toEqual([
+      [0, 1, 'PENDING', 'ok'],
+      [1, 2, 'PREPARED', 'ok'],
+      [1, 2, 'ABORTED', 'version'],
+      [0, 2, 'ABORTED', 'version'],
+    ]);
+  });
+
+  it('writes at any version only with the planted bug cas-no-compare, and audits what it expected', async () => {
+    await redis.flushall();
+    const careless = new RedisStore(redis, 'sm-1', {
+      streamMaxLen: 0,
+      auditMaxLen: 0,
+      checkTokens: true,
+      sequencePerSession: true,
+      compareVersions: false,
+    });
+    await careless.cas(0, 1, record('s1'));
+    expect(await careless.cas(0, 1, record('s1', 'ABORTED'))).toBe(2);
+    expect((await audit()).map((a) => [a.expected, a.version, a.outcome])).toEqual([
+      [0, 1, 'ok'],
+      [0, 2, 'ok'],
     ]);
   });
 
@@ -67,7 +89,11 @@ describe('DSM compare-and-swap', () => {
     await store.cas(0, 2, record('s2'));
     await expect(store.cas(1, 1, record('s1', 'COMMITTED'))).rejects.toMatchObject({ code: 'stale_token' });
     expect(await store.read('s1')).toMatchObject({ version: 1, token: 1, record: { status: 'PENDING' } });
-    expect((await audit()).map((a) => a.token)).toEqual([1, 2]);
+    expect((await audit()).map((a) => [a.token, a.outcome])).toEqual([
+      [1, 'ok'],
+      [2, 'ok'],
+      [1, 'stale-token'],
+    ]);
   });
 
   it('accepts the stale token only with the planted bug no-fencing', async () => {
