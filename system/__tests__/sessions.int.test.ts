@@ -175,3 +175,68 @@ describe('trust boundary', () => {
     }
   });
 });
+
+describe('session modification and release', () => {
+  const change = (method: 'PATCH' | 'DELETE', id: string, headers: Record<string, string>, body?: unknown) =>
+    fetch(`${sys.cluster.gatewayUrl}/v1/sessions/${id}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...headers },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    }).then(async (r) => ({ status: r.status, etag: r.headers.get('etag'), body: await r.json() }));
+  const read = (id: string) =>
+    fetch(`${sys.cluster.gatewayUrl}/v1/sessions/${id}`).then(async (r) => ({
+      etag: r.headers.get('etag'),
+      body: (await r.json()) as Record<string, unknown>,
+    }));
+
+  it('changes a session only at the revision named, moves what it holds, and releases it for good', async () => {
+    const created = await sys.createSession({ subscriberId: subscriber(31), trafficClass: 'voice', protocol: '3pc' });
+    expect(created.status).toBe(201);
+    const id = String(created.body.sessionId);
+    expect((await read(id)).etag).toBe('"1"');
+    const before = await counts();
+
+    const stale = await change('PATCH', id, { 'if-match': '"0"' }, { trafficClass: 'video' });
+    expect(stale).toMatchObject({ status: 412, etag: '"1"', body: { code: 'precondition_failed', revision: 1 } });
+    expect(await counts()).toEqual(before); // not even an intent was logged
+
+    const modified = await change('PATCH', id, { 'if-match': '"1"' }, { trafficClass: 'video', cells: [17, 18] });
+    expect(modified).toMatchObject({ status: 200, etag: '"2"', body: { outcome: 'committed', kind: 'modify' } });
+    expect((await read(id)).body).toMatchObject({ revision: 2, trafficClass: 'video', cells: ['cell-17', 'cell-18'] });
+    const afterModify = await counts();
+    expect(afterModify.used - before.used).toBe(1); // one cell given back, two taken
+    expect(afterModify.held - before.held).toBe(15); // voice 5 -> video 20
+
+    const released = await change('DELETE', id, {});
+    expect(released).toMatchObject({ status: 200, etag: '"3"', body: { outcome: 'committed', kind: 'release' } });
+    expect((await read(id)).body).toMatchObject({ status: 'RELEASED', revision: 3 });
+    const afterRelease = await counts();
+    expect(afterRelease.used - before.used).toBe(-1); // every channel back
+    expect(afterRelease.held - before.held).toBe(-5); // the hold charged, not returned
+
+    const again = await change('PATCH', id, {}, { trafficClass: 'data' });
+    expect(again).toMatchObject({ status: 409, body: { code: 'not_active', status: 'RELEASED' } });
+    expect((await change('DELETE', 'ses-00000000-0000-0000-0000-000000000000', {})).status).toBe(404);
+    expect((await change('DELETE', id, { 'if-match': 'W/"3"' })).status).toBe(400);
+    expect((await change('PATCH', id, {}, { protocol: '2pc' })).status).toBe(400);
+
+    // Three events for the session, in the order of its transactions.
+    const entries = await sys.redis.xrange('session-events', '-', '+');
+    const mine = entries.filter(([, f]) => f.includes(id)).map(([, f]) => f[f.indexOf('seq') + 1]);
+    expect(mine).toEqual(['1', '2', '3']);
+  });
+
+  it('lets exactly one of two clients racing with the same If-Match win', async () => {
+    const created = await sys.createSession({ subscriberId: subscriber(32), trafficClass: 'data', protocol: '2pc' });
+    const id = String(created.body.sessionId);
+    const [a, b] = await Promise.all([
+      change('PATCH', id, { 'if-match': '"1"' }, { trafficClass: 'voice' }),
+      change('PATCH', id, { 'if-match': '"1"' }, { trafficClass: 'video' }),
+    ]);
+    const statuses = [a.status, b.status].sort();
+    expect(statuses[0]).toBe(200);
+    expect([409, 412]).toContain(statuses[1]);
+    const winner = a.status === 200 ? 'voice' : 'video';
+    expect((await read(id)).body).toMatchObject({ revision: 2, trafficClass: winner });
+  });
+});
