@@ -8,11 +8,11 @@
 //   runs; either is a `priority-inversion`.
 // - the class the scheduler queued a request under is the class its client asked for (`class-mismatch`);
 // - one queue entry leaves the queue once (`dequeued-twice`).
-import type { HistoryOp } from '../format/history.ts';
+import { type HistoryOp, SESSION_F } from '../format/history.ts';
 import type { Observations, QueueRecord } from '../format/observations.ts';
 import { groupBy, sortedBy } from './collections.ts';
 import { type AnomalyLog, anomalyLog, type Checker } from './result.ts';
-import { createSessionOps, opIndices, sessionRequest } from './sessions.ts';
+import { opIndices, sessionRequest, txnOps } from './sessions.ts';
 
 /** docs/api.md: the traffic classes and the aliases the gateway accepts for them (any case). */
 const documentedClasses: Readonly<Record<string, string>> = {
@@ -41,9 +41,11 @@ interface Asked {
 
 function askedClasses(history: readonly HistoryOp[]): Map<string, Asked> {
   const out = new Map<string, Asked>();
-  for (const op of createSessionOps(history)) {
+  // Creates, and the modifies that name a class (a release, or a modify of the cells alone, is queued under the
+  // session's class, which its client need not know).
+  for (const op of txnOps(history)) {
     const { requestId, trafficClass } = sessionRequest(history[op.invoke]!.value);
-    if (requestId === undefined) continue;
+    if (requestId === undefined || (op.f !== SESSION_F.create && trafficClass === undefined)) continue;
     const cls = trafficClass === undefined ? undefined : documentedClasses[trafficClass.trim().toLowerCase()];
     const seen = out.get(requestId);
     if (seen) seen.ops.push(...opIndices(op));
