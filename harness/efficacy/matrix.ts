@@ -120,6 +120,26 @@ export const efficacyMatrix: readonly BugCase[] = [
     // Short participant and phase-2 deadlines, so link latency turns into pre-commit timeouts within a short run.
     systemEnv: { RIG_PRECOMMIT_TIMEOUT_MS: '150', RIG_PHASE2_TIMEOUT_MS: '100' },
   },
+  {
+    bug: 'cas-no-compare',
+    checker: 'linearizable',
+    workload: 'lifecycle',
+    protocol: '2pc',
+    nemesis: 'none',
+    timeLimitS: 10,
+    seeds: [1, 2],
+    why: 'clients race conditional changes on a few sessions: two claims of one version both land, and both changes commit from the same revision',
+  },
+  {
+    bug: 'release-keeps-capacity',
+    checker: 'conservation',
+    workload: 'lifecycle',
+    protocol: '2pc',
+    nemesis: 'none',
+    timeLimitS: 8,
+    seeds: [1],
+    why: "a committed release leaves its cells' channels in use: the cells' committed use is more than the live sessions hold",
+  },
 ];
 
 export function bugCase(bug: string): BugCase | undefined {

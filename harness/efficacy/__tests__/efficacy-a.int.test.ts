@@ -3,4 +3,4 @@
 // run side by side.)
 import { efficacyCases } from './efficacy-cases.ts';
 
-efficacyCases(['no-decision-log', 'unordered-events', 'early-commit', 'emit-before-commit']);
+efficacyCases(['no-decision-log', 'unordered-events', 'early-commit', 'emit-before-commit', 'release-keeps-capacity']);

@@ -2,4 +2,4 @@
 // slow pre-commits). Each is reported by its checker within its seeds; the correct system stays valid.
 import { efficacyCases } from './efficacy-cases.ts';
 
-efficacyCases(['no-fencing', 'stale-leader', 'no-lock-timeout', '3pc-timeout-commit']);
+efficacyCases(['no-fencing', 'stale-leader', 'no-lock-timeout', '3pc-timeout-commit', 'cas-no-compare']);
