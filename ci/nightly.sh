@@ -6,13 +6,13 @@
 # efficacy); else 2 when a step could not run or ended unknown, or a planted bug went undetected; else 0. See
 # ci/README.md.
 #
-# Sized for an hour on a 2-core machine (measured there): 5 workloads x 3 protocols x 4 nemesis groups x 1 seed =
-# 60 runs of ~38 s each (30 s of workload and faults, then heal, quiet, collect and check) = ~38 min; 3 exposure
-# runs, ~2 min; rig efficacy ~4 min; rig bench ~4 min; the index, seconds: ~48 min (the 48-run matrix measured
-# ~38 min on 2026-11-29; the priority workload's 12 runs estimated at the same ~38 s each), leaving room for slow
-# runs. The mutation step (StrykerJS over checkers/, ~14 min more; docs/mutation.md) takes the night past the hour.
+# Sized for about an hour on a 2-core machine: 6 workloads x 3 protocols x 4 nemesis groups x 1 seed = 72 runs of
+# ~38 s each (30 s of workload and faults, then heal, quiet, collect and check) = ~46 min; 3 exposure runs, ~2 min;
+# rig efficacy ~5 min; rig bench ~4 min; the index, seconds: ~57 min (the 48-run matrix measured ~38 min on
+# 2026-11-29; the priority and lifecycle workloads' 24 runs estimated at the same ~38 s each).
+# The mutation step (StrykerJS over checkers/, ~14 min more; docs/mutation.md) takes the night past the hour.
 # Every knob is a variable:
-#   NIGHTLY_WORKLOADS      space list            [sessions contention conservation leader-churn priority]
+#   NIGHTLY_WORKLOADS      space list            [sessions lifecycle contention conservation leader-churn priority]
 #   NIGHTLY_PROTOCOLS      space list            [2pc 3pc mixed]
 #   NIGHTLY_NEMESES        space list of groups  [partition,kill,pause latency,reset,clock-skew redis-restart,partition all]
 #   NIGHTLY_SEEDS          seeds per combination [1]
@@ -31,7 +31,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rig=(node bin/rig.js)
 
-read -r -a workloads <<<"${NIGHTLY_WORKLOADS:-sessions contention conservation leader-churn priority}"
+read -r -a workloads <<<"${NIGHTLY_WORKLOADS:-sessions lifecycle contention conservation leader-churn priority}"
 read -r -a protocols <<<"${NIGHTLY_PROTOCOLS:-2pc 3pc mixed}"
 read -r -a nemeses <<<"${NIGHTLY_NEMESES:-partition,kill,pause latency,reset,clock-skew redis-restart,partition all}"
 seeds=${NIGHTLY_SEEDS:-1}
