@@ -6,7 +6,7 @@
 // compare, a lost update and a stale read are each caught, naming the op; what it judged is counted by source.
 import { describe, expect, it } from 'vitest';
 import type { HistoryOp } from '../../format/history.ts';
-import { linearizable, sessionPartitions } from '../linearizable.ts';
+import { casRegister, linearizable, sessionPartitions } from '../linearizable.ts';
 import { checkSafe } from '../result.ts';
 import { observations, ops, run } from './fixtures.ts';
 
@@ -231,5 +231,15 @@ describe('sessions as registers: unknown and failed outcomes', () => {
       valid: 'unknown',
       error: 'examined nothing: 0 keys, 0 ops',
     });
+  });
+});
+
+describe('the register model: incr', () => {
+  it('adds one to a number, refuses anything else, and describes itself', () => {
+    const incr = { f: 'incr' as const, value: null };
+    expect(casRegister.step(2, incr, undefined)).toEqual({ ok: true, state: 3 });
+    expect(casRegister.step(null, incr, undefined)).toEqual({ ok: false });
+    expect(casRegister.step('2', incr, undefined)).toEqual({ ok: false });
+    expect(casRegister.describe(incr, undefined)).toBe('incr');
   });
 });
