@@ -34,8 +34,7 @@ function createRequest(rng: Rng, opts: WorkloadOptions): CreateSessionRequest {
 
 export const lifecycle: Workload = {
   name: 'lifecycle',
-  summary:
-    'sessions created, read, modified and released by clients racing on a few hot sessions; conditional (If-Match) and unconditional writes',
+  summary: 'create, read, modify, release: clients racing on a few hot sessions, with and without If-Match',
   *ops(rng: Rng, opts: WorkloadOptions): Generator<OpSpec, never> {
     for (let i = 0; ; ) {
       const slot = zipf(rng, poolSlots);

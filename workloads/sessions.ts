@@ -36,8 +36,7 @@ export function sessionRequest(rng: Rng, opts: WorkloadOptions): CreateSessionRe
 
 export const sessions: Workload = {
   name: 'sessions',
-  summary:
-    'session creation (traffic class and protocol mixes, Zipf-distributed subscribers and cells); a quarter of the ops read, modify or release recent sessions',
+  summary: 'session creation, Zipf subscribers and cells; a quarter of ops read, modify or release recent ones',
   *ops(rng: Rng, opts: WorkloadOptions): Generator<OpSpec, never> {
     let created = 0;
     for (let i = 0; ; i++) {
