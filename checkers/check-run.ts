@@ -12,7 +12,14 @@ import {
   writeResults,
 } from '../format/results.ts';
 import { type LoadedRun, loadHistoryFile, loadRun } from '../format/run-dir.ts';
-import { bareHistoryCheckerNames, checkerByName, checkerNames, compose, defaultCheckerNames } from './index.ts';
+import {
+  appliedCheckerNames,
+  bareHistoryCheckerNames,
+  checkerByName,
+  checkerNames,
+  compose,
+  defaultCheckerNames,
+} from './index.ts';
 
 const DEFAULT_DEADLINE_MS = 10_000;
 const DEFAULT_TIME_LIMIT_MS = 10_000;
@@ -49,7 +56,9 @@ function resolve(base: CheckSettings, overrides: CheckOverrides): { settings: Ch
 }
 
 function judge(loaded: LoadedRun, input: string, settings: CheckSettings, overrides: CheckOverrides): Results {
-  const checkers = settings.checkers.map((name) => {
+  // The run's own list applies where the history feeds each checker; a list given on the command line, everywhere.
+  const names = overrides.checkers ? settings.checkers : appliedCheckerNames(settings.checkers, loaded.history);
+  const checkers = names.map((name) => {
     const c = checkerByName(name);
     if (!c) throw new UnknownCheckerError(name);
     return c;

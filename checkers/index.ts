@@ -1,8 +1,9 @@
 // Every checker by name, for the CLI and the run loop. `rig check --checker a,b` picks from these.
+import type { HistoryOp } from '../format/history.ts';
 import { atomicity } from './atomicity.ts';
 import { conservation } from './conservation.ts';
 import { faults } from './faults.ts';
-import { linearizable } from './linearizable.ts';
+import { hasRegisterOps, linearizable } from './linearizable.ts';
 import { liveness } from './liveness.ts';
 import { requests } from './requests.ts';
 import type { Checker } from './result.ts';
@@ -33,12 +34,26 @@ const aliases: Record<string, string> = {
 export const checkerNames = checkers.map((c) => c.name);
 
 /**
- * The checkers that judge a run of the rig: `faults` only where faults were scheduled (it needs a final heal), and
- * not `linearizable`: no workload issues register ops and the system records no DSM calls yet, so on a run it would
- * examine nothing (`unknown`, exit 2). It judges plain register histories, and any run on request (`--checker`).
+ * The checkers that judge a run of the rig: `faults` only where faults were scheduled (it needs a final heal).
+ * `linearizable` is among them, and judges the runs whose history gives it ops (`appliedCheckerNames`).
  */
 export function defaultCheckerNames(faultsScheduled: boolean): string[] {
-  return checkerNames.filter((name) => (faultsScheduled || name !== faults.name) && name !== linearizable.name);
+  return checkerNames.filter((name) => faultsScheduled || name !== faults.name);
+}
+
+/** Checkers whose input only some workloads produce, each with the test that the history holds it. */
+const needsInput: ReadonlyMap<string, (history: readonly HistoryOp[]) => boolean> = new Map([
+  [linearizable.name, hasRegisterOps],
+]);
+
+/**
+ * Of the checkers a run's own settings name, those its history gives anything to judge: `linearizable` only where
+ * there are ops on sessions (reads, modifies, releases) or register ops; a workload that only creates sessions has
+ * none, and the checker is then "not applied to this run" rather than unknown. Checkers named on the command line
+ * judge regardless (and one that examined nothing says unknown).
+ */
+export function appliedCheckerNames(names: readonly string[], history: readonly HistoryOp[]): string[] {
+  return names.filter((name) => needsInput.get(checkerByName(name)?.name ?? name)?.(history) ?? true);
 }
 
 /**

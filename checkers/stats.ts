@@ -1,7 +1,8 @@
-// Stats: op counts per f and type, latency quantiles (hdr-histogram-js) per protocol and traffic class, aborts by
-// reason. Never invalid: it describes the run for the report, the other checkers judge it.
+// Stats: op counts per f and type, latency quantiles (hdr-histogram-js) per protocol and traffic class for creates and
+// per f for the other ops (read, modify, release), failures per f by code (412 `precondition_failed`, `not_active`,
+// `aborted`...), aborts by reason. Never invalid: it describes the run for the report, the other checkers judge it.
 import { build, type Histogram } from 'hdr-histogram-js';
-import { type HistoryOp, pairHistory, SESSION_F } from '../format/history.ts';
+import { type HistoryOp, NEMESIS, pairHistory, SESSION_F } from '../format/history.ts';
 import type { Checker } from './result.ts';
 import { sessionRequest, sessionResult } from './sessions.ts';
 
@@ -27,7 +28,7 @@ interface Group {
   info: number;
 }
 
-/** create-session ops group by protocol and traffic class; any other op by its f. */
+/** create-session ops group by protocol and traffic class; any other op (read, modify, release...) by its f. */
 function groupOf(invoke: HistoryOp): string {
   if (invoke.f !== SESSION_F.create) return invoke.f;
   const r = sessionRequest(invoke.value);
@@ -56,6 +57,12 @@ function abortReason(op: HistoryOp): string | undefined {
   return r.reason ?? op.error ?? 'unknown';
 }
 
+/** Why a client op failed, as a code: the gateway's, else the client's error, else the HTTP status. */
+function failCode(op: HistoryOp): string {
+  const r = sessionResult(op.value);
+  return r.code ?? op.error ?? (r.status !== undefined ? `http ${r.status}` : 'unknown');
+}
+
 function bump(into: Record<string, number>, key: string): void {
   into[key] = (into[key] ?? 0) + 1;
 }
@@ -68,6 +75,7 @@ export const stats: Checker = {
     const ops: Record<string, Record<string, number>> = {};
     const groups = new Map<string, Group>();
     const abortsByReason: Record<string, number> = {};
+    const failsByCode: Record<string, Record<string, number>> = {};
     let completions = 0;
     for (const op of history) {
       const counts = ops[op.f] ?? {};
@@ -77,6 +85,10 @@ export const stats: Checker = {
       completions++;
       const reason = abortReason(op);
       if (reason !== undefined) bump(abortsByReason, reason);
+      if (op.type === 'fail' && op.process !== NEMESIS) {
+        failsByCode[op.f] ??= {};
+        bump(failsByCode[op.f]!, failCode(op));
+      }
       const invoke = history[pairs.invocation[op.index]!]!;
       const key = groupOf(invoke);
       let g = groups.get(key);
@@ -101,6 +113,10 @@ export const stats: Checker = {
     }
     const loggedAbortsByReason: Record<string, number> = {};
     for (const t of observations.txn) if (t.state === 'aborted') bump(loggedAbortsByReason, t.reason ?? 'unknown');
-    return { valid: true, anomalies: [], stats: { completions, ops, latency, abortsByReason, loggedAbortsByReason } };
+    return {
+      valid: true,
+      anomalies: [],
+      stats: { completions, ops, latency, failsByCode, abortsByReason, loggedAbortsByReason },
+    };
   },
 };

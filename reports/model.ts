@@ -11,7 +11,7 @@ import { type Leadership, leadership } from './leadership.ts';
 import { type RunMeta, runMeta } from './meta.ts';
 import { type ClientOps, clientOps } from './ops.ts';
 import type { RunInput } from './run.ts';
-import { latencyTable, type PercentileRow, queueDelayTable } from './tables.ts';
+import { type FailRow, failTable, latencyTable, type PercentileRow, queueDelayTable } from './tables.ts';
 
 /** Full values are embedded for the ops anomalies cite, up to this many ops, each value up to this many characters. */
 const DETAIL_OPS_MAX = 5000;
@@ -60,6 +60,7 @@ export interface ReportModel {
   buckets: Buckets;
   latencyTable: PercentileRow[];
   queueTable: PercentileRow[];
+  failTable: FailRow[];
   leadership: Leadership;
   details: OpDetail[];
   config: Record<string, unknown> | null;
@@ -185,6 +186,7 @@ export function reportModel(run: RunInput, now = new Date()): ReportModel {
     buckets: buckets(ops, duration),
     latencyTable: latencyTable(ops),
     queueTable: queueDelayTable(ops),
+    failTable: failTable(ops),
     leadership: leadership(run.observations.leader, duration),
     details: details(run.history, checkers, ops),
     config: run.config ?? null,

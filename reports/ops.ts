@@ -72,9 +72,13 @@ export function groupOf(invoke: HistoryOp): string {
   return `${r.protocol ?? '?'}/${r.trafficClass ?? '?'}`;
 }
 
-/** Why an op failed: the server's reason, else the client's error, else the status. */
+/**
+ * Why an op failed: the server's reason, else the client's error, else the status. A refusal of a change on a session
+ * names its code first (`not_active: RELEASED`); a 412 has no reason, so it reads `precondition_failed`.
+ */
 export function failReason(op: HistoryOp): string {
   const r = sessionResult(op.value);
+  if (r.code !== undefined && r.code !== 'aborted') return r.reason === undefined ? r.code : `${r.code}: ${r.reason}`;
   return r.reason ?? op.error ?? (r.status !== undefined ? `status ${r.status}` : 'unknown');
 }
 
@@ -84,16 +88,33 @@ export function queueDelayMs(value: unknown): number {
   return typeof q === 'number' && Number.isFinite(q) ? q : Number.NaN;
 }
 
+// Not the subscriber, the session or the cells: they would make one string per op; the full value is in the op's
+// details. Revisions stay: a run has few distinct ones, and they are what a race on a session is about.
 function requestSummary(op: HistoryOp): string {
-  if (op.f !== SESSION_F.create) return shortJson(op.value);
-  // Not the subscriber or the cells: they would make one string per op; the full value is in the op's details.
   const r = sessionRequest(op.value);
-  return [r.protocol, r.trafficClass].filter(Boolean).join(' ');
+  const condition = r.ifMatch === undefined ? 'unconditional' : `if-match ${r.ifMatch}`;
+  switch (op.f) {
+    case SESSION_F.create:
+      return [r.protocol, r.trafficClass].filter(Boolean).join(' ');
+    case SESSION_F.read:
+      return 'get';
+    case SESSION_F.modify: {
+      const cells = r.cells === undefined ? undefined : `${r.cells.length} cell${r.cells.length === 1 ? '' : 's'}`;
+      return [condition, r.trafficClass, cells].filter(Boolean).join(' ');
+    }
+    case SESSION_F.release:
+      return condition;
+    default:
+      return shortJson(op.value);
+  }
 }
 
 function resultSummary(op: HistoryOp): string {
   const r = sessionResult(op.value);
-  const parts = [r.outcome, op.type === 'fail' ? failReason(op) : undefined, r.status, op.error];
+  // A read's `status` is the session's (COMMITTED, RELEASED...), not an HTTP status.
+  const session = isPlainObject(op.value) && typeof op.value.status === 'string' ? op.value.status : undefined;
+  const revision = r.revision === undefined ? undefined : `rev ${r.revision}`;
+  const parts = [r.outcome, op.type === 'fail' ? failReason(op) : undefined, r.status, session, revision, op.error];
   const text = [...new Set(parts.filter((p) => p !== undefined).map(String))].join(' ');
   return text || shortJson(op.value);
 }

@@ -4,7 +4,7 @@
 import { fmtDuration, fmtMs, html, type Raw } from './html.ts';
 import type { ReportModel } from './model.ts';
 import { opLink } from './sections.ts';
-import type { PercentileRow } from './tables.ts';
+import type { FailRow, PercentileRow } from './tables.ts';
 
 /** A canvas chart the script fills; `note` explains what is plotted. */
 function chart(id: string, title: string, note: string, empty: string | undefined): Raw {
@@ -58,18 +58,28 @@ function percentileTable(rows: PercentileRow[], first: string, outcomes: boolean
   )}</tbody></table>`;
 }
 
+function failRows(rows: FailRow[]): Raw {
+  return html`<table class="data num"><thead><tr><th>op</th><th>reason</th><th>fail</th></tr></thead><tbody>${rows.map(
+    (r) => html`<tr><td>${r.f}</td><td>${r.reason}</td><td>${r.count}</td></tr>`,
+  )}</tbody></table>`;
+}
+
 export function percentileSections(m: ReportModel): Raw {
   const latency =
     m.latencyTable.length === 0
       ? html`<p class="empty">No client op completed.</p>`
-      : percentileTable(m.latencyTable, 'protocol/class', true);
+      : percentileTable(m.latencyTable, 'op', true);
+  const fails = m.failTable.length === 0 ? html`<p class="empty">No client op failed.</p>` : failRows(m.failTable);
   const queue =
     m.queueTable.length === 0
       ? html`<p class="empty">No completion reported a scheduler queue delay (timings.queueMs).</p>`
       : percentileTable(m.queueTable, 'class', false);
   return html`<section id="percentiles"><h2>Latency percentiles</h2>
-  <p class="muted">HDR histograms (3 significant digits) of every completion's latency, per protocol and traffic class.</p>
+  <p class="muted">HDR histograms (3 significant digits) of every completion's latency: creates per protocol and traffic class, other ops (read, modify, release) by op.</p>
   ${latency}
+  <h3>Failures by op and reason</h3>
+  <p class="muted">Nothing changed for these: a 412 (precondition_failed) is a write whose If-Match named a revision that had moved on; not_active, a session released or with another change in flight.</p>
+  ${fails}
 </section>
 <section id="queue"><h2>Scheduler queue delay</h2>
   <p class="muted">From the timings.queueMs the session manager reported with each answer, per traffic class.</p>

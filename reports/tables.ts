@@ -1,5 +1,5 @@
 // Percentile tables with hdr-histogram-js: latency per protocol and traffic class (and each alone, and all ops), and
-// scheduler queue delay per class. Like the stats checker, latency counts every completion: an info op's latency is
+// scheduler queue delay per class; and the failures of each op by reason. Like the stats checker, latency counts every completion: an info op's latency is
 // how long the client waited before giving up, which is what a caller of the system experiences.
 import { build, type Histogram } from 'hdr-histogram-js';
 import { type ClientOps, OUTCOME_CODE } from './ops.ts';
@@ -90,4 +90,27 @@ export function queueDelayTable(ops: ClientOps): PercentileRow[] {
     for (const key of [classOf[ops.group[i]!]!, 'all']) groups.get(key).record(q, outcome);
   }
   return groups.rows();
+}
+
+export interface FailRow {
+  f: string;
+  reason: string;
+  count: number;
+}
+
+/** Failed ops per f and reason (a 412 reads `precondition_failed`), most frequent first within each f. */
+export function failTable(ops: ClientOps): FailRow[] {
+  const counts = new Map<string, FailRow>();
+  for (let i = 0; i < ops.n; i++) {
+    if (ops.outcome[i] !== OUTCOME_CODE.fail) continue;
+    const f = ops.fs[ops.f[i]!]!;
+    const reason = ops.reasons[ops.reason[i]!]!;
+    const key = `${f}\u0000${reason}`;
+    const row = counts.get(key) ?? { f, reason, count: 0 };
+    row.count++;
+    counts.set(key, row);
+  }
+  return [...counts.values()].sort(
+    (a, b) => a.f.localeCompare(b.f) || b.count - a.count || a.reason.localeCompare(b.reason),
+  );
 }

@@ -107,6 +107,45 @@ describe('checkRun', () => {
   });
 });
 
+describe('checkRun: a checker whose input the history lacks', () => {
+  const line = (type: string, process: number, f: string, value: unknown, time: number) =>
+    JSON.stringify({ type, process, f, value, time });
+  const asked = { requestId: 'r1', subscriberId: 'imsi-001010000000001', trafficClass: 'data', protocol: '2pc' };
+  const creates = [
+    line('invoke', 0, 'create-session', asked, 0),
+    line('ok', 0, 'create-session', { sessionId: 's1', txnId: 't1', outcome: 'committed', revision: 1 }, 10),
+  ];
+  const reads = [
+    line('invoke', 0, 'read-session', { sessionId: 's1' }, 20),
+    line('ok', 0, 'read-session', { sessionId: 's1', revision: 1, status: 'COMMITTED' }, 30),
+  ];
+  const dirWith = (name: string, lines: string[]) => {
+    const dir = join(root, name);
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'history.jsonl'), `${lines.join('\n')}\n`);
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(config({ schedule: [] })));
+    return dir;
+  };
+
+  it('is in the default set, and judges a run whose clients read or changed sessions', () => {
+    expect(defaultCheckerNames(false)).toContain('linearizable');
+    const r = checkRun(dirWith('lifecycle', [...creates, ...reads]));
+    expect(r.results.linearizable).toMatchObject({ valid: true, coverage: { keys: 1, ops: 1 } });
+  });
+
+  it('is not applied to a run that only created sessions (listed in the settings, absent from the results)', () => {
+    const r = checkRun(dirWith('creates-only', creates));
+    expect(r.settings!.checkers).toContain('linearizable');
+    expect(r.results.linearizable).toBeUndefined();
+    expect(r.results.stats).toBeDefined();
+  });
+
+  it('judges anyway when named on the command line, and says it examined nothing', () => {
+    const r = checkRun(dirWith('creates-named', creates), { checkers: ['linearizable'] });
+    expect(r.results.linearizable).toMatchObject({ valid: 'unknown', error: 'examined nothing: 0 keys, 0 ops' });
+  });
+});
+
 describe('checkHistoryFile', () => {
   it('judges a bare history with the bare defaults and writes <file>.results.json', () => {
     const path = join(root, 'bare.jsonl');

@@ -4,7 +4,7 @@ import type { HistoryOp } from '../../format/history.ts';
 import type { Observations } from '../../format/observations.ts';
 import { type AnomalyLog, anomalyLog, type Checker, type CheckOptions } from '../result.ts';
 import { type Model, type RegisterInput, registerModel } from './model.ts';
-import { cite, dsmPartitions, historyPartitions, type Partition } from './partition.ts';
+import { cite, dsmPartitions, historyPartitions, type Partition, sessionPartitions } from './partition.ts';
 import { type SearchResult, search } from './search.ts';
 
 export const DEFAULT_TIME_LIMIT_MS = 10_000;
@@ -69,16 +69,28 @@ function report(
   );
 }
 
-export function registerPartitions(history: readonly HistoryOp[], observations: Observations): Partition[] {
-  return [...historyPartitions(history), ...dsmPartitions(observations['dsm-op'])];
+/** Every register to judge, by source: plain register ops, sessions (client ops), DSM records (server calls). */
+function partitionsBySource(history: readonly HistoryOp[], observations: Observations) {
+  return {
+    registers: historyPartitions(history),
+    sessions: sessionPartitions(history),
+    dsm: dsmPartitions(observations['dsm-op']),
+  };
 }
+
+export function registerPartitions(history: readonly HistoryOp[], observations: Observations): Partition[] {
+  return Object.values(partitionsBySource(history, observations)).flat();
+}
+
+const opCount = (partitions: readonly Partition[]) => partitions.reduce((n, p) => n + p.ops.length, 0);
 
 export const linearizable: Checker = {
   name: 'linearizable',
   coverage: ['keys', 'ops'],
   check(history, observations, opts) {
     const out = anomalyLog(opts);
-    const partitions = registerPartitions(history, observations);
+    const sources = partitionsBySource(history, observations);
+    const partitions = Object.values(sources).flat();
     const unknown: { key: string; reason: string }[] = [];
     let cacheEntriesMax = 0;
     for (const { partition, result } of checkPartitions(partitions, opts)) {
@@ -86,8 +98,18 @@ export const linearizable: Checker = {
       if (result.kind === 'not-linearizable') report(partition, result, registerModel(partition.initial), out);
       if (result.kind === 'unknown') unknown.push({ key: partition.key, reason: result.reason });
     }
-    const ops = partitions.reduce((n, p) => n + p.ops.length, 0);
-    const res = out.result({ keys: partitions.length, ops, unknownKeys: unknown, cacheEntriesMax });
+    // Coverage counts every source; the split shows what fed it (a run's sessions, its DSM audit).
+    const bySource = Object.fromEntries(
+      Object.entries(sources).map(([name, ps]) => [name, { keys: ps.length, ops: opCount(ps) }]),
+    );
+    const stats = {
+      keys: partitions.length,
+      ops: opCount(partitions),
+      bySource,
+      unknownKeys: unknown,
+      cacheEntriesMax,
+    };
+    const res = out.result(stats);
     if (res.valid === true && unknown.length > 0) {
       res.valid = 'unknown';
       res.error = `${unknown.length} key(s) not decided: ${unknown[0]!.key}: ${unknown[0]!.reason}`;

@@ -15,8 +15,9 @@ export interface Model<S, I, O> {
 }
 
 export interface RegisterInput {
-  f: 'read' | 'write' | 'cas';
-  /** write: the value; cas: [from, to]; read: ignored. */
+  /** `incr`: one more than whatever number the register holds (a session change of unknown outcome, unconditional). */
+  f: 'read' | 'write' | 'cas' | 'incr';
+  /** write: the value; cas: [from, to]; read, incr: ignored. */
   value: unknown;
 }
 
@@ -48,12 +49,15 @@ export const casRegister: Model<unknown, RegisterInput, unknown> = {
         if (!Array.isArray(pair) || pair.length !== 2) return { ok: false };
         return jsonEqual(state, pair[0]) ? { ok: true, state: pair[1] } : { ok: false };
       }
+      case 'incr':
+        return typeof state === 'number' ? { ok: true, state: state + 1 } : { ok: false };
     }
   },
   equal: jsonEqual,
   describe(input, output) {
     if (input.f === 'read') return `read ${show(output)}`;
     if (input.f === 'write') return `write ${show(input.value)}`;
+    if (input.f === 'incr') return 'incr';
     const pair = Array.isArray(input.value) ? input.value : [];
     return `cas ${show(pair[0])} -> ${show(pair[1])}`;
   },

@@ -7,9 +7,10 @@ import type { OpSpec, Workload } from '../../workloads/index.ts';
 import type { Cluster } from '../cluster/cluster.ts';
 import type { Environment } from '../env/types.ts';
 import type { Network } from '../nemesis/links.ts';
-import { GatewayClient } from './client.ts';
+import { type Completion, GatewayClient } from './client.ts';
 import type { HistoryWriter } from './history.ts';
 import { runNemeses } from './nemesis-loop.ts';
+import { type Invocation, SessionPool } from './pool.ts';
 
 export type Progress = (line: {
   elapsedS: number;
@@ -76,7 +77,24 @@ export async function driveWorkload(d: Drive): Promise<void> {
   }
 }
 
-/** `concurrency` client processes, each paced by the seeded timing stream, until `stop`. */
+/** One op's HTTP call. */
+function invoke(client: GatewayClient, op: Invocation): Promise<Completion> {
+  switch (op.f) {
+    case 'create-session':
+      return client.createSession(op.value);
+    case 'read-session':
+      return client.readSession(op.value);
+    case 'modify-session':
+      return client.modifySession(op.value);
+    case 'release-session':
+      return client.releaseSession(op.value);
+  }
+}
+
+/**
+ * `concurrency` client processes, each paced by the seeded timing stream, until `stop`. Ops on a slot of the session
+ * pool are resolved when invoked, by the client that invokes them (harness/run/pool.ts).
+ */
 async function runClients(
   d: Drive,
   client: GatewayClient,
@@ -86,22 +104,25 @@ async function runClients(
 ): Promise<void> {
   const o = d.config.options;
   const h = d.history;
+  const pool = new SessionPool();
   let nextProcess = o.concurrency;
-  const worker = async (first: number) => {
-    let process = first;
+  // A client keeps what it learned of sessions across its changes of process number: it is the same client.
+  const worker = async (clientId: number) => {
+    let process = clientId;
     while (!stop.aborted) {
       if (o.rate > 0) await sleep(timing.next() * 2 * (o.concurrency / o.rate) * 1000, stop);
       if (stop.aborted) break;
-      const spec = ops.next().value;
-      h.append({ type: 'invoke', process, f: spec.f, value: spec.value });
-      const done = await client.createSession(spec.value);
+      const op = pool.resolve(ops.next().value, clientId);
+      h.append({ type: 'invoke', process, f: op.f, value: op.value });
+      const done = await invoke(client, op);
       h.append({
         type: done.type,
         process,
-        f: spec.f,
+        f: op.f,
         value: done.value,
         ...(done.error ? { error: done.error } : {}),
       });
+      pool.learn(op, clientId, done);
       // Jepsen's rule: a process whose op ended unknown may still be running it, so it continues as a new process.
       if (done.type === 'info') process = nextProcess++;
     }

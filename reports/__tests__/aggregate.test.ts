@@ -1,5 +1,6 @@
-// The report's pure aggregation, on histories small enough to work out by hand: ops become columns, time buckets
-// carry the right quantiles, rates and failure reasons, fault windows pair their start and stop ops, and leadership
+// The report's pure aggregation, on histories small enough to work out by hand: ops become columns (ops on sessions
+// summarised without their session ids), time buckets carry the right quantiles, rates and failure reasons, failures
+// are tabled per op and reason, fault windows pair their start and stop ops, and leadership
 // terms end where they should.
 import { describe, expect, it } from 'vitest';
 import { parseHistory } from '../../format/run-dir.ts';
@@ -7,7 +8,7 @@ import { buckets, bucketWidthMs, quantileSorted } from '../buckets.ts';
 import { faultWindows, nemesisOps } from '../faults.ts';
 import { leadership } from '../leadership.ts';
 import { clientOps, Dict, OUTCOME_CODE } from '../ops.ts';
-import { latencyTable, queueDelayTable } from '../tables.ts';
+import { failTable, latencyTable, queueDelayTable } from '../tables.ts';
 
 const MS = 1e6;
 
@@ -72,6 +73,89 @@ describe('clientOps', () => {
     expect(d.values.at(-1)).toBe('(other)');
     expect(d.code('s1')).toBe(2);
     expect(d.code('new')).toBe(65_534);
+  });
+});
+
+describe('ops on sessions', () => {
+  const on = { sessionId: 'ses-1' };
+  const h = history([
+    [0, 'read-session', 0, 1, 'ok', { request: on, result: { ...on, revision: 2, status: 'COMMITTED' } }],
+    [
+      1,
+      'modify-session',
+      2,
+      6,
+      'ok',
+      {
+        request: { ...on, requestId: 'r1', ifMatch: 2, trafficClass: 'video', cells: ['cell-1', 'cell-2'] },
+        result: { ...on, outcome: 'committed', kind: 'modify', revision: 3 },
+      },
+    ],
+    [
+      2,
+      'modify-session',
+      3,
+      5,
+      'fail',
+      {
+        request: { ...on, requestId: 'r2', ifMatch: 2, cells: ['cell-3'] },
+        result: { status: 412, code: 'precondition_failed', ...on, revision: 3 },
+      },
+    ],
+    [
+      3,
+      'release-session',
+      7,
+      8,
+      'fail',
+      {
+        request: { ...on, requestId: 'r3' },
+        result: { status: 409, code: 'not_active', ...on, reason: 'change-in-flight', revision: 3 },
+      },
+    ],
+    [
+      4,
+      'modify-session',
+      9,
+      12,
+      'fail',
+      {
+        request: { ...on, requestId: 'r4', ifMatch: 1, trafficClass: 'data' },
+        result: { status: 412, code: 'precondition_failed', ...on, revision: 3 },
+      },
+    ],
+  ]);
+  const ops = clientOps(h);
+  const summary = (k: number, column: 'request' | 'result') => ops.summaries[ops[column][k]!];
+
+  it('summarises each request and answer by its condition, change and revision, never by session id', () => {
+    expect([0, 1, 2, 3, 4].map((k) => summary(k, 'request'))).toEqual([
+      'get',
+      'if-match 2 video 2 cells',
+      'if-match 2 1 cell',
+      'unconditional',
+      'if-match 1 data',
+    ]);
+    expect([0, 1, 2, 3].map((k) => summary(k, 'result'))).toEqual([
+      'COMMITTED rev 2',
+      'committed rev 3',
+      'precondition_failed 412 rev 3',
+      'not_active: change-in-flight 409 rev 3',
+    ]);
+    expect(ops.summaries.some((t) => t.includes('ses-1'))).toBe(false);
+  });
+
+  it('groups their latency by op, and tables their failures by op and reason', () => {
+    expect(latencyTable(ops).map((r) => [r.group, r.count, r.ok, r.fail])).toEqual([
+      ['modify-session', 3, 1, 2],
+      ['read-session', 1, 1, 0],
+      ['release-session', 1, 0, 1],
+      ['all', 5, 2, 3],
+    ]);
+    expect(failTable(ops)).toEqual([
+      { f: 'modify-session', reason: 'precondition_failed', count: 2 },
+      { f: 'release-session', reason: 'not_active: change-in-flight', count: 1 },
+    ]);
   });
 });
 

@@ -142,6 +142,26 @@ function clientLines(rng: Rng, o: Required<SyntheticRunOptions>, windows: Window
       }
       out.push({ ...end, time: (t + Math.max(latency, 0.05)) * 1e6 });
       t += Math.max(latency, 0.05) + gap * (0.5 + rng.next());
+      // Now and then the same client changes the session it created: alternately committed and refused (412).
+      if (end.type === 'ok' && k % 4 === 1 && made + 1 < o.ops) {
+        made++;
+        const sessionId = `s${p}-${k}`;
+        const refused = k % 8 === 1;
+        out.push({
+          time: t * 1e6,
+          process: p,
+          type: 'invoke',
+          f: 'modify-session',
+          value: { requestId: `${requestId}-m`, sessionId, ifMatch: refused ? 0 : 1, trafficClass: 'data' },
+        });
+        const value = refused
+          ? { status: 412, code: 'precondition_failed', sessionId, revision: 1 }
+          : { sessionId, txnId: `t${p}-${k}-m`, outcome: 'committed', kind: 'modify', revision: 2 };
+        const error = refused ? { error: 'precondition_failed' } : {};
+        t += 2;
+        out.push({ time: t * 1e6, process: p, type: refused ? 'fail' : 'ok', f: 'modify-session', value, ...error });
+        t += gap * 0.5;
+      }
     }
   }
   return out;

@@ -47,6 +47,9 @@ describe('writeReport', () => {
     expect(text).not.toMatch(/\s(?:src|href)=["']?(?:https?:)?\/\//i);
     expect(text).not.toMatch(/@import|url\(/i);
     expect(text).toContain('rig run --workload sessions');
+    // Ops on sessions have their own latency row and their refusals a row of the failures table.
+    expect(text).toMatch(/<td>modify-session<\/td><td>\d+<\/td>/);
+    expect(text).toMatch(/<tr><td>modify-session<\/td><td>precondition_failed<\/td><td>\d+<\/td><\/tr>/);
     // A checker's stats are shown as figures under it.
     expect(text).toMatch(/<dt>deadlocks\.detector\.resolveMedianMs<\/dt><dd>182\.4<\/dd>/);
     expect(readFileSync(join(run.dir, 'summary.json'), 'utf8')).toContain('"verdict": "false"');

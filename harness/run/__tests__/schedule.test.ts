@@ -45,7 +45,8 @@ describe('seeded schedule and workload', () => {
   });
 
   it('produces valid requests: canonical subscribers, known classes, cells within range', () => {
-    for (const op of firstOps(3, 2000)) {
+    for (const spec of firstOps(3, 2000)) {
+      const op = spec.f === 'create-session' ? spec : { value: spec.orCreate };
       expect(op.value.subscriberId).toMatch(/^imsi-00101\d{10}$/);
       expect(Number(op.value.subscriberId.slice(-10))).toBeLessThan(1000);
       for (const c of op.value.cells ?? []) expect(Number(c.slice(5))).toBeLessThanOrEqual(100);
