@@ -244,7 +244,8 @@ export class Coordinator {
    * aborts before any participant hears of it, and the client learns why, as if refused before the intent.
    */
   private async claimFailed(intent: Intent, started: number, ifMatch: Revision | undefined): Promise<never> {
-    const ended = await this.abandon(intent, started, new ServiceError('conflict', 'claim_conflict'));
+    const lost = new ServiceError('conflict', 'the claim of the session record lost to another write');
+    const ended = await this.abandon(intent, started, lost, 'claim_conflict');
     if (ended.outcome === 'committed') throw notVisible(intent.txnId); // cannot be: nothing was prepared
     const found = await this.d.dsm.read(intent.sessionId);
     throw (
@@ -270,18 +271,16 @@ export class Coordinator {
   }
 
   /** A step failed before the decision: log abort if we still can (then the outcome is known), else it is unknown. */
-  private async abandon(intent: Intent, started: number, err: unknown): Promise<SessionOutcome> {
-    const code = isServiceError(err) ? err.code : 'internal';
+  private async abandon(
+    intent: Intent,
+    started: number,
+    err: unknown,
+    reason = `coordinator_${isServiceError(err) ? err.code : 'internal'}`,
+  ): Promise<SessionOutcome> {
     this.d.logger.warn('transaction step failed', { txnId: intent.txnId, error: (err as Error).message });
     let standing: Standing;
     try {
-      standing = await this.logDecision(
-        intent.txnId,
-        'abort',
-        `coordinator_${code}`,
-        intent.token,
-        intent.precommitted,
-      );
+      standing = await this.logDecision(intent.txnId, 'abort', reason, intent.token, intent.precommitted);
     } catch {
       throw new ServiceError(
         'timeout',
