@@ -102,7 +102,7 @@ describe('sessions: linking client ops to transactions', () => {
   it('links an op that never completed by its request id, citing only its invocation', () => {
     const history = ops(invokeCreate(0, ask('r1')));
     const l = linkClientOps(history, observations({ txn: [txn()] }));
-    expect(l.byTxn.get('t1')).toEqual([{ invoke: 0, completion: -1, type: 'open' }]);
+    expect(l.byTxn.get('t1')).toEqual([{ f: 'create-session', invoke: 0, completion: -1, type: 'open' }]);
     expect(links(l)).toEqual({ byTxn: { t1: [[0]] }, unlinked: [] });
   });
 
