@@ -69,7 +69,9 @@ function checkAsRequested(history: readonly HistoryOp[], t: TxnRecord, a: Asked,
   const { sessionId } = sessionRequest(history[first.invoke]!.value);
   const did = t.action;
   const problems: string[] = [];
-  if (asked !== undefined && did !== undefined && asked !== did) problems.push(`asked to ${asked}, the log's ${t.txnId} is a ${did}`);
+  if (asked !== undefined && did !== undefined && asked !== did) {
+    problems.push(`asked to ${asked}, the log's ${t.txnId} is a ${did}`);
+  }
   if (asked !== 'create' && sessionId !== undefined && sessionId !== t.sessionId) {
     problems.push(`asked about session ${sessionId}, ${t.txnId} changed session ${t.sessionId}`);
   }
