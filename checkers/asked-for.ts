@@ -169,12 +169,20 @@ function defined<T extends object>(o: T): T {
   return o;
 }
 
-/** Walks one session's steps in run order; fills `out` with what each linked request asked for. */
-function walkSession(steps: readonly Step[], s: Sources, out: Map<string, AskedFor>): void {
+/**
+ * Walks one session's steps in run order; fills `out` with what each linked request asked for. An `unplaced` step
+ * (an aborted one the DSM does not order) changed nothing, and what the session held before it is not known.
+ */
+function walkSession(
+  steps: readonly Step[],
+  s: Sources,
+  out: Map<string, AskedFor>,
+  unplaced: ReadonlySet<Step> = new Set(),
+): void {
   let held: (Holding & { by: string }) | undefined;
   let subscriberId: string | undefined;
   for (const step of steps) {
-    const before = step.action === 'create' ? undefined : held;
+    const before = step.action === 'create' || unplaced.has(step) ? undefined : held;
     if (step.action === 'create') {
       subscriberId =
         step.request?.subscriberId ?? committedRecord(s, step.txnId, (p) => p.accountId !== undefined)?.accountId;
@@ -216,13 +224,15 @@ export function requestsByTxn(history: readonly HistoryOp[], obs: Observations):
     (step) => step.sessionId!,
   );
   for (const list of sessions.values()) {
-    const { ordered } = runOrder(
+    // Only committed steps change what the session holds: they must be ordered; an aborted one may lack DSM writes.
+    const { ordered, unplaced } = runOrder(
       list,
       (step) => step.txnId,
       ranks,
       (step) => step.time,
+      (step) => step.committed,
     );
-    walkSession(ordered, s, out);
+    walkSession(ordered, s, out, unplaced);
   }
   // A request whose session no source names cannot be walked; a create needs no history, so it is still judged.
   for (const step of steps.values()) {

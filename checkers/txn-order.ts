@@ -20,21 +20,25 @@ export interface RunOrder<T> {
   ordered: T[];
   /** Ordered by the DSM's versions (exact); false: by the fallback time, which a skewed clock can misorder. */
   byDsm: boolean;
+  /** Placed last because the DSM names no write of theirs while it orders the rest: their place is unknown. */
+  unplaced: ReadonlySet<T>;
 }
 
 /**
- * One session's transactions in the order they ran: by their DSM rank when every one has a rank, else by `timeOf`.
- * Both sorts are stable, so equal keys keep the order given.
+ * One session's transactions in the order they ran: by their DSM rank when every one that `must` be placed has a
+ * rank (the others, without one, go last and are `unplaced`), else all by `timeOf`. Both sorts are stable.
  */
 export function runOrder<T>(
   txns: readonly T[],
   idOf: (t: T) => string,
   ranks: ReadonlyMap<string, number>,
   timeOf: (t: T) => number,
+  must: (t: T) => boolean = () => true,
 ): RunOrder<T> {
-  const byDsm = txns.every((t) => ranks.has(idOf(t)));
-  const keyOf = byDsm ? (t: T) => ranks.get(idOf(t))! : timeOf;
+  const byDsm = txns.every((t) => !must(t) || ranks.has(idOf(t)));
+  const unplaced = new Set(byDsm ? txns.filter((t) => !ranks.has(idOf(t))) : []);
+  const keyOf = byDsm ? (t: T) => ranks.get(idOf(t)) ?? Number.POSITIVE_INFINITY : timeOf;
   const keyed = txns.map((t, i) => ({ t, i, key: keyOf(t) }));
   keyed.sort((a, b) => a.key - b.key || a.i - b.i);
-  return { ordered: keyed.map((k) => k.t), byDsm };
+  return { ordered: keyed.map((k) => k.t), byDsm, unplaced };
 }

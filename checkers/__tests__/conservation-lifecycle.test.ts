@@ -226,6 +226,17 @@ describe('conservation: modifies and releases', () => {
     expect(found(run(conservation, history, obs))[0]?.[0]).toBe('release-mismatch');
   });
 
+  it('keeps the DSM order when an aborted modify left no DSM write (its claim was refused)', () => {
+    const { history, obs } = lifecycleRun();
+    obs.txn[2]!.decidedAt = 450;
+    obs.txn[1]!.decidedAt = 460;
+    obs.txn.push(txn({ txnId: 't4', requestId: 'r4', action: 'modify', state: 'aborted', decidedAt: 10 }));
+    expect(run(conservation, history, obs).anomalies).toEqual([]);
+    // Were t4 committed, the session could not be ordered by the DSM; the skewed times then misorder t2 and t3.
+    obs.txn[3]!.state = 'committed';
+    expect(found(run(conservation, history, obs)).map(([type]) => type)).toContain('release-mismatch');
+  });
+
   it('takes what a session held from the records of a step no request is linked to (a create without a request id)', () => {
     const { history, obs } = modifiedRun();
     history[0]!.value = { subscriberId: 'a1', trafficClass: 'voice', protocol: '2pc', cells: ['cell-1'] };
