@@ -41,16 +41,17 @@ function compareHold(p: Charge, asked: AskedFor, out: AnomalyLog): boolean {
   if (asked.amount === undefined) return false;
   const account = asked.subscriberId ?? p.accountId;
   if (p.amount === asked.amount && p.accountId === account) return true;
+  // A create charges to an account; after a change, the session holds on it.
+  const [verb, on] = asked.action === 'create' ? ['charged', 'to'] : ['holds', 'on'];
   const says =
     asked.action === 'release'
       ? `a released session holds nothing on ${account}`
-      : `the request's tariff (${asked.trafficClass}) says ${asked.amount} to ${account}`;
-  const verb = asked.action === 'create' ? 'charged' : 'holds';
+      : `the request's tariff (${asked.trafficClass}) says ${asked.amount} ${on} ${account}`;
   out.add(
     'charge-mismatch',
     p.txnId,
     asked.ops,
-    `${p.participant} ${verb} ${p.amount} to ${p.accountId} for ${named(p.txnId, asked)}; ${says}`,
+    `${p.participant} ${verb} ${p.amount} ${on} ${p.accountId} for ${named(p.txnId, asked)}; ${says}`,
     { charged: p.amount, account: p.accountId, tariff: asked.amount, subscriberId: account },
   );
   return true;

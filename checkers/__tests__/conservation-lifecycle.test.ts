@@ -53,7 +53,7 @@ describe('conservation: modifies and releases', () => {
       [
         'charge-mismatch',
         't2',
-        "billing holds 5 to a1 for modify t2 of session s1; the request's tariff (video) says 20 to a1",
+        "billing holds 5 on a1 for modify t2 of session s1; the request's tariff (video) says 20 on a1",
       ],
     ]);
   });
@@ -95,7 +95,7 @@ describe('conservation: modifies and releases', () => {
       [
         'charge-mismatch',
         't2',
-        "billing holds 20 to a1 for modify t2 of session s1; the request's tariff (voice) says 5 to a1",
+        "billing holds 20 on a1 for modify t2 of session s1; the request's tariff (voice) says 5 on a1",
       ],
     ]);
 
@@ -155,7 +155,7 @@ describe('conservation: modifies and releases', () => {
     expect(found(run(conservation, kept.history, kept.obs))[0]).toEqual([
       'charge-mismatch',
       't3',
-      'billing holds 20 to a1 for release t3 of session s1; a released session holds nothing on a1',
+      'billing holds 20 on a1 for release t3 of session s1; a released session holds nothing on a1',
     ]);
     const other = lifecycleRun();
     Object.assign(other.obs.participant.find(rm('t3'))!, { releasedCells: ['cell-1'] });
@@ -164,6 +164,25 @@ describe('conservation: modifies and releases', () => {
       't3',
       'rm gave back cells [cell-1] for release t3 of session s1; the session held [cell-2] (video, after t2)',
     ]);
+  });
+
+  it("reports a modify that moved the session's hold to another account", () => {
+    const { history, obs } = lifecycleRun();
+    Object.assign(obs.participant.find(billing('t2'))!, { accountId: 'a2' });
+    expect(found(run(conservation, history, obs))[0]).toEqual([
+      'charge-mismatch',
+      't2',
+      "billing holds 20 on a2 for modify t2 of session s1; the request's tariff (video) says 20 on a1",
+    ]);
+  });
+
+  it("reads a release's records that leave out its zero hold and its empty cells", () => {
+    const { history, obs } = lifecycleRun();
+    delete obs.participant.find(billing('t3'))!.amount;
+    delete obs.participant.find(rm('t3'))!.cells;
+    const r = run(conservation, history, obs);
+    expect(r.anomalies).toEqual([]);
+    expect(r.stats).toMatchObject({ releases: 1, committedCharges: 3, committedReservations: 3 });
   });
 
   it('holds the credit total with what releases charged: balance+held+spent+charged', () => {
