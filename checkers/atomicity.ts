@@ -1,9 +1,11 @@
 // Atomicity: per transaction, the participants, the logged decision and the DSM agree, the client's view matches, and
-// a decided outcome reached every participant.
+// a decided outcome reached every participant. A session has several transactions (create, modifies, release), each
+// judged on its own: its DSM stage is read from the writes that name it, and the session's status after its last
+// write must be what its outcome leaves (active, aborted or released).
 // A source (log, DSM, participants) is only held to account when the run recorded that kind at all, so a run that
 // collected no DSM records is not flagged for every transaction.
 import type { HistoryOp } from '../format/history.ts';
-import type { Observations, ParticipantRecord, TxnRecord } from '../format/observations.ts';
+import type { DsmRecord, Observations, ParticipantRecord, TxnRecord } from '../format/observations.ts';
 import { type AnomalyLog, anomalyLog, type Checker } from './result.ts';
 import { type ClientOp, linkClientOps, opIndices } from './sessions.ts';
 
@@ -14,6 +16,10 @@ interface TxnView {
   log: TxnRecord | undefined;
   logged: Outcome;
   dsm: Outcome;
+  /** The DSM write deciding it: the highest version naming it. */
+  dsmRecord: DsmRecord | undefined;
+  /** What it does to its session: the log's word, else a participant's, else its client's; older runs: create. */
+  action: string;
   /** The participants' records (a participant without one never heard of the txn); a few, so scanned, not mapped. */
   parts: ParticipantRecord[];
   expected: string[];
@@ -74,14 +80,18 @@ class TxnTable {
     return d;
   }
 
-  /** The DSM record deciding each txn: its highest version (records name their txn; older writers only the session). */
+  /**
+   * The DSM write deciding each txn: the highest version among the writes naming it. A write that names no txn comes
+   * from an older writer, when a session had one transaction: it is its session's create's when the log has that
+   * one row for the session, and no one's otherwise (a change's stage is never guessed).
+   */
   private latestDsm(obs: Observations): void {
-    let sessionTxn: Map<string, string> | undefined;
+    let sessionCreate: Map<string, string | null> | undefined;
     obs.dsm.forEach((r, i) => {
       let txnId = r.txnId;
       if (txnId === undefined) {
-        sessionTxn ??= new Map(obs.txn.map((t) => [t.sessionId, t.txnId]));
-        txnId = sessionTxn.get(r.sessionId);
+        sessionCreate ??= createsBySession(obs.txn);
+        txnId = sessionCreate.get(r.sessionId) ?? undefined;
       }
       const d = txnId === undefined ? undefined : this.dense.get(txnId);
       if (d === undefined) return;
@@ -91,6 +101,25 @@ class TxnTable {
   }
 }
 
+/**
+ * session id -> its create, for sessions whose log holds that one row only (older runs, one transaction per
+ * session); null for the others: an unnamed write in a session with changes cannot be told whose it is.
+ */
+function createsBySession(log: readonly TxnRecord[]): Map<string, string | null> {
+  const out = new Map<string, string | null>();
+  for (const t of log) {
+    const only = !out.has(t.sessionId) && (t.action === undefined || t.action === 'create');
+    out.set(t.sessionId, only ? t.txnId : null);
+  }
+  return out;
+}
+
+const actionOfF: Readonly<Record<string, string>> = {
+  'create-session': 'create',
+  'modify-session': 'modify',
+  'release-session': 'release',
+};
+
 function* views(history: readonly HistoryOp[], obs: Observations): Generator<TxnView> {
   const { byTxn } = linkClientOps(history, obs);
   const table = new TxnTable(obs, byTxn);
@@ -99,14 +128,19 @@ function* views(history: readonly HistoryOp[], obs: Observations): Generator<Txn
     const log = table.log[d]! < 0 ? undefined : obs.txn[table.log[d]!];
     const records: ParticipantRecord[] = [];
     for (let i = table.partHead[d]!; i >= 0; i = table.partNext[i]!) records.unshift(obs.participant[i]!);
+    const dsmRecord = table.dsm[d]! < 0 ? undefined : obs.dsm[table.dsm[d]!];
+    const clients = byTxn.get(txnId) ?? [];
+    const action = log?.action ?? records.find((p) => p.action)?.action ?? actionOfF[clients[0]?.f ?? ''] ?? 'create';
     yield {
       txnId,
       log,
       logged: outcomeOf(log?.state),
-      dsm: table.dsm[d]! < 0 ? undefined : outcomeOf(obs.dsm[table.dsm[d]!]!.state),
+      dsm: outcomeOf(dsmRecord?.state),
+      dsmRecord,
+      action,
       parts: records,
       expected: log?.participants ?? [...new Set(records.map((p) => p.participant))],
-      clients: byTxn.get(txnId) ?? [],
+      clients,
     };
   }
 }
@@ -182,7 +216,21 @@ function checkDecision(v: TxnView, s: Summary, out: AnomalyLog, haveDsm: boolean
     problems.push(`committed without a logged decision (log ${v.log ? v.log.state : 'has no row'})`);
   }
   if (haveDsm && v.logged && !v.dsm) problems.push(`log ${v.logged} but the DSM record is not decided`);
+  const status = v.dsmRecord?.status;
+  const owed = v.logged && v.dsm === v.logged ? statusAfter(v.action, v.logged) : undefined;
+  if (status !== undefined && owed !== undefined && status !== owed) {
+    problems.push(`log ${v.logged} ${v.action} but the DSM's session status is ${status}, not ${owed}`);
+  }
   if (problems.length > 0) out.add('decision-mismatch', v.txnId, opsOf(v), problems.join('; '));
+}
+
+/**
+ * The session's status once a decided txn has written its last (docs/api.md, GET): a create leaves it active
+ * (`COMMITTED`) or `ABORTED`; a committed release leaves it `RELEASED`; any change that aborted, and a modify, active.
+ */
+function statusAfter(action: string, outcome: 'committed' | 'aborted'): string {
+  if (action === 'create') return outcome === 'committed' ? 'COMMITTED' : 'ABORTED';
+  return action === 'release' && outcome === 'committed' ? 'RELEASED' : 'COMMITTED';
 }
 
 /** All aborted (or tombstoned) counts as an abort; a participant that never heard of the txn decided nothing. */
@@ -269,8 +317,10 @@ export const atomicity: Checker = {
     let aborted = 0;
     let txns = 0;
     let participantOutcomes = 0;
+    const byAction: Record<string, number> = {};
     for (const v of views(history, observations)) {
       txns++;
+      byAction[v.action] = (byAction[v.action] ?? 0) + 1;
       const summary = summarize(v);
       checkParticipants(v, summary, out);
       if (haveLog) checkDecision(v, summary, out, haveDsm);
@@ -279,6 +329,7 @@ export const atomicity: Checker = {
       if (v.logged === 'committed') committed++;
       if (v.logged === 'aborted') aborted++;
     }
-    return out.result({ txns, participantOutcomes, committed, aborted, undecided: txns - committed - aborted });
+    const undecided = txns - committed - aborted;
+    return out.result({ txns, participantOutcomes, committed, aborted, undecided, byAction });
   },
 };

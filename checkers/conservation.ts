@@ -1,8 +1,8 @@
-// Conservation: credit and channels are neither created nor destroyed. Per account balance + held + spent is constant
-// and per cell free + held + used equals the capacity; no balance goes negative and no cell is over-booked. Mid-run
-// `read-totals` ops must see the totals. committed.ts judges the committed sessions from two sides: what each client
-// asked for against what the participants committed for it, and what the snapshots say was spent against those
-// commits.
+// Conservation: credit and channels are neither created nor destroyed. Per account balance + held + spent + charged
+// is constant (a release settles: its credit moves from spent to charged) and per cell free + held + used equals the
+// capacity; no balance goes negative and no cell is over-booked. Mid-run `read-totals` ops must see the totals.
+// committed.ts judges the committed creates, modifies and releases from two sides: what each client asked for
+// against what the participants committed for it, and what the snapshots say moved against those commits.
 
 import { type HistoryOp, pairHistory, SESSION_F } from '../format/history.ts';
 import type { AccountRecord, CellRecord, Observations } from '../format/observations.ts';
@@ -11,8 +11,9 @@ import { indexBy } from './collections.ts';
 import { compareCommitted, compareMoved } from './committed.ts';
 import { type AnomalyLog, anomalyLog, type Checker } from './result.ts';
 
-// `held` absent: not observable in a committed snapshot, where a prepared hold has moved nothing yet.
-const creditOf = (a: AccountRecord) => a.balance + (a.held ?? 0) + a.spent;
+// `held` absent: not observable in a committed snapshot, where a prepared hold has moved nothing yet. `charged`
+// absent: a run recorded before sessions could be released.
+const creditOf = (a: AccountRecord) => a.balance + (a.held ?? 0) + a.spent + (a.charged ?? 0);
 const channelsOf = (c: CellRecord) => c.free + (c.held ?? 0) + c.used;
 const sum = (xs: Iterable<number>) => {
   let total = 0;
@@ -22,12 +23,13 @@ const sum = (xs: Iterable<number>) => {
 
 function checkAccounts(obs: Observations, out: AnomalyLog): void {
   for (const a of obs.account) {
-    if (a.balance < 0 || (a.held ?? 0) < 0 || a.spent < 0) {
+    if (a.balance < 0 || (a.held ?? 0) < 0 || a.spent < 0 || (a.charged ?? 0) < 0) {
+      const charged = a.charged === undefined ? '' : `, charged ${a.charged}`;
       out.add(
         'negative-balance',
         a.accountId,
         [],
-        `${a.phase}: balance ${a.balance}, held ${a.held}, spent ${a.spent}`,
+        `${a.phase}: balance ${a.balance}, held ${a.held}, spent ${a.spent}${charged}`,
       );
     }
   }
@@ -46,7 +48,9 @@ function checkAccounts(obs: Observations, out: AnomalyLog): void {
     if (!before || !after) {
       out.add('credit-total-changed', id, [], `account only in the ${before ? 'initial' : 'final'} snapshot`);
     } else if (creditOf(before) !== creditOf(after)) {
-      out.add('credit-total-changed', id, [], `balance+held+spent was ${creditOf(before)}, is ${creditOf(after)}`);
+      const terms = before.charged === undefined && after.charged === undefined ? '' : '+charged';
+      const says = `balance+held+spent${terms} was ${creditOf(before)}, is ${creditOf(after)}`;
+      out.add('credit-total-changed', id, [], says);
     }
   }
 }
@@ -105,7 +109,7 @@ function checkReads(history: readonly HistoryOp[], obs: Observations, out: Anoma
 
 export const conservation: Checker = {
   name: 'conservation',
-  coverage: ['accounts', 'cells', 'reads', 'charges', 'reservations'],
+  coverage: ['accounts', 'cells', 'reads', 'charges', 'reservations', 'modifies', 'releases'],
   check(history, observations, opts) {
     const out = anomalyLog(opts);
     checkAccounts(observations, out);

@@ -1,26 +1,30 @@
 // Requests: every committed transaction was asked for by a client, no request was carried out as two transactions,
-// and an answer names the transaction of its own request. Two sources: the clients' create-session invocations
-// (their requestId, which the harness client sends as the Idempotency-Key) against the transaction log's rows (the
-// requestId the gateway passed through as the row's idempotency key).
+// a committed transaction did what its request asked (create, modify or release, on the session it named), and an
+// answer names the transaction of its own request. Two sources: the clients' create-session, modify-session and
+// release-session invocations (their requestId, which the harness client sends as the Idempotency-Key) against the
+// transaction log's rows (the requestId the gateway passed through as the row's idempotency key).
 import type { HistoryOp } from '../format/history.ts';
 import type { Observations, TxnRecord } from '../format/observations.ts';
 import { groupBy, indexBy } from './collections.ts';
 import { type AnomalyLog, anomalyLog, type Checker } from './result.ts';
-import { type ClientOp, createSessionOps, opIndices, sessionRequest, sessionResult } from './sessions.ts';
+import { type ClientOp, opIndices, sessionRequest, sessionResult, txnOps } from './sessions.ts';
 
 /** The clients' requests by requestId (a client may repeat a key on purpose: one request, several ops). */
 interface Asked {
   byRequest: Map<string, ClientOp[]>;
-  /** create-session invocations, and how many of them carried a requestId. */
+  /** Invocations of ops that make a transaction, how many carried a requestId, and how many were changes. */
   invocations: number;
   keyed: number;
+  changes: number;
 }
 
 function asked(history: readonly HistoryOp[]): Asked {
   const byRequest = new Map<string, ClientOp[]>();
   let invocations = 0;
-  for (const op of createSessionOps(history)) {
+  let changes = 0;
+  for (const op of txnOps(history)) {
     invocations++;
+    if (op.f !== 'create-session') changes++;
     const { requestId } = sessionRequest(history[op.invoke]!.value);
     if (requestId === undefined) continue;
     const list = byRequest.get(requestId);
@@ -29,7 +33,7 @@ function asked(history: readonly HistoryOp[]): Asked {
   }
   let keyed = 0;
   for (const list of byRequest.values()) keyed += list.length;
-  return { byRequest, invocations, keyed };
+  return { byRequest, invocations, keyed, changes };
 }
 
 const opsOf = (ops: readonly ClientOp[] | undefined) => (ops ?? []).flatMap(opIndices);
@@ -45,6 +49,37 @@ function checkUnasked(t: TxnRecord, a: Asked, logKeyed: boolean, out: AnomalyLog
   } else if (t.requestId === undefined && logKeyed && a.keyed === a.invocations) {
     out.add('txn-without-request', t.txnId, [], 'committed without a request id, though every client request had one');
   }
+}
+
+const actionOfF: Readonly<Record<string, string>> = {
+  'create-session': 'create',
+  'modify-session': 'modify',
+  'release-session': 'release',
+};
+
+/**
+ * A committed transaction that did something else than its request asked: another kind of change (the log's
+ * `action`; not judged where absent, as in older runs), or a change of another session than the one named.
+ */
+function checkAsRequested(history: readonly HistoryOp[], t: TxnRecord, a: Asked, out: AnomalyLog): void {
+  const ops = t.state === 'committed' && t.requestId !== undefined ? a.byRequest.get(t.requestId) : undefined;
+  if (!ops) return;
+  const first = ops[0]!;
+  const asked = actionOfF[first.f];
+  const { sessionId } = sessionRequest(history[first.invoke]!.value);
+  const did = t.action;
+  const problems: string[] = [];
+  if (asked !== undefined && did !== undefined && asked !== did) {
+    problems.push(`asked to ${asked}, the log's ${t.txnId} is a ${did}`);
+  }
+  if (asked !== 'create' && sessionId !== undefined && sessionId !== t.sessionId) {
+    problems.push(`asked about session ${sessionId}, ${t.txnId} changed session ${t.sessionId}`);
+  }
+  if (problems.length === 0) return;
+  out.add('txn-not-as-requested', t.txnId, opsOf(ops), `request ${t.requestId}: ${problems.join('; ')}`, {
+    asked,
+    did,
+  });
 }
 
 /** Two transaction log rows for one request: the request was carried out twice (the idempotency key failed). */
@@ -83,7 +118,10 @@ export const requests: Checker = {
     const out = anomalyLog(opts);
     const a = asked(history);
     const logKeyed = observations.txn.some((t) => t.requestId !== undefined);
-    for (const t of observations.txn) checkUnasked(t, a, logKeyed, out);
+    for (const t of observations.txn) {
+      checkUnasked(t, a, logKeyed, out);
+      checkAsRequested(history, t, a, out);
+    }
     const byRequest = groupBy(
       observations.txn.filter((t) => t.requestId !== undefined),
       (t) => t.requestId!,
@@ -96,6 +134,7 @@ export const requests: Checker = {
       requests: a.keyed,
       txns: observations.txn.length,
       invocations: a.invocations,
+      changes: a.changes,
       answers,
       committed: observations.txn.filter((t) => t.state === 'committed').length,
     });

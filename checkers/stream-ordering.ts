@@ -1,11 +1,14 @@
 // Stream ordering: per session, the events' sequence numbers run 1, 2, 3... in stream order with no gap or repeat;
-// each decided transaction has exactly one event and it carries the logged outcome; undecided ones have none.
+// each decided transaction has exactly one event and it carries the logged outcome; undecided ones have none; and a
+// session's events (created, modified..., released) come in the order its transactions ran, which the DSM's versions
+// tell without a clock (txn-order.ts).
 
 import type { EventRecord } from '../format/observations.ts';
 import { groupBy, indexBy } from './collections.ts';
 import { pathCounts } from './paths.ts';
 import { type AnomalyLog, anomalyLog, type Checker } from './result.ts';
 import { linkClientOps, opIndices } from './sessions.ts';
+import { dsmRanks } from './txn-order.ts';
 
 /** Redis stream ids are "<ms>-<seq>", ordered by both numbers; ids of another shape keep file order. */
 function streamOrder(events: readonly EventRecord[]): readonly EventRecord[] {
@@ -49,9 +52,44 @@ function checkSession(sessionId: string, events: readonly EventRecord[], out: An
 
 type OpsOf = (txnId: string) => number[];
 
+/**
+ * A session's events in stream order against the order its transactions ran (each txn's lowest DSM version): an
+ * event whose txn ran before the txn of an event already read was emitted out of order. Events of txns the DSM does
+ * not name, and repeats of a txn's event, are skipped. Returns how many events were compared with an earlier one.
+ */
+function checkDecisionOrder(
+  sessionId: string,
+  events: readonly EventRecord[],
+  ranks: ReadonlyMap<string, number>,
+  out: AnomalyLog,
+  opsOf: OpsOf,
+): number {
+  let latest: { e: EventRecord; rank: number } | undefined;
+  let compared = 0;
+  const seen = new Set<string>();
+  for (const e of events) {
+    const rank = ranks.get(e.txnId);
+    // A txn's second event is a duplicate (reported as such), not a second place in the order.
+    if (rank === undefined || seen.has(e.txnId)) continue;
+    seen.add(e.txnId);
+    if (latest) {
+      compared++;
+      if (rank < latest.rank) {
+        const says =
+          `event ${e.entryId} (seq ${e.seq}, txn ${e.txnId}) comes after ${latest.e.entryId} (txn ${latest.e.txnId}), ` +
+          `but ${e.txnId} ran first (DSM version ${rank} before ${latest.rank})`;
+        out.add('event-order-mismatch', sessionId, [...opsOf(e.txnId), ...opsOf(latest.e.txnId)], says);
+        continue;
+      }
+    }
+    latest = { e, rank };
+  }
+  return compared;
+}
+
 export const streamOrdering: Checker = {
   name: 'stream-ordering',
-  coverage: ['events', 'sessions', 'multiEventSessions', 'relayResends'],
+  coverage: ['events', 'sessions', 'multiEventSessions', 'orderedEvents', 'relayResends'],
   check(history, observations, opts) {
     const out = anomalyLog(opts);
     const { byTxn } = linkClientOps(history, observations);
@@ -59,7 +97,12 @@ export const streamOrdering: Checker = {
     const events = streamOrder(observations.event);
     const txns = indexBy(observations.txn, (t) => t.txnId);
     const perSession = groupBy(events, (e) => e.sessionId);
-    for (const [sessionId, list] of perSession) checkSession(sessionId, list, out, opsOf);
+    const ranks = dsmRanks(observations);
+    let orderedEvents = 0;
+    for (const [sessionId, list] of perSession) {
+      checkSession(sessionId, list, out, opsOf);
+      orderedEvents += checkDecisionOrder(sessionId, list, ranks, out, opsOf);
+    }
 
     const byTxnEvents = groupBy(events, (e) => e.txnId);
     for (const [txnId, list] of byTxnEvents) {
@@ -105,6 +148,7 @@ export const streamOrdering: Checker = {
       events: events.length,
       sessions: perSession.size,
       multiEventSessions,
+      orderedEvents,
       decidedTxns,
       withoutEvent,
       relayResends,

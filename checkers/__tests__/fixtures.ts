@@ -46,6 +46,40 @@ export const infoCreate = (process = 0): OpSpec => ({
   error: 'timeout',
 });
 
+/** A modify-session or release-session op of session s1 (issue 22): what it asks and what it was told. */
+type Change = 'modify-session' | 'release-session';
+export const invokeChange = (
+  f: Change,
+  process = 0,
+  value: unknown = { requestId: 'r2', sessionId: 's1' },
+): OpSpec => ({
+  type: 'invoke',
+  process,
+  f,
+  value,
+});
+export const okChange = (f: Change, process = 0, txnId = 't2', revision = 1): OpSpec => ({
+  type: 'ok',
+  process,
+  f,
+  value: {
+    sessionId: 's1',
+    txnId,
+    outcome: 'committed',
+    kind: f === 'modify-session' ? 'modify' : 'release',
+    revision,
+  },
+});
+export const failChange = (f: Change, process = 0, value: unknown = { status: 412, code: 'precondition_failed' }) =>
+  ({ type: 'fail', process, f, value }) as OpSpec;
+export const infoChange = (f: Change, process = 0): OpSpec => ({
+  type: 'info',
+  process,
+  f,
+  value: { status: 504 },
+  error: 'timeout',
+});
+
 export function txn(o: Partial<ObservationOf<'txn'>> = {}): ObservationOf<'txn'> {
   return {
     kind: 'txn',
@@ -115,6 +149,75 @@ export function committedRun(): { history: HistoryOp[]; obs: Observations } {
       leader: [leader('n1', 1, 0)],
     }),
   };
+}
+
+export function account(
+  phase: 'initial' | 'final',
+  o: Partial<ObservationOf<'account'>> = {},
+): ObservationOf<'account'> {
+  return { kind: 'account', accountId: 'a1', phase, balance: 100, held: 0, spent: 0, charged: 0, at: 0, ...o };
+}
+
+export function cell(id: string, phase: 'initial' | 'final', used = 0): ObservationOf<'cell'> {
+  return {
+    kind: 'cell',
+    cellId: id,
+    phase,
+    capacity: 6,
+    free: 6 - used,
+    held: 0,
+    used,
+    at: phase === 'initial' ? 0 : 1e4,
+  };
+}
+
+/**
+ * A session's whole life (issue 22), committed everywhere: t1 creates s1 (voice on cell-1, account a1, request r1),
+ * t2 modifies it (request r2: video on cell-2), t3 releases it (request r3). Each txn writes three DSM versions and
+ * one event; the snapshots show its credit charged and its channels back. Each lifecycle test breaks one thing.
+ */
+export function lifecycleRun(): { history: HistoryOp[]; obs: Observations } {
+  const history = ops(
+    invokeCreate(0, { requestId: 'r1', subscriberId: 'a1', trafficClass: 'voice', protocol: '2pc', cells: ['cell-1'] }),
+    okCreate(0, 't1'),
+    invokeChange('modify-session', 0, { requestId: 'r2', sessionId: 's1', trafficClass: 'video', cells: ['cell-2'] }),
+    okChange('modify-session', 0, 't2', 1),
+    invokeChange('release-session', 0, { requestId: 'r3', sessionId: 's1' }),
+    okChange('release-session', 0, 't3', 2),
+  );
+  const t2 = { txnId: 't2', requestId: 'r2', createdAt: 400, decidedAt: 500, endedAt: 600 };
+  const t3 = { txnId: 't3', requestId: 'r3', createdAt: 700, decidedAt: 800, endedAt: 900 };
+  const obs = observations({
+    txn: [
+      txn({ action: 'create', trafficClass: 'voice' }),
+      txn({ ...t2, action: 'modify', trafficClass: 'video' }),
+      txn({ ...t3, action: 'release', trafficClass: 'video' }),
+    ],
+    participant: [
+      part('billing', { action: 'create', accountId: 'a1', amount: 5 }),
+      part('rm', { action: 'create', cells: ['cell-1'] }),
+      part('billing', { txnId: 't2', at: 600, action: 'modify', accountId: 'a1', amount: 20, releasedAmount: 5 }),
+      part('rm', { txnId: 't2', at: 600, action: 'modify', cells: ['cell-2'], releasedCells: ['cell-1'] }),
+      part('billing', { txnId: 't3', at: 900, action: 'release', accountId: 'a1', amount: 0, releasedAmount: 20 }),
+      part('rm', { txnId: 't3', at: 900, action: 'release', cells: [], releasedCells: ['cell-2'] }),
+    ],
+    dsm: [
+      dsm(1, 'PENDING', { status: 'PENDING', revision: 0 }),
+      dsm(2, 'PREPARED', { status: 'PREPARED', revision: 0 }),
+      dsm(3, 'COMMITTED', { status: 'COMMITTED', revision: 0 }),
+      dsm(4, 'PENDING', { txnId: 't2', status: 'COMMITTED', revision: 0, at: 450 }),
+      dsm(5, 'PREPARED', { txnId: 't2', status: 'COMMITTED', revision: 0, at: 460 }),
+      dsm(6, 'COMMITTED', { txnId: 't2', status: 'COMMITTED', revision: 1, at: 550 }),
+      dsm(7, 'PENDING', { txnId: 't3', status: 'COMMITTED', revision: 1, at: 750 }),
+      dsm(8, 'PREPARED', { txnId: 't3', status: 'COMMITTED', revision: 1, at: 760 }),
+      dsm(9, 'COMMITTED', { txnId: 't3', status: 'RELEASED', revision: 2, at: 850 }),
+    ],
+    event: [event(1), event(2, { txnId: 't2', at: 700 }), event(3, { txnId: 't3', at: 1000 })],
+    leader: [leader('n1', 1, 0)],
+    account: [account('initial'), account('final', { balance: 80, charged: 20, at: 1e4 })],
+    cell: [cell('cell-1', 'initial'), cell('cell-2', 'initial'), cell('cell-1', 'final'), cell('cell-2', 'final')],
+  });
+  return { history, obs };
 }
 
 export function types(r: Result): string[] {

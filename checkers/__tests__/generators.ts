@@ -9,31 +9,50 @@ import type { Simulated, TxnSpec } from '../testing/simulate.ts';
 
 export const txnSpec: fc.Arbitrary<TxnSpec> = fc.record({
   process: fc.integer({ min: 0, max: 4 }),
-  session: fc.integer({ min: 0, max: 1 }),
+  session: fc.constantFrom(0, 0, 0, 1),
   protocol: fc.constantFrom('2pc', '3pc'),
   trafficClass: fc.constantFrom('voice', 'video', 'data'),
-  rmYes: fc.boolean(),
-  billingYes: fc.boolean(),
+  // Mostly yes, so that sessions live long enough to be modified and released; still an abort in most runs.
+  rmYes: fc.constantFrom(true, true, true, false),
+  billingYes: fc.constantFrom(true, true, true, false),
   client: fc.constantFrom('answer', 'answer', 'answer', 'timeout', 'rejected'),
   gapUs: fc.integer({ min: 1, max: 20 }),
   durationUs: fc.integer({ min: 4, max: 40 }),
   cell: fc.nat(3),
   account: fc.nat(4),
   leaderChange: fc.boolean(),
-  deadlock: fc.boolean(),
+  deadlock: fc.constantFrom(false, false, false, true),
   readTotals: fc.boolean(),
+  action: fc.constantFrom('create', 'create', 'modify', 'modify', 'release'),
+  change: fc.constantFrom('class', 'cells', 'both'),
 });
 
 export const specs = fc.array(txnSpec, { minLength: 1, maxLength: 30 });
 
-/** Specs whose first two transactions run on one session and are answered: the stream has a session with two events. */
+/**
+ * Specs whose first two transactions run on one session and are answered: the stream has a session with two events
+ * (a create then a modify of it, or, when the create aborted, a second create of the same session).
+ */
 export const specsWithSharedSession = fc
   .tuple(txnSpec, txnSpec, fc.array(txnSpec, { maxLength: 20 }))
   .map(([a, b, rest]) => [
-    { ...a, process: 0, session: 0, client: 'answer' as const, leaderChange: true },
-    { ...b, process: 0, session: 0, client: 'answer' as const },
+    { ...a, process: 0, session: 0, client: 'answer' as const, leaderChange: true, action: 'create' as const },
+    { ...b, process: 0, session: 0, client: 'answer' as const, action: 'modify' as const },
     ...rest,
   ]);
+
+/**
+ * A session's whole life on process 0 (create, modify, release, each answered and voted for; a participant may still
+ * refuse for lack of credit or channels), among other transactions.
+ */
+const lifeStep = (action: 'create' | 'modify' | 'release') => (spec: TxnSpec) => ({
+  ...spec,
+  ...{ process: 0, session: 0, client: 'answer' as const, action },
+  ...{ rmYes: true, billingYes: true, deadlock: false },
+});
+export const specsWithLifecycle = fc
+  .tuple(txnSpec, txnSpec, txnSpec, fc.array(txnSpec, { maxLength: 20 }))
+  .map(([a, b, c, rest]) => [lifeStep('create')(a), lifeStep('modify')(b), lifeStep('release')(c), ...rest]);
 
 /** A deep copy, so a mutation never leaks into another property run. */
 export function clone(sim: Simulated): Simulated {
@@ -121,4 +140,86 @@ export function expectWitness(p: Partition, order: readonly number[]): void {
     expect(r.ok).toBe(true);
     if (r.ok) state = r.state;
   }
+}
+
+/** The committed log rows of one kind of change, in the log's order. */
+const committedOf = (sim: Simulated, action: 'modify' | 'release') =>
+  sim.observations.txn.filter((t) => t.action === action && t.state === 'committed');
+
+/** A committed release's channels never come back: one of its cells is still used at the end. */
+export function keepReleasedChannel(sim: Simulated, pick: number): Observations | undefined {
+  const obs = structuredClone(sim.observations);
+  const releases = committedOf(sim, 'release');
+  if (releases.length === 0) return undefined;
+  const txnId = releases[pick % releases.length]!.txnId;
+  const cell = obs.participant.find((p) => p.txnId === txnId && p.releasedCells)!.releasedCells![0]!;
+  const final = obs.cell.find((c) => c.phase === 'final' && c.cellId === cell)!;
+  final.used += 1;
+  final.free -= 1;
+  return obs;
+}
+
+/** A committed release's credit goes back to the balance instead of being charged. */
+export function refundRelease(sim: Simulated, pick: number): Observations | undefined {
+  const obs = structuredClone(sim.observations);
+  const releases = committedOf(sim, 'release');
+  if (releases.length === 0) return undefined;
+  const txnId = releases[pick % releases.length]!.txnId;
+  const billing = obs.participant.find((p) => p.txnId === txnId && p.participant === 'billing')!;
+  const final = obs.account.find((a) => a.phase === 'final' && a.accountId === billing.accountId)!;
+  final.charged! -= billing.releasedAmount!;
+  final.balance += billing.releasedAmount!;
+  return obs;
+}
+
+/**
+ * A committed modify that changed the class is held at the old tariff, and the snapshots agree with the record (as a
+ * coordinator that asked for the wrong amount would leave them): only the request can tell. Returns its txn id.
+ */
+export function modifyAtOldTariff(sim: Simulated, pick: number): { obs: Observations; txnId: string } | undefined {
+  const obs = structuredClone(sim.observations);
+  const changed = obs.participant.filter(
+    (p) => p.action === 'modify' && p.state === 'committed' && p.amount !== p.releasedAmount && p.amount !== undefined,
+  );
+  if (changed.length === 0) return undefined;
+  const billing = changed[pick % changed.length]!;
+  const less = billing.amount! - billing.releasedAmount!;
+  billing.amount = billing.releasedAmount;
+  const final = obs.account.find((a) => a.phase === 'final' && a.accountId === billing.accountId)!;
+  final.spent -= less;
+  final.balance += less;
+  return { obs, txnId: billing.txnId };
+}
+
+/** One committed modify request carried out again: a second log row with its request id. */
+export function repeatModify(sim: Simulated, pick: number): Observations | undefined {
+  const obs = structuredClone(sim.observations);
+  const modifies = committedOf(sim, 'modify');
+  if (modifies.length === 0) return undefined;
+  const first = modifies[pick % modifies.length]!;
+  obs.txn.push({ ...first, txnId: `${first.txnId}-again` });
+  return obs;
+}
+
+/** A committed release's event is lost. Returns the release's txn id. */
+export function dropReleaseEvent(sim: Simulated, pick: number): { obs: Observations; txnId: string } | undefined {
+  const obs = structuredClone(sim.observations);
+  const releases = committedOf(sim, 'release');
+  if (releases.length === 0) return undefined;
+  const txnId = releases[pick % releases.length]!.txnId;
+  obs.event = obs.event.filter((e) => e.txnId !== txnId);
+  return { obs, txnId };
+}
+
+/**
+ * The events of session s0-0's last two transactions trade places in the stream (each keeps its slot's sequence
+ * number): the later transaction's event comes first.
+ */
+export function swapLastTwoEvents(sim: Simulated): Observations {
+  const obs = structuredClone(sim.observations);
+  const events = obs.event.filter((e) => e.sessionId === 's0-0');
+  const [a, b] = events.slice(-2);
+  [a!.txnId, b!.txnId] = [b!.txnId, a!.txnId];
+  [a!.outcome, b!.outcome] = [b!.outcome, a!.outcome];
+  return obs;
 }

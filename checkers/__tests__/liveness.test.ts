@@ -2,7 +2,17 @@
 import { describe, expect, it } from 'vitest';
 import type { ObservationOf } from '../../format/observations.ts';
 import { liveness } from '../liveness.ts';
-import { invokeCreate, observations, okCreate, ops, run, type TwinCase, twinTests, txn } from './fixtures.ts';
+import {
+  invokeCreate,
+  lifecycleRun,
+  observations,
+  okCreate,
+  ops,
+  run,
+  type TwinCase,
+  twinTests,
+  txn,
+} from './fixtures.ts';
 
 const heal = ops(
   { type: 'invoke', process: 'nemesis', f: 'stop-partition', value: { heal: 'all' }, time: 1_000 },
@@ -191,5 +201,25 @@ describe('liveness', () => {
       ['deadlock-unresolved', 't4 -> t5', 'wait-for cycle still open at the end: t4 -> t5 -> t4'],
       ['deadlock-unresolved', 't1 -> t2', 'timeout found it at 0 ms, victim t2, never resolved'],
     ]);
+  });
+});
+
+// Issue 22: a session's modify and release are transactions of their own, each due to end, each citing its own op.
+describe('liveness: a session with several transactions', () => {
+  it("passes a session's whole life, counting each of its transactions", () => {
+    const { history, obs } = lifecycleRun();
+    const r = run(liveness, history, obs);
+    expect(r.anomalies).toEqual([]);
+    expect(r.stats).toMatchObject({ txns: 3, invocations: 3 });
+  });
+
+  it('reports a release that never ended, citing the release op and not the create', () => {
+    const { history, obs } = lifecycleRun();
+    obs.txn[2] = { ...obs.txn[2]!, state: 'prepared', endedAt: undefined };
+    const r = run(liveness, history, obs);
+    expect(r.anomalies.map((a) => [a.type, a.key, a.ops])).toEqual([['txn-not-finished', 't3', [4, 5]]]);
+    expect(r.anomalies[0]?.explanation).toBe(
+      'never ended (state prepared); due by 10000 ms (final heal 0 ms + 10000 ms)',
+    );
   });
 });

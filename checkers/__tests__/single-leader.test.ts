@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ObservationOf, Observations } from '../../format/observations.ts';
 import { singleLeader } from '../single-leader.ts';
-import { leader, observations, part, run, type TwinCase, twinTests, txn } from './fixtures.ts';
+import { leader, lifecycleRun, observations, part, run, type TwinCase, twinTests, txn } from './fixtures.ts';
 
 const write = (token: number, at: number, accepted = true): ObservationOf<'fenced-write'> => ({
   kind: 'fenced-write',
@@ -174,6 +174,31 @@ describe('single leader', () => {
     });
     expect(explain(decisions)).toEqual([
       ['overlapping-decisions', 't2', 'n1 (token 1) decided t2 at 200 ns after n2 (token 2) had decided t1'],
+    ]);
+  });
+});
+
+// Issue 22: the DSM writes of a session's several transactions are one store's writes, fenced as one sequence.
+describe('single leader: a session with several transactions', () => {
+  it("passes a session's whole life, counting every DSM write of its three transactions", () => {
+    const { history, obs } = lifecycleRun();
+    const r = run(singleLeader, history, obs);
+    expect(r.anomalies).toEqual([]);
+    expect(r.stats).toMatchObject({ fencedWrites: 9 + 6 + 3 });
+  });
+
+  it("reports a release's DSM write accepted with a token older than the modify's", () => {
+    const { history, obs } = lifecycleRun();
+    obs.leader.push(leader('n2', 2, 300));
+    for (const d of obs.dsm) if (d.txnId !== 't1') d.token = 2;
+    obs.dsm[6]!.token = 1;
+    const r = run(singleLeader, history, obs);
+    expect(r.anomalies.map((a) => [a.type, a.key, a.explanation])).toEqual([
+      [
+        'stale-token-accepted',
+        'dsm',
+        'dsm accepted DSM s1 v7 with token 1 at 750 ns after accepting token 2 (DSM s1 v4)',
+      ],
     ]);
   });
 });

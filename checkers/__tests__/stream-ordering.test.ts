@@ -4,7 +4,18 @@ import { describe, expect, it } from 'vitest';
 import type { Observations } from '../../format/observations.ts';
 import { checkSafe } from '../result.ts';
 import { streamOrdering } from '../stream-ordering.ts';
-import { event, invokeCreate, observations, okCreate, ops, run, type TwinCase, twinTests, txn } from './fixtures.ts';
+import {
+  event,
+  invokeCreate,
+  lifecycleRun,
+  observations,
+  okCreate,
+  ops,
+  run,
+  type TwinCase,
+  twinTests,
+  txn,
+} from './fixtures.ts';
 
 const twoTxns = () => [txn(), txn({ txnId: 't2', requestId: 'r2', decidedAt: 500 })];
 const history = ops(invokeCreate(), okCreate());
@@ -146,6 +157,73 @@ describe('stream ordering', () => {
     ]);
     expect(explain(observations({ txn: twoTxns(), event: [event(1)] }))).toEqual([
       ['lost-event', 't2', 'txn committed in the log but no event in the stream'],
+    ]);
+  });
+});
+
+// A session's life (issue 22): t1 creates s1, t2 modifies it, t3 releases it, one event each (seq 1, 2, 3). Each test
+// breaks one thing about the session's events and expects its anomaly; the unbroken life passes and shows its order
+// was judged.
+describe('stream ordering: a session with several transactions', () => {
+  const found = (r: ReturnType<typeof run>) => r.anomalies.map((a) => [a.type, a.key, a.ops, a.explanation]);
+
+  it('passes a correct life and counts the events whose order against the DSM it judged', () => {
+    const { history, obs } = lifecycleRun();
+    const r = run(streamOrdering, history, obs);
+    expect(r.anomalies).toEqual([]);
+    expect(r.stats).toMatchObject({ events: 3, sessions: 1, multiEventSessions: 1, orderedEvents: 2, decidedTxns: 3 });
+  });
+
+  it('reports the modified event emitted after the released one, in sequence, though the modify ran first', () => {
+    const { history, obs } = lifecycleRun();
+    obs.event = [event(1), event(2, { txnId: 't3' }), event(3, { txnId: 't2' })];
+    expect(found(run(streamOrdering, history, obs))).toEqual([
+      [
+        'event-order-mismatch',
+        's1',
+        [2, 3, 4, 5],
+        'event 1-3 (seq 3, txn t2) comes after 1-2 (txn t3), but t2 ran first (DSM version 4 before 7)',
+      ],
+    ]);
+  });
+
+  it('orders by the DSM, not by decision times a skewed clock wrote', () => {
+    const { history, obs } = lifecycleRun();
+    obs.txn[1]!.decidedAt = 900;
+    obs.txn[2]!.decidedAt = 450;
+    expect(run(streamOrdering, history, obs).anomalies).toEqual([]);
+  });
+
+  it('does not judge the order of events whose transactions the DSM does not name', () => {
+    const { history, obs } = lifecycleRun();
+    obs.event = [event(1), event(2, { txnId: 't3' }), event(3, { txnId: 't2' })];
+    obs.dsm = obs.dsm.filter((d) => d.txnId !== 't2');
+    const r = run(streamOrdering, history, obs);
+    expect(r.anomalies).toEqual([]);
+    expect(r.stats).toMatchObject({ orderedEvents: 1 });
+  });
+
+  it('reports a release without its event, citing the release op', () => {
+    const { history, obs } = lifecycleRun();
+    obs.event = obs.event.filter((e) => e.txnId !== 't3');
+    expect(found(run(streamOrdering, history, obs))).toEqual([
+      ['lost-event', 't3', [4, 5], 'txn committed in the log but no event in the stream'],
+    ]);
+  });
+
+  it('reports a modify with two events as a duplicate, not as an event out of order', () => {
+    const { history, obs } = lifecycleRun();
+    obs.event.push(event(4, { txnId: 't2', at: 1100 }));
+    expect(found(run(streamOrdering, history, obs))).toEqual([
+      ['duplicate-event', 't2', [2, 3], '2 events for one transaction: 1-2, 1-4'],
+    ]);
+  });
+
+  it("reports a sequence gap between a session's events", () => {
+    const { history, obs } = lifecycleRun();
+    obs.event[2]!.seq = 4;
+    expect(found(run(streamOrdering, history, obs))).toEqual([
+      ['skipped-sequence', 's1', [], 'sequence 3 missing below 4'],
     ]);
   });
 });

@@ -1,7 +1,9 @@
 // One transaction of the simulated correct system: its client ops and every record the servers would keep.
 import type { HistoryOp, OpType, Process } from '../../format/history.ts';
 import type { LeaderRecord, Observation, TxnRecord } from '../../format/observations.ts';
-import { documentedTariff } from '../asked-for.ts';
+import { amountOf, type Decision, decide, resolve, type SimState } from './simulate-decide.ts';
+
+export { initialState, type SimState } from './simulate-decide.ts';
 
 export interface TxnSpec {
   process: number;
@@ -23,6 +25,13 @@ export interface TxnSpec {
   deadlock: boolean;
   /** The client reads the credit and channel totals afterwards. */
   readTotals: boolean;
+  /**
+   * What it asks of its session slot (absent: create). A modify or release on a slot without an active session
+   * creates one instead; a create on a slot with one moves on to a new session (simulate-decide.ts).
+   */
+  action?: 'create' | 'modify' | 'release';
+  /** A modify's request: `class` names only the new class (`trafficClass`), `cells` only the new cell, `both` both. */
+  change?: 'class' | 'cells' | 'both';
 }
 
 export interface World {
@@ -35,8 +44,6 @@ export interface World {
 // A balance of a few sessions' tariff: some prepares vote no for lack of credit.
 export const DEFAULT_WORLD: World = { cells: 4, capacity: 6, accounts: 5, balance: 60 };
 
-/** A correct system charges the documented tariff, to the subscriber's own account, on the cells asked for. */
-const amountOf = (spec: TxnSpec) => documentedTariff[spec.trafficClass]!;
 export const accountName = (account: number) => `a${account}`;
 export const cellName = (cell: number) => `c${cell}`;
 
@@ -47,14 +54,6 @@ export interface Placed {
   complete: number;
   decidedAt: number;
   txnId: string;
-  sessionId: string;
-}
-
-export interface SimState {
-  used: number[];
-  spent: number[];
-  versions: Map<string, number>;
-  seqs: Map<string, number>;
 }
 
 export interface Leadership {
@@ -94,96 +93,81 @@ export function op(type: OpType, process: Process, f: string, value: unknown, ti
   return out;
 }
 
-function abortReason(spec: TxnSpec, rmYes: boolean): string {
-  if (spec.deadlock) return 'deadlock';
-  if (!rmYes) return spec.rmYes ? 'no-capacity' : 'rm-voted-no';
-  return spec.billingYes ? 'insufficient-credit' : 'billing-voted-no';
+/** The session's status in each DSM write (docs/api.md, GET): a create's own stages; a change leaves it active. */
+function statusOf(d: Decision, dsmState: string): string {
+  if (d.action === 'create') return dsmState;
+  return d.action === 'release' && dsmState === 'COMMITTED' ? 'RELEASED' : 'COMMITTED';
 }
 
 function dsmWrites(
   p: Placed,
+  d: Decision,
   states: readonly [string, number][],
   state: SimState,
   epochAt: (t: number) => number,
   out: Observation[],
 ) {
+  const { sessionId } = d;
   for (const [dsmState, at] of states) {
-    const version = (state.versions.get(p.sessionId) ?? 0) + 1;
-    state.versions.set(p.sessionId, version);
+    const version = (state.versions.get(sessionId) ?? 0) + 1;
+    state.versions.set(sessionId, version);
     const token = epochAt(at);
     const node = nodeOf(token);
+    const decided = dsmState === 'COMMITTED' || dsmState === 'ABORTED';
     out.push({
       kind: 'dsm',
-      sessionId: p.sessionId,
+      sessionId,
       txnId: p.txnId,
       version,
       state: dsmState as 'PENDING',
+      status: statusOf(d, dsmState) as 'PENDING',
+      revision: decided ? d.revision : d.revision - (d.committed && d.action !== 'create' ? 1 : 0),
       token,
       node,
       at,
     });
     const value = [version - 1, version];
-    out.push({ kind: 'dsm-op', node, key: p.sessionId, f: 'cas', value, outcome: 'ok', start: at - 5, end: at + 5 });
+    out.push({ kind: 'dsm-op', node, key: sessionId, f: 'cas', value, outcome: 'ok', start: at - 5, end: at + 5 });
   }
-}
-
-/** What the transaction's participants decide, given what earlier decisions used up. */
-interface Decision {
-  cell: number;
-  account: number;
-  rmYes: boolean;
-  billingYes: boolean;
-  committed: boolean;
-  outcome: 'committed' | 'aborted';
-  reason: string | undefined;
-}
-
-function decide(spec: TxnSpec, world: World, state: SimState): Decision {
-  const cell = spec.cell % world.cells;
-  const account = spec.account % world.accounts;
-  const rmYes = spec.rmYes && !spec.deadlock && state.used[cell]! < world.capacity;
-  const billingYes = spec.billingYes && world.balance - state.spent[account]! >= amountOf(spec);
-  const committed = rmYes && billingYes;
-  if (committed) {
-    state.used[cell]!++;
-    state.spent[account]! += amountOf(spec);
-  }
-  const reason = committed ? undefined : abortReason(spec, rmYes);
-  return { cell, account, rmYes, billingYes, committed, outcome: committed ? 'committed' : 'aborted', reason };
 }
 
 const vote = (yes: boolean) => (yes ? 'yes' : 'no') as 'yes' | 'no';
 
+/** What each participant records of a committed txn: what the session holds after it, and what it gave back. */
+function recorded(d: Decision) {
+  if (!d.committed) return { rm: {}, billing: {} };
+  const { before, after, action } = d;
+  const rm = { cells: action === 'release' ? [] : [cellName(after.cell)] };
+  const billing = {
+    accountId: accountName(after.account),
+    amount: action === 'release' ? 0 : amountOf(after.trafficClass),
+  };
+  if (!before) return { rm, billing };
+  return {
+    rm: { ...rm, releasedCells: [cellName(before.cell)] },
+    billing: { ...billing, releasedAmount: amountOf(before.trafficClass) },
+  };
+}
+
 /** The log row and both participants' records. */
 function logAndParticipants(p: Placed, d: Decision, epochAt: (t: number) => number, out: Observation[]): void {
-  const { spec, txnId, sessionId } = p;
+  const { spec, txnId } = p;
   const endedAt = p.decidedAt + 200;
   const decisionToken = epochAt(p.decidedAt);
   const token = epochAt(endedAt);
   out.push({
-    ...{
-      kind: 'txn',
-      txnId,
-      sessionId,
-      requestId: `r${p.i}`,
-      protocol: spec.protocol,
-      trafficClass: spec.trafficClass,
-    },
+    ...{ kind: 'txn', txnId, sessionId: d.sessionId, requestId: `r${p.i}`, protocol: spec.protocol },
+    ...{ action: d.action, trafficClass: d.after.trafficClass },
     ...{ participants: ['rm', 'billing'], state: d.outcome, votes: { rm: vote(d.rmYes), billing: vote(d.billingYes) } },
     ...(d.reason === undefined ? {} : { reason: d.reason }),
     ...{ token, decisionToken, createdAt: p.invoke + 100, decidedAt: p.decidedAt },
     ...{ decidedBy: nodeOf(decisionToken), endedAt },
   });
-  const common = { kind: 'participant', txnId, state: d.outcome, token, at: endedAt } as const;
-  const recorded = d.committed ? { cells: [cellName(d.cell)] } : {};
-  out.push({ ...common, participant: 'rm', vote: vote(d.rmYes), ...recorded });
-  out.push({
-    ...common,
-    participant: 'billing',
-    vote: vote(d.billingYes),
-    // Only a committed row records its request (an abort's tombstone carries none).
-    ...(d.committed ? { accountId: accountName(d.account), amount: amountOf(spec) } : {}),
-  });
+  const common = { kind: 'participant', txnId, state: d.outcome, token, at: endedAt, action: d.action } as const;
+  // Only a committed row records what the session holds (an abort's tombstone carries none).
+  const { rm, billing } = recorded(d);
+  out.push({ ...common, participant: 'rm', vote: vote(d.rmYes), ...rm });
+  out.push({ ...common, participant: 'billing', vote: vote(d.billingYes), ...billing });
 }
 
 /** The victim of a two-transaction deadlock, found by the detector and resolved at once. */
@@ -199,9 +183,43 @@ function deadlock(p: Placed, d: Decision, out: Observation[]): void {
     detectedAt: createdAt + 80,
     resolvedAt,
   });
-  const edge = { kind: 'lock-wait', participant: 'rm', resource: cellName(d.cell), end: resolvedAt } as const;
+  const edge = { kind: 'lock-wait', participant: 'rm', resource: cellName(d.after.cell), end: resolvedAt } as const;
   out.push({ ...edge, txnId: p.txnId, waitsFor: peer, start: createdAt + 60 });
   out.push({ ...edge, txnId: peer, waitsFor: p.txnId, start: createdAt + 70 });
+}
+
+const F = { create: 'create-session', modify: 'modify-session', release: 'release-session' } as const;
+
+/** What the client sends: a create names everything; a modify what its spec changes; a release only the session. */
+function requestOf(p: Placed, world: World, action: Decision['action'], sessionId: string) {
+  const { spec } = p;
+  const requestId = `r${p.i}`;
+  const cells = [cellName(spec.cell % world.cells)];
+  if (action === 'release') return { requestId, sessionId };
+  if (action === 'modify') {
+    const change = spec.change ?? 'both';
+    return {
+      ...{ requestId, sessionId },
+      ...(change === 'cells' ? {} : { trafficClass: spec.trafficClass }),
+      ...(change === 'class' ? {} : { cells }),
+    };
+  }
+  const subscriberId = accountName(spec.account % world.accounts);
+  return { requestId, subscriberId, trafficClass: spec.trafficClass, protocol: spec.protocol, cells };
+}
+
+function answer(p: Placed, d: Decision, timed: HistoryOp[]): void {
+  const client = p.spec.process;
+  const f = F[d.action];
+  const { sessionId, outcome, reason, revision } = d;
+  const { txnId } = p;
+  const change = d.action === 'create' ? {} : { kind: d.action, revision };
+  if (p.spec.client === 'timeout') timed.push(op('info', client, f, { status: 504 }, p.complete, 'timeout'));
+  else if (d.committed) timed.push(op('ok', client, f, { sessionId, txnId, outcome, ...change }, p.complete));
+  else {
+    const value = { sessionId, txnId, outcome, reason, status: 409, ...change };
+    timed.push(op('fail', client, f, value, p.complete));
+  }
 }
 
 export function emitTxn(
@@ -212,46 +230,36 @@ export function emitTxn(
   out: Observation[],
   timed: HistoryOp[],
 ): void {
-  const { spec, txnId, sessionId } = p;
+  const { spec } = p;
   const client = spec.process;
-  const f = 'create-session';
-  const cells = [cellName(spec.cell % world.cells)];
-  const request = {
-    requestId: `r${p.i}`,
-    subscriberId: accountName(spec.account % world.accounts),
-    trafficClass: spec.trafficClass,
-    protocol: spec.protocol,
-    cells,
-  };
-  timed.push(op('invoke', client, f, request, p.invoke));
+  const resolved = resolve(spec, state);
+  const { action, sessionId } = resolved;
+  timed.push(op('invoke', client, F[action], requestOf(p, world, action, sessionId), p.invoke));
   if (spec.client === 'rejected') {
-    timed.push(op('fail', client, f, { status: 503, reason: 'not_leader' }, p.complete));
+    timed.push(op('fail', client, F[action], { status: 503, reason: 'not_leader' }, p.complete));
     return;
   }
-  const d = decide(spec, world, state);
+  const d = decide(spec, world, state, resolved);
   logAndParticipants(p, d, epochAt, out);
   const createdAt = p.invoke + 100;
   const states: [string, number][] = [['PENDING', createdAt]];
   if (d.committed) states.push(['PREPARED', createdAt + 50]);
   if (d.committed && spec.protocol === '3pc') states.push(['PRECOMMITTED', createdAt + 60]);
   states.push([d.committed ? 'COMMITTED' : 'ABORTED', p.decidedAt + 100]);
-  dsmWrites(p, states, state, epochAt, out);
-  const seq = (state.seqs.get(sessionId) ?? 0) + 1;
-  state.seqs.set(sessionId, seq);
+  dsmWrites(p, d, states, state, epochAt, out);
+  const seq = (state.seqs.get(d.sessionId) ?? 0) + 1;
+  state.seqs.set(d.sessionId, seq);
   const eventAt = p.decidedAt + 300;
   out.push({
     kind: 'event',
     entryId: '',
-    sessionId,
-    txnId,
+    sessionId: d.sessionId,
+    txnId: p.txnId,
     outcome: d.outcome,
     seq,
     token: epochAt(eventAt),
     at: eventAt,
   });
   if (spec.deadlock) deadlock(p, d, out);
-  const { outcome, reason } = d;
-  if (spec.client === 'timeout') timed.push(op('info', client, f, { status: 504 }, p.complete, 'timeout'));
-  else if (d.committed) timed.push(op('ok', client, f, { sessionId, txnId, outcome }, p.complete));
-  else timed.push(op('fail', client, f, { sessionId, txnId, outcome, reason, status: 409 }, p.complete));
+  answer(p, d, timed);
 }

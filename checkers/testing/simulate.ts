@@ -9,6 +9,7 @@ import {
   cellName,
   DEFAULT_WORLD,
   emitTxn,
+  initialState,
   leadership,
   op,
   type Placed,
@@ -31,7 +32,7 @@ function place(specs: readonly TxnSpec[]): Placed[] {
     const complete = invoke + (spec.client === 'rejected' ? 1000 : spec.durationUs * 1000);
     free.set(spec.process, complete + (spec.readTotals ? 2000 : 0));
     const decidedAt = invoke + spec.durationUs * 500;
-    return { spec, i, invoke, complete, decidedAt, txnId: `t${i}`, sessionId: `s${spec.process}-${spec.session}` };
+    return { spec, i, invoke, complete, decidedAt, txnId: `t${i}` };
   });
 }
 
@@ -46,13 +47,14 @@ function nemesisOps(changes: readonly number[], out: HistoryOp[]): void {
 }
 
 /** Initial and final snapshots of every account and cell: what the commits moved, nothing lost. */
-function snapshots(world: World, state: { used: number[]; spent: number[] }, out: Observation[]): void {
+function snapshots(world: World, state: { used: number[]; spent: number[]; charged: number[] }, out: Observation[]) {
   const end = 1e15;
   for (let a = 0; a < world.accounts; a++) {
     const account = { kind: 'account', accountId: accountName(a), held: 0 } as const;
     const spent = state.spent[a]!;
-    out.push({ ...account, phase: 'initial', balance: world.balance, spent: 0, at: 0 });
-    out.push({ ...account, phase: 'final', balance: world.balance - spent, spent, at: end });
+    const charged = state.charged[a]!;
+    out.push({ ...account, phase: 'initial', balance: world.balance, spent: 0, charged: 0, at: 0 });
+    out.push({ ...account, phase: 'final', balance: world.balance - spent - charged, spent, charged, at: end });
   }
   for (let c = 0; c < world.cells; c++) {
     const cell = { kind: 'cell', cellId: cellName(c), capacity: world.capacity, held: 0 } as const;
@@ -71,12 +73,7 @@ export function simulate(specs: readonly TxnSpec[], world: World = DEFAULT_WORLD
   const timed: HistoryOp[] = [];
   nemesisOps(lead.changes, timed);
 
-  const state = {
-    used: new Array<number>(world.cells).fill(0),
-    spent: new Array<number>(world.accounts).fill(0),
-    versions: new Map<string, number>(),
-    seqs: new Map<string, number>(),
-  };
+  const state = initialState(world);
   // Votes depend on resources, so transactions are decided in decision-time order.
   const byDecision = [...placed].sort((a, b) => a.decidedAt - b.decidedAt || a.i - b.i);
   for (const p of byDecision) emitTxn(p, world, state, lead.epochAt, records, timed);
