@@ -135,7 +135,7 @@ export function decide(
     state.spent[a]! += take - give;
     if (action === 'release') state.charged[a]! += give;
     Object.assign(slot, { trafficClass: after.trafficClass, cell: after.cell, active: action !== 'release' });
-    if (action !== 'create') slot.revision++;
+    slot.revision++; // 1 once created, one more per committed change (docs/api.md)
     if (action === 'release') slot.released++;
   }
   const reason = committed ? undefined : abortReason(spec, rmYes);

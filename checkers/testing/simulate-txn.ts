@@ -121,7 +121,7 @@ function dsmWrites(
       version,
       state: dsmState as 'PENDING',
       status: statusOf(d, dsmState) as 'PENDING',
-      revision: decided ? d.revision : d.revision - (d.committed && d.action !== 'create' ? 1 : 0),
+      revision: decided ? d.revision : d.revision - (d.committed ? 1 : 0),
       token,
       node,
       at,
@@ -213,7 +213,7 @@ function answer(p: Placed, d: Decision, timed: HistoryOp[]): void {
   const f = F[d.action];
   const { sessionId, outcome, reason, revision } = d;
   const { txnId } = p;
-  const change = d.action === 'create' ? {} : { kind: d.action, revision };
+  const change = { kind: d.action, revision };
   if (p.spec.client === 'timeout') timed.push(op('info', client, f, { status: 504 }, p.complete, 'timeout'));
   else if (d.committed) timed.push(op('ok', client, f, { sessionId, txnId, outcome, ...change }, p.complete));
   else {
