@@ -215,7 +215,9 @@ function checkDecision(v: TxnView, s: Summary, out: AnomalyLog, haveDsm: boolean
   if (!v.logged && (unanimous === 'committed' || v.dsm === 'committed')) {
     problems.push(`committed without a logged decision (log ${v.log ? v.log.state : 'has no row'})`);
   }
-  if (haveDsm && v.logged && !v.dsm) problems.push(`log ${v.logged} but the DSM record is not decided`);
+  if (haveDsm && v.logged && !v.dsm && !neverClaimed(v)) {
+    problems.push(`log ${v.logged} but the DSM record is not decided`);
+  }
   const status = v.dsmRecord?.status;
   const owed = v.logged && v.dsm === v.logged ? statusAfter(v.action, v.logged) : undefined;
   if (status !== undefined && owed !== undefined && status !== owed) {
@@ -228,6 +230,22 @@ function checkDecision(v: TxnView, s: Summary, out: AnomalyLog, haveDsm: boolean
  * The session's status once a decided txn has written its last (docs/api.md, GET): a create leaves it active
  * (`COMMITTED`) or `ABORTED`; a committed release leaves it `RELEASED`; any change that aborted, and a modify, active.
  */
+/**
+ * A modify or release that aborted before its claim of the session's record landed (it lost the claim to another
+ * change): no DSM write names it, and no participant prepared it. It never touched the session, so the DSM owes it
+ * nothing. A committed change always claimed first, so this never excuses a commit.
+ */
+function neverClaimed(v: TxnView): boolean {
+  return (
+    v.action !== 'create' &&
+    v.logged === 'aborted' &&
+    v.dsmRecord === undefined &&
+    v.parts.every(
+      (p) => p.vote !== 'yes' && p.state !== 'prepared' && p.state !== 'precommitted' && p.state !== 'committed',
+    )
+  );
+}
+
 function statusAfter(action: string, outcome: 'committed' | 'aborted'): string {
   if (action === 'create') return outcome === 'committed' ? 'COMMITTED' : 'ABORTED';
   return action === 'release' && outcome === 'committed' ? 'RELEASED' : 'COMMITTED';

@@ -30,6 +30,26 @@ describe('atomicity: a session with several transactions', () => {
     ]);
   });
 
+  it('excuses a change that lost its claim (aborted, no DSM write, nothing prepared), never one that prepared', () => {
+    const { history, obs } = lifecycleRun();
+    // t3 lost the claim: no DSM write names it, the participants only tombstoned it, the log says aborted.
+    obs.dsm = obs.dsm.filter((d) => d.txnId !== 't3');
+    obs.txn[2]!.state = 'aborted';
+    obs.participant = obs.participant.filter((p) => p.txnId !== 't3');
+    obs.participant.push(
+      part('rm', { txnId: 't3', state: 'tombstone', vote: undefined }),
+      part('billing', { txnId: 't3', state: 'tombstone', vote: undefined }),
+    );
+    obs.event[2]!.outcome = 'aborted';
+    const lost = ops(...history.slice(0, 5), { ...history[5]!, type: 'fail', value: { status: 412 } });
+    expect(found(run(atomicity, lost, obs)).filter(([type]) => type === 'decision-mismatch')).toEqual([]);
+    // The same, but billing voted yes: it prepared for a change that never held the session.
+    obs.participant[obs.participant.length - 1] = part('billing', { txnId: 't3', state: 'aborted', vote: 'yes' });
+    expect(found(run(atomicity, lost, obs)).filter(([type]) => type === 'decision-mismatch')).toEqual([
+      ['decision-mismatch', 't3', [4, 5], 'log aborted but the DSM record is not decided'],
+    ]);
+  });
+
   it('reports a committed release whose last DSM write leaves the session active, not released', () => {
     const { history, obs } = lifecycleRun();
     obs.dsm[8]!.status = 'COMMITTED';

@@ -181,9 +181,9 @@ export function lifecycleRun(): { history: HistoryOp[]; obs: Observations } {
     invokeCreate(0, { requestId: 'r1', subscriberId: 'a1', trafficClass: 'voice', protocol: '2pc', cells: ['cell-1'] }),
     okCreate(0, 't1'),
     invokeChange('modify-session', 0, { requestId: 'r2', sessionId: 's1', trafficClass: 'video', cells: ['cell-2'] }),
-    okChange('modify-session', 0, 't2', 1),
+    okChange('modify-session', 0, 't2', 2),
     invokeChange('release-session', 0, { requestId: 'r3', sessionId: 's1' }),
-    okChange('release-session', 0, 't3', 2),
+    okChange('release-session', 0, 't3', 3),
   );
   const t2 = { txnId: 't2', requestId: 'r2', createdAt: 400, decidedAt: 500, endedAt: 600 };
   const t3 = { txnId: 't3', requestId: 'r3', createdAt: 700, decidedAt: 800, endedAt: 900 };
@@ -204,13 +204,13 @@ export function lifecycleRun(): { history: HistoryOp[]; obs: Observations } {
     dsm: [
       dsm(1, 'PENDING', { status: 'PENDING', revision: 0 }),
       dsm(2, 'PREPARED', { status: 'PREPARED', revision: 0 }),
-      dsm(3, 'COMMITTED', { status: 'COMMITTED', revision: 0 }),
-      dsm(4, 'PENDING', { txnId: 't2', status: 'COMMITTED', revision: 0, at: 450 }),
-      dsm(5, 'PREPARED', { txnId: 't2', status: 'COMMITTED', revision: 0, at: 460 }),
-      dsm(6, 'COMMITTED', { txnId: 't2', status: 'COMMITTED', revision: 1, at: 550 }),
-      dsm(7, 'PENDING', { txnId: 't3', status: 'COMMITTED', revision: 1, at: 750 }),
-      dsm(8, 'PREPARED', { txnId: 't3', status: 'COMMITTED', revision: 1, at: 760 }),
-      dsm(9, 'COMMITTED', { txnId: 't3', status: 'RELEASED', revision: 2, at: 850 }),
+      dsm(3, 'COMMITTED', { status: 'COMMITTED', revision: 1 }),
+      dsm(4, 'PENDING', { txnId: 't2', status: 'COMMITTED', revision: 1, at: 450 }),
+      dsm(5, 'PREPARED', { txnId: 't2', status: 'COMMITTED', revision: 1, at: 460 }),
+      dsm(6, 'COMMITTED', { txnId: 't2', status: 'COMMITTED', revision: 2, at: 550 }),
+      dsm(7, 'PENDING', { txnId: 't3', status: 'COMMITTED', revision: 2, at: 750 }),
+      dsm(8, 'PREPARED', { txnId: 't3', status: 'COMMITTED', revision: 2, at: 760 }),
+      dsm(9, 'COMMITTED', { txnId: 't3', status: 'RELEASED', revision: 3, at: 850 }),
     ],
     event: [event(1), event(2, { txnId: 't2', at: 700 }), event(3, { txnId: 't3', at: 1000 })],
     leader: [leader('n1', 1, 0)],
