@@ -213,10 +213,16 @@ function movedBy<T>(records: readonly T[], key: (r: T) => string, phase: (r: T) 
   return moved;
 }
 
+/** Transactions to name in one line: the first three, and how many more (the anomaly's details list them all). */
+function some(txnIds: readonly string[]): string {
+  const more = txnIds.length - 3;
+  return more > 0 ? `${txnIds.slice(0, 3).join(', ')} and ${more} more` : txnIds.join(', ');
+}
+
 /** "committed charges total 25", or "committed holds total 25, less 5 given back (t3): 20". */
 function committedText(noun: string, m: Moves): string {
   if (m.down === 0) return `committed ${noun} total ${m.up}`;
-  return `committed ${noun} total ${m.up}, less ${m.down} given back (${m.givers.join(', ')}): ${m.up - m.down}`;
+  return `committed ${noun} total ${m.up}, less ${m.down} given back (${some(m.givers)}): ${m.up - m.down}`;
 }
 
 /**
@@ -238,7 +244,7 @@ function compareTotals(
     const details = { moved: m, committed: c.up, givenBack: c.down };
     const text = `${m} ${what.unit} ${what.moved} during the run; ${committedText(what.committed, c)}`;
     if (what.unit === 'channels' && m > net && m <= c.up) {
-      const lost = `${m - net} of the ${c.down} channels given back by ${c.givers.join(', ')} did not come back`;
+      const lost = `${m - net} of the ${c.down} channels given back by ${some(c.givers)} did not come back`;
       out.add('release-not-returned', id, [], `${lost}: ${text}`, { ...details, txns: c.givers });
     } else {
       out.add(m > net ? 'spent-not-committed' : 'committed-not-spent', id, [], text, details);
