@@ -40,12 +40,17 @@ export function mergeValidity(values: Iterable<Validity>): Validity {
   return out;
 }
 
+/** "1 decision query", "1 key", "1 relay resend". */
+function singular(words: string): string {
+  return words.endsWith('ies') ? `${words.slice(0, -3)}y` : words.replace(/s$/, '');
+}
+
 /** "412 keys, 6,130 ops": coverage as words (a stat named `leaderRecords` reads "leader records"). */
 export function coverageText(coverage: Record<string, number>): string {
   return Object.entries(coverage)
     .map(([name, n]) => {
       const words = name.replace(/[A-Z]/g, (c) => ` ${c.toLowerCase()}`);
-      return `${n.toLocaleString('en-US')} ${n === 1 ? words.replace(/s$/, '') : words}`;
+      return `${n.toLocaleString('en-US')} ${n === 1 ? singular(words) : words}`;
     })
     .join(', ');
 }
