@@ -48,7 +48,7 @@ describe('checker protocol', () => {
     expect(r.valid).toBe(false);
     expect(coverageText({ keys: 1, ops: 6130, leaderRecords: 2 })).toBe('1 key, 6,130 ops, 2 leader records');
     expect(coverageText({ sessions: 1, leaderRecords: 1 })).toBe('1 session, 1 leader record');
-    expect(coverageText({ decisionQueries: 1, decisionQuery2: 0 })).toBe('1 decision query, 0 decision query2');
+    expect(coverageText({ decisionQueries: 1, recoveries: 2 })).toBe('1 decision query, 2 recoveries');
     // A coverage figure the checker did not report counts as 0: it examined nothing there.
     const silent: Checker = {
       name: 'silent',
