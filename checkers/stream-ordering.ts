@@ -143,11 +143,14 @@ export const streamOrdering: Checker = {
     }
     // Per-session order is only tested by a session with two events or more: with one each, it cannot be broken.
     const multiEventSessions = [...perSession.values()].filter((list) => list.length > 1).length;
+    // A session with three events or more (created, modified..., released) orders its changes among themselves too.
+    const longSessions = [...perSession.values()].filter((list) => list.length > 2).length;
     const { relayResends } = pathCounts(observations.path);
     return out.result({
       events: events.length,
       sessions: perSession.size,
       multiEventSessions,
+      sessionsWith3Events: longSessions,
       orderedEvents,
       decidedTxns,
       withoutEvent,

@@ -59,6 +59,8 @@ export interface Workload {
   systemEnv?: Readonly<Record<string, string>>;
   /** Nemeses used when `--nemesis` is not given. */
   defaultNemesis?: string;
+  /** Operations per second when `--rate` is not given (else the run's default, 50). */
+  defaultRate?: number;
   /** An endless stream of ops; the run takes as many as it needs. */
   ops(rng: Rng, opts: WorkloadOptions): Generator<OpSpec, never>;
 }
