@@ -2,8 +2,45 @@
 // session it acts on (a slot's current session), what it does to it, how each participant votes, and what the
 // commit moves. A session is created, modified any number of times, then released; a slot whose session is not
 // active (never created, its create aborted, or released) turns a modify or release into a create.
+
+import type { TxnRecord } from '../../format/observations.ts';
 import { documentedTariff } from '../asked-for.ts';
-import type { TxnSpec, World } from './simulate-txn.ts';
+
+export interface TxnSpec {
+  process: number;
+  /** Session number within the process: a process runs one op at a time, so a session's transactions never overlap. */
+  session: number;
+  protocol: TxnRecord['protocol'];
+  trafficClass: NonNullable<TxnRecord['trafficClass']>;
+  rmYes: boolean;
+  billingYes: boolean;
+  /** answer: the client hears the outcome; timeout: info; rejected: 503 before any transaction starts. */
+  client: 'answer' | 'timeout' | 'rejected';
+  gapUs: number;
+  durationUs: number;
+  cell: number;
+  account: number;
+  /** A new leader takes over just before this transaction's decision. */
+  leaderChange: boolean;
+  /** This transaction is a deadlock victim (found by the detector and aborted). */
+  deadlock: boolean;
+  /** The client reads the credit and channel totals afterwards. */
+  readTotals: boolean;
+  /**
+   * What it asks of its session slot (absent: create). A modify or release on a slot without an active session
+   * creates one instead; a create on a slot with one moves on to a new session (simulate-decide.ts).
+   */
+  action?: 'create' | 'modify' | 'release';
+  /** A modify's request: `class` names only the new class (`trafficClass`), `cells` only the new cell, `both` both. */
+  change?: 'class' | 'cells' | 'both';
+}
+
+export interface World {
+  cells: number;
+  capacity: number;
+  accounts: number;
+  balance: number;
+}
 
 export type Action = 'create' | 'modify' | 'release';
 

@@ -1,45 +1,18 @@
 // One transaction of the simulated correct system: its client ops and every record the servers would keep.
 import type { HistoryOp, OpType, Process } from '../../format/history.ts';
-import type { LeaderRecord, Observation, TxnRecord } from '../../format/observations.ts';
-import { amountOf, type Decision, decide, resolve, type SimState } from './simulate-decide.ts';
+import type { LeaderRecord, Observation } from '../../format/observations.ts';
+import {
+  amountOf,
+  type Decision,
+  decide,
+  resolve,
+  type SimState,
+  type TxnSpec,
+  type World,
+} from './simulate-decide.ts';
 
 export { initialState, type SimState } from './simulate-decide.ts';
-
-export interface TxnSpec {
-  process: number;
-  /** Session number within the process: a process runs one op at a time, so a session's transactions never overlap. */
-  session: number;
-  protocol: TxnRecord['protocol'];
-  trafficClass: NonNullable<TxnRecord['trafficClass']>;
-  rmYes: boolean;
-  billingYes: boolean;
-  /** answer: the client hears the outcome; timeout: info; rejected: 503 before any transaction starts. */
-  client: 'answer' | 'timeout' | 'rejected';
-  gapUs: number;
-  durationUs: number;
-  cell: number;
-  account: number;
-  /** A new leader takes over just before this transaction's decision. */
-  leaderChange: boolean;
-  /** This transaction is a deadlock victim (found by the detector and aborted). */
-  deadlock: boolean;
-  /** The client reads the credit and channel totals afterwards. */
-  readTotals: boolean;
-  /**
-   * What it asks of its session slot (absent: create). A modify or release on a slot without an active session
-   * creates one instead; a create on a slot with one moves on to a new session (simulate-decide.ts).
-   */
-  action?: 'create' | 'modify' | 'release';
-  /** A modify's request: `class` names only the new class (`trafficClass`), `cells` only the new cell, `both` both. */
-  change?: 'class' | 'cells' | 'both';
-}
-
-export interface World {
-  cells: number;
-  capacity: number;
-  accounts: number;
-  balance: number;
-}
+export type { TxnSpec, World };
 
 // A balance of a few sessions' tariff: some prepares vote no for lack of credit.
 export const DEFAULT_WORLD: World = { cells: 4, capacity: 6, accounts: 5, balance: 60 };
