@@ -3,8 +3,8 @@
 # correct system, the efficacy matrix (every planted bug caught, the correct system never accused), the benchmark,
 # then the index report over everything in the store. It keeps going after a failure and reports every failure at
 # the end. Exit 1 when any run of the correct system was invalid (rig run exit 1, or a correct-system run of rig
-# efficacy); else 2 when a step could not run or ended unknown, or a planted bug went undetected; else 0. See
-# ci/README.md.
+# efficacy); else 2 when a step could not run or ended unknown, a planted bug went undetected, or a recovery path
+# was taken by no exposure run; else 0. See ci/README.md.
 #
 # Sized for about an hour on a 2-core machine: 6 workloads x 3 protocols x 4 nemesis groups x 1 seed = 72 runs of
 # ~38 s each (30 s of workload and faults, then heal, quiet, collect and check) = ~46 min; 3 exposure runs, ~2 min;
@@ -68,6 +68,18 @@ step() {
 }
 
 # One line per correct run accused ("accused: <bug> <run dirs>") and per bug missed ("missed: <bug>").
+# The recovery-path counts of a run directory's results (liveness and stream-ordering coverage), one "name count"
+# per line; nothing when the run wrote no results.
+path_counts() {
+  [[ -n $1 && -f $1/results.json ]] || return 0
+  node -e '
+    const { results } = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    const paths = ["decisionQueries", "precommitTimeouts", "recoveries", "relayResends"];
+    const list = Array.isArray(results) ? results : Object.values(results);
+    for (const r of list) for (const p of paths) if (r.coverage && p in r.coverage) console.log(p, r.coverage[p]);' \
+    "$1/results.json"
+}
+
 efficacy_verdicts() {
   [[ -n $1 && -f $1/efficacy.json ]] || return 0
   node -e '
@@ -112,13 +124,17 @@ done
 
 # Exposure runs (issue 21 item 4): transactions held in doubt past the participants' decision-query delay and 3PC
 # pre-commit timeout (shortened to 1 s), the leader crashed between the relay's append and mark-sent, and after its
-# decisions. Their liveness and stream-ordering verdict lines carry the counts of the recovery paths taken.
+# decisions; sessions changed and released meanwhile (lifecycle). Their liveness and stream-ordering verdict lines
+# carry the counts of the recovery paths taken, and a path that no exposure run took fails the night (exit 2): a
+# recovery path no nemesis drives is a gap of the rig, not a quiet night.
 exposure_delays=RIG_DECISION_QUERY_AFTER_MS=1000,RIG_PRECOMMIT_TIMEOUT_MS=1000
 exposure_runs=(
   "sessions 3pc crash,partition:leader-from-participant,pause"
   "sessions 2pc crash,partition:leader-from-participant,pause"
   "leader-churn mixed crash,partition:isolate-leader"
+  "lifecycle 3pc crash,partition:leader-from-participant,pause"
 )
+declare -A path_taken=([decisionQueries]=0 [precommitTimeouts]=0 [recoveries]=0 [relayResends]=0)
 if [[ $exposure == 1 ]]; then
   { echo; echo "## Exposure (recovery paths taken)"; echo; } >>"$summary"
   for spec in "${exposure_runs[@]}"; do
@@ -131,11 +147,18 @@ if [[ $exposure == 1 ]]; then
     dir=$(sed -n 's/^run directory: //p' "$out/$name.log" | tail -1)
     log "$name $workload $protocol $nemesis seed $seed: exit $code ${dir:-(no run directory)}"
     { echo "- $workload $protocol $nemesis seed $seed: exit $code"; grep -E '^(liveness|stream-ordering) ' "$out/$name.log" | sed 's/^/  - /'; } >>"$summary"
+    while read -r path count; do
+      path_taken[$path]=$((${path_taken[$path]} + count))
+    done < <(path_counts "$dir")
     case $code in
       0) if [[ $keep_data != 1 && -n $dir ]]; then rm -rf "$dir/servers/postgres" "$dir/servers/redis"; fi ;;
       1) invalid+=("$name: $workload $protocol $nemesis seed $seed is INVALID: $dir (log $out/$name.log)") ;;
       *) broken+=("$name: $workload $protocol $nemesis seed $seed ended with exit $code (log $out/$name.log)") ;;
     esac
+  done
+  for path in decisionQueries precommitTimeouts recoveries relayResends; do
+    echo "- $path taken ${path_taken[$path]} times in all" >>"$summary"
+    if [[ ${path_taken[$path]} == 0 ]]; then broken+=("exposure: no exposure run took the recovery path $path"); fi
   done
 fi
 
