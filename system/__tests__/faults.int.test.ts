@@ -5,7 +5,7 @@
 // signature window refuses every signed request (401 stale_timestamp), ours included, until someone whose clock
 // agrees with it (here a client signing with the same skew) heals it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Clock } from '../common/clock.ts';
+import { type Clock, systemClock } from '../common/clock.ts';
 import { Peer } from '../common/peer.ts';
 import { parseKeyRing } from '../common/signing.ts';
 import { eventually, type SystemFixture, setFaults, startSystem, subscriber } from './support.ts';
@@ -68,6 +68,7 @@ describe('fault injection at run time', () => {
     expect(ours.body.code).toBe('stale_timestamp');
     // A client whose clock agrees with rm's is heard, and heals it.
     const skewed: Clock = {
+      ...systemClock(),
       wallMs: () => Date.now() + skewMs,
       monotonicMs: () => performance.now(),
       setOffsetMs: () => {},

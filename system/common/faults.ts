@@ -1,7 +1,7 @@
 // Run-time fault settings of one service (spec section 9). The service consults them at named points; the
 // signed /admin/faults endpoint changes them without a restart. Randomness comes from the seeded Rng.
 import { Rng } from '../../lib/rng.ts';
-import { type Clock, sleep } from './clock.ts';
+import type { Clock } from './clock.ts';
 
 export interface FaultSettings {
   /**
@@ -107,7 +107,7 @@ export class Faults {
         const remainingMs = targetMs - (this.clock.monotonicMs() - started);
         if (remainingMs <= 0) return;
         const signal = this.changed.signal;
-        await sleep(remainingMs, signal);
+        await this.clock.sleep(remainingMs, signal);
         if (signal.aborted) targetMs = this.latencyFor(pattern, path);
       }
     } finally {

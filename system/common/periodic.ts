@@ -1,6 +1,6 @@
 // A background pass run every interval until stopped: the next pass starts `intervalMs` after the previous one
 // started (or at once if it took longer), one at a time; a failing pass is reported and the loop goes on.
-import { type Clock, sleep } from './clock.ts';
+import type { Clock } from './clock.ts';
 
 export class Periodic {
   private readonly stopper = new AbortController();
@@ -32,7 +32,7 @@ export class Periodic {
     while (!signal.aborted) {
       const started = this.clock.monotonicMs();
       await this.pass().catch((err: Error) => this.onError(err));
-      await sleep(Math.max(0, this.intervalMs - (this.clock.monotonicMs() - started)), signal);
+      await this.clock.sleep(Math.max(0, this.intervalMs - (this.clock.monotonicMs() - started)), signal);
     }
   }
 }

@@ -3,7 +3,7 @@
 // them by (participant, txn, holder, resource, start), so no finished wait is left looking open; and a wait ends
 // when its prepare moves on or ends, not at the next reading.
 import { describe, expect, it } from 'vitest';
-import type { Clock } from '../../common/clock.ts';
+import { type Clock, systemClock } from '../../common/clock.ts';
 import type { Logger } from '../../common/log.ts';
 import { type DbRow, type Queryable, Statements } from '../../common/statements.ts';
 import { InFlightPrepares } from '../inflight.ts';
@@ -13,7 +13,13 @@ const intervalMs = 100;
 
 function setup() {
   let now = 1_000_000;
-  const clock: Clock = { wallMs: () => now, monotonicMs: () => now, setOffsetMs: () => {}, offsetMs: () => 0 };
+  const clock: Clock = {
+    ...systemClock(),
+    wallMs: () => now,
+    monotonicMs: () => now,
+    setOffsetMs: () => {},
+    offsetMs: () => 0,
+  };
   const records: Array<Record<string, unknown>> = [];
   const logger = { observe: (_: string, r: Record<string, unknown>) => records.push(r) } as unknown as Logger;
   let rows: DbRow[] = [];

@@ -2,13 +2,14 @@
 // steps down at once when a renewal fails, and stops acting when its lease may have lapsed by its own monotonic
 // clock, even if no renewal has told it so (the paused-leader case).
 import { describe, expect, it } from 'vitest';
-import type { Clock } from '../../common/clock.ts';
+import { type Clock, systemClock } from '../../common/clock.ts';
 import { createLogger } from '../../common/log.ts';
 import { LeaderElector, type LeaseStore } from '../leader.ts';
 
 function fakeClock(): Clock & { advance(ms: number): void } {
   let t = 1000;
   return {
+    ...systemClock(),
     wallMs: () => t,
     monotonicMs: () => t,
     setOffsetMs: () => {},
