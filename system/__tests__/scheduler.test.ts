@@ -2,9 +2,13 @@
 // after agingMs, with a bounded share of turns) that lets data through under sustained voice load, admission control
 // that sheds data before voice, a bounded number of workers, and the queue delay it reports per class.
 import { describe, expect, it } from 'vitest';
+import { type Clock, systemClock } from '../common/clock.ts';
 import type { TrafficClass } from '../common/contract.ts';
 import { isServiceError } from '../common/errors.ts';
 import { PriorityQueue, Scheduler, type SchedulerObserver, type ShedReason } from '../session-manager/scheduler.ts';
+
+/** Real timers, monotonic time from the test. */
+const at = (nowMs: () => number): Clock => ({ ...systemClock(), monotonicMs: nowMs });
 
 const takeAll = <T>(q: PriorityQueue<T>, nowMs: number) => {
   const out: T[] = [];
@@ -119,7 +123,7 @@ describe('Scheduler', () => {
     const obs = new Recorder();
     const s = new Scheduler(
       { workers: 1, queueMax: 10, agingMs: 10_000, promotedTurnEvery: 4, queueWaitMaxMs: 60_000 },
-      () => now,
+      at(() => now),
       obs,
     );
     const first = gate();
@@ -156,7 +160,7 @@ describe('Scheduler', () => {
     const obs = new Recorder();
     const s = new Scheduler(
       { workers: 1, queueMax: 2, agingMs: 1000, promotedTurnEvery: 4, queueWaitMaxMs: 500 },
-      () => now,
+      at(() => now),
       obs,
     );
     const busy = gate();
@@ -191,7 +195,7 @@ describe('Scheduler', () => {
   it('passes a failure of the work itself to its caller and frees the worker', async () => {
     const s = new Scheduler(
       { workers: 1, queueMax: 4, agingMs: 100, promotedTurnEvery: 4, queueWaitMaxMs: 1000 },
-      () => 0,
+      at(() => 0),
       new Recorder(),
     );
     await expect(s.submit('voice', async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');

@@ -404,7 +404,7 @@ export class Coordinator {
         }),
     );
     // Let the requests reach the wire before a crash point can fire.
-    await new Promise((r) => setImmediate(r));
+    await this.d.clock.yieldNow();
     this.d.faults.crashPoint('after-prepare-sent');
     const votes = await Promise.all(calls);
     this.d.logger.observe('votes', {

@@ -5,7 +5,7 @@
 // With RIG_DEADLOCK_DETECTOR=off it only watches: cycles are still found and recorded, and when one goes away (a
 // lock timeout's doing) it is recorded with method `timeout`. Each deadlock is recorded as a `deadlock` observation
 // when found (no resolvedAt) and again when gone (with resolvedAt).
-import type { Clock } from '../common/clock.ts';
+import type { Clock, TimerHandle } from '../common/clock.ts';
 import type { Logger } from '../common/log.ts';
 import type { Leadership } from './coordinator.ts';
 import type { SmMetrics } from './metrics.ts';
@@ -61,7 +61,7 @@ interface Tracked {
 const trackedMax = 1000;
 
 export class DeadlockDetector {
-  private timer: NodeJS.Timeout | undefined;
+  private timer: TimerHandle | undefined;
   private running = false;
   private epoch: number | undefined;
   private readonly tracked = new Map<string, Tracked>();
@@ -69,11 +69,11 @@ export class DeadlockDetector {
   constructor(private readonly d: DetectorDeps) {}
 
   start(): void {
-    this.timer = setInterval(() => void this.pass(), this.d.config.intervalMs);
+    this.timer = this.d.clock.setInterval(() => void this.pass(), this.d.config.intervalMs);
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.d.clock.clearInterval(this.timer);
   }
 
   /** One pass: collect, record the deadlocks that are gone, handle the cycles found. */

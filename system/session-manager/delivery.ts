@@ -225,7 +225,7 @@ export class Delivery {
       } catch {
         // no answer: try again
       }
-      if (i + 1 < attempts) await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** i, retryDelayMaxMs)));
+      if (i + 1 < attempts) await this.d.clock.sleep(Math.min(50 * 2 ** i, retryDelayMaxMs));
     }
     return false;
   }

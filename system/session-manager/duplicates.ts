@@ -33,7 +33,7 @@ export async function awaitOutcome(
       };
     }
     if (clock.monotonicMs() + delay > deadline) break;
-    await new Promise((r) => setTimeout(r, delay));
+    await clock.sleep(delay);
   }
   throw new ServiceError(
     'timeout',

@@ -4,6 +4,7 @@
 // transactions were closed twice under load). Undecided and started under an older epoch (its
 // coordinator is gone), or ours but older than any request could take: decide by recovery.ts's rule (2PC: presumed
 // abort; 3PC: commit if pre-committed, else abort).
+import type { Clock, TimerHandle } from '../common/clock.ts';
 import type { Decision, DecisionReply } from '../common/contract.ts';
 import type { Logger } from '../common/log.ts';
 import type { Leadership } from './coordinator.ts';
@@ -23,7 +24,7 @@ export interface FinisherConfig {
 }
 
 export class Finisher {
-  private timer: NodeJS.Timeout | undefined;
+  private timer: TimerHandle | undefined;
   private running = false;
 
   constructor(
@@ -35,15 +36,15 @@ export class Finisher {
     private readonly metrics: SmMetrics,
     private readonly logger: Logger,
     private readonly node: string,
-    private readonly wallMs: () => number,
+    private readonly clock: Clock,
   ) {}
 
   start(): void {
-    this.timer = setInterval(() => void this.pass(), this.config.intervalMs);
+    this.timer = this.clock.setInterval(() => void this.pass(), this.config.intervalMs);
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.clock.clearInterval(this.timer);
   }
 
   /** One pass over the unfinished transactions; returns how many it closed. */
@@ -81,7 +82,7 @@ export class Finisher {
     let decision: Decision | null = row.decision;
     let reason = row.reason;
     const ours = row.token === epoch;
-    if (decision === null && ours && this.wallMs() - row.createdAtMs < this.config.abandonAfterMs) return false;
+    if (decision === null && ours && this.clock.wallMs() - row.createdAtMs < this.config.abandonAfterMs) return false;
     // The rig counts the recovery path from this line (once per leader and transaction: passes repeat it).
     this.logger.observe('recovery', { txnId: row.txnId, decided: decision !== null, token: epoch });
     if (decision === null) {
@@ -95,7 +96,14 @@ export class Finisher {
   /** Applies the recovery rule to an undecided row and logs the result (first decision logged wins). */
   private async recover(row: TxnRow, epoch: number, via: string) {
     const rule = await recoveryDecision(row, this.participants, this.config.queryTimeoutMs);
-    const standing = await this.txlog.decide(row.txnId, rule.decision, rule.reason, epoch, this.node, this.wallMs());
+    const standing = await this.txlog.decide(
+      row.txnId,
+      rule.decision,
+      rule.reason,
+      epoch,
+      this.node,
+      this.clock.wallMs(),
+    );
     this.logger.observe('decision', {
       txnId: row.txnId,
       decision: standing.decision,

@@ -3,7 +3,7 @@
 // Renew: compare-and-pexpire every ttl/3. Step down at once when a renewal fails, or when the local monotonic
 // clock says the lease may have lapsed (measured from the start of the last successful renewal, less a margin
 // for clock drift), so a paused or partitioned leader stops acting before anyone else can take over.
-import type { Clock } from '../common/clock.ts';
+import type { Clock, TimerHandle } from '../common/clock.ts';
 import type { Logger } from '../common/log.ts';
 
 /** The lease store, narrow so a simulation can provide its own. */
@@ -35,7 +35,7 @@ export class LeaderElector {
   private role: Role = { kind: 'follower' };
   private validUntilMs = 0;
   private ready = false;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: TimerHandle | undefined;
   private ticking = false;
   private stopped = false;
 
@@ -49,7 +49,7 @@ export class LeaderElector {
 
   start(): void {
     const period = Math.max(10, Math.floor(this.opts.leaseTtlMs / 3));
-    this.timer = setInterval(() => void this.tick(), period);
+    this.timer = this.clock.setInterval(() => void this.tick(), period);
     void this.tick();
   }
 
@@ -164,7 +164,7 @@ export class LeaderElector {
   /** Stops campaigning and gives the lease up if we hold it. */
   async stop(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.timer);
+    this.clock.clearInterval(this.timer);
     if (this.role.kind === 'leader') {
       const { value, epoch } = this.role;
       this.stepDown('shutting down');

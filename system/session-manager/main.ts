@@ -36,7 +36,7 @@ await runService('session-manager', async (rt) => {
   const w: Wiring = { rt, stores, participants, elector, metrics, onDecided: () => relay.kick() };
   const { coordinator, finisher } = transactionWork(w);
   const observer = { ...schedulerObserver(metrics), ...queueEvidence(rt.logger) };
-  const scheduler = new Scheduler(schedulerConfig(env), () => clock.monotonicMs(), observer);
+  const scheduler = new Scheduler(schedulerConfig(env), clock, observer);
   const detector = deadlockDetector(w, coordinator);
   elector.start();
   relay.start();
@@ -124,7 +124,7 @@ function leadership(rt: Runtime, stores: Stores, metrics: SmMetrics, leaseTtlMs:
         // Raise the coordinator database's fence first: from here on no older leader's write can land there.
         await txlog.raiseFence(epoch);
         metrics.leader.set(1);
-        setImmediate(() => relay?.kick());
+        void clock.yieldNow().then(() => relay?.kick());
       },
       onDemoted(_epoch, reason) {
         metrics.leader.set(0);
@@ -139,6 +139,7 @@ function leadership(rt: Runtime, stores: Stores, metrics: SmMetrics, leaseTtlMs:
     elector,
     logger,
     metrics,
+    clock,
     env.int('RIG_RELAY_INTERVAL_MS', 200, 10, 60_000),
     100,
     (p) => rt.faults.crashPoint(p),
@@ -202,8 +203,7 @@ function transactionWork(w: Wiring): { coordinator: Coordinator; finisher: Finis
     abandonAfterMs: env.int('RIG_ABANDON_AFTER_MS', 15_000, 100, 3_600_000),
     queryTimeoutMs: phase2TimeoutMs,
   };
-  const wallMs = () => clock.wallMs();
-  const finisher = new Finisher(txlog, delivery, participants, elector, finisherConfig, metrics, logger, node, wallMs);
+  const finisher = new Finisher(txlog, delivery, participants, elector, finisherConfig, metrics, logger, node, clock);
   return { coordinator, finisher };
 }
 

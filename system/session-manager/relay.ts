@@ -2,6 +2,7 @@
 // per txn id (the Lua script dedupes), a pass's rows in one script call, then marks them sent, in one statement. A
 // crash between the decision's commit and the append only delays the event: the next pass (on this leader or the
 // next) appends it.
+import type { Clock, TimerHandle } from '../common/clock.ts';
 import type { CrashPoint } from '../common/faults.ts';
 import type { Logger } from '../common/log.ts';
 import type { Leadership } from './coordinator.ts';
@@ -10,10 +11,10 @@ import type { EventStream } from './store.ts';
 import type { OutboxRow, TxLog } from './txlog.ts';
 
 export class Relay {
-  private timer: NodeJS.Timeout | undefined;
+  private timer: TimerHandle | undefined;
   private running = false;
   private again = false;
-  private lingering: NodeJS.Timeout | undefined;
+  private lingering: TimerHandle | undefined;
 
   constructor(
     private readonly txlog: TxLog,
@@ -21,6 +22,7 @@ export class Relay {
     private readonly leadership: Leadership,
     private readonly logger: Logger,
     private readonly metrics: SmMetrics,
+    private readonly clock: Clock,
     private readonly intervalMs: number,
     private readonly batchMax: number,
     private readonly crashPoint: (point: CrashPoint) => void,
@@ -29,12 +31,12 @@ export class Relay {
   ) {}
 
   start(): void {
-    this.timer = setInterval(() => this.kick(), this.intervalMs);
+    this.timer = this.clock.setInterval(() => this.kick(), this.intervalMs);
   }
 
   stop(): void {
-    clearInterval(this.timer);
-    clearTimeout(this.lingering);
+    this.clock.clearInterval(this.timer);
+    this.clock.clearTimeout(this.lingering);
   }
 
   /** Runs a pass after the linger (or right after the current one). */
@@ -43,7 +45,7 @@ export class Relay {
       this.passSoon();
       return;
     }
-    this.lingering ??= setTimeout(() => {
+    this.lingering ??= this.clock.setTimeout(() => {
       this.lingering = undefined;
       this.passSoon();
     }, this.lingerMs);

@@ -7,6 +7,7 @@
 // `promotedTurnEvery` while it waits. Unbounded aging (priority growing with waiting time) would, under sustained
 // overload, turn the queue back into FIFO and take voice's advantage away; this keeps voice first and still
 // guarantees data a share.
+import type { Clock, TimerHandle } from '../common/clock.ts';
 import { type TrafficClass, trafficClasses } from '../common/contract.ts';
 import { ServiceError } from '../common/errors.ts';
 
@@ -174,11 +175,11 @@ export function overloaded(cls: TrafficClass, reason: ShedReason, retryAfterMs: 
 export class Scheduler {
   private readonly queue: PriorityQueue<Task>;
   private running = 0;
-  private sweeper: NodeJS.Timeout | undefined;
+  private sweeper: TimerHandle | undefined;
 
   constructor(
     private readonly config: SchedulerConfig,
-    private readonly nowMs: () => number,
+    private readonly clock: Clock,
     private readonly observer: SchedulerObserver,
   ) {
     this.queue = new PriorityQueue(config.queueMax, config.agingMs, config.promotedTurnEvery);
@@ -187,12 +188,12 @@ export class Scheduler {
   /** Sheds expired entries now and then even while every worker is busy. */
   start(): void {
     this.observer.begun?.(this.config);
-    this.sweeper = setInterval(() => this.sweep(), Math.max(10, Math.floor(this.config.queueWaitMaxMs / 4)));
-    this.sweeper.unref();
+    const periodMs = Math.max(10, Math.floor(this.config.queueWaitMaxMs / 4));
+    this.sweeper = this.clock.setInterval(() => this.sweep(), periodMs, { unref: true });
   }
 
   stop(): void {
-    clearInterval(this.sweeper);
+    this.clock.clearInterval(this.sweeper);
   }
 
   get busy(): number {
@@ -202,11 +203,11 @@ export class Scheduler {
   /** Runs `work` when its turn comes; rejects with 503 overloaded if it is shed instead. `id` names it in evidence. */
   submit<T>(cls: TrafficClass, work: () => Promise<T>, id?: string): Promise<{ value: T; queueMs: number }> {
     return new Promise((resolve, reject) => {
-      const enqueuedMs = this.nowMs();
+      const enqueuedMs = this.clock.monotonicMs();
       const task: Task = {
         id,
         run: () => {
-          const queueMs = this.nowMs() - enqueuedMs;
+          const queueMs = this.clock.monotonicMs() - enqueuedMs;
           this.observer.started(cls, queueMs);
           return Promise.resolve()
             .then(work)
@@ -230,7 +231,7 @@ export class Scheduler {
 
   /** Sheds every entry that waited past the limit. */
   sweep(): void {
-    const nowMs = this.nowMs();
+    const nowMs = this.clock.monotonicMs();
     const expired = this.queue.expire(nowMs, this.config.queueWaitMaxMs);
     for (const e of expired) this.shedEntry(e, 'expired', nowMs);
     if (expired.length > 0) this.reportDepths();
@@ -239,7 +240,7 @@ export class Scheduler {
   private pump(): void {
     this.sweep();
     while (this.running < this.config.workers) {
-      const nowMs = this.nowMs();
+      const nowMs = this.clock.monotonicMs();
       const next = this.queue.take(nowMs);
       if (!next) break;
       this.settled(next, 'started', nowMs);

@@ -3,6 +3,7 @@
 // into `queue` records in the scheduler's exact order, with the client's request id, the aging bound and a new
 // incarnation after a restart.
 import { describe, expect, it } from 'vitest';
+import { systemClock } from '../../common/clock.ts';
 import { createLogger, type ObservationLine } from '../../common/log.ts';
 import { QueueReader, queueEvidence } from '../evidence-queue.ts';
 import { Scheduler } from '../scheduler.ts';
@@ -18,7 +19,7 @@ function scheduled(lines: ObservationLine[], now: { ms: number }) {
     'info',
     (l) => lines.push(JSON.parse(l)),
   );
-  return new Scheduler(config, () => now.ms, { ...quiet, ...queueEvidence(logger) });
+  return new Scheduler(config, { ...systemClock(), monotonicMs: () => now.ms }, { ...quiet, ...queueEvidence(logger) });
 }
 
 describe('queue evidence', () => {

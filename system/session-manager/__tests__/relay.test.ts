@@ -3,6 +3,7 @@
 // a linger, the kicks of the window share a pass; a failed append marks nothing, and the next pass appends the same
 // rows again, in the same order.
 import { describe, expect, it, vi } from 'vitest';
+import { systemClock } from '../../common/clock.ts';
 import type { Logger } from '../../common/log.ts';
 import type { SmMetrics } from '../metrics.ts';
 import { Relay } from '../relay.ts';
@@ -50,6 +51,7 @@ function fixture(failOn?: string, lingerMs = 0) {
     { currentEpoch: () => 3, leaderHint: () => undefined },
     logger,
     metrics,
+    systemClock(),
     60_000,
     100,
     () => {},
