@@ -2,6 +2,7 @@
 // concurrent transactions share one statement, one round trip and one WAL flush instead of paying each. A lone
 // call waits only for the callbacks and promise reactions already running to finish. Every call gets its own
 // result or error.
+import type { Clock } from './clock.ts';
 
 export interface BatcherOptions<I> {
   /** Items per batch at most. */
@@ -33,6 +34,7 @@ export class Batcher<I, O> {
   constructor(
     private readonly write: (items: I[]) => Promise<O[]>,
     private readonly opts: BatcherOptions<I>,
+    private readonly clock: Clock,
   ) {
     if (!(opts.maxBatch >= 1 && opts.maxInFlight >= 1))
       throw new Error('Batcher: maxBatch and maxInFlight must be >= 1');
@@ -59,7 +61,7 @@ export class Batcher<I, O> {
     };
     // Calls made before the current run of callbacks and promise reactions ends join the batch; waiting for a
     // later turn of the event loop instead (setImmediate) cost a lone call about 0.2 ms here.
-    if (this.opts.lingerMs) setTimeout(run, this.opts.lingerMs);
+    if (this.opts.lingerMs) this.clock.setTimeout(run, this.opts.lingerMs);
     else process.nextTick(run);
   }
 

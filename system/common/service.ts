@@ -127,8 +127,7 @@ export async function runService(service: string, build: (rt: Runtime) => Promis
     if (stopping) return;
     stopping = true;
     rt.logger.info('stopping', { signal });
-    const timer = setTimeout(() => process.exit(1), 10_000);
-    timer.unref();
+    rt.clock.setTimeout(() => process.exit(1), 10_000, { unref: true });
     await closeServer(server).catch(() => {});
     await parts.close().catch((err: Error) => rt.logger.error('close failed', { error: err.message }));
     rt.logger.info('stopped');

@@ -147,6 +147,6 @@ export class Forwarder {
       this.config.backoffMaxMs,
       Math.max(0, deadline - this.clock.monotonicMs()),
     );
-    if (ms > 0) await new Promise((r) => setTimeout(r, ms));
+    if (ms > 0) await this.clock.sleep(ms);
   }
 }

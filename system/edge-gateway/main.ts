@@ -33,12 +33,12 @@ await runService('edge-gateway', async (rt) => {
     registers: [rt.metrics.registry],
   });
   const discover = leaderDiscovery(managers, forwarder);
-  const discovery = setInterval(() => void discover(), env.int('RIG_DISCOVERY_INTERVAL_MS', 500, 50, 60_000));
+  const discovery = clock.setInterval(() => void discover(), env.int('RIG_DISCOVERY_INTERVAL_MS', 500, 50, 60_000));
   return {
     routes: gatewayRoutes(forwarder, { outcomes, rejected: rt.metrics.rejected }),
     health: () => ({ leader: forwarder.leaderHint ?? null }),
     async close() {
-      clearInterval(discovery);
+      clock.clearInterval(discovery);
       for (const peer of managers.values()) peer.close();
     },
   };

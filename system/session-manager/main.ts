@@ -1,6 +1,7 @@
 // The session manager process: one of several; the one holding the Redis lease coordinates transactions.
 import type { Redis } from 'ioredis';
 import { plantedBug } from '../common/bugs.ts';
+import type { Clock } from '../common/clock.ts';
 import { ConfigError, type Env } from '../common/config.ts';
 import { Peer, transports } from '../common/peer.ts';
 import { connectPostgres, type Sql } from '../common/pg.ts';
@@ -24,7 +25,7 @@ await runService('session-manager', async (rt) => {
   const { env, clock, node } = rt;
   const leaseTtlMs = env.int('RIG_LEASE_TTL_MS', 2000, 100, 600_000);
   const queryTimeoutMs = env.int('RIG_QUERY_TIMEOUT_MS', 2000, 50, 600_000);
-  const stores = await openStores(env, node, queryTimeoutMs);
+  const stores = await openStores(env, node, clock, queryTimeoutMs);
   const metrics = createSmMetrics(rt.metrics.registry);
   const transport = env.oneOf('RIG_PEER_TRANSPORT', transports);
   const peers = [...env.urlMap('RIG_PARTICIPANTS')].map(
@@ -76,7 +77,7 @@ interface Stores {
   lingerMs: number;
 }
 
-async function openStores(env: Env, node: string, queryTimeoutMs: number): Promise<Stores> {
+async function openStores(env: Env, node: string, clock: Clock, queryTimeoutMs: number): Promise<Stores> {
   const redis = connectRedis({
     url: env.url('REDIS_URL'),
     keyPrefix: env.string('RIG_REDIS_PREFIX', ''),
@@ -92,11 +93,17 @@ async function openStores(env: Env, node: string, queryTimeoutMs: number): Promi
   );
   const fencing = !plantedBug(env, 'no-fencing');
   const lingerMs = env.int('RIG_LINGER_MS', defaultBatching.closeLingerMs ?? 0, 0, 1000);
-  const txlog = await PostgresTxLog.open(sql, queryTimeoutMs, fencing, {
-    maxBatch: env.int('RIG_LOG_BATCH_MAX', defaultBatching.maxBatch, 1, 1000),
-    maxInFlight: env.int('RIG_LOG_BATCH_IN_FLIGHT', defaultBatching.maxInFlight, 1, 100),
-    closeLingerMs: lingerMs,
-  });
+  const txlog = await PostgresTxLog.open(
+    sql,
+    queryTimeoutMs,
+    fencing,
+    {
+      maxBatch: env.int('RIG_LOG_BATCH_MAX', defaultBatching.maxBatch, 1, 1000),
+      maxInFlight: env.int('RIG_LOG_BATCH_IN_FLIGHT', defaultBatching.maxInFlight, 1, 100),
+      closeLingerMs: lingerMs,
+    },
+    clock,
+  );
   const store = new RedisStore(redis, node, {
     streamMaxLen: env.int('RIG_STREAM_MAXLEN', 0, 0, 1e9),
     auditMaxLen: env.int('RIG_DSM_AUDIT_MAXLEN', 0, 0, 1e9),

@@ -4,6 +4,7 @@
 // so once a newer leader has raised the fence, no write of an older one can land.
 import { fileURLToPath } from 'node:url';
 import { Batcher, type BatcherOptions } from '../common/batcher.ts';
+import { type Clock, systemClock } from '../common/clock.ts';
 import type {
   CreateSessionRequest,
   Decision,
@@ -168,14 +169,17 @@ export class PostgresTxLog implements TxLog {
     /** False only for the planted bug no-fencing: intents and decisions are logged whatever the writer's token. */
     private readonly checkTokens = true,
     batching: LogBatching = defaultBatching,
+    /** Times the batches' linger. */
+    clock: Clock = systemClock(),
   ) {
     // A call's deadline (queryTimeoutMs) starts when its statement is sent, so it may first wait for the one in
     // flight: with one in flight and fewer workers than maxBatch, at most one statement.
-    this.intents = new Batcher((rows) => this.writeIntents(rows), batching);
+    this.intents = new Batcher((rows) => this.writeIntents(rows), batching, clock);
     // Two decisions for one transaction (the coordinator's and the deadlock detector's) go in separate
     // statements, so the second sees the first and the one UPDATE never meets a row twice.
-    this.decisions = new Batcher((rows) => this.writeDecisions(rows), { ...batching, key: (d) => d.txnId });
-    this.closes = new Batcher((rows) => this.writeCloses(rows), { ...batching, lingerMs: batching.closeLingerMs ?? 0 });
+    this.decisions = new Batcher((rows) => this.writeDecisions(rows), { ...batching, key: (d) => d.txnId }, clock);
+    const closing = { ...batching, lingerMs: batching.closeLingerMs ?? 0 };
+    this.closes = new Batcher((rows) => this.writeCloses(rows), closing, clock);
   }
 
   static async open(
@@ -183,9 +187,10 @@ export class PostgresTxLog implements TxLog {
     queryTimeoutMs: number,
     checkTokens = true,
     batching: LogBatching = defaultBatching,
+    clock: Clock = systemClock(),
   ): Promise<PostgresTxLog> {
     await migrate(sql, migrationsDir);
-    return new PostgresTxLog(sql, queryTimeoutMs, checkTokens, batching);
+    return new PostgresTxLog(sql, queryTimeoutMs, checkTokens, batching, clock);
   }
 
   /** A decision or pre-commit may land only while no newer leader has raised the fence. */

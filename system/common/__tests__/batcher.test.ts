@@ -1,5 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { Batcher } from '../batcher.ts';
+import { systemClock } from '../clock.ts';
+
+const clock = systemClock();
 
 /** A write that records each batch and waits until released, so a test decides when a batch ends. */
 function gatedWrite() {
@@ -19,7 +22,7 @@ const turn = () => new Promise((r) => setImmediate(r));
 describe('Batcher', () => {
   it('writes the calls of one turn together and gives each its own result', async () => {
     const w = gatedWrite();
-    const b = new Batcher(w.write, { maxBatch: 10, maxInFlight: 1 });
+    const b = new Batcher(w.write, { maxBatch: 10, maxInFlight: 1 }, clock);
     const results = Promise.all([1, 2, 3].map((i) => b.submit(i)));
     await turn();
     expect(w.batches).toEqual([[1, 2, 3]]);
@@ -29,7 +32,7 @@ describe('Batcher', () => {
 
   it('with a linger, gathers the calls of several turns into one batch', async () => {
     const w = gatedWrite();
-    const b = new Batcher(w.write, { maxBatch: 10, maxInFlight: 1, lingerMs: 40 });
+    const b = new Batcher(w.write, { maxBatch: 10, maxInFlight: 1, lingerMs: 40 }, clock);
     const first = b.submit(1);
     await turn();
     const second = b.submit(2);
@@ -42,7 +45,7 @@ describe('Batcher', () => {
 
   it('holds later calls while a batch is in flight and writes them together next', async () => {
     const w = gatedWrite();
-    const b = new Batcher(w.write, { maxBatch: 10, maxInFlight: 1 });
+    const b = new Batcher(w.write, { maxBatch: 10, maxInFlight: 1 }, clock);
     const first = b.submit(1);
     await turn();
     const later = [b.submit(2), b.submit(3)];
@@ -61,7 +64,7 @@ describe('Batcher', () => {
 
   it('keeps to maxBatch and maxInFlight', async () => {
     const w = gatedWrite();
-    const b = new Batcher(w.write, { maxBatch: 2, maxInFlight: 2 });
+    const b = new Batcher(w.write, { maxBatch: 2, maxInFlight: 2 }, clock);
     const all = Promise.all([1, 2, 3, 4, 5].map((i) => b.submit(i)));
     await turn();
     expect(w.batches).toEqual([
@@ -85,6 +88,7 @@ describe('Batcher', () => {
         return items;
       },
       { maxBatch: 10, maxInFlight: 1, key: (s) => s.split(':')[0]! },
+      clock,
     );
     await Promise.all(['a:1', 'b:1', 'a:2', 'c:1', 'a:3', 'b:2'].map((s) => b.submit(s)));
     expect(batches).toEqual([['a:1', 'b:1', 'c:1'], ['a:2', 'b:2'], ['a:3']]);
@@ -100,6 +104,7 @@ describe('Batcher', () => {
         return items;
       },
       { maxBatch: 2, maxInFlight: 2, key: (s) => s.split(':')[0]! },
+      clock,
     );
     const all = Promise.all(['a:1', 'b:1', 'a:2', 'c:1'].map((s) => b.submit(s)));
     await turn();
@@ -121,6 +126,7 @@ describe('Batcher', () => {
         return items;
       },
       { maxBatch: 10, maxInFlight: 1 },
+      clock,
     );
     const failed = [b.submit(1), b.submit(2)].map((p) => p.catch((e: Error) => e.message));
     await turn();
@@ -130,7 +136,7 @@ describe('Batcher', () => {
   });
 
   it('fails a batch whose write answers for the wrong number of items', async () => {
-    const b = new Batcher(async (items: number[]) => items.slice(1), { maxBatch: 10, maxInFlight: 1 });
+    const b = new Batcher(async (items: number[]) => items.slice(1), { maxBatch: 10, maxInFlight: 1 }, clock);
     const r = [b.submit(1), b.submit(2)].map((p) => p.catch((e: Error) => e.message));
     expect(await Promise.all(r)).toEqual([
       'Batcher: the write returned 1 results for 2 items',
@@ -139,6 +145,6 @@ describe('Batcher', () => {
   });
 
   it('refuses a batch size or in-flight bound below 1', () => {
-    expect(() => new Batcher(async (i: number[]) => i, { maxBatch: 0, maxInFlight: 1 })).toThrow(/>= 1/);
+    expect(() => new Batcher(async (i: number[]) => i, { maxBatch: 0, maxInFlight: 1 }, clock)).toThrow(/>= 1/);
   });
 });
