@@ -6,6 +6,7 @@ import { Agent, request } from 'node:http';
 import { ChannelClient } from './channel.ts';
 import type { Clock } from './clock.ts';
 import { ServiceError } from './errors.ts';
+import { cryptoRandom, type Random } from './random.ts';
 import { type KeyRing, signRequest } from './signing.ts';
 
 export interface PeerReply<T = unknown> {
@@ -29,6 +30,8 @@ export interface PeerOptions {
   transport?: Transport;
   /** HTTP: connections at once (calls beyond wait for one). */
   maxSockets?: number;
+  /** Draws the signatures' nonces (default: Node's CSPRNG). */
+  random?: Random;
 }
 
 const definiteCodes = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
@@ -41,6 +44,7 @@ export class Peer {
   private readonly url: URL;
   private readonly transport: Transport;
   private channel: ChannelClient | undefined;
+  private readonly random: Random;
 
   constructor(
     readonly name: string,
@@ -51,6 +55,7 @@ export class Peer {
   ) {
     this.url = new URL(baseUrl);
     this.transport = opts.transport ?? 'http';
+    this.random = opts.random ?? cryptoRandom;
     this.agent = new Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 256, keepAliveMsecs: 1000 });
   }
 
@@ -61,7 +66,7 @@ export class Peer {
       'content-type': 'application/json',
       'content-length': String(Buffer.byteLength(payload)),
       ...opts.headers,
-      ...(this.ring ? signRequest(this.ring, method, path, payload, this.clock.wallMs()) : {}),
+      ...(this.ring ? signRequest(this.ring, method, path, payload, this.clock.wallMs(), this.random) : {}),
     };
     if (this.transport === 'channel') return this.viaChannel(method, path, headers, payload, opts);
     return new Promise((resolve, reject) => {

@@ -9,6 +9,7 @@ import { checkFaultSettings, Faults, parseFaultSettings } from './faults.ts';
 import { closeServer, createJsonServer, listen, type Route } from './http-server.ts';
 import { createLogger, type Level, type Logger } from './log.ts';
 import { createHttpMetrics, type HttpMetrics } from './metrics.ts';
+import { cryptoRandom, type Random } from './random.ts';
 import { type KeyRing, parseKeyRing, Verifier } from './signing.ts';
 
 export interface Runtime {
@@ -16,6 +17,8 @@ export interface Runtime {
   node: string;
   env: Env;
   clock: Clock;
+  /** Ids and nonces. */
+  random: Random;
   logger: Logger;
   metrics: HttpMetrics;
   ring: KeyRing;
@@ -52,7 +55,7 @@ export function createRuntime(service: string, env = new Env()): Runtime {
       this.set(faults.delayed);
     },
   });
-  return { service, node, env, clock, logger, metrics, ring, verifier, faults };
+  return { service, node, env, clock, random: cryptoRandom, logger, metrics, ring, verifier, faults };
 }
 
 /** Errors of a connection to a store or a peer: the clients reconnect on their own. */

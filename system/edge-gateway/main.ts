@@ -11,7 +11,7 @@ await runService('edge-gateway', async (rt) => {
   const managers = new Map(
     [...env.urlMap('RIG_SESSION_MANAGERS')].map(([name, url]) => [
       name,
-      new Peer(name, url, rt.ring, clock, { transport }),
+      new Peer(name, url, rt.ring, clock, { transport, random: rt.random }),
     ]),
   );
   if (managers.size === 0) throw new Error('RIG_SESSION_MANAGERS names no session manager');
@@ -35,7 +35,7 @@ await runService('edge-gateway', async (rt) => {
   const discover = leaderDiscovery(managers, forwarder);
   const discovery = clock.setInterval(() => void discover(), env.int('RIG_DISCOVERY_INTERVAL_MS', 500, 50, 60_000));
   return {
-    routes: gatewayRoutes(forwarder, { outcomes, rejected: rt.metrics.rejected }),
+    routes: gatewayRoutes(forwarder, { outcomes, rejected: rt.metrics.rejected }, rt.random),
     health: () => ({ leader: forwarder.leaderHint ?? null }),
     async close() {
       clock.clearInterval(discovery);

@@ -1,8 +1,8 @@
 // The gateway's public API: validate and normalise at the edge, then forward to the leader.
-import { randomUUID } from 'node:crypto';
 import type { Counter } from 'prom-client';
 import { sessionIdPattern } from '../common/contract.ts';
 import type { Handler, Reply, Route } from '../common/http-server.ts';
+import type { Random } from '../common/random.ts';
 import type { Forwarder } from './forwarder.ts';
 import {
   etag,
@@ -20,21 +20,28 @@ export interface GatewayCounters {
   rejected: Counter<'reason'>;
 }
 
-export function gatewayRoutes(forwarder: Forwarder, counters: GatewayCounters): Route[] {
+/** `random` makes the idempotency keys of requests that bring none. */
+export function gatewayRoutes(forwarder: Forwarder, counters: GatewayCounters, random: Random): Route[] {
+  const forwardedKey = forwardedKeyWith(random);
   return [
-    { method: 'POST', pattern: '/v1/sessions', signed: false, handler: createSession(forwarder, counters) },
+    {
+      method: 'POST',
+      pattern: '/v1/sessions',
+      signed: false,
+      handler: createSession(forwarder, counters, forwardedKey),
+    },
     { method: 'GET', pattern: '/v1/sessions/:sessionId', signed: false, handler: readSession(forwarder) },
     {
       method: 'PATCH',
       pattern: '/v1/sessions/:sessionId',
       signed: false,
-      handler: changeSession('PATCH', validateModifyRequest, forwarder, counters),
+      handler: changeSession('PATCH', validateModifyRequest, forwarder, counters, forwardedKey),
     },
     {
       method: 'DELETE',
       pattern: '/v1/sessions/:sessionId',
       signed: false,
-      handler: changeSession('DELETE', () => ({ ok: true, value: undefined }), forwarder, counters),
+      handler: changeSession('DELETE', () => ({ ok: true, value: undefined }), forwarder, counters, forwardedKey),
     },
   ];
 }
@@ -52,8 +59,10 @@ function withEtag(reply: Reply): Reply {
 }
 
 /** The idempotency key to forward: the client's (prefixed), else one of ours, so our own retries are exactly-once. */
-function forwardedKey(given: string | undefined): string {
-  return given !== undefined ? `client:${given}` : `gw:${randomUUID()}`;
+type KeyFor = (given: string | undefined) => string;
+
+function forwardedKeyWith(random: Random): KeyFor {
+  return (given) => (given !== undefined ? `client:${given}` : `gw:${random.uuid()}`);
 }
 
 /** PATCH (modify) and DELETE (release): the same checks as a create, plus the id and `If-Match`. */
@@ -62,6 +71,7 @@ function changeSession(
   validate: (body: unknown) => Validation<unknown>,
   forwarder: Forwarder,
   { outcomes, rejected }: GatewayCounters,
+  forwardedKey: KeyFor,
 ): Handler {
   return async (ctx) => {
     const id = ctx.params.sessionId!;
@@ -87,7 +97,7 @@ function changeSession(
   };
 }
 
-function createSession(forwarder: Forwarder, { outcomes, rejected }: GatewayCounters): Handler {
+function createSession(forwarder: Forwarder, { outcomes, rejected }: GatewayCounters, forwardedKey: KeyFor): Handler {
   return async (ctx) => {
     const given = ctx.headers['idempotency-key'];
     if (given !== undefined && (typeof given !== 'string' || !validIdempotencyKey(given))) {

@@ -4,12 +4,12 @@
 // at once, acknowledged by all; then the decision logged before phase 2 (presumed abort), DSM final and phase 2 at
 // once until acknowledged, the answer, and the close. The standing decision is whatever the log holds: if recovery
 // (or the deadlock detector) decided first, that decision wins here too.
-import { randomUUID } from 'node:crypto';
 import type { Clock } from '../common/clock.ts';
 import type { Decision, Revision, SessionOutcome, TrafficClass } from '../common/contract.ts';
 import { isServiceError, ServiceError } from '../common/errors.ts';
 import type { Faults } from '../common/faults.ts';
 import type { Logger } from '../common/log.ts';
+import type { Random } from '../common/random.ts';
 import { type Delivery, revisionAfter, sessionRecord } from './delivery.ts';
 import { awaitOutcome } from './duplicates.ts';
 import type { SmMetrics } from './metrics.ts';
@@ -107,6 +107,8 @@ export interface CoordinatorDeps {
   delivery: Delivery;
   leadership: Leadership;
   clock: Clock;
+  /** Session and transaction ids. */
+  random: Random;
   logger: Logger;
   faults: Faults;
   metrics: SmMetrics;
@@ -153,7 +155,7 @@ export class Coordinator {
     const started = this.d.clock.monotonicMs();
     const token = this.epochOrThrow();
     // No look-up of the idempotency key first: the intent's insert refuses a key already logged and says so.
-    const sessionId = `ses-${randomUUID()}`;
+    const sessionId = `ses-${this.d.random.uuid()}`;
     return this.run(sessionId, { ...request, kind: 'create' }, token, idempotencyKey, started, undefined);
   }
 
@@ -190,7 +192,7 @@ export class Coordinator {
     started: number,
     ifMatch: Revision | undefined,
   ): Promise<SessionOutcome> {
-    const txnId = `txn-${randomUUID()}`;
+    const txnId = `txn-${this.d.random.uuid()}`;
     const row = {
       txnId,
       sessionId,

@@ -29,7 +29,7 @@ await runService('session-manager', async (rt) => {
   const metrics = createSmMetrics(rt.metrics.registry);
   const transport = env.oneOf('RIG_PEER_TRANSPORT', transports);
   const peers = [...env.urlMap('RIG_PARTICIPANTS')].map(
-    ([name, url]) => new Peer(name, url, rt.ring, clock, { transport }),
+    ([name, url]) => new Peer(name, url, rt.ring, clock, { transport, random: rt.random }),
   );
   const participants = peers.map((peer) => new HttpParticipant(peer.name, peer));
   if (participants.length === 0) throw new Error('RIG_PARTICIPANTS names no participant');
@@ -199,6 +199,7 @@ function transactionWork(w: Wiring): { coordinator: Coordinator; finisher: Finis
     delivery,
     leadership: elector,
     clock,
+    random: rt.random,
     logger,
     faults: rt.faults,
     metrics,
