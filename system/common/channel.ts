@@ -1,3 +1,4 @@
+// Real adapter: frames under Peer and the server, on Node's timers and event loop (a simulation replaces it whole).
 // Calls between services as frames on one long-lived connection: the cheap path for the hot calls (gateway to
 // leader, leader to participants). An HTTP call over loopback costs 100-250 us of CPU on the two ends together
 // (parsing, headers, one write and one read syscall each way, a socket per call in flight); a frame costs a JSON

@@ -1,3 +1,4 @@
+// Real adapter: the server in front of the routes; it times requests with performance.now() for the metrics.
 // A small JSON HTTP server: routes by method and pattern, bounded bodies, signature verification before any
 // handler runs on signed routes, typed errors mapped to statuses in one place, and metrics per route. The same
 // routes are served on connections upgraded to frames (channel.ts), through the same pipeline.

@@ -1,3 +1,4 @@
+// Real adapter: the network behind Peer; its call deadlines use Node's timers (a simulation replaces it whole).
 // Signed JSON calls to another service, with a deadline on every call, over keep-alive HTTP connections or over
 // a channel (frames on one upgraded connection, channel.ts; the services' own hot calls use it). Failures are
 // classified the Jepsen way: a refused connection, or a call never written, means the request was certainly not

@@ -1,3 +1,4 @@
+// Real adapter: PostgreSQL behind the stores' ports, its deadlines on Node's timers (a simulation replaces it whole).
 // PostgreSQL connections for the services, migrations from numbered .sql files, and a deadline for any query:
 // a partition can leave a socket silent, and no step of a transaction may wait forever.
 import { readdirSync, readFileSync } from 'node:fs';

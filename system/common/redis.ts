@@ -1,3 +1,4 @@
+// Real adapter: Redis behind the stores' ports (LeaseStore, Dsm, EventStream); a simulation replaces it whole.
 // Redis connections for the services, and Lua scripts loaded from `<service>/redis/<name>-<numKeys>.lua`
 // (the key count comes from the file name, as in BullMQ). Commands fail fast when Redis is unreachable:
 // a leader must learn at once that it cannot renew, not after a queue drains.
