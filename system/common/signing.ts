@@ -50,7 +50,7 @@ function mac(secret: Buffer, text: string): string {
   return createHmac('sha256', secret).update(text).digest('base64url');
 }
 
-/** The headers that sign a request. */
+/** The headers that sign a request; `random` draws the nonce. */
 export function signRequest(
   ring: KeyRing,
   method: string,
@@ -61,8 +61,8 @@ export function signRequest(
 ): Record<string, string> {
   const secret = ring.keys.get(ring.signingKeyId)!;
   const timestamp = String(Math.floor(nowMs));
-  // 122 random bits from Node's cached CSPRNG buffer. randomBytes(12) asked OpenSSL on every call: a signature took
-  // 7.0 to 11.4 µs with it, 4.3 to 5.3 µs without (bench/micro.ts, 2026-11-29).
+  // A UUID: from the real Random, 122 random bits from Node's cached CSPRNG buffer. randomBytes(12) asked OpenSSL on
+  // every call: a signature took 7.0 to 11.4 µs with it, 4.3 to 5.3 µs without (bench/micro.ts, 2026-11-29).
   const nonce = random.uuid();
   return {
     [signatureHeaders.keyId]: ring.signingKeyId,
