@@ -58,7 +58,7 @@ async function startParticipant(
   await migrate(sql, [core, domain.statements]);
   await domain.seed(sql);
   const inflight = new InFlightPrepares();
-  const store = new TxnStore(sql, rt.node, core, rt.clock, inflight);
+  const store = new TxnStore(sql, rt.node, core, domain, rt.clock, inflight);
   const waits = new WaitGraph(sql, core, inflight, `${rt.node}:`, rt.node, rt.logger, rt.clock, config.waitsIntervalMs);
   const fence = new Fence(await store.highestToken(), (token) => store.raiseToken(token));
   const metrics = createParticipantMetrics(rt.metrics.registry);
