@@ -11,7 +11,10 @@ import { Periodic } from '../common/periodic.ts';
 import { parseDecision } from './contract.ts';
 import type { ParticipantMetrics } from './metrics.ts';
 import type { Participant } from './participant.ts';
-import type { PreparedTxn, TxnStore } from './store.ts';
+import type { ParticipantStore, PreparedTxn } from './ports.ts';
+
+/** A session manager to ask: only its calls (the process that made it closes its connections). */
+export type ManagerPeer = Pick<Peer, 'call'>;
 
 export interface DecisionQueryOptions {
   /** Ask about transactions prepared at least this long ago. */
@@ -44,10 +47,10 @@ export class DecisionQueries {
   private lastLeader: string | undefined;
 
   constructor(
-    private readonly store: TxnStore,
+    private readonly store: Pick<ParticipantStore, 'prepared'>,
     private readonly participant: Participant,
     /** Session managers by node name. */
-    private readonly managers: ReadonlyMap<string, Peer>,
+    private readonly managers: ReadonlyMap<string, ManagerPeer>,
     private readonly logger: Logger,
     private readonly metrics: ParticipantMetrics,
     clock: Clock,

@@ -16,18 +16,23 @@ export interface Reservation {
   params: Param[];
 }
 
-export interface Domain {
+/** The domain's rule that the core runs itself: what a prepare reserves, and in which order. */
+export interface DomainRules {
+  /**
+   * The reservations `req` needs, in the order their row locks are to be taken; or the reason to vote no without
+   * trying (e.g. nothing to reserve).
+   */
+  reservations(req: PrepareRequest): Reservation[] | VoteNoReason;
+}
+
+/** The rules plus the domain's SQL, which only the Postgres store (store.ts) and the process (run.ts) use. */
+export interface Domain extends DomainRules {
   /** Service name, as in `system/<service>/`. */
   readonly service: 'resource-manager' | 'billing';
   /** The service's SQL: numbered migrations and named statements. */
   readonly statements: Statements;
   /** Seeds the data on first start (idempotent: does nothing when already seeded). */
   seed(sql: Queryable): Promise<void>;
-  /**
-   * The reservations `req` needs, in the order their row locks are to be taken; or the reason to vote no without
-   * trying (e.g. nothing to reserve).
-   */
-  reservations(req: PrepareRequest): Reservation[] | VoteNoReason;
   /** Conservation totals over committed data (the checker compares them with what it expects). */
   totals(sql: Queryable): Promise<Record<string, unknown>>;
 }

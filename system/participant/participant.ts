@@ -1,5 +1,5 @@
-// The participant core: prepare, pre-commit, commit and abort of one transaction, over the durable state in
-// TxnStore. Every mutating request passes the fence (stale tokens refused before anything changes), then runs
+// The participant core: prepare, pre-commit, commit and abort of one transaction, over the durable state behind
+// the ParticipantStore port (ports.ts; in Postgres, store.ts). Every mutating request passes the fence (stale tokens refused before anything changes), then runs
 // alone for its txn (KeyedMutex) and does what the state machine plans for it. The usual request (a prepare of a
 // new txn, a decision for a txn prepared here) goes straight to its state-changing statement, which tells whether
 // the state was the expected one; only when it was not is the durable state read and planned for. That is the
@@ -9,23 +9,22 @@
 import type { PrepareRequest, StateReply, TxnState, TxnStatus, VoteNoReason, VoteReply } from '../common/contract.ts';
 import type { CrashPoint, Faults } from '../common/faults.ts';
 import type { Logger } from '../common/log.ts';
-import type { Domain } from './domain.ts';
+import type { DomainRules } from './domain.ts';
 import { conflict, isStaleToken, overloaded, staleToken, storeFailure } from './errors.ts';
 import type { Fence } from './fence.ts';
 import { KeyedMutex } from './keyed-mutex.ts';
 import type { ParticipantMetrics } from './metrics.ts';
+import type { LockWaits, ParticipantStore, WaitsSnapshot } from './ports.ts';
 import { type Action, type Plan, plan, resultState } from './state.ts';
-import type { TxnStore } from './store.ts';
-import type { WaitGraph, WaitsSnapshot } from './waits.ts';
 
 export interface ParticipantDeps {
-  store: TxnStore;
-  domain: Domain;
+  store: ParticipantStore;
+  domain: DomainRules;
   fence: Fence;
   logger: Logger;
   metrics: ParticipantMetrics;
   faults: Faults;
-  waits: WaitGraph;
+  waits: LockWaits;
   /** Requests admitted at once (waiting for locks included); more get 503 overloaded. */
   inFlightMax: number;
 }
@@ -59,7 +58,9 @@ export class Participant {
         const repeated = await this.repeatedPrepare(txnId, req);
         return repeated ?? this.refuse(txnId, req, 'injected', 0);
       }
-      const outcome = await this.deps.store.prepare(txnId, req, this.deps.domain);
+      const planned = this.deps.domain.reservations(req);
+      if (typeof planned === 'string') return this.refuse(txnId, req, planned, 0);
+      const outcome = await this.deps.store.prepare(txnId, req, planned);
       if (outcome.existing) {
         const repeated = await this.repeatedPrepare(txnId, req);
         // Not new, yet neither prepared nor decided now: resolved under us; a no vote is always safe.
@@ -126,10 +127,7 @@ export class Participant {
 
   /** The domain's conservation totals plus the txns still prepared here. */
   async conservation(): Promise<Record<string, unknown>> {
-    const [totals, prepared] = await Promise.all([
-      this.deps.store.totals(this.deps.domain),
-      this.deps.store.prepared(preparedListMax),
-    ]);
+    const [totals, prepared] = await Promise.all([this.deps.store.totals(), this.deps.store.prepared(preparedListMax)]);
     return { ...totals, prepared: prepared.map((p) => p.txnId) };
   }
 

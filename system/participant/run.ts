@@ -1,17 +1,14 @@
-// The participant process: one call from a service's main.ts builds the whole participant around its Domain.
+// The participant process: one call from a service's main.ts connects the real adapters (a Postgres pool, the
+// store and wait reader over it, HTTP peers to the session managers) and builds the participant on them (build.ts).
 import postgres, { type Sql } from 'postgres';
 import type { Env } from '../common/config.ts';
 import { Peer } from '../common/peer.ts';
 import { type Runtime, runService, type ServiceParts } from '../common/service.ts';
 import { migrate, Statements } from '../common/statements.ts';
+import { buildParticipant } from './build.ts';
 import { type ParticipantConfig, readParticipantConfig } from './config.ts';
-import { DecisionQueries, defaultDecisionQueryOptions } from './decision-query.ts';
 import type { Domain } from './domain.ts';
-import { Fence } from './fence.ts';
 import { InFlightPrepares } from './inflight.ts';
-import { createParticipantMetrics } from './metrics.ts';
-import { Participant } from './participant.ts';
-import { participantRoutes } from './routes.ts';
 import { TxnStore } from './store.ts';
 import { WaitGraph } from './waits.ts';
 
@@ -48,6 +45,7 @@ function connectPool(service: string, node: string, config: ParticipantConfig): 
   });
 }
 
+/** The real adapters (Postgres store and wait reader, HTTP peers) around the participant that build.ts assembles. */
 async function startParticipant(
   rt: Runtime,
   config: ParticipantConfig,
@@ -58,39 +56,40 @@ async function startParticipant(
   await migrate(sql, [core, domain.statements]);
   await domain.seed(sql);
   const inflight = new InFlightPrepares();
-  const store = new TxnStore(sql, rt.node, core, rt.clock, inflight);
+  const store = new TxnStore(sql, rt.node, core, domain, rt.clock, inflight);
   const waits = new WaitGraph(sql, core, inflight, `${rt.node}:`, rt.node, rt.logger, rt.clock, config.waitsIntervalMs);
-  const fence = new Fence(await store.highestToken(), (token) => store.raiseToken(token));
-  const metrics = createParticipantMetrics(rt.metrics.registry);
-  const participant = new Participant({
-    store,
-    domain,
-    fence,
-    logger: rt.logger,
-    metrics,
-    faults: rt.faults,
-    waits,
-    inFlightMax: config.poolMax * inFlightPerConnection,
-  });
   const managers = new Map(
     [...config.sessionManagers].map(([name, url]) => [name, new Peer(name, url, rt.ring, rt.clock, { maxSockets: 8 })]),
   );
-  const queries = new DecisionQueries(store, participant, managers, rt.logger, metrics, rt.clock, {
-    ...defaultDecisionQueryOptions,
-    queryAfterMs: config.decisionQueryAfterMs,
-    precommitTimeoutMs: config.precommitTimeoutMs,
-    commitOnPrecommitTimeout: config.commitOnPrecommitTimeout,
-  });
-  queries.start();
+  const closePeers = () => {
+    for (const peer of managers.values()) peer.close();
+  };
+  let parts: ServiceParts;
+  try {
+    parts = await buildParticipant({
+      config,
+      inFlightMax: config.poolMax * inFlightPerConnection,
+      store,
+      waits,
+      fenceStore: store,
+      domain,
+      clock: rt.clock,
+      logger: rt.logger,
+      registry: rt.metrics.registry,
+      faults: rt.faults,
+      managers,
+    });
+  } catch (err) {
+    closePeers();
+    throw err;
+  }
   waits.start();
-  rt.logger.info('participant ready', { highestToken: fence.highest, lockTimeoutMs: config.lockTimeoutMs });
   return {
-    routes: participantRoutes(participant),
-    health: () => ({ highestToken: fence.highest }),
+    ...parts,
     close: async () => {
-      await queries.stop();
+      await parts.close();
       await waits.stop();
-      for (const peer of managers.values()) peer.close();
+      closePeers();
       await sql.end({ timeout: 5 });
     },
   };

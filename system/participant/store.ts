@@ -1,46 +1,26 @@
 // The participant's durable state in its own Postgres database: the txn rows, PostgreSQL's prepared transactions
 // (gid `<node>:<txnId>`; the Postgres cluster is shared by every database, so gids carry the node and every read
-// of pg_prepared_xacts is filtered by this database), the pre-commit rows and the fencing token.
+// of pg_prepared_xacts is filtered by this database), the pre-commit rows and the fencing token. The Postgres
+// implementation of the core's ParticipantStore and FenceStore ports (ports.ts).
 import type postgres from 'postgres';
 import type { Clock } from '../common/clock.ts';
-import type { PrepareRequest, TxnState, VoteNoReason } from '../common/contract.ts';
+import type { PrepareRequest } from '../common/contract.ts';
 import { type Param, type Statements, toSafeInt } from '../common/statements.ts';
-import type { Domain } from './domain.ts';
+import type { Domain, Reservation } from './domain.ts';
 import { refusalOf, storeFailure, voteReasonFor } from './errors.ts';
 import type { InFlightPrepares } from './inflight.ts';
+import type { FenceStore, ParticipantStore, PreparedTxn, PrepareOutcome, TxnFacts } from './ports.ts';
 import { deriveState } from './state.ts';
-
-export interface TxnFacts {
-  state: TxnState;
-  token: number | null;
-}
-
-export interface PrepareOutcome {
-  /** Set when the prepare votes no (its transaction was rolled back). */
-  reason?: VoteNoReason;
-  /**
-   * Nothing was done because the txn is prepared here already or has a durable outcome (a repeated prepare, or
-   * one after an abort): the caller reads the state to answer.
-   */
-  existing?: true;
-  /** Time spent in the reservation statements, which is where row locks are waited for. */
-  lockWaitMs: number;
-}
-
-export interface PreparedTxn {
-  txnId: string;
-  ageMs: number;
-  /** 3PC: ms since its pre-commit was recorded; null when not pre-committed. */
-  precommitAgeMs: number | null;
-}
 
 const gidPattern = /^[A-Za-z0-9._:-]{1,200}$/;
 
-export class TxnStore {
+export class TxnStore implements ParticipantStore, FenceStore {
   constructor(
     private readonly sql: postgres.Sql,
     private readonly node: string,
     private readonly statements: Statements,
+    /** The domain whose reservation statements `prepare` runs and whose totals `totals` reads. */
+    private readonly domain: Domain,
     private readonly clock: Clock,
     private readonly inflight: InFlightPrepares,
   ) {}
@@ -66,7 +46,7 @@ export class TxnStore {
 
   /**
    * Reserves and prepares in one transaction: the txn row first (a prepared transaction or a durable outcome of
-   * the same txn stops it at once, answered `existing`), then the domain's reservations in request order, then
+   * the same txn stops it at once, answered `existing`), then the domain's reservations `planned`, in request order, then
    * PREPARE TRANSACTION, which makes the yes vote durable and keeps the row locks. A no vote rolls everything
    * back. While it runs it is registered in `inflight`, so its lock waits can be named and, if the leader picks it
    * as a deadlock victim, cancelled.
@@ -84,9 +64,7 @@ export class TxnStore {
    * waits, so the cycle is broken either way. It votes yes then: it is prepared, and the leader, which logged the
    * victim's abort before cancelling, aborts it.
    */
-  async prepare(txnId: string, req: PrepareRequest, domain: Domain): Promise<PrepareOutcome> {
-    const planned = domain.reservations(req);
-    if (typeof planned === 'string') return { reason: planned, lockWaitMs: 0 };
+  async prepare(txnId: string, req: PrepareRequest, planned: Reservation[]): Promise<PrepareOutcome> {
     const detail = JSON.stringify({
       kind: req.kind,
       subscriberId: req.subscriberId,
@@ -123,7 +101,9 @@ export class TxnStore {
           this.inflight.register(txnId, Number(row?.pid), String(row?.xid));
           nowLocking(0);
         }),
-        ...planned.map((r, i) => send(domain.statements.text(r.statement), r.params).then(() => nowLocking(i + 1))),
+        ...planned.map((r, i) =>
+          send(this.domain.statements.text(r.statement), r.params).then(() => nowLocking(i + 1)),
+        ),
         send(this.withGid('prepare_transaction', txnId)),
       ]);
       if (startedMs !== undefined) lockWaitMs = (reservedMs ?? this.clock.monotonicMs()) - startedMs;
@@ -194,8 +174,8 @@ export class TxnStore {
   }
 
   /** The domain's conservation totals over committed data. */
-  totals(domain: Domain): Promise<Record<string, unknown>> {
-    return this.guard(domain.totals(this.sql));
+  totals(): Promise<Record<string, unknown>> {
+    return this.guard(this.domain.totals(this.sql));
   }
 
   /** This participant's prepared transactions, oldest first. */

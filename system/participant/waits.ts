@@ -3,27 +3,13 @@
 // (a running prepare, or a prepared transaction by its gid). A cycle across participants is invisible to each
 // Postgres, so the leader collects these edges from every participant (GET /v1/waits) and looks for cycles.
 // Each edge is recorded as a `lock-wait` observation when first seen (no `end`) and again when gone (with `end`).
+// The Postgres implementation of the core's LockWaits port (ports.ts).
 import type { Clock } from '../common/clock.ts';
 import type { Logger } from '../common/log.ts';
 import { Periodic } from '../common/periodic.ts';
 import type { Queryable, Statements } from '../common/statements.ts';
 import type { InFlightPrepares } from './inflight.ts';
-
-export interface WaitEdge {
-  /** The waiting transaction. */
-  txnId: string;
-  /** The transaction it waits for (`pid:<n>` for a backend that is not one of our transactions). */
-  waitsFor: string;
-  resource: string | null;
-  /** How long it has waited so far. */
-  waitedMs: number;
-}
-
-export interface WaitsSnapshot {
-  edges: WaitEdge[];
-  /** Age of the reading, in ms (0: read for this request). */
-  ageMs: number;
-}
+import type { LockWaits, WaitEdge, WaitsSnapshot } from './ports.ts';
 
 interface Tracked {
   edge: WaitEdge;
@@ -35,7 +21,7 @@ type Row = Record<string, unknown>;
 /** Edges read at once, at most: a bound on what one reading can hold (in-flight prepares bound it anyway). */
 const edgesMax = 10_000;
 
-export class WaitGraph {
+export class WaitGraph implements LockWaits {
   private readonly loop: Periodic;
   private tracked = new Map<string, Tracked>();
   private readAtMs = Number.NEGATIVE_INFINITY;
