@@ -59,7 +59,10 @@ async function startParticipant(
   const store = new TxnStore(sql, rt.node, core, domain, rt.clock, inflight);
   const waits = new WaitGraph(sql, core, inflight, `${rt.node}:`, rt.node, rt.logger, rt.clock, config.waitsIntervalMs);
   const managers = new Map(
-    [...config.sessionManagers].map(([name, url]) => [name, new Peer(name, url, rt.ring, rt.clock, { maxSockets: 8 })]),
+    [...config.sessionManagers].map(([name, url]) => [
+      name,
+      new Peer(name, url, rt.ring, rt.clock, { maxSockets: 8, random: rt.random }),
+    ]),
   );
   const closePeers = () => {
     for (const peer of managers.values()) peer.close();

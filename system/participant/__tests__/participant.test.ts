@@ -4,7 +4,7 @@
 // never reaches the store, and a stale token is refused before anything is touched.
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import type { Clock } from '../../common/clock.ts';
+import { type Clock, systemClock } from '../../common/clock.ts';
 import type { PrepareRequest } from '../../common/contract.ts';
 import { ServiceError } from '../../common/errors.ts';
 import { Faults } from '../../common/faults.ts';
@@ -61,7 +61,7 @@ class FakeStore implements ParticipantStore {
   }
 }
 
-const clock: Clock = { wallMs: () => 0, monotonicMs: () => 0, setOffsetMs: () => {}, offsetMs: () => 0 };
+const clock: Clock = { ...systemClock(), wallMs: () => 0, monotonicMs: () => 0 };
 const logger: Logger = { log: () => {}, info: () => {}, warn: () => {}, error: () => {}, observe: () => {} };
 const noWaits: LockWaits = { snapshot: async () => ({ edges: [], ageMs: 0 }), cancel: async () => false };
 
