@@ -2,7 +2,7 @@
 // transactions end with one outcome everywhere; a paused leader that wakes after its lease expired gets no stale
 // write accepted; a crash between the decision and the event append still yields exactly one event.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, type SystemFixture, startSystem, subscriber } from './support.ts';
+import { eventually, type SystemFixture, startSystem, subscriber, txnEverywhere } from './support.ts';
 
 const leaseTtlMs = 1000;
 let sys: SystemFixture;
@@ -164,4 +164,36 @@ describe('coordinator failures', () => {
       await sys.cluster.restart(old);
     },
   );
+
+  it('finishes a modify whose leader crashed after logging its decision: the next leader writes the changed session', async () => {
+    const created = await sys.createSession({ subscriberId: subscriber(301), trafficClass: 'data', protocol: '3pc' });
+    expect(created.status).toBe(201);
+    const id = String(created.body.sessionId);
+    const old = await sys.leader();
+    await setFaults(old, { crashPoints: ['after-decision-logged'] });
+    const patched = await fetch(`${sys.cluster.gatewayUrl}/v1/sessions/${id}`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json', 'if-match': '"1"', 'idempotency-key': 'crash-modify' },
+      body: JSON.stringify({ trafficClass: 'voice' }),
+    });
+    await sys.cluster.services.get(old)!.proc.exited;
+    const [row] = await sys.db
+      .coordinator`SELECT txn_id, decision FROM txn WHERE idempotency_key = 'client:crash-modify'`;
+    expect(row?.decision).toBe('commit');
+    // The gateway retried with the same key on the new leader, which answered once the DSM showed the change.
+    expect(patched.status).toBe(200);
+    expect(patched.headers.get('etag')).toBe('"2"');
+    const got = (await fetch(`${sys.cluster.gatewayUrl}/v1/sessions/${id}`).then((r) => r.json())) as Record<
+      string,
+      unknown
+    >;
+    expect(got).toMatchObject({ revision: 2, trafficClass: 'voice', status: 'COMMITTED', txnId: row!.txn_id });
+    expect(got.change).toBeUndefined();
+    const settled = await eventually(async () => {
+      const t = await txnEverywhere(sys, String(row!.txn_id));
+      return t.rm === 'committed' && t.billing === 'committed' ? t : undefined;
+    }, 'both participants committed by the next leader');
+    expect(settled).toMatchObject({ decision: 'commit', dsm: 'COMMITTED' });
+    await sys.cluster.restart(old);
+  });
 });
