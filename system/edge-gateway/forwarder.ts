@@ -9,7 +9,7 @@
 import type { Clock } from '../common/clock.ts';
 import { isServiceError } from '../common/errors.ts';
 import type { Reply } from '../common/http-server.ts';
-import type { Peer } from '../common/peer.ts';
+import type { PeerPort } from '../common/peer-port.ts';
 
 export interface ForwarderConfig {
   attemptTimeoutMs: number;
@@ -40,7 +40,7 @@ export class Forwarder {
   private readonly attempts = new Map<AbortController, string>();
 
   constructor(
-    private readonly managers: ReadonlyMap<string, Peer>,
+    private readonly managers: ReadonlyMap<string, PeerPort>,
     private readonly config: ForwarderConfig,
     private readonly clock: Clock,
   ) {}
