@@ -7,8 +7,8 @@
 // the attempt timeout, which is longer than the lease, so without this every request in flight at a leader's pause
 // waited out the attempt timeout after a new leader was already serving (measured in docs/system.md).
 import type { Clock } from '../common/clock.ts';
+import type { Reply } from '../common/dispatch.ts';
 import { isServiceError } from '../common/errors.ts';
-import type { Reply } from '../common/http-server.ts';
 import type { PeerPort } from '../common/peer-port.ts';
 
 export interface ForwarderConfig {
