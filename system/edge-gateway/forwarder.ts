@@ -2,7 +2,7 @@
 // back off between attempts, all within one deadline. Every attempt carries the same idempotency key, so a retry
 // after an ambiguous failure (a timeout, a reset) can never create a second session. The answer is definite only
 // when every failure was: one ambiguous failure and no later answer make it 504 (outcome unknown).
-// Discovery (main.ts) reports the ready leader with the highest epoch. When that is a new leader, attempts still
+// Discovery (discovery.ts) reports the ready leader with the highest epoch. When that is a new leader, attempts still
 // waiting on another manager are abandoned and retried there: a paused or cut-off old leader answers nothing until
 // the attempt timeout, which is longer than the lease, so without this every request in flight at a leader's pause
 // waited out the attempt timeout after a new leader was already serving (measured in docs/system.md).
