@@ -15,7 +15,6 @@ const allowed: Record<string, string> = {
   'common/random.ts': 'the real Random (cryptoRandom)',
   'common/peer.ts': 'real adapter: the network behind Peer',
   'common/channel.ts': 'real adapter: frames under Peer and the server',
-  'common/http-server.ts': 'real adapter: the server in front of the routes',
   'common/redis.ts': 'real adapter: Redis behind the stores',
   'common/pg.ts': 'real adapter: PostgreSQL behind the stores',
 };

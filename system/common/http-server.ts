@@ -1,76 +1,13 @@
-// Real adapter: the server in front of the routes; it times requests with performance.now() for the metrics.
-// A small JSON HTTP server: routes by method and pattern, bounded bodies, signature verification before any
-// handler runs on signed routes, typed errors mapped to statuses in one place, and metrics per route. The same
+// Real adapter: the server in front of the routes, on Node's sockets (a simulation delivers to the routes itself).
+// A small JSON HTTP server with bounded bodies: each request goes through the socket-free pipeline of dispatch.ts
+// (route match, signature verification, fault hook, typed errors mapped to statuses, metrics per route). The same
 // routes are served on connections upgraded to frames (channel.ts), through the same pipeline.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { channelPath, channelProtocol, LineReader, LineWriter, parseRequestFrame } from './channel.ts';
-import type { Clock } from './clock.ts';
 import { bodyMaxBytes } from './contract.ts';
-import { isServiceError, ServiceError } from './errors.ts';
-import type { Logger } from './log.ts';
-import type { HttpMetrics } from './metrics.ts';
-import type { Verifier } from './signing.ts';
-
-export interface RequestContext {
-  method: string;
-  path: string;
-  params: Record<string, string>;
-  query: URLSearchParams;
-  headers: IncomingMessage['headers'];
-  /** Parsed JSON body (undefined when empty). */
-  body: unknown;
-  /** The key id that signed the request, on signed routes. */
-  signedBy?: string;
-}
-
-export interface Reply {
-  status: number;
-  body?: unknown;
-  headers?: Record<string, string>;
-  /** Raw text body (e.g. Prometheus exposition) instead of JSON. */
-  text?: string;
-}
-
-export type Handler = (ctx: RequestContext) => Promise<Reply> | Reply;
-
-export interface Route {
-  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-  /** Path pattern with `:name` segments, e.g. `/v1/txn/:txnId/prepare`. */
-  pattern: string;
-  /** Signed routes are verified before the handler runs; unsigned ones are public (health, metrics, edge API). */
-  signed: boolean;
-  handler: Handler;
-}
-
-export interface ServerOptions {
-  routes: Route[];
-  clock: Clock;
-  logger: Logger;
-  metrics: HttpMetrics;
-  verifier?: Verifier;
-  /** Runs before a matched handler (fault injection: added latency, crash points). */
-  beforeHandle?: (route: Route, ctx: RequestContext) => Promise<void> | void;
-}
-
-interface CompiledRoute {
-  route: Route;
-  regex: RegExp;
-  names: string[];
-}
-
-function compile(route: Route): CompiledRoute {
-  const names: string[] = [];
-  const source = route.pattern
-    .split('/')
-    .map((seg) => {
-      if (!seg.startsWith(':')) return seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-      names.push(seg.slice(1));
-      return '([^/]+)';
-    })
-    .join('/');
-  return { route, regex: new RegExp(`^${source}$`), names };
-}
+import { createDispatcher, type Dispatch, type DispatchOptions, type Reply } from './dispatch.ts';
+import { ServiceError } from './errors.ts';
 
 function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -99,71 +36,6 @@ function send(res: ServerResponse, reply: Reply): void {
     ...reply.headers,
   });
   res.end(payload);
-}
-
-/** Answers one request, whichever transport brought it; every error becomes a reply. */
-type Dispatch = (
-  method: string,
-  rawUrl: string,
-  headers: IncomingMessage['headers'],
-  readRaw: () => Promise<Buffer>,
-) => Promise<Reply>;
-
-function dispatcher(opts: ServerOptions): Dispatch {
-  const compiled = opts.routes.map(compile);
-  return (method, rawUrl, headers, readRaw) => {
-    const started = performance.now();
-    const url = new URL(rawUrl, 'http://internal');
-    let endpoint = 'unmatched';
-    return (async (): Promise<Reply> => {
-      const match = compiled.find((c) => c.route.method === method && c.regex.test(url.pathname));
-      if (!match) {
-        const allowed = compiled.some((c) => c.regex.test(url.pathname));
-        throw new ServiceError(allowed ? 'bad_request' : 'not_found', `no route for ${method} ${url.pathname}`);
-      }
-      endpoint = match.route.pattern;
-      const raw = await readRaw();
-      const groups = match.regex.exec(url.pathname)!;
-      const params = Object.fromEntries(match.names.map((n, i) => [n, decodeURIComponent(groups[i + 1]!)]));
-      const ctx: RequestContext = {
-        method,
-        path: url.pathname,
-        params,
-        query: url.searchParams,
-        headers,
-        body: undefined,
-      };
-      if (match.route.signed) {
-        if (!opts.verifier) throw new Error(`route ${match.route.pattern} is signed but the server has no verifier`);
-        try {
-          ctx.signedBy = opts.verifier.verify(method, url.pathname + url.search, headers, raw, opts.clock.wallMs());
-        } catch (err) {
-          if (isServiceError(err)) opts.metrics.rejected.inc({ reason: err.code });
-          throw err;
-        }
-      }
-      if (raw.length > 0) {
-        try {
-          ctx.body = JSON.parse(raw.toString('utf8'));
-        } catch {
-          throw new ServiceError('bad_request', 'body is not valid JSON');
-        }
-      }
-      await opts.beforeHandle?.(match.route, ctx);
-      return match.route.handler(ctx);
-    })()
-      .catch((err: unknown): Reply => {
-        if (isServiceError(err)) return { status: err.status, body: err.toBody(), headers: retryAfter(err) };
-        opts.logger.error('unhandled error', { endpoint, error: (err as Error).stack ?? String(err) });
-        return { status: 500, body: { code: 'internal', message: 'internal error' } };
-      })
-      .then((reply) => {
-        const labels = { endpoint, method, status: String(reply.status) };
-        opts.metrics.requests.inc(labels);
-        opts.metrics.latency.observe(labels, (performance.now() - started) / 1000);
-        return reply;
-      });
-  };
 }
 
 /** The upgraded connections of each server (channel.ts), closed with it. */
@@ -214,8 +86,8 @@ function acceptChannels(server: Server, dispatch: Dispatch): void {
   });
 }
 
-export function createJsonServer(opts: ServerOptions): Server {
-  const dispatch = dispatcher(opts);
+export function createJsonServer(opts: DispatchOptions): Server {
+  const dispatch = createDispatcher(opts);
   const server = createServer((req, res) => {
     void dispatch(req.method ?? 'GET', req.url ?? '/', req.headers, () => readBody(req, bodyMaxBytes)).then((reply) =>
       send(res, reply),
@@ -224,11 +96,6 @@ export function createJsonServer(opts: ServerOptions): Server {
   server.keepAliveTimeout = 65_000;
   acceptChannels(server, dispatch);
   return server;
-}
-
-function retryAfter(err: ServiceError): Record<string, string> | undefined {
-  const ms = err.details.retryAfterMs;
-  return typeof ms === 'number' ? { 'retry-after': String(Math.max(1, Math.ceil(ms / 1000))) } : undefined;
 }
 
 /** Listens and resolves with the bound port. */

@@ -7,21 +7,9 @@ import { Agent, request } from 'node:http';
 import { ChannelClient } from './channel.ts';
 import type { Clock } from './clock.ts';
 import { ServiceError } from './errors.ts';
+import type { CallOptions, PeerPort, PeerReply } from './peer-port.ts';
 import { cryptoRandom, type Random } from './random.ts';
 import { type KeyRing, signRequest } from './signing.ts';
-
-export interface PeerReply<T = unknown> {
-  status: number;
-  body: T;
-}
-
-export interface CallOptions {
-  timeoutMs: number;
-  /** Extra headers (e.g. Idempotency-Key). */
-  headers?: Record<string, string>;
-  /** Abandons the call: it fails as indeterminate (`abandoned`), since the request may have been delivered. */
-  signal?: AbortSignal;
-}
 
 /** The first is the services' default (`RIG_PEER_TRANSPORT`). */
 export const transports = ['channel', 'http'] as const;
@@ -40,7 +28,8 @@ const definiteCodes = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'E
 /** Longest reply frame taken (a reply is a small JSON document; /v1/state lists up to 10^4 ids). */
 const replyFrameMaxBytes = 4 * 1024 * 1024;
 
-export class Peer {
+/** The real PeerPort: over HTTP or a channel, to one base URL. */
+export class Peer implements PeerPort {
   private readonly agent: Agent;
   private readonly url: URL;
   private readonly transport: Transport;

@@ -2,14 +2,14 @@
 // back off between attempts, all within one deadline. Every attempt carries the same idempotency key, so a retry
 // after an ambiguous failure (a timeout, a reset) can never create a second session. The answer is definite only
 // when every failure was: one ambiguous failure and no later answer make it 504 (outcome unknown).
-// Discovery (main.ts) reports the ready leader with the highest epoch. When that is a new leader, attempts still
+// Discovery (discovery.ts) reports the ready leader with the highest epoch. When that is a new leader, attempts still
 // waiting on another manager are abandoned and retried there: a paused or cut-off old leader answers nothing until
 // the attempt timeout, which is longer than the lease, so without this every request in flight at a leader's pause
 // waited out the attempt timeout after a new leader was already serving (measured in docs/system.md).
 import type { Clock } from '../common/clock.ts';
+import type { Reply } from '../common/dispatch.ts';
 import { isServiceError } from '../common/errors.ts';
-import type { Reply } from '../common/http-server.ts';
-import type { Peer } from '../common/peer.ts';
+import type { PeerPort } from '../common/peer-port.ts';
 
 export interface ForwarderConfig {
   attemptTimeoutMs: number;
@@ -40,7 +40,7 @@ export class Forwarder {
   private readonly attempts = new Map<AbortController, string>();
 
   constructor(
-    private readonly managers: ReadonlyMap<string, Peer>,
+    private readonly managers: ReadonlyMap<string, PeerPort>,
     private readonly config: ForwarderConfig,
     private readonly clock: Clock,
   ) {}

@@ -1,7 +1,7 @@
 // The gateway's public API: validate and normalise at the edge, then forward to the leader.
 import type { Counter } from 'prom-client';
 import { sessionIdPattern } from '../common/contract.ts';
-import type { Handler, Reply, Route } from '../common/http-server.ts';
+import type { Handler, Reply, Route } from '../common/dispatch.ts';
 import type { Random } from '../common/random.ts';
 import type { Forwarder } from './forwarder.ts';
 import {

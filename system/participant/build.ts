@@ -5,9 +5,10 @@ import type { Registry } from 'prom-client';
 import type { Clock } from '../common/clock.ts';
 import type { Faults } from '../common/faults.ts';
 import type { Logger } from '../common/log.ts';
+import type { PeerPort } from '../common/peer-port.ts';
 import type { ServiceParts } from '../common/service.ts';
 import type { ParticipantConfig } from './config.ts';
-import { DecisionQueries, defaultDecisionQueryOptions, type ManagerPeer } from './decision-query.ts';
+import { DecisionQueries, defaultDecisionQueryOptions } from './decision-query.ts';
 import type { DomainRules } from './domain.ts';
 import { Fence } from './fence.ts';
 import { createParticipantMetrics } from './metrics.ts';
@@ -32,7 +33,7 @@ export interface ParticipantPorts {
   registry: Registry;
   faults: Faults;
   /** Session managers to ask for the decision on a transaction prepared too long, by node name. */
-  managers: ReadonlyMap<string, ManagerPeer>;
+  managers: ReadonlyMap<string, PeerPort>;
 }
 
 /**

@@ -6,15 +6,12 @@
 import type { Clock } from '../common/clock.ts';
 import type { DecisionReply } from '../common/contract.ts';
 import type { Logger } from '../common/log.ts';
-import type { Peer } from '../common/peer.ts';
+import type { PeerPort } from '../common/peer-port.ts';
 import { Periodic } from '../common/periodic.ts';
 import { parseDecision } from './contract.ts';
 import type { ParticipantMetrics } from './metrics.ts';
 import type { Participant } from './participant.ts';
 import type { ParticipantStore, PreparedTxn } from './ports.ts';
-
-/** A session manager to ask: only its calls (the process that made it closes its connections). */
-export type ManagerPeer = Pick<Peer, 'call'>;
 
 export interface DecisionQueryOptions {
   /** Ask about transactions prepared at least this long ago. */
@@ -50,7 +47,7 @@ export class DecisionQueries {
     private readonly store: Pick<ParticipantStore, 'prepared'>,
     private readonly participant: Participant,
     /** Session managers by node name. */
-    private readonly managers: ReadonlyMap<string, ManagerPeer>,
+    private readonly managers: ReadonlyMap<string, PeerPort>,
     private readonly logger: Logger,
     private readonly metrics: ParticipantMetrics,
     clock: Clock,

@@ -1,7 +1,7 @@
 // The participant's HTTP routes (all signed: the server verifies before a handler runs). Bodies are validated by
 // contract.ts; errors become replies in common/http-server.ts, from the ServiceErrors made in errors.ts.
 import type { Phase2 } from '../common/contract.ts';
-import type { Route } from '../common/http-server.ts';
+import type { Route } from '../common/dispatch.ts';
 import { parsePrepare, parseTokenBody, parseTxnId } from './contract.ts';
 import type { Participant } from './participant.ts';
 

@@ -1,7 +1,7 @@
 // Calls from the coordinator to the participants (resource manager, billing). Every call carries the leader's
 // token and is idempotent by txn id on the participant's side, so retrying is always safe.
 import type { Phase2, PrepareRequest } from '../common/contract.ts';
-import type { Peer } from '../common/peer.ts';
+import type { PeerPort } from '../common/peer-port.ts';
 import type { SessionRequest } from './txlog.ts';
 import type { WaitForEdge } from './wait-for.ts';
 
@@ -53,7 +53,7 @@ interface Reply {
 export class HttpParticipant implements ParticipantClient, WaitSource {
   constructor(
     readonly name: string,
-    private readonly peer: Peer,
+    private readonly peer: PeerPort,
   ) {}
 
   async prepare(txnId: string, body: PrepareRequest, timeoutMs: number): Promise<Vote> {

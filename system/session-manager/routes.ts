@@ -8,8 +8,8 @@ import {
   sessionIdPattern,
   subscriberIdPattern,
 } from '../common/contract.ts';
+import type { Handler, Route } from '../common/dispatch.ts';
 import { ServiceError } from '../common/errors.ts';
-import type { Handler, Route } from '../common/http-server.ts';
 import type { Coordinator, SessionChange } from './coordinator.ts';
 import type { Finisher } from './finisher.ts';
 import { homeCell, tariff } from './pricing.ts';

@@ -7,8 +7,9 @@ import { createServer as createTcpServer, type Socket, type Server as TcpServer 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { channelPath, channelProtocol, LineReader } from '../channel.ts';
 import { systemClock } from '../clock.ts';
+import type { Route } from '../dispatch.ts';
 import { ServiceError } from '../errors.ts';
-import { closeServer, createJsonServer, listen, type Route } from '../http-server.ts';
+import { closeServer, createJsonServer, listen } from '../http-server.ts';
 import { createLogger } from '../log.ts';
 import { createHttpMetrics } from '../metrics.ts';
 import { Peer } from '../peer.ts';

@@ -4,19 +4,19 @@
 import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../common/clock.ts';
 import { ServiceError } from '../../common/errors.ts';
-import type { CallOptions, Peer } from '../../common/peer.ts';
+import type { CallOptions, PeerPort } from '../../common/peer-port.ts';
 import { Forwarder } from '../forwarder.ts';
 
 type Step = { status: number; body: Record<string, unknown> } | ServiceError;
 
-function fakePeers(steps: Step[]): Map<string, Peer> {
+function fakePeers(steps: Step[]): Map<string, PeerPort> {
   const call = async () => {
     const next = steps.shift();
     if (!next) throw new ServiceError('unavailable', 'no more scripted answers', {}, true);
     if (next instanceof ServiceError) throw next;
     return next;
   };
-  return new Map([['sm-1', { call } as unknown as Peer]]);
+  return new Map([['sm-1', { call } as unknown as PeerPort]]);
 }
 
 const config = { attemptTimeoutMs: 1000, requestDeadlineMs: 2000, attemptsMax: 3, backoffBaseMs: 1, backoffMaxMs: 2 };
@@ -46,7 +46,7 @@ describe('Forwarder', () => {
   });
 
   // A paused old leader: its attempt gets no answer until abandoned (as Peer fails an aborted call: indeterminate).
-  function pausedAndNew(seen: string[]): Map<string, Peer> {
+  function pausedAndNew(seen: string[]): Map<string, PeerPort> {
     const paused = {
       call: (_m: string, _p: string, _b: unknown, opts: CallOptions) => {
         seen.push('sm-1');
@@ -62,8 +62,8 @@ describe('Forwarder', () => {
       },
     };
     return new Map([
-      ['sm-1', paused as unknown as Peer],
-      ['sm-2', leader as unknown as Peer],
+      ['sm-1', paused as unknown as PeerPort],
+      ['sm-2', leader as unknown as PeerPort],
     ]);
   }
 

@@ -8,7 +8,8 @@ import { type RunningService, startService } from '../../../harness/cluster/serv
 import { type LocalEnvironmentHandle, startLocal } from '../../../harness/env/local.ts';
 import { postgresUrl } from '../../../harness/env/types.ts';
 import { systemClock } from '../../common/clock.ts';
-import { Peer, type PeerReply } from '../../common/peer.ts';
+import { Peer } from '../../common/peer.ts';
+import type { PeerReply } from '../../common/peer-port.ts';
 import { parseKeyRing } from '../../common/signing.ts';
 
 export const hmacKeys = 'k1:integration-secret-0001,k2:integration-secret-0002';

@@ -1,0 +1,26 @@
+// The network as the services' own code sees it: a peer is something to send a signed call to, with a deadline.
+// Code that talks to another service depends on this port, never on the real adapter (peer.ts: HTTP or channel
+// frames, Node's sockets and timers), so that a deterministic simulation can replace the network whole (issue 23).
+// Closing is not part of it: whoever made a peer closes it (a process's main, a test).
+
+export interface PeerReply<T = unknown> {
+  status: number;
+  body: T;
+}
+
+export interface CallOptions {
+  timeoutMs: number;
+  /** Extra headers (e.g. Idempotency-Key). */
+  headers?: Record<string, string>;
+  /** Abandons the call: it fails as indeterminate (`abandoned`), since the request may have been delivered. */
+  signal?: AbortSignal;
+}
+
+/** Another service. */
+export interface PeerPort {
+  /**
+   * Sends a request; resolves with any HTTP status, rejects only when no answer came, with a ServiceError that says
+   * whether the request was certainly not delivered (definite) or may have been processed (a timeout, a reset).
+   */
+  call<T = unknown>(method: string, path: string, body: unknown, opts: CallOptions): Promise<PeerReply<T>>;
+}
