@@ -3,7 +3,18 @@
 // independent FNV-1a (Python) from the rule in docs/api.md, not with this code or the system's.
 import { describe, expect, it } from 'vitest';
 import { documentedHomeCell, requestsByTxn } from '../asked-for.ts';
-import { cell, invokeChange, invokeCreate, observations, okChange, okCreate, ops, part, txn } from './fixtures.ts';
+import {
+  cell,
+  invokeChange,
+  invokeCreate,
+  lifecycleRun,
+  observations,
+  okChange,
+  okCreate,
+  ops,
+  part,
+  txn,
+} from './fixtures.ts';
 
 const create = (value: Record<string, unknown>) =>
   ops(invokeCreate(0, { requestId: 'r1', protocol: '2pc', ...value }), okCreate(0));
@@ -29,6 +40,11 @@ describe('asked-for: the documented rules', () => {
       observations({ txn: [txn()] }),
     ).get('t1');
     expect(named).toMatchObject({ cells: ['cell-7', 'cell-7', 'cell-12x'], homeCell: false, amount: 20 });
+    const longer = requestsByTxn(
+      create({ subscriberId: 's', trafficClass: 'data', cells: ['012', 'cell-345'] }),
+      observations({ txn: [txn()] }),
+    );
+    expect(longer.get('t1')?.cells).toEqual(['cell-12', 'cell-345']);
     const unpriced = requestsByTxn(
       create({ subscriberId: 's', trafficClass: 'fax', cells: ['1'] }),
       observations({ txn: [txn()] }),
@@ -39,6 +55,34 @@ describe('asked-for: the documented rules', () => {
       observations({ txn: [txn()] }),
     );
     expect(inherited.get('t1')?.amount).toBeUndefined();
+  });
+
+  it('places nothing when no cells were seeded to place a request on', () => {
+    const history = create({ subscriberId: 'imsi-001010000000007', trafficClass: 'voice' });
+    const asked = requestsByTxn(history, observations({ txn: [txn()] })).get('t1');
+    expect(asked?.cells).toBeUndefined();
+    expect(asked?.homeCell).toBe(false);
+  });
+
+  it('prices a modify from the session before it, and a release as giving everything back', () => {
+    const { history, obs } = lifecycleRun();
+    const asked = requestsByTxn(history, obs);
+    expect(asked.get('t2')).toMatchObject({
+      action: 'modify',
+      trafficClass: 'video',
+      amount: 20,
+      cells: ['cell-2'],
+      homeCell: false,
+      held: { trafficClass: 'voice', amount: 5, cells: ['cell-1'], by: 't1' },
+    });
+    expect(asked.get('t3')).toMatchObject({
+      action: 'release',
+      trafficClass: 'video',
+      amount: 0,
+      cells: [],
+      homeCell: false,
+      held: { trafficClass: 'video', amount: 20, cells: ['cell-2'], by: 't2' },
+    });
   });
 
   it('takes what a session held from its committed records when no client asked for that step', () => {
