@@ -53,6 +53,8 @@ export const subscriberIdPattern = /^imsi-\d{15}$/;
 export const cellIdPattern = /^cell-\d{1,6}$/;
 /** Session ids, as the session manager makes them (`ses-` and a UUID). */
 export const sessionIdPattern = /^ses-[0-9a-f-]{36}$/;
+/** `If-Match` naming one revision: a strong entity tag, `"<revision>"` (the gateway's `ETag`); group 1 the number. */
+export const revisionTagPattern = /^"(\d{1,15})"$/;
 /** Ids a participant accepts: characters that need no quoting in a gid. */
 export const internalIdPattern = /^[A-Za-z0-9._:-]+$/;
 

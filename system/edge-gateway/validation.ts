@@ -8,6 +8,7 @@ import {
   type ModifySessionRequest,
   type Protocol,
   type Revision,
+  revisionTagPattern,
   type TrafficClass,
 } from '../common/contract.ts';
 
@@ -140,7 +141,7 @@ export function validateModifyRequest(body: unknown): Validation<ModifySessionRe
  */
 export function ifMatchProblem(header: string | string[] | undefined): string | undefined {
   if (header === undefined || header === '*') return undefined;
-  if (typeof header === 'string' && /^"\d{1,15}"$/.test(header.trim())) return undefined;
+  if (typeof header === 'string' && revisionTagPattern.test(header.trim())) return undefined;
   return 'must be * or one strong entity tag naming a revision, e.g. "3" (as GET returns it in ETag)';
 }
 

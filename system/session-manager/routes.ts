@@ -5,6 +5,7 @@ import {
   isProtocol,
   isTrafficClass,
   type Revision,
+  revisionTagPattern,
   sessionIdPattern,
   subscriberIdPattern,
 } from '../common/contract.ts';
@@ -67,7 +68,7 @@ export function parseModifyRequest(body: unknown): SessionChange {
 /** `If-Match`: one strong entity tag `"<revision>"`, or `*` (any: the same as none, the session must exist anyway). */
 export function parseIfMatch(header: string | string[] | undefined): Revision | undefined {
   if (header === undefined || header === '*') return undefined;
-  const m = typeof header === 'string' ? /^"(\d{1,15})"$/.exec(header.trim()) : null;
+  const m = typeof header === 'string' ? revisionTagPattern.exec(header.trim()) : null;
   if (!m)
     throw new ServiceError('bad_request', 'If-Match must be one entity tag "<revision>" or *', { field: 'If-Match' });
   return Number(m[1]);
