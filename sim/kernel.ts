@@ -1,0 +1,277 @@
+// The simulation kernel (DESIGN section 9): one process, virtual time, a seeded scheduler. Everything that happens in
+// a simulated run is an event on one queue, ordered by virtual time; events due at the same instant run in an order
+// drawn from the seed, so a seed fixes the interleaving and replays it exactly. After each event the kernel lets
+// every promise reaction it caused run to completion before the next event, so `await` chains in system code advance
+// exactly as far as they can at that instant, and no further.
+//
+// Nodes (a service process, a store server) are alive or dead. Each event belongs to a node and to that node's
+// generation: once a node is killed (or restarted), every timer it set, and every message on its way to or from it,
+// is discarded when it comes due. The code of a dead node is not stopped: it is starved, since nothing it waits for
+// can arrive any more.
+//
+// Every event run is hashed (its time, node and label) into the trace hash, so two runs that differ anywhere in what
+// happened when differ in their hash.
+import { createHash, type Hash } from 'node:crypto';
+import { Rng } from '../lib/rng.ts';
+import { type Clock, sleepOn, type TimerHandle } from '../system/common/clock.ts';
+
+// Captured before any guard replaces them: the kernel's own way back to the real event loop.
+const realSetImmediate = globalThis.setImmediate;
+
+/** Virtual time 0 as calendar time (wall clocks of simulated nodes start here, plus their skew). */
+export const simEpochMs = Date.UTC(2026, 0, 1);
+
+export class SimNode {
+  alive = true;
+  /** Bumped by every kill and restart: events of an older generation are discarded. */
+  generation = 0;
+  constructor(readonly name: string) {}
+}
+
+interface SimEvent {
+  at: number;
+  tie: number;
+  seq: number;
+  node: SimNode | undefined;
+  generation: number;
+  label: string;
+  fn: () => void;
+  cancelled: boolean;
+}
+
+export interface RunLimits {
+  /** Stop before the first event due after this virtual time (ms); time then stands at it. */
+  untilMs?: number;
+  /** Checked after every event: stop once it is true. */
+  until?: () => boolean;
+}
+
+export class Kernel {
+  private readonly queue = new EventQueue();
+  private seq = 0;
+  private now = 0;
+  private readonly ties: Rng;
+  private readonly nodes = new Map<string, SimNode>();
+  private readonly trace: Hash = createHash('sha256');
+  private running = false;
+  /** Events run so far (discarded ones not counted). */
+  eventsRun = 0;
+  /** Events discarded because their node died or restarted. */
+  eventsDiscarded = 0;
+  /** A seeded stream for the simulation's own choices (network latency, drops), apart from the tie-breaks. */
+  readonly rng: Rng;
+
+  constructor(readonly seed: number) {
+    const root = new Rng(seed);
+    this.ties = root.fork('kernel-ties');
+    this.rng = root.fork('kernel');
+  }
+
+  /** Virtual ms since the start. */
+  nowMs(): number {
+    return this.now;
+  }
+
+  /** The node called `name`, created alive on first use. */
+  node(name: string): SimNode {
+    let n = this.nodes.get(name);
+    if (!n) {
+      n = new SimNode(name);
+      this.nodes.set(name, n);
+    }
+    return n;
+  }
+
+  /**
+   * Runs `fn` `delayMs` from now, as part of `node` (undefined: the simulation itself, which never dies). `label`
+   * names the event in the trace.
+   */
+  schedule(delayMs: number, node: SimNode | undefined, label: string, fn: () => void): SimEvent {
+    if (!(delayMs >= 0)) throw new Error(`schedule(${delayMs}): a delay is a number of ms >= 0`);
+    const ev: SimEvent = {
+      at: this.now + delayMs,
+      tie: this.ties.nextU32(),
+      seq: this.seq++,
+      node,
+      generation: node?.generation ?? 0,
+      label,
+      fn,
+      cancelled: false,
+    };
+    this.queue.push(ev);
+    return ev;
+  }
+
+  cancel(ev: SimEvent | undefined): void {
+    if (ev) ev.cancelled = true;
+  }
+
+  /** Whether an event scheduled for `node` at `generation` would still run (the node lives, unrestarted). */
+  current(node: SimNode | undefined, generation: number): boolean {
+    return node === undefined || (node.alive && node.generation === generation);
+  }
+
+  /** The node dies: everything it scheduled, and everything on its way to it, is discarded. */
+  kill(name: string): void {
+    const n = this.node(name);
+    n.alive = false;
+    n.generation++;
+    this.trace.update(`${this.now}|${name}|kill\n`);
+  }
+
+  /** The node comes back as a new generation: the caller builds its service afresh on it. */
+  restart(name: string): void {
+    const n = this.node(name);
+    n.alive = true;
+    n.generation++;
+    this.trace.update(`${this.now}|${name}|restart\n`);
+  }
+
+  /** The virtual clock of `node`: its timers are the node's events; its wall clock can be skewed. */
+  clock(name: string): Clock {
+    const node = this.node(name);
+    let offset = 0;
+    const timers: Pick<Clock, 'setTimeout' | 'clearTimeout'> = {
+      setTimeout: (fn, ms) => this.schedule(Math.max(0, ms), node, 'timer', fn) as unknown as TimerHandle,
+      clearTimeout: (t) => this.cancel(t as unknown as SimEvent | undefined),
+    };
+    return {
+      wallMs: () => simEpochMs + this.now + offset,
+      monotonicMs: () => this.now,
+      setOffsetMs(ms) {
+        offset = ms;
+      },
+      offsetMs: () => offset,
+      ...timers,
+      setInterval: (fn, ms) => {
+        const every = Math.max(1, ms);
+        // One handle for the whole series: clearing it cancels whichever tick is pending.
+        const handle = { current: undefined as SimEvent | undefined, cancelled: false };
+        const tick = () => {
+          handle.current = this.schedule(every, node, 'interval', () => {
+            tick();
+            fn();
+          });
+        };
+        tick();
+        return handle as unknown as TimerHandle;
+      },
+      clearInterval: (t) => {
+        const h = t as unknown as { current: SimEvent | undefined } | undefined;
+        this.cancel(h?.current);
+      },
+      sleep: (ms, signal) => sleepOn(timers, ms, signal),
+      yieldNow: () => new Promise((resolve) => this.schedule(0, node, 'yield', resolve)),
+    };
+  }
+
+  /**
+   * Runs events in order until the queue is empty or a limit is reached. After each event every promise reaction
+   * it set off runs before the next event. Returns the number of events run.
+   */
+  async run(limits: RunLimits = {}): Promise<number> {
+    if (this.running) throw new Error('the kernel is already running');
+    this.running = true;
+    const untilMs = limits.untilMs ?? Number.POSITIVE_INFINITY;
+    let ran = 0;
+    try {
+      for (;;) {
+        const ev = this.queue.peek();
+        if (!ev || ev.at > untilMs) break;
+        this.queue.pop();
+        if (ev.cancelled) continue;
+        if (!this.current(ev.node, ev.generation)) {
+          this.eventsDiscarded++;
+          continue;
+        }
+        this.now = ev.at;
+        this.trace.update(`${ev.at}|${ev.node?.name ?? '-'}|${ev.label}\n`);
+        this.eventsRun++;
+        ran++;
+        ev.fn();
+        await drainReactions();
+        if (limits.until?.()) return ran;
+      }
+      if (Number.isFinite(untilMs) && this.now < untilMs) this.now = untilMs;
+      return ran;
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** Adds a line of the caller's own to the trace (e.g. each history op), so the hash covers it too. */
+  note(line: string): void {
+    this.trace.update(`${this.now}|note|${line}\n`);
+  }
+
+  /** The SHA-256 of every event run so far, in order (hex). */
+  traceHash(): string {
+    return this.trace.copy().digest('hex');
+  }
+
+  /** Events waiting (cancelled and stale ones included until they come due). */
+  get pending(): number {
+    return this.queue.size;
+  }
+}
+
+/**
+ * Resolves once every promise reaction queued so far, and every reaction those queue, has run: Node empties the
+ * microtask queue (and process.nextTick's) before it runs the next macrotask, so the next setImmediate comes after
+ * all of them.
+ */
+function drainReactions(): Promise<void> {
+  return new Promise((resolve) => realSetImmediate(resolve));
+}
+
+/** A binary min-heap of events by (time, seeded tie-break, insertion order). */
+class EventQueue {
+  private readonly items: SimEvent[] = [];
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  peek(): SimEvent | undefined {
+    return this.items[0];
+  }
+
+  push(ev: SimEvent): void {
+    const a = this.items;
+    a.push(ev);
+    let i = a.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(a[i]!, a[parent]!)) break;
+      [a[i], a[parent]] = [a[parent]!, a[i]!];
+      i = parent;
+    }
+  }
+
+  pop(): SimEvent | undefined {
+    const a = this.items;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length > 0 && last) {
+      a[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && before(a[l]!, a[m]!)) m = l;
+        if (r < a.length && before(a[r]!, a[m]!)) m = r;
+        if (m === i) break;
+        [a[i], a[m]] = [a[m]!, a[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
+function before(x: SimEvent, y: SimEvent): boolean {
+  if (x.at !== y.at) return x.at < y.at;
+  if (x.tie !== y.tie) return x.tie < y.tie;
+  return x.seq < y.seq;
+}
