@@ -7,7 +7,13 @@ import type postgres from 'postgres';
 
 export type Param = postgres.ParameterOrJSON<never>;
 export type DbRow = Record<string, unknown>;
-export type Queryable = Pick<postgres.ISql, 'unsafe'>;
+/**
+ * What runs a statement: a postgres.js connection or transaction, or a model of one that answers our named
+ * statements (sim/models/), which is why it is stated structurally rather than as postgres.js's own type.
+ */
+export interface Queryable {
+  unsafe(query: string, parameters?: Param[], queryOptions?: { prepare?: boolean }): PromiseLike<unknown>;
+}
 
 const migrationName = /^\d{4}_[a-z0-9_]+\.sql$/;
 

@@ -23,7 +23,7 @@ function setup() {
   const records: Array<Record<string, unknown>> = [];
   const logger = { observe: (_: string, r: Record<string, unknown>) => records.push(r) } as unknown as Logger;
   let rows: DbRow[] = [];
-  const sql = { unsafe: async () => rows } as unknown as Queryable;
+  const sql: Queryable = { unsafe: async () => rows };
   const statements = Statements.load('participant', new URL('../sql/', import.meta.url));
   const inflight = new InFlightPrepares();
   const graph = new WaitGraph(sql, statements, inflight, 'rm:', 'rm', logger, clock, intervalMs);
