@@ -11,10 +11,11 @@ export interface HttpMetrics {
 // Buckets in seconds from 0.5 ms to 10 s: commits on a fsyncing disk sit in the low milliseconds.
 const latencyBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-export function createHttpMetrics(service: string, node: string): HttpMetrics {
+/** `processMetrics`: Node's own process series (CPU, memory, event loop), for a real process. */
+export function createHttpMetrics(service: string, node: string, processMetrics = true): HttpMetrics {
   const registry = new Registry();
   registry.setDefaultLabels({ service, node });
-  collectDefaultMetrics({ register: registry });
+  if (processMetrics) collectDefaultMetrics({ register: registry });
   return {
     registry,
     requests: new Counter({

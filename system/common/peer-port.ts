@@ -3,6 +3,8 @@
 // frames, Node's sockets and timers), so that a deterministic simulation can replace the network whole (issue 23).
 // Closing is not part of it: whoever made a peer closes it (a process's main, a test).
 
+import { ServiceError } from './errors.ts';
+
 export interface PeerReply<T = unknown> {
   status: number;
   body: T;
@@ -23,4 +25,26 @@ export interface PeerPort {
    * whether the request was certainly not delivered (definite) or may have been processed (a timeout, a reset).
    */
   call<T = unknown>(method: string, path: string, body: unknown, opts: CallOptions): Promise<PeerReply<T>>;
+}
+
+/** Codes of a call that certainly never reached the peer (the connection was never made). */
+export const definiteCodes: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+]);
+
+/**
+ * A call to `peer` that got no answer, as every PeerPort reports it: `timeout` for a deadline, else `unavailable`;
+ * definite only when the request certainly was not delivered (`code` in definiteCodes, or `notSent`).
+ */
+export function peerFailure(peer: string, code: string | undefined, message: string, notSent = false): ServiceError {
+  const definite = notSent || definiteCodes.has(code ?? '');
+  return new ServiceError(
+    code === 'ETIMEDOUT' ? 'timeout' : 'unavailable',
+    `${peer}: ${code ?? message}`,
+    { peer },
+    definite,
+  );
 }

@@ -6,8 +6,8 @@
 import { Agent, request } from 'node:http';
 import { ChannelClient } from './channel.ts';
 import type { Clock } from './clock.ts';
-import { ServiceError } from './errors.ts';
-import type { CallOptions, PeerPort, PeerReply } from './peer-port.ts';
+import type { ServiceError } from './errors.ts';
+import { type CallOptions, type PeerPort, type PeerReply, peerFailure } from './peer-port.ts';
 import { cryptoRandom, type Random } from './random.ts';
 import { type KeyRing, signRequest } from './signing.ts';
 
@@ -22,8 +22,6 @@ export interface PeerOptions {
   /** Draws the signatures' nonces (default: Node's CSPRNG). */
   random?: Random;
 }
-
-const definiteCodes = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
 
 /** Longest reply frame taken (a reply is a small JSON document; /v1/state lists up to 10^4 ids). */
 const replyFrameMaxBytes = 4 * 1024 * 1024;
@@ -73,7 +71,7 @@ export class Peer implements PeerPort {
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', (err) => reject(this.failure(err, false)));
+          res.on('error', (err) => reject(this.failure(err)));
           res.on('end', () => {
             clearTimeout(deadline);
             resolve(reply<T>(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8')));
@@ -91,7 +89,7 @@ export class Peer implements PeerPort {
       req.on('close', () => opts.signal?.removeEventListener('abort', abandon));
       req.on('error', (err: NodeJS.ErrnoException) => {
         clearTimeout(deadline);
-        reject(this.failure(err, definiteCodes.has(err.code ?? '')));
+        reject(this.failure(err));
       });
       if (opts.signal?.aborted) abandon();
       req.end(payload);
@@ -122,13 +120,12 @@ export class Peer implements PeerPort {
       return reply<T>(frame.status, frame.body);
     } catch (err) {
       const e = err as NodeJS.ErrnoException & { notSent?: boolean };
-      throw this.failure(e, e.notSent === true || definiteCodes.has(e.code ?? ''));
+      throw this.failure(e, e.notSent === true);
     }
   }
 
-  private failure(err: NodeJS.ErrnoException, definite: boolean): ServiceError {
-    const code = err.code === 'ETIMEDOUT' ? 'timeout' : 'unavailable';
-    return new ServiceError(code, `${this.name}: ${err.code ?? err.message}`, { peer: this.name }, definite);
+  private failure(err: NodeJS.ErrnoException, notSent = false): ServiceError {
+    return peerFailure(this.name, err.code, err.message, notSent);
   }
 
   close(): void {

@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import { Gauge } from 'prom-client';
 import { type Clock, systemClock } from './clock.ts';
 import { ConfigError, Env } from './config.ts';
-import type { Route } from './dispatch.ts';
+import type { DispatchOptions, Route } from './dispatch.ts';
 import { ServiceError } from './errors.ts';
 import { checkFaultSettings, Faults, parseFaultSettings } from './faults.ts';
 import { closeServer, createJsonServer, listen } from './http-server.ts';
@@ -35,10 +35,29 @@ export interface ServiceParts {
   close(): Promise<void>;
 }
 
-export function createRuntime(service: string, env = new Env()): Runtime {
-  const clock = systemClock();
+/**
+ * What a runtime is made of beyond its configuration: the real process's own time, randomness and stdout by
+ * default; a simulation passes its virtual clock, a seeded Random and a log of its own (sim/).
+ */
+export interface RuntimeIo {
+  clock?: Clock;
+  random?: Random;
+  /** Where log lines go (default: stdout). */
+  write?: (line: string) => void;
+  /** Node's process metrics on /metrics (default: true; a simulated node is not a process). */
+  processMetrics?: boolean;
+}
+
+export function createRuntime(service: string, env = new Env(), io: RuntimeIo = {}): Runtime {
+  const clock = io.clock ?? systemClock();
   const node = env.string('RIG_NODE', service);
-  const logger = createLogger(service, node, () => clock.wallMs(), env.string('RIG_LOG_LEVEL', 'info') as Level);
+  const logger = createLogger(
+    service,
+    node,
+    () => clock.wallMs(),
+    env.string('RIG_LOG_LEVEL', 'info') as Level,
+    io.write,
+  );
   const ring = parseKeyRing(env.string('RIG_HMAC_KEYS'), env.optional('RIG_HMAC_SIGNING_KEY'));
   const verifier = new Verifier(ring, {
     windowMs: env.int('RIG_SIGNATURE_WINDOW_MS', 30_000, 1000, 3_600_000),
@@ -47,7 +66,7 @@ export function createRuntime(service: string, env = new Env()): Runtime {
   const faults = new Faults(env.int('RIG_SEED', 1, 0, Number.MAX_SAFE_INTEGER), clock);
   const initialFaults = env.optional('RIG_FAULTS');
   if (initialFaults) faults.replace(parseFaultSettings(initialFaults, 'RIG_FAULTS'));
-  const metrics = createHttpMetrics(service, node);
+  const metrics = createHttpMetrics(service, node, io.processMetrics ?? true);
   new Gauge({
     name: 'rig_fault_delayed_requests',
     help: 'Requests held right now by injected latency (/admin/faults)',
@@ -56,7 +75,42 @@ export function createRuntime(service: string, env = new Env()): Runtime {
       this.set(faults.delayed);
     },
   });
-  return { service, node, env, clock, random: cryptoRandom, logger, metrics, ring, verifier, faults };
+  const random = io.random ?? cryptoRandom;
+  return { service, node, env, clock, random, logger, metrics, ring, verifier, faults };
+}
+
+/**
+ * Everything a service answers, whatever brings the request: its own routes, /healthz, the signed /admin/faults and
+ * /metrics, verified and fault-hooked as every service is. The HTTP server and a simulated network both serve these.
+ */
+export function serviceDispatch(rt: Runtime, parts: ServiceParts): DispatchOptions {
+  const routes: Route[] = [
+    ...parts.routes,
+    {
+      method: 'GET',
+      pattern: '/healthz',
+      signed: false,
+      handler: async () => ({
+        status: 200,
+        body: { ok: true, service: rt.service, node: rt.node, ...(await parts.health?.()) },
+      }),
+    },
+    ...faultRoutes(rt),
+    {
+      method: 'GET',
+      pattern: '/metrics',
+      signed: false,
+      handler: async () => ({ status: 200, text: await rt.metrics.registry.metrics() }),
+    },
+  ];
+  return {
+    routes,
+    clock: rt.clock,
+    logger: rt.logger,
+    metrics: rt.metrics,
+    verifier: rt.verifier,
+    beforeHandle: (route, ctx) => rt.faults.delay(route.pattern, ctx.path),
+  };
 }
 
 /** Errors of a connection to a store or a peer: the clients reconnect on their own. */
@@ -95,30 +149,7 @@ export async function runService(service: string, build: (rt: Runtime) => Promis
     rt = createRuntime(service);
     survivingConnectionErrors(rt.logger);
     parts = await build(rt);
-    const routes: Route[] = [
-      ...parts.routes,
-      {
-        method: 'GET',
-        pattern: '/healthz',
-        signed: false,
-        handler: async () => ({ status: 200, body: { ok: true, service, node: rt.node, ...(await parts.health?.()) } }),
-      },
-      ...faultRoutes(rt),
-      {
-        method: 'GET',
-        pattern: '/metrics',
-        signed: false,
-        handler: async () => ({ status: 200, text: await rt.metrics.registry.metrics() }),
-      },
-    ];
-    server = createJsonServer({
-      routes,
-      clock: rt.clock,
-      logger: rt.logger,
-      metrics: rt.metrics,
-      verifier: rt.verifier,
-      beforeHandle: (route, ctx) => rt.faults.delay(route.pattern, ctx.path),
-    });
+    server = createJsonServer(serviceDispatch(rt, parts));
     const port = await listen(server, rt.env.int('PORT', 0, 0, 65535), rt.env.string('HOST', '127.0.0.1'));
     rt.logger.observe('listening', { port });
   } catch (err) {

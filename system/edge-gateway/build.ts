@@ -3,6 +3,7 @@
 // channel peers); a simulation can pass its own network. Nothing here opens a connection or reads the environment.
 import { Counter } from 'prom-client';
 import type { Clock } from '../common/clock.ts';
+import type { Env } from '../common/config.ts';
 import type { HttpMetrics } from '../common/metrics.ts';
 import type { PeerPort } from '../common/peer-port.ts';
 import type { Random } from '../common/random.ts';
@@ -50,5 +51,19 @@ export function buildGateway(ports: GatewayPorts): ServiceParts {
     async close() {
       clock.clearInterval(discovery);
     },
+  };
+}
+
+/** The gateway's settings from its environment (RIG_*). */
+export function readGatewayConfig(env: Env): GatewayConfig {
+  return {
+    forwarder: {
+      attemptTimeoutMs: env.int('RIG_ATTEMPT_TIMEOUT_MS', 5000, 10, 600_000),
+      requestDeadlineMs: env.int('RIG_REQUEST_DEADLINE_MS', 15_000, 10, 600_000),
+      attemptsMax: env.int('RIG_ATTEMPTS_MAX', 20, 1, 100),
+      backoffBaseMs: 25,
+      backoffMaxMs: 400,
+    },
+    discoveryIntervalMs: env.int('RIG_DISCOVERY_INTERVAL_MS', 500, 50, 60_000),
   };
 }

@@ -1,9 +1,8 @@
 // The edge gateway process: the public API. Validates, normalises, signs and forwards to the leader. This file only
 // reads the configuration and makes the real peers; build.ts assembles the gateway on them.
-import type { Env } from '../common/config.ts';
 import { Peer, transports } from '../common/peer.ts';
 import { runService } from '../common/service.ts';
-import { buildGateway, type GatewayConfig } from './build.ts';
+import { buildGateway, readGatewayConfig } from './build.ts';
 
 await runService('edge-gateway', async (rt) => {
   const { env, clock } = rt;
@@ -30,16 +29,3 @@ await runService('edge-gateway', async (rt) => {
     },
   };
 });
-
-function readGatewayConfig(env: Env): GatewayConfig {
-  return {
-    forwarder: {
-      attemptTimeoutMs: env.int('RIG_ATTEMPT_TIMEOUT_MS', 5000, 10, 600_000),
-      requestDeadlineMs: env.int('RIG_REQUEST_DEADLINE_MS', 15_000, 10, 600_000),
-      attemptsMax: env.int('RIG_ATTEMPTS_MAX', 20, 1, 100),
-      backoffBaseMs: 25,
-      backoffMaxMs: 400,
-    },
-    discoveryIntervalMs: env.int('RIG_DISCOVERY_INTERVAL_MS', 500, 50, 60_000),
-  };
-}
