@@ -37,11 +37,6 @@ export interface ReleaseSessionValue {
   ifMatch?: number;
 }
 
-interface Answer {
-  status: number;
-  body: Record<string, unknown>;
-}
-
 const definiteNetworkErrors = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
 
 /** The value without its undefined fields, so a history line holds only what was answered. */
@@ -72,56 +67,81 @@ function notActiveReason(b: Record<string, unknown>): string | undefined {
 
 const sessionPath = (sessionId: string) => `/v1/sessions/${encodeURIComponent(sessionId)}`;
 
-export class GatewayClient {
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 1024 });
-  private readonly url: URL;
+/** How the client reaches the gateway: HTTP to a real one, or a simulated network (sim/). Rejects when no answer
+ * came, with an error whose `code` says how (ECONNREFUSED: never sent, so definite; anything else: unknown). */
+export interface GatewayTransport {
+  send(method: string, path: string, body: unknown, headers: Record<string, string>): Promise<Answer>;
+  close(): void;
+}
 
-  constructor(
-    gatewayUrl: string,
-    private readonly timeoutMs: number,
-  ) {
-    this.url = new URL(gatewayUrl);
+export interface Answer {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+/** A body as the client reads it: a JSON object, or {} for anything else. */
+export function answerBody(text: string): Record<string, unknown> {
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    return parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** HTTP/1.1 with keep-alive to the gateway at `gatewayUrl`, each call bounded by `timeoutMs`. */
+export function httpTransport(gatewayUrl: string, timeoutMs: number): GatewayTransport {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1024 });
+  const url = new URL(gatewayUrl);
+  return {
+    send(method, path, body, headers) {
+      const payload = body === undefined ? '' : JSON.stringify(body);
+      const content = body === undefined ? {} : { 'content-type': 'application/json' };
+      return new Promise((resolve, reject) => {
+        const req = request(
+          {
+            host: url.hostname,
+            port: url.port,
+            method,
+            path,
+            agent,
+            headers: { ...content, 'content-length': Buffer.byteLength(payload), ...headers },
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('error', reject);
+            res.on('end', () => {
+              clearTimeout(timer);
+              resolve({ status: res.statusCode ?? 0, body: answerBody(Buffer.concat(chunks).toString('utf8')) });
+            });
+          },
+        );
+        const timer = setTimeout(
+          () => req.destroy(Object.assign(new Error('client timeout'), { code: 'ETIMEDOUT' })),
+          timeoutMs,
+        );
+        req.on('error', (err) => {
+          clearTimeout(timer);
+          reject(err);
+        });
+        req.end(payload);
+      });
+    },
+    close: () => agent.destroy(),
+  };
+}
+
+export class GatewayClient {
+  private readonly transport: GatewayTransport;
+
+  /** `gateway`: a real gateway's URL (over HTTP, with `timeoutMs` per call), or a transport of its own. */
+  constructor(gateway: string | GatewayTransport, timeoutMs = 20_000) {
+    this.transport = typeof gateway === 'string' ? httpTransport(gateway, timeoutMs) : gateway;
   }
 
   private send(method: string, path: string, body: unknown, headers: Record<string, string>): Promise<Answer> {
-    const payload = body === undefined ? '' : JSON.stringify(body);
-    const content = body === undefined ? {} : { 'content-type': 'application/json' };
-    return new Promise((resolve, reject) => {
-      const req = request(
-        {
-          host: this.url.hostname,
-          port: this.url.port,
-          method,
-          path,
-          agent: this.agent,
-          headers: { ...content, 'content-length': Buffer.byteLength(payload), ...headers },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', reject);
-          res.on('end', () => {
-            clearTimeout(timer);
-            let parsed: Record<string, unknown> = {};
-            try {
-              parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
-            } catch {
-              // keep {}
-            }
-            resolve({ status: res.statusCode ?? 0, body: parsed });
-          });
-        },
-      );
-      const timer = setTimeout(
-        () => req.destroy(Object.assign(new Error('client timeout'), { code: 'ETIMEDOUT' })),
-        this.timeoutMs,
-      );
-      req.on('error', (err) => {
-        clearTimeout(timer);
-        reject(err);
-      });
-      req.end(payload);
-    });
+    return this.transport.send(method, path, body, headers);
   }
 
   /** Creates a session; never throws: every outcome is a completion. */
@@ -217,6 +237,6 @@ export class GatewayClient {
   }
 
   close(): void {
-    this.agent.destroy();
+    this.transport.close();
   }
 }

@@ -1,8 +1,9 @@
 // The middle of a run: seeded clients against the gateway and the seeded fault schedule, side by side, until the time
 // limit or Ctrl-C; each client op and each fault goes into the history as it happens.
 import { setMaxListeners } from 'node:events';
-import type { RunConfig } from '../../format/config.ts';
+import type { RunConfig, RunOptions } from '../../format/config.ts';
 import { Rng } from '../../lib/rng.ts';
+import { type Clock, systemClock } from '../../system/common/clock.ts';
 import type { OpSpec, Workload } from '../../workloads/index.ts';
 import type { Cluster } from '../cluster/cluster.ts';
 import type { Environment } from '../env/types.ts';
@@ -54,7 +55,15 @@ export async function driveWorkload(d: Drive): Promise<void> {
       subscribers: o.subscribers,
       cells: o.cells,
     });
-    const clients = runClients(d, client, ops, rng.fork('timing'), stop.signal);
+    const clients = runClients({
+      options: o,
+      history: h,
+      client,
+      ops,
+      timing: rng.fork('timing'),
+      stop: stop.signal,
+      clock: systemClock(),
+    });
     const nemesis = runNemeses({
       schedule: d.config.schedule,
       history: h,
@@ -91,30 +100,36 @@ function invoke(client: GatewayClient, op: Invocation): Promise<Completion> {
   }
 }
 
+export interface Clients {
+  options: Pick<RunOptions, 'concurrency' | 'rate'>;
+  history: HistoryWriter;
+  client: GatewayClient;
+  ops: Generator<OpSpec, never>;
+  /** The seeded pacing stream. */
+  timing: Rng;
+  stop: AbortSignal;
+  /** Paces the clients: the real clock, or a simulation's virtual one. */
+  clock: Pick<Clock, 'sleep'>;
+}
+
 /**
  * `concurrency` client processes, each paced by the seeded timing stream, until `stop`. Ops on a slot of the session
  * pool are resolved when invoked, by the client that invokes them (harness/run/pool.ts).
  */
-async function runClients(
-  d: Drive,
-  client: GatewayClient,
-  ops: Generator<OpSpec, never>,
-  timing: Rng,
-  stop: AbortSignal,
-): Promise<void> {
-  const o = d.config.options;
-  const h = d.history;
+export async function runClients(c: Clients): Promise<void> {
+  const o = c.options;
+  const { history: h, ops, timing, stop } = c;
   const pool = new SessionPool();
   let nextProcess = o.concurrency;
   // A client keeps what it learned of sessions across its changes of process number: it is the same client.
   const worker = async (clientId: number) => {
     let process = clientId;
     while (!stop.aborted) {
-      if (o.rate > 0) await sleep(timing.next() * 2 * (o.concurrency / o.rate) * 1000, stop);
+      if (o.rate > 0) await c.clock.sleep(timing.next() * 2 * (o.concurrency / o.rate) * 1000, stop);
       if (stop.aborted) break;
       const op = pool.resolve(ops.next().value, clientId);
       h.append({ type: 'invoke', process, f: op.f, value: op.value });
-      const done = await invoke(client, op);
+      const done = await invoke(c.client, op);
       h.append({
         type: done.type,
         process,
@@ -128,16 +143,4 @@ async function runClients(
     }
   };
   await Promise.all(Array.from({ length: o.concurrency }, (_, i) => worker(i)));
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

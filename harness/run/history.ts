@@ -5,21 +5,41 @@ import { type HistoryOp, NEMESIS, opLine } from '../../format/history.ts';
 
 type NewOp = Omit<HistoryOp, 'index' | 'time'> & { time?: number };
 
+/** Where a history's times come from: the process's own clocks, or a simulation's virtual ones. */
+export interface HistoryTime {
+  /** Monotonic, in ns, from any origin. */
+  monotonicNs(): number;
+  /** Calendar time, ms. */
+  wallMs(): number;
+}
+
+const hrOrigin = process.hrtime.bigint();
+export const realTime: HistoryTime = {
+  // From an origin of our own: hrtime's is arbitrary, and its readings can pass 2^53 ns.
+  monotonicNs: () => Number(process.hrtime.bigint() - hrOrigin),
+  wallMs: () => Date.now(),
+};
+
 export class HistoryWriter {
   private readonly fd: number;
   private index = 0;
-  private readonly startNs = process.hrtime.bigint();
+  private readonly startNs: number;
   /** Wall-clock time at the run's time 0, to place the servers' wall-clock readings on the history's time base. */
-  readonly startWallMs = Date.now();
+  readonly startWallMs: number;
   /** Client ops only (nemesis ops are not counted). */
   readonly counts = { invoke: 0, ok: 0, fail: 0, info: 0 };
 
-  constructor(path: string) {
+  constructor(
+    path: string,
+    private readonly time: HistoryTime = realTime,
+  ) {
     this.fd = openSync(path, 'a');
+    this.startNs = time.monotonicNs();
+    this.startWallMs = time.wallMs();
   }
 
   nowNs(): number {
-    return Number(process.hrtime.bigint() - this.startNs);
+    return this.time.monotonicNs() - this.startNs;
   }
 
   /** Nanoseconds on the history's time base for a server's wall-clock reading in ms. */
