@@ -59,6 +59,13 @@ const runConfig = obj({
   proxy: opt(obj({ kind: str, version: str })),
   /** How this run is checked; absent in older runs, whose checker takes the defaults (deadline: the quiet window). */
   check: opt(checkSettings),
+  /** Real processes (`real`, also when absent: every run before simulation existed) or a simulation (`sim`). */
+  mode: opt(lit('real', 'sim')),
+  /**
+   * A simulated run's trace, written when it ends: the SHA-256 of every event it ran, in order (the same seed and
+   * code give the same hash), how many events, and the virtual time it covered.
+   */
+  sim: opt(obj({ traceHash: str, events: int, virtualMs: int })),
 });
 export type RunConfig = Infer<typeof runConfig>;
 

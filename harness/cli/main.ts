@@ -10,9 +10,10 @@ import { report } from './report.ts';
 import { repro } from './repro.ts';
 import { run } from './run.ts';
 import { shrinkCommand } from './shrink.ts';
+import { sim } from './sim.ts';
 import { up } from './up.ts';
 
-const commands: Command[] = [run, check, repro, shrinkCommand, efficacy, report, bench, up, doctor, proxy];
+const commands: Command[] = [run, sim, check, repro, shrinkCommand, efficacy, report, bench, up, doctor, proxy];
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

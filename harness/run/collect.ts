@@ -3,28 +3,27 @@
 // each log file once and places server wall-clock times on the history's time base.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
-import type postgres from 'postgres';
 import type { Observation } from '../../format/observations.ts';
 import { OBSERVATIONS_DIR } from '../../format/run-dir.ts';
 import { chargeOf, readAccounts } from '../../system/billing/evidence.ts';
 import { type ObservationLine, readObservationLines } from '../../system/common/log.ts';
+import type { Queryable } from '../../system/common/statements.ts';
 import { readLeftPrepared, readParticipantLog, readParticipantTxns } from '../../system/participant/evidence.ts';
 import { readCells, reservationOf } from '../../system/resource-manager/evidence.ts';
 import { readDsmAudit, readEvents, readTxnLog } from '../../system/session-manager/evidence.ts';
 import { readSessionManagerLogs } from '../../system/session-manager/evidence-log.ts';
 import { readSessionManagerPaths } from '../../system/session-manager/evidence-paths.ts';
 
-type Sql = postgres.Sql;
 const participantNames = ['rm', 'billing'] as const;
 /** Each participant's reading of what its prepares recorded: the cells rm reserved, the charge billing held. */
 const detailReaders = { rm: reservationOf, billing: chargeOf } as const;
 
 export interface CollectInputs {
   runDir: string;
-  redis: Redis;
-  coordinator: Sql;
-  participants: Record<(typeof participantNames)[number], Sql>;
+  /** The stores, as a real server's client or a simulation's model answers them. */
+  redis: Parameters<typeof readDsmAudit>[0] & Parameters<typeof readEvents>[0];
+  coordinator: Queryable;
+  participants: Record<(typeof participantNames)[number], Queryable>;
   smNodes: readonly string[];
   /** Converts a server's wall-clock reading (ms) to ns on the history's time base. */
   wallToNs(ms: number): number;

@@ -2,6 +2,7 @@
 // who leads, whether every transaction has finished, and signed fault settings.
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
+import type { Queryable } from '../../system/common/statements.ts';
 import { systemClock } from '../../system/common/clock.ts';
 import { Peer } from '../../system/common/peer.ts';
 import { parseKeyRing } from '../../system/common/signing.ts';
@@ -31,7 +32,7 @@ export interface Unfinished {
  * (the relay is asynchronous: the last transaction's event goes out after its close, and a decision logged by a
  * leader fenced before its relay ran goes out on the next leader's pass), and transactions prepared at a participant.
  */
-export async function unfinishedWork(db: Record<'coordinator' | 'rm' | 'billing', postgres.Sql>): Promise<Unfinished> {
+export async function unfinishedWork(db: Record<'coordinator' | 'rm' | 'billing', Queryable>): Promise<Unfinished> {
   const [log, rm, billing] = await Promise.all([
     readUnfinished(db.coordinator),
     countPrepared(db.rm),

@@ -46,13 +46,13 @@ export function resolveConfig(options: RunOptions): RunConfig {
   };
 }
 
-/** The command that replays `o` exactly. */
-export function reproCommand(o: RunOptions): string {
+/** The command that replays `o` exactly: `rig run`, or `rig sim` for a simulated run (which takes no nemesis yet). */
+export function reproCommand(o: RunOptions, mode: 'real' | 'sim' = 'real'): string {
   return [
-    'npx rig run',
+    mode === 'sim' ? 'npx rig sim' : 'npx rig run',
     `--workload ${o.workload}`,
     `--protocol ${o.protocol}`,
-    `--nemesis ${o.nemesis || 'none'}`,
+    ...(mode === 'sim' ? [] : [`--nemesis ${o.nemesis || 'none'}`]),
     `--time-limit ${o.timeLimitS}`,
     `--rate ${o.rate}`,
     `--concurrency ${o.concurrency}`,

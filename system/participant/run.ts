@@ -16,7 +16,7 @@ import { WaitGraph } from './waits.ts';
 // ends such a session after this long, rolling the unprepared transaction back.
 const idleInTransactionTimeoutMs = 30_000;
 // Requests admitted at once per pool connection: beyond that the postgres.js queue would grow without bound.
-const inFlightPerConnection = 4;
+export const inFlightPerConnection = 4;
 
 export function runParticipant(service: Domain['service'], makeDomain: (env: Env) => Domain): void {
   void runService(service, async (rt) => {

@@ -1,0 +1,262 @@
+// The whole system in one process: the gateway, the session managers and both participants, each built by its own
+// build function (system/*/build.ts) from the same configuration readers and environment a real cluster gives its
+// processes (harness/cluster/cluster.ts), on simulated ports: a virtual clock and seeded Random per node, peers over
+// the simulated network, and the models of Redis and PostgreSQL (sim/models/) behind their own network nodes. Every
+// link has the real one's name (`sm-1->redis`, `gateway->sm-2`, `rm->postgres` ...), so a nemesis can cut the same
+// links in simulation as through the fault proxy.
+import { Env } from '../system/common/config.ts';
+import type { Dispatch } from '../system/common/dispatch.ts';
+import { createDispatcher } from '../system/common/dispatch.ts';
+import type { PeerPort } from '../system/common/peer-port.ts';
+import { seededRandom } from '../system/common/random.ts';
+import { createRuntime, type Runtime, type ServiceParts, serviceDispatch } from '../system/common/service.ts';
+import { buildGateway, readGatewayConfig } from '../system/edge-gateway/build.ts';
+import { createBillingDomain } from '../system/billing/domain.ts';
+import { buildParticipant } from '../system/participant/build.ts';
+import { readParticipantConfig } from '../system/participant/config.ts';
+import { inFlightPerConnection } from '../system/participant/run.ts';
+import { createRmDomain } from '../system/resource-manager/domain.ts';
+import { buildSessionManager } from '../system/session-manager/build.ts';
+import { readSessionManagerConfig } from '../system/session-manager/config.ts';
+import { HttpParticipant } from '../system/session-manager/participants.ts';
+import type { GatewayTransport } from '../harness/run/client.ts';
+import { answerBody } from '../harness/run/client.ts';
+import type { Kernel } from './kernel.ts';
+import { ParticipantModel } from './models/participant.ts';
+import { RedisModel } from './models/redis.ts';
+import { TxLogModel } from './models/txlog.ts';
+import { NetworkError, remote, SimNetwork } from './network.ts';
+import { SimPeer } from './peer.ts';
+
+export const participantNodes = ['rm', 'billing'] as const;
+export type ParticipantNode = (typeof participantNodes)[number];
+
+export interface SimSystemOptions {
+  /** Session managers. */
+  nodes: number;
+  /** RIG_* settings every service gets, as a real cluster passes them (lease TTL, sizes, planted bug ...). */
+  env: Record<string, string>;
+  seed: number;
+}
+
+/** The node where each store lives, as the real stores are servers of their own. */
+const storeNodes = { redis: 'redis', postgres: 'postgres' } as const;
+
+export class SimSystem {
+  readonly net: SimNetwork;
+  readonly smNodes: string[];
+  readonly redis: RedisModel;
+  readonly txlog: TxLogModel;
+  readonly participants: Record<ParticipantNode, ParticipantModel>;
+  /** Each node's log lines, as its process would have written them to logs/<node>.log. */
+  readonly logs = new Map<string, string[]>();
+  private readonly dispatchers = new Map<string, Dispatch>();
+  private readonly parts = new Map<string, ServiceParts>();
+  private readonly env: Record<string, string>;
+  /** A service that failed to start: the run cannot go on. */
+  startFailure: Error | undefined;
+
+  constructor(
+    readonly kernel: Kernel,
+    private readonly opts: SimSystemOptions,
+  ) {
+    this.net = new SimNetwork(kernel);
+    this.smNodes = Array.from({ length: opts.nodes }, (_, i) => `sm-${i + 1}`);
+    const hmac = seededRandom(opts.seed).uuid().replaceAll('-', '');
+    const url = (node: string) => `${node}=http://${node}.sim`;
+    this.env = {
+      RIG_HMAC_KEYS: `k1:${hmac}`,
+      RIG_SEED: String(opts.seed),
+      RIG_SESSION_MANAGERS: this.smNodes.map(url).join(','),
+      RIG_PARTICIPANTS: participantNodes.map(url).join(','),
+      DATABASE_URL: 'postgres://postgres.sim/db',
+      REDIS_URL: 'redis://redis.sim',
+      ...opts.env,
+    };
+    const envOf = new Env(this.env);
+    const { adapters } = readSessionManagerConfig(envOf);
+    this.redis = new RedisModel(kernel.clock(storeNodes.redis));
+    this.txlog = new TxLogModel(kernel.clock(storeNodes.postgres), { fencing: adapters.fencing });
+    const pgClock = kernel.clock(storeNodes.postgres);
+    const rmConfig = readParticipantConfig(envOf, 'rm');
+    const domainEnv = (name: string) => Number(this.env[name] ?? Number.NaN);
+    this.participants = {
+      rm: new ParticipantModel(pgClock, {
+        domain: 'rm',
+        node: 'rm',
+        lockTimeoutMs: rmConfig.lockTimeoutMs,
+        subscribers: domainEnv('RIG_SUBSCRIBERS'),
+        cells: domainEnv('RIG_CELLS'),
+      }),
+      billing: new ParticipantModel(pgClock, {
+        domain: 'billing',
+        node: 'billing',
+        lockTimeoutMs: rmConfig.lockTimeoutMs,
+        subscribers: domainEnv('RIG_SUBSCRIBERS'),
+        cells: domainEnv('RIG_CELLS'),
+      }),
+    };
+  }
+
+  /** Starts every service (each as an event of its own node); run the kernel for them to come up. */
+  start(): void {
+    for (const node of participantNodes) {
+      const service = node === 'rm' ? 'resource-manager' : 'billing';
+      this.startNode(node, service, (rt) => this.buildParticipant(rt, node));
+    }
+    for (const node of this.smNodes) this.startNode(node, 'session-manager', (rt) => this.buildSessionManager(rt));
+    this.startNode('gateway', 'edge-gateway', async (rt) => this.buildGateway(rt));
+  }
+
+  /** Every service answers, and one session manager leads. */
+  ready(): boolean {
+    return this.dispatchers.size === this.smNodes.length + participantNodes.length + 1 && this.leader() !== undefined;
+  }
+
+  /** The session manager that leads now, if any (as its own health report says). */
+  leader(): string | undefined {
+    for (const node of this.smNodes) {
+      const status = this.parts.get(node)?.health?.() as { role?: string; ready?: boolean } | undefined;
+      if (status?.role === 'leader' && status.ready) return node;
+    }
+    return undefined;
+  }
+
+  /** The gateway as a client on `from` reaches it: over the simulated network, bounded by `timeoutMs` a call. */
+  gatewayTransport(from: string, timeoutMs: number): GatewayTransport {
+    return {
+      send: (method, path, body, headers) => {
+        const payload = body === undefined ? '' : JSON.stringify(body);
+        const received: Record<string, string> = Object.fromEntries(
+          Object.entries({
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+            'content-length': String(Buffer.byteLength(payload)),
+            ...headers,
+          }).map(([k, v]) => [k.toLowerCase(), v]),
+        );
+        return this.net.request(
+          from,
+          'gateway',
+          `${method} ${path}`,
+          async () => {
+            const dispatch = this.dispatchers.get('gateway');
+            if (!dispatch) throw new NetworkError('ECONNREFUSED', 'the gateway is not listening');
+            const reply = await dispatch(method, path, received, async () => Buffer.from(payload, 'utf8'));
+            return {
+              status: reply.status,
+              body: answerBody(reply.body === undefined ? (reply.text ?? '') : JSON.stringify(reply.body)),
+            };
+          },
+          { timeoutMs },
+        );
+      },
+      close: () => {},
+    };
+  }
+
+  /** Stops every service's background work, as SIGTERM would (run the kernel for it to finish). */
+  async stop(): Promise<void> {
+    for (const [node, parts] of this.parts) {
+      this.dispatchers.delete(node);
+      await parts.close();
+    }
+    this.parts.clear();
+  }
+
+  /** The log of `node` as text, one line each. */
+  logText(node: string): string {
+    return (this.logs.get(node) ?? []).join('');
+  }
+
+  private runtime(service: string, node: string): Runtime {
+    const lines: string[] = [];
+    this.logs.set(node, lines);
+    const rt = createRuntime(service, new Env({ ...this.env, RIG_NODE: node }), {
+      clock: this.kernel.clock(node),
+      // A seed of its own per node, from the run's: two nodes never draw the same ids.
+      random: seededRandom(this.kernel.rng.fork(`random:${node}`).nextU32()),
+      write: (line) => lines.push(line),
+      processMetrics: false,
+    });
+    return rt;
+  }
+
+  private startNode(node: string, service: string, build: (rt: Runtime) => Promise<ServiceParts>): void {
+    this.kernel.schedule(0, this.kernel.node(node), `start ${node}`, () => {
+      const rt = this.runtime(service, node);
+      build(rt).then(
+        (parts) => {
+          this.parts.set(node, parts);
+          this.dispatchers.set(node, createDispatcher(serviceDispatch(rt, parts)));
+        },
+        (err: unknown) => {
+          this.startFailure ??= new Error(`${node} could not start: ${(err as Error).stack ?? String(err)}`);
+        },
+      );
+    });
+  }
+
+  private peer(rt: Runtime, to: string): SimPeer {
+    return new SimPeer(this.net, rt.node, to, this.dispatchers, rt.ring, rt.clock, rt.random);
+  }
+
+  private async buildParticipant(rt: Runtime, node: ParticipantNode): Promise<ServiceParts> {
+    const config = readParticipantConfig(rt.env, node);
+    const domain = node === 'rm' ? createRmDomain(rt.env) : createBillingDomain(rt.env);
+    const model = remote(this.net, node, storeNodes.postgres, this.participants[node], participantStatementDeadlineMs);
+    const managers = new Map<string, PeerPort>(this.smNodes.map((sm) => [sm, this.peer(rt, sm)]));
+    return buildParticipant({
+      config,
+      inFlightMax: config.poolMax * inFlightPerConnection,
+      store: model,
+      waits: model,
+      fenceStore: model,
+      domain,
+      clock: rt.clock,
+      logger: rt.logger,
+      registry: rt.metrics.registry,
+      faults: rt.faults,
+      managers,
+    });
+  }
+
+  private async buildSessionManager(rt: Runtime): Promise<ServiceParts> {
+    const node = rt.node;
+    const { config, adapters } = readSessionManagerConfig(rt.env);
+    const store = remote(this.net, node, storeNodes.redis, this.redis.store(node, adapters.store), adapters.queryTimeoutMs);
+    const txlog = remote(this.net, node, storeNodes.postgres, this.txlog, adapters.queryTimeoutMs);
+    const participants = participantNodes.map((p) => new HttpParticipant(p, this.peer(rt, p)));
+    return buildSessionManager({
+      config,
+      node,
+      lease: store,
+      dsm: store,
+      stream: store,
+      txlog,
+      participants,
+      waitSources: participants,
+      clock: rt.clock,
+      random: rt.random,
+      logger: rt.logger,
+      registry: rt.metrics.registry,
+      faults: rt.faults,
+    });
+  }
+
+  private buildGateway(rt: Runtime): ServiceParts {
+    const managers = new Map<string, PeerPort>(this.smNodes.map((sm) => [sm, this.peer(rt, sm)]));
+    return buildGateway({
+      config: readGatewayConfig(rt.env),
+      managers,
+      clock: rt.clock,
+      random: rt.random,
+      metrics: rt.metrics,
+    });
+  }
+}
+
+/**
+ * How long a participant waits for its database to answer a call that got lost on the network. The real pool has no
+ * deadline of its own; its server ends a stalled session after idle_in_transaction_session_timeout (run.ts), 30 s.
+ */
+const participantStatementDeadlineMs = 30_000;
