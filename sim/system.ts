@@ -4,6 +4,10 @@
 // the simulated network, and the models of Redis and PostgreSQL (sim/models/) behind their own network nodes. Every
 // link has the real one's name (`sm-1->redis`, `gateway->sm-2`, `rm->postgres` ...), so a nemesis can cut the same
 // links in simulation as through the fault proxy.
+
+import type { GatewayTransport } from '../harness/run/client.ts';
+import { answerBody } from '../harness/run/client.ts';
+import { createBillingDomain } from '../system/billing/domain.ts';
 import { Env } from '../system/common/config.ts';
 import type { Dispatch } from '../system/common/dispatch.ts';
 import { createDispatcher } from '../system/common/dispatch.ts';
@@ -11,7 +15,6 @@ import type { PeerPort } from '../system/common/peer-port.ts';
 import { seededRandom } from '../system/common/random.ts';
 import { createRuntime, type Runtime, type ServiceParts, serviceDispatch } from '../system/common/service.ts';
 import { buildGateway, readGatewayConfig } from '../system/edge-gateway/build.ts';
-import { createBillingDomain } from '../system/billing/domain.ts';
 import { buildParticipant } from '../system/participant/build.ts';
 import { readParticipantConfig } from '../system/participant/config.ts';
 import { inFlightPerConnection } from '../system/participant/run.ts';
@@ -19,8 +22,6 @@ import { createRmDomain } from '../system/resource-manager/domain.ts';
 import { buildSessionManager } from '../system/session-manager/build.ts';
 import { readSessionManagerConfig } from '../system/session-manager/config.ts';
 import { HttpParticipant } from '../system/session-manager/participants.ts';
-import type { GatewayTransport } from '../harness/run/client.ts';
-import { answerBody } from '../harness/run/client.ts';
 import type { Kernel } from './kernel.ts';
 import { ParticipantModel } from './models/participant.ts';
 import { RedisModel } from './models/redis.ts';
@@ -58,7 +59,7 @@ export class SimSystem {
 
   constructor(
     readonly kernel: Kernel,
-    private readonly opts: SimSystemOptions,
+    opts: SimSystemOptions,
   ) {
     this.net = new SimNetwork(kernel);
     this.smNodes = Array.from({ length: opts.nodes }, (_, i) => `sm-${i + 1}`);
@@ -223,7 +224,13 @@ export class SimSystem {
   private async buildSessionManager(rt: Runtime): Promise<ServiceParts> {
     const node = rt.node;
     const { config, adapters } = readSessionManagerConfig(rt.env);
-    const store = remote(this.net, node, storeNodes.redis, this.redis.store(node, adapters.store), adapters.queryTimeoutMs);
+    const store = remote(
+      this.net,
+      node,
+      storeNodes.redis,
+      this.redis.store(node, adapters.store),
+      adapters.queryTimeoutMs,
+    );
     const txlog = remote(this.net, node, storeNodes.postgres, this.txlog, adapters.queryTimeoutMs);
     const participants = participantNodes.map((p) => new HttpParticipant(p, this.peer(rt, p)));
     return buildSessionManager({

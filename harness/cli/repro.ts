@@ -5,6 +5,7 @@ import { LoadError } from '../../format/jsonl.ts';
 
 import { type Command, UsageError } from './command.ts';
 import { executeRun } from './run.ts';
+import { executeSim } from './sim.ts';
 
 /** A run directory's configuration; a missing or unreadable one is a usage error that says which. */
 export function loadConfig(runDir: string): RunConfig {
@@ -22,7 +23,9 @@ export function loadConfig(runDir: string): RunConfig {
 export const repro: Command = {
   name: 'repro',
   summary: "run again with a stored run's options, seed and exact fault schedule",
-  usage: 'rig repro <run-dir>\n\nThe new run goes to the store as a new run directory; the old one is never touched.',
+  usage:
+    'rig repro <run-dir>\n\nThe new run goes to the store as a new run directory; the old one is never touched.\n' +
+    'A simulated run (rig sim) is replayed in simulation, and must give the same trace hash (exit 2 if not).',
   options: {},
   positionals: true,
   async run(_values, positionals) {
@@ -36,6 +39,8 @@ export const repro: Command = {
       versions: old.versions,
       check: old.check ?? runCheckSettings(old.options, old.schedule),
     };
+    // A simulated run replays in simulation, to the same trace (issue 23): the new run must match it.
+    if (old.mode === 'sim') return executeSim(config, old.sim?.traceHash);
     return executeRun(config);
   },
 };
