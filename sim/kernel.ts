@@ -136,7 +136,8 @@ export class Kernel {
       clearTimeout: (t) => this.cancel(t as unknown as SimEvent | undefined),
     };
     return {
-      wallMs: () => simEpochMs + this.now + offset,
+      // Whole ms, as Date.now gives: the wall clock is stored in bigint columns and compared as integers.
+      wallMs: () => Math.floor(simEpochMs + this.now + offset),
       monotonicMs: () => this.now,
       setOffsetMs(ms) {
         offset = ms;
