@@ -13,14 +13,18 @@
 // statement of a batch decides each of its rows exactly as a statement of its own would (the shared tests check it).
 //
 // The simplification: every call is one atomic step at the instant it reaches the model. On the real server a
-// write holds a share lock on the fence row until its transaction commits, and a raise (which takes the row
-// exclusively) waits for it; a leader cut off between its statements of a transaction keeps holding the lock until
-// the server ends the idle transaction (idle_in_transaction_session_timeout, see main.ts). In the model nothing
-// holds a lock across time: a raise never waits behind a partitioned leader's decision, and a decision never waits
-// for a row another writer holds (it lands before or after that writer's, never "meanwhile"). The orders of writes
-// the model allows are the ones the real fence allows; what it leaves out is the waiting (a raise's latency, a
-// decision that answers with the one that landed while it waited). Deadlines (queryTimeoutMs) belong to the
-// network in front of the model, not to it.
+// decision holds a share lock on the fence row from when its statement takes it until its transaction commits
+// (decide.sql is one statement now; it was a transaction of several round trips, and any transaction that takes the
+// row and then waits on its client holds it across them), and a raise, which takes the row exclusively, waits for
+// it. A leader cut off in such a transaction keeps the lock until the server ends the idle transaction
+// (idle_in_transaction_session_timeout, see main.ts). In the model nothing holds a lock across time: a raise can
+// never wait behind a partitioned leader's decision, and a decision never waits for a row another writer holds (it
+// lands before or after that writer's, never "meanwhile"). The orders of writes the model allows are those the real
+// fence allows; what it leaves out is the waiting (a raise's latency, a decision that answers with the one that
+// landed while it waited). Also not here: connection errors and deadlines (queryTimeoutMs), which belong to the
+// simulated network in front of the model; errors of ours are ServiceErrors as PostgresTxLog throws them, and the
+// server's own errors the model can meet (a taken txn id, a bigint parameter that is not a whole number) are
+// ModelDbErrors with the server's SQLSTATE in `code`, as postgres.js gives them.
 //
 // Row order where a statement has no ORDER BY (many, evidence_fence_log) or ties it (same created_at): the order
 // the rows were logged in. PostgreSQL promises none (a scan returns heap order, which updates change).
@@ -61,6 +65,8 @@ export const follows = {
 
 /** A `txn` row (times in microseconds of the server's wall clock; `request` as jsonb keeps it, as text). */
 interface TxnTuple {
+  /** The order rows were logged in (see "Row order" above). */
+  seq: number;
   txnId: string;
   sessionId: string;
   protocol: Protocol;
@@ -173,6 +179,7 @@ export class TxLogModel implements TxLog {
 
   private insert(row: IntentInput): void {
     const t: TxnTuple = {
+      seq: this.txns.size,
       txnId: row.txnId,
       sessionId: row.sessionId,
       protocol: row.protocol,
@@ -277,8 +284,7 @@ export class TxLogModel implements TxLog {
       const t = this.txns.get(id);
       if (t) found.push(t);
     }
-    const order = new Map([...this.txns.keys()].map((id, i) => [id, i]));
-    return found.sort((a, b) => order.get(a.txnId)! - order.get(b.txnId)!).map(toRow);
+    return found.sort((a, b) => a.seq - b.seq).map(toRow);
   }
 
   async openCount(): Promise<number> {
