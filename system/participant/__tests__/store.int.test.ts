@@ -398,6 +398,34 @@ describe.each(targets)('participant store on $name', (target) => {
     expect(await used(db, 'cell-1')).toBe(1);
   });
 
+  it(`${target.name}: a row whose WHERE fails on the statement's snapshot is not waited for`, async () => {
+    const db = await open({ domain: 'rm' });
+    expect(await db.settle(prepare(db, 'a', req(1, { cells: ['cell-1'] })))).toEqual(yes);
+    await db.store.commitPrepared('a');
+    // h, prepared, gives cell-1's channel back; committed, the cell is still full, so w refuses at once.
+    const held = { cells: ['cell-1'], amount: 0 };
+    expect(await db.settle(prepare(db, 'h', req(1, { kind: 'release', release: held })))).toEqual(yes);
+    expect(await db.settle(prepare(db, 'w', req(1, { cells: ['cell-1'] })))).toEqual({
+      reason: 'no_capacity',
+      lockWaitMs: expect.any(Number),
+    });
+    expect((await db.waits.snapshot()).edges).toEqual([]);
+  });
+
+  it(`${target.name}: after a wait the refusal is chosen from the statement's snapshot, not the new row`, async () => {
+    const db = await open({ domain: 'billing' });
+    await db.settle(prepare(db, 'a', req(1, { amount: 30 })));
+    await db.store.commitPrepared('a');
+    const holding = { cells: [], amount: 30 };
+    expect(await db.settle(prepare(db, 'h', req(1, { kind: 'release', release: holding })))).toEqual(yes);
+    // w's snapshot: held 30, balance 70, so it waits for h; h's commit leaves held 0, which fails w's WHERE. The
+    // CASE reads the snapshot, where the account still held 30: no_credit, not nothing_held.
+    const w = prepare(db, 'w', req(1, { kind: 'modify', amount: 40, release: holding }));
+    expect(await edgesSeen(db, 1)).toEqual([{ txnId: 'w', waitsFor: 'h', resource: `account:${subscriber(0)}` }]);
+    expect(await db.store.commitPrepared('h')).toBe(true);
+    expect(await db.settle(w)).toEqual(no('no_credit'));
+  });
+
   it(`${target.name}: a lock wait past lock_timeout votes lock_timeout and lets go of what it reserved`, async () => {
     const db = await open({ domain: 'rm', lockTimeoutMs: 300 });
     expect(await db.settle(prepare(db, 'h', req(1, { cells: ['cell-1'] })))).toEqual(yes);
