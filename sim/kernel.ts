@@ -83,17 +83,24 @@ export class Kernel {
   }
 
   /**
-   * Runs `fn` `delayMs` from now, as part of `node` (undefined: the simulation itself, which never dies). `label`
-   * names the event in the trace.
+   * Runs `fn` `delayMs` from now, as part of `node` (undefined: the simulation itself, which never dies) in its
+   * `generation` (default: the current one; an older one makes the event as good as discarded). `label` names the
+   * event in the trace.
    */
-  schedule(delayMs: number, node: SimNode | undefined, label: string, fn: () => void): SimEvent {
+  schedule(
+    delayMs: number,
+    node: SimNode | undefined,
+    label: string,
+    fn: () => void,
+    generation = node?.generation ?? 0,
+  ): SimEvent {
     if (!(delayMs >= 0)) throw new Error(`schedule(${delayMs}): a delay is a number of ms >= 0`);
     const ev: SimEvent = {
       at: this.now + delayMs,
       tie: this.ties.nextU32(),
       seq: this.seq++,
       node,
-      generation: node?.generation ?? 0,
+      generation,
       label,
       fn,
       cancelled: false,

@@ -87,7 +87,9 @@ export class SimNetwork {
    */
   request<T>(from: string, to: string, label: string, serve: () => Promise<T>, opts: RequestOptions): Promise<T> {
     const k = this.kernel;
-    const caller = k.node(from);
+    // Everything that reaches the caller belongs to the caller as it was when it called: if it dies (or dies and
+    // comes back) in the meantime, none of it arrives.
+    const caller = { node: k.node(from), generation: k.node(from).generation };
     return new Promise<T>((resolve, reject) => {
       let settled = false;
       const settle = (fn: () => void) => {
@@ -99,7 +101,9 @@ export class SimNetwork {
       };
       const fail = (code: NetworkErrorCode) =>
         settle(() => reject(new NetworkError(code, `${from}->${to}: ${code} (${label})`)));
-      const deadline = k.schedule(opts.timeoutMs, caller, `deadline ${from}->${to}`, () => fail('ETIMEDOUT'));
+      const atCaller = (delayMs: number, label: string, fn: () => void) =>
+        k.schedule(delayMs, caller.node, label, fn, caller.generation);
+      const deadline = atCaller(opts.timeoutMs, `deadline ${from}->${to}`, () => fail('ETIMEDOUT'));
       const abandon = () => fail('EABANDONED');
       if (opts.signal?.aborted) return abandon();
       opts.signal?.addEventListener('abort', abandon, { once: true });
@@ -107,12 +111,13 @@ export class SimNetwork {
       const out = this.link(from, to);
       if (out.mode === 'down') {
         this.counts.refused++;
-        k.schedule(0, caller, `refused ${out.name}`, () => fail('ECONNREFUSED'));
+        atCaller(0, `refused ${out.name}`, () => fail('ECONNREFUSED'));
         return;
       }
       this.carry(
         out,
-        caller,
+        undefined,
+        atCaller,
         `${out.name} ${label}`,
         () => fail('ECONNRESET'),
         () => {
@@ -122,6 +127,7 @@ export class SimNetwork {
             this.carry(
               back,
               caller,
+              atCaller,
               `${back.name} reply`,
               () => fail('ECONNRESET'),
               () => settle(deliver),
@@ -148,10 +154,18 @@ export class SimNetwork {
   }
 
   /**
-   * One message on `link`: `arrive` runs when it arrives; on a link that resets, `onReset` runs at the sender
-   * instead; on a link that times out (or is down, for a connection already open) it is lost.
+   * One message on `link`: `arrive` runs when it arrives, as part of `receiver` (undefined: judged on arrival); on a
+   * link that resets (or is down, for a connection already open), `onReset` runs at the caller instead (`atCaller`);
+   * on a link that times out it is lost.
    */
-  private carry(link: Link, sender: SimNode, label: string, onReset: () => void, arrive: () => void): void {
+  private carry(
+    link: Link,
+    receiver: { node: SimNode; generation: number } | undefined,
+    atCaller: (delayMs: number, label: string, fn: () => void) => void,
+    label: string,
+    onReset: () => void,
+    arrive: () => void,
+  ): void {
     const k = this.kernel;
     const delay = link.latencyMs + k.rng.next() * link.jitterMs;
     switch (link.mode) {
@@ -161,14 +175,13 @@ export class SimNetwork {
       case 'reset':
       case 'down':
         this.counts.reset++;
-        k.schedule(delay, sender, `reset ${link.name}`, onReset);
+        atCaller(delay, `reset ${link.name}`, onReset);
         return;
       case 'up': {
         const at = Math.max(k.nowMs() + delay, link.lastArrivalMs + fifoGapMs);
         link.lastArrivalMs = at;
         this.counts.delivered++;
-        // The arrival belongs to the network, not to a node: the receiver's death is judged when it arrives.
-        k.schedule(at - k.nowMs(), undefined, label, arrive);
+        k.schedule(at - k.nowMs(), receiver?.node, label, arrive, receiver?.generation);
         return;
       }
     }

@@ -7,10 +7,11 @@
 
 import type { GatewayTransport } from '../harness/run/client.ts';
 import { answerBody } from '../harness/run/client.ts';
-import { createBillingDomain } from '../system/billing/domain.ts';
+import { createBillingDomain, readBillingConfig } from '../system/billing/domain.ts';
 import { Env } from '../system/common/config.ts';
 import type { Dispatch } from '../system/common/dispatch.ts';
 import { createDispatcher } from '../system/common/dispatch.ts';
+import type { Logger } from '../system/common/log.ts';
 import type { PeerPort } from '../system/common/peer-port.ts';
 import { seededRandom } from '../system/common/random.ts';
 import { createRuntime, type Runtime, type ServiceParts, serviceDispatch } from '../system/common/service.ts';
@@ -18,7 +19,7 @@ import { buildGateway, readGatewayConfig } from '../system/edge-gateway/build.ts
 import { buildParticipant } from '../system/participant/build.ts';
 import { readParticipantConfig } from '../system/participant/config.ts';
 import { inFlightPerConnection } from '../system/participant/run.ts';
-import { createRmDomain } from '../system/resource-manager/domain.ts';
+import { createRmDomain, readRmConfig } from '../system/resource-manager/domain.ts';
 import { buildSessionManager } from '../system/session-manager/build.ts';
 import { readSessionManagerConfig } from '../system/session-manager/config.ts';
 import { HttpParticipant } from '../system/session-manager/participants.ts';
@@ -53,6 +54,7 @@ export class SimSystem {
   readonly logs = new Map<string, string[]>();
   private readonly dispatchers = new Map<string, Dispatch>();
   private readonly parts = new Map<string, ServiceParts>();
+  private readonly runtimes = new Map<string, Runtime>();
   private readonly env: Record<string, string>;
   /** A service that failed to start: the run cannot go on. */
   startFailure: Error | undefined;
@@ -79,24 +81,19 @@ export class SimSystem {
     this.redis = new RedisModel(kernel.clock(storeNodes.redis));
     this.txlog = new TxLogModel(kernel.clock(storeNodes.postgres), { fencing: adapters.fencing });
     const pgClock = kernel.clock(storeNodes.postgres);
-    const rmConfig = readParticipantConfig(envOf, 'rm');
-    const domainEnv = (name: string) => Number(this.env[name] ?? Number.NaN);
-    this.participants = {
-      rm: new ParticipantModel(pgClock, {
-        domain: 'rm',
-        node: 'rm',
-        lockTimeoutMs: rmConfig.lockTimeoutMs,
-        subscribers: domainEnv('RIG_SUBSCRIBERS'),
-        cells: domainEnv('RIG_CELLS'),
-      }),
-      billing: new ParticipantModel(pgClock, {
-        domain: 'billing',
-        node: 'billing',
-        lockTimeoutMs: rmConfig.lockTimeoutMs,
-        subscribers: domainEnv('RIG_SUBSCRIBERS'),
-        cells: domainEnv('RIG_CELLS'),
-      }),
-    };
+    const participantConfig = readParticipantConfig(envOf, 'rm');
+    const sizes = { ...readRmConfig(envOf), ...readBillingConfig(envOf) };
+    const model = (node: ParticipantNode) =>
+      new ParticipantModel(pgClock, {
+        domain: node,
+        node,
+        lockTimeoutMs: participantConfig.lockTimeoutMs,
+        waitsIntervalMs: participantConfig.waitsIntervalMs,
+        ...sizes,
+        // The lock waits the real participant's wait reader (waits.ts) logs: into the participant's own log.
+        logger: this.deferredLogger(node),
+      });
+    this.participants = { rm: model('rm'), billing: model('billing') };
   }
 
   /** Starts every service (each as an event of its own node); run the kernel for them to come up. */
@@ -169,6 +166,18 @@ export class SimSystem {
     return (this.logs.get(node) ?? []).join('');
   }
 
+  /** The logger of `node`'s service once it runs (a line logged before it starts, or after it stopped, is lost). */
+  private deferredLogger(node: string): Logger {
+    const current = () => this.runtimes.get(node)?.logger;
+    return {
+      log: (level, msg, fields) => current()?.log(level, msg, fields),
+      info: (msg, fields) => current()?.info(msg, fields),
+      warn: (msg, fields) => current()?.warn(msg, fields),
+      error: (msg, fields) => current()?.error(msg, fields),
+      observe: (obs, record) => current()?.observe(obs, record),
+    };
+  }
+
   private runtime(service: string, node: string): Runtime {
     const lines: string[] = [];
     this.logs.set(node, lines);
@@ -179,6 +188,7 @@ export class SimSystem {
       write: (line) => lines.push(line),
       processMetrics: false,
     });
+    this.runtimes.set(node, rt);
     return rt;
   }
 

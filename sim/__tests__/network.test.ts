@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import { Kernel } from '../kernel.ts';
+import { type NetworkError, remote, SimNetwork } from '../network.ts';
+
+/** A call from a to b whose server answers `served:<n>` at once; settles to its value or its error code. */
+function setup(seed = 1) {
+  const kernel = new Kernel(seed);
+  const net = new SimNetwork(kernel);
+  const served: number[] = [];
+  const call = (n: number, timeoutMs = 1000, signal?: AbortSignal) =>
+    net
+      .request(
+        'a',
+        'b',
+        `call ${n}`,
+        async () => {
+          served.push(n);
+          return `served:${n}`;
+        },
+        signal ? { timeoutMs, signal } : { timeoutMs },
+      )
+      .then(
+        (v) => ({ value: v, at: kernel.nowMs() }),
+        (e: NetworkError) => ({ error: e.code, at: kernel.nowMs() }),
+      );
+  return { kernel, net, served, call };
+}
+
+describe('SimNetwork', () => {
+  it('delivers the requests of one link in the order they were sent, whatever their drawn latency', async () => {
+    const { kernel, served, call } = setup(3);
+    const calls = Array.from({ length: 50 }, (_, i) => call(i));
+    await kernel.run();
+    expect(served).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    expect((await calls[7])!).toMatchObject({ value: 'served:7' });
+  });
+
+  it('a timeout link drops the request: nothing is served and the caller waits out its own deadline', async () => {
+    const { kernel, net, served, call } = setup();
+    net.setMode('a', 'b', 'timeout');
+    const r = call(1, 500);
+    await kernel.run();
+    expect(await r).toEqual({ error: 'ETIMEDOUT', at: 500 });
+    expect(served).toEqual([]);
+    expect(net.counts.dropped).toBe(1);
+  });
+
+  it('a timeout on the reply link: the request is served, the caller still times out (an indeterminate call)', async () => {
+    const { kernel, net, served, call } = setup();
+    net.setMode('b', 'a', 'timeout');
+    const r = call(1, 500);
+    await kernel.run();
+    expect(served).toEqual([1]);
+    expect(await r).toEqual({ error: 'ETIMEDOUT', at: 500 });
+  });
+
+  it('a reset link fails the call with ECONNRESET before its deadline; a down link refuses it at once', async () => {
+    const { kernel, net, served, call } = setup();
+    net.setMode('a', 'b', 'reset');
+    const reset = call(1, 500);
+    await kernel.run();
+    expect(await reset).toMatchObject({ error: 'ECONNRESET' });
+    expect((await reset).at).toBeLessThan(500);
+    net.setMode('a', 'b', 'down');
+    const refused = call(2, 500);
+    await kernel.run();
+    expect(await refused).toMatchObject({ error: 'ECONNREFUSED' });
+    expect(served).toEqual([]);
+  });
+
+  it('a request to a dead node is reset; a node that dies while serving never answers', async () => {
+    const { kernel, call } = setup();
+    kernel.kill('b');
+    const toDead = call(1, 500);
+    await kernel.run();
+    expect(await toDead).toMatchObject({ error: 'ECONNRESET' });
+
+    kernel.restart('b');
+    const k2 = setup();
+    let release: () => void = () => {};
+    const slow = k2.net.request(
+      'a',
+      'b',
+      'slow',
+      () =>
+        new Promise<string>((resolve) => {
+          release = () => resolve('late');
+        }),
+      { timeoutMs: 500 },
+    );
+    const outcome = slow.then(
+      (v) => v,
+      (e: NetworkError) => e.code,
+    );
+    await k2.kernel.run({ untilMs: 10 });
+    k2.kernel.kill('b');
+    release();
+    await k2.kernel.run();
+    expect(await outcome).toBe('ETIMEDOUT');
+  });
+
+  it("discards a dead caller's reply, and an abandoned call fails at once", async () => {
+    const { kernel, served, call } = setup();
+    let settled = false;
+    void call(1, 500).then(() => {
+      settled = true;
+    });
+    kernel.kill('a');
+    await kernel.run();
+    expect(served).toEqual([1]);
+    expect(settled).toBe(false);
+
+    const fresh = setup();
+    const abort = new AbortController();
+    const r = fresh.call(2, 500, abort.signal);
+    abort.abort();
+    await fresh.kernel.run();
+    expect(await r).toMatchObject({ error: 'EABANDONED' });
+  });
+
+  it('remote() runs each method at the server when the request arrives, on copies of its arguments', async () => {
+    const { kernel, net } = setup();
+    const store = {
+      seen: [] as Array<{ at: number; v: { n: number } }>,
+      async put(v: { n: number }) {
+        this.seen.push({ at: kernel.nowMs(), v });
+        return { stored: v.n };
+      },
+    };
+    const client = remote(net, 'a', 'b', store, 1000);
+    const arg = { n: 1 };
+    const r = client.put(arg);
+    arg.n = 2;
+    await kernel.run();
+    expect(await r).toEqual({ stored: 1 });
+    expect(store.seen[0]!.v).toEqual({ n: 1 });
+    expect(store.seen[0]!.at).toBeGreaterThan(0);
+  });
+});
