@@ -331,9 +331,18 @@ function notAnInteger(): RedisReplyError {
   return new RedisReplyError('ERR value is not an integer or out of range');
 }
 
-/** A number as cjson writes it (%.14g), read back. */
+/**
+ * A number as cjson writes it (printf %.14g), read back: 14 significant digits, rounded to nearest from the exact
+ * binary value, a tie to even (where `toPrecision` would round a tie up).
+ */
 function cjsonNumber(n: number): number {
-  return Number(n.toPrecision(14));
+  if (!Number.isFinite(n) || n === 0) return n;
+  const [mantissa, exponent] = Math.abs(n).toExponential(99).split('e') as [string, string];
+  const digits = mantissa.replace('.', '');
+  const head = BigInt(digits.slice(0, 14));
+  const tail = digits.slice(14);
+  const up = tail[0]! > '5' || (tail[0] === '5' && (/[1-9]/.test(tail.slice(1)) || head % 2n === 1n));
+  return Math.sign(n) * Number(`${head + (up ? 1n : 0n)}e${Number(exponent) - 13}`);
 }
 
 /** LRANGE's index rules: negative counts from the end, out-of-range ends clamp. */

@@ -142,11 +142,11 @@ const defaults: StoreOptions = {
   compareVersions: true,
 };
 
-const event = (txnId: string, sessionId: string, outcome: 'commit' | 'abort' = 'commit') => ({
+const event = (txnId: string, sessionId: string, outcome: 'commit' | 'abort' = 'commit', decidedAtMs = 7) => ({
   txnId,
   sessionId,
   outcome,
-  decidedAtMs: 7,
+  decidedAtMs,
 });
 
 /** Stream entry ids in order, as [ms, seq]. */
@@ -159,296 +159,344 @@ const increasing = (ids: string[]) =>
     return ms > pms || (ms === pms && seq > pseq);
   });
 
-describe.each([realRedis(), model()])('$name', (target) => {
-  beforeAll(() => target.open());
-  afterAll(() => target.close());
-  beforeEach(() => target.reset());
+for (const target of [realRedis(), model()])
+  describe(target.name, () => {
+    beforeAll(() => target.open());
+    afterAll(() => target.close());
+    beforeEach(() => target.reset());
 
-  async function audit(): Promise<
-    Array<{ key: string; expected: number; version: number; token: number; status: string; outcome: string }>
-  > {
-    return (await target.evidence.lrange(keys.dsmAudit, 0, -1)).map((l) => JSON.parse(l));
-  }
+    async function audit(): Promise<
+      Array<{ key: string; expected: number; version: number; token: number; status: string; outcome: string }>
+    > {
+      return (await target.evidence.lrange(keys.dsmAudit, 0, -1)).map((l) => JSON.parse(l));
+    }
 
-  const entries = async () =>
-    (await target.evidence.xrange(keys.stream, '-', '+')).map(([id, fields]) => {
-      const f: Record<string, string> = {};
-      for (let i = 0; i < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
-      return { id, txnId: f.txnId, seq: Number(f.seq), token: Number(f.token) };
+    const entries = async () =>
+      (await target.evidence.xrange(keys.stream, '-', '+')).map(([id, fields]) => {
+        const f: Record<string, string> = {};
+        for (let i = 0; i < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
+        return { id, txnId: f.txnId, seq: Number(f.seq), token: Number(f.token) };
+      });
+
+    describe('leader lease', () => {
+      it('acquire: a free lease goes to the caller with a new epoch; a held one to nobody, its holder included', async () => {
+        const store = target.store('sm-1');
+        expect(await store.acquire('sm-1', 60_000)).toEqual({ epoch: 1, holder: 'sm-1|1' });
+        expect(await store.acquire('sm-2', 60_000)).toEqual({ epoch: 0, holder: 'sm-1|1' });
+        expect(await store.acquire('sm-1', 60_000)).toEqual({ epoch: 0, holder: 'sm-1|1' });
+      });
+
+      it('renew: only the holder renews, and the renewal sets the TTL it asks for', async () => {
+        const store = target.store('sm-1');
+        await store.acquire('sm-1', 60_000);
+        expect(await store.renew('sm-2|1', 60_000)).toBe(false);
+        expect(await store.renew('sm-1|2', 60_000)).toBe(false);
+        // A renewal to a short TTL: the lease then lapses by itself, so the renewal set it.
+        expect(await store.renew('sm-1|1', 150)).toBe(true);
+        await target.eventually('the lease lapses', async () => !(await target.exists(keys.lease)));
+        // The epoch counter outlives the lease: the next holder's token is higher.
+        expect(await store.acquire('sm-2', 60_000)).toEqual({ epoch: 2, holder: 'sm-2|2' });
+        expect(await store.renew('sm-1|1', 60_000)).toBe(false);
+      });
+
+      it('renew: an expired lease is not renewed, nor brought back', async () => {
+        const store = target.store('sm-1');
+        expect(await store.acquire('sm-1', 100)).toEqual({ epoch: 1, holder: 'sm-1|1' });
+        await target.eventually('the lease expires', async () => !(await target.exists(keys.lease)));
+        expect(await store.renew('sm-1|1', 60_000)).toBe(false);
+        expect(await target.exists(keys.lease)).toBe(false);
+        expect(await store.acquire('sm-2', 60_000)).toEqual({ epoch: 2, holder: 'sm-2|2' });
+      });
+
+      it('release: only by the holder; the next holder gets the next epoch', async () => {
+        const store = target.store('sm-1');
+        expect(await store.release('sm-1|1')).toBe(false);
+        await store.acquire('sm-1', 60_000);
+        expect(await store.release('sm-2|1')).toBe(false);
+        expect(await target.exists(keys.lease)).toBe(true);
+        expect(await store.release('sm-1|1')).toBe(true);
+        expect(await target.exists(keys.lease)).toBe(false);
+        expect(await store.release('sm-1|1')).toBe(false);
+        expect(await store.acquire('sm-2', 60_000)).toEqual({ epoch: 2, holder: 'sm-2|2' });
+      });
+
+      it('a TTL Redis refuses: acquire fails after it has spent an epoch; a renewal to 0 ms ends the lease', async () => {
+        const store = target.store('sm-1');
+        await expect(store.acquire('sm-1', 0)).rejects.toThrow(/invalid expire time/);
+        await expect(store.acquire('sm-1', 1.5)).rejects.toThrow(/not an integer/);
+        expect(await target.exists(keys.lease)).toBe(false);
+        expect(await store.acquire('sm-1', 60_000)).toEqual({ epoch: 3, holder: 'sm-1|3' });
+        expect(await store.renew('sm-1|3', 0)).toBe(true);
+        expect(await target.exists(keys.lease)).toBe(false);
+      });
     });
 
-  describe('leader lease', () => {
-    it('acquire: a free lease goes to the caller with a new epoch; a held one to nobody, its holder included', async () => {
-      const store = target.store('sm-1');
-      expect(await store.acquire('sm-1', 60_000)).toEqual({ epoch: 1, holder: 'sm-1|1' });
-      expect(await store.acquire('sm-2', 60_000)).toEqual({ epoch: 0, holder: 'sm-1|1' });
-      expect(await store.acquire('sm-1', 60_000)).toEqual({ epoch: 0, holder: 'sm-1|1' });
+    describe('DSM compare-and-swap', () => {
+      it('writes only at the expected version, and a refused write changes nothing', async () => {
+        const store = target.store('sm-1');
+        expect(await store.read('s1')).toBeUndefined();
+        expect(await store.cas(0, 1, record('s1'))).toBe(1);
+        expect(await store.cas(1, 1, record('s1', 'PREPARED'))).toBe(2);
+        await expect(store.cas(1, 1, record('s1', 'ABORTED'))).rejects.toMatchObject({
+          code: 'conflict',
+          message: 'DSM record s1 is at version 2, not 1',
+          details: { version: 2 },
+        });
+        await expect(store.cas(0, 1, record('s1', 'ABORTED'))).rejects.toMatchObject({ code: 'conflict' });
+        // A record that does not exist is at version 0.
+        await expect(store.cas(3, 1, record('s2'))).rejects.toMatchObject({
+          code: 'conflict',
+          details: { version: 0 },
+        });
+        expect(await store.read('s1')).toEqual({ version: 2, token: 1, record: record('s1', 'PREPARED') });
+        expect(await store.read('s2')).toBeUndefined();
+        // Every attempt is audited, the refused ones with the version they found.
+        expect((await audit()).map((a) => [a.expected, a.version, a.status, a.outcome])).toEqual([
+          [0, 1, 'PENDING', 'ok'],
+          [1, 2, 'PREPARED', 'ok'],
+          [1, 2, 'ABORTED', 'version'],
+          [0, 2, 'ABORTED', 'version'],
+          [3, 0, 'PENDING', 'version'],
+        ]);
+      });
+
+      it('audits every field the checkers read, dated by the server in microseconds', async () => {
+        const store = target.store('sm-7');
+        await store.cas(0, 4, record('s1', 'COMMITTED'));
+        const [a] = (await target.evidence.lrange(keys.dsmAudit, 0, -1)).map((l) => JSON.parse(l));
+        expect(a).toEqual({
+          key: keys.session('s1'),
+          expected: 0,
+          version: 1,
+          token: 4,
+          status: 'COMMITTED',
+          node: 'sm-7',
+          txnId: 'txn-s1',
+          session: 'COMMITTED',
+          revision: 1,
+          outcome: 'ok',
+          atUs: expect.stringMatching(/^\d{16}$/),
+        });
+        await expect(readDsmAudit(target.evidence, (ms) => ms * 1e6)).resolves.toMatchObject([
+          { kind: 'dsm-op', node: 'sm-7', key: 's1', value: [0, 1], outcome: 'ok', token: 4, txnId: 'txn-s1' },
+          { kind: 'dsm', sessionId: 's1', version: 1, state: 'COMMITTED', status: 'COMMITTED', revision: 1, token: 4 },
+        ]);
+      });
+
+      it('writes at any version only with the planted bug cas-no-compare, and audits what it expected', async () => {
+        const careless = target.store('sm-1', { ...defaults, compareVersions: false });
+        await careless.cas(0, 1, record('s1'));
+        expect(await careless.cas(0, 1, record('s1', 'ABORTED'))).toBe(2);
+        expect((await audit()).map((a) => [a.expected, a.version, a.outcome])).toEqual([
+          [0, 1, 'ok'],
+          [0, 2, 'ok'],
+        ]);
+        // It still checks tokens.
+        await careless.cas(2, 3, record('s2'));
+        await expect(careless.cas(0, 2, record('s2'))).rejects.toMatchObject({ code: 'stale_token' });
+      });
+
+      it('refuses a token older than the highest it has accepted, on any record, and changes nothing', async () => {
+        const store = target.store('sm-1');
+        await store.cas(0, 1, record('s1'));
+        await store.cas(0, 2, record('s2'));
+        await expect(store.cas(1, 1, record('s1', 'COMMITTED'))).rejects.toMatchObject({
+          code: 'stale_token',
+          message: 'DSM refused token 1: it has seen 2',
+          details: { token: 1, highest: 2 },
+        });
+        // The token is checked before the version.
+        await expect(store.cas(5, 1, record('s1'))).rejects.toMatchObject({ code: 'stale_token' });
+        expect(await store.read('s1')).toMatchObject({ version: 1, token: 1, record: { status: 'PENDING' } });
+        // An equal token is not stale.
+        expect(await store.cas(1, 2, record('s1', 'PREPARED'))).toBe(2);
+        expect((await audit()).map((a) => [a.token, a.outcome])).toEqual([
+          [1, 'ok'],
+          [2, 'ok'],
+          [1, 'stale-token'],
+          [1, 'stale-token'],
+          [2, 'ok'],
+        ]);
+      });
+
+      it('accepts the stale token only with the planted bug no-fencing, without lowering the fence', async () => {
+        const unfenced = target.store('sm-1', { ...defaults, checkTokens: false });
+        await unfenced.cas(0, 2, record('s2'));
+        expect(await unfenced.cas(0, 1, record('s1'))).toBe(1);
+        expect((await audit()).map((a) => a.token)).toEqual([2, 1]);
+        // It still compares versions.
+        await expect(unfenced.cas(0, 1, record('s1'))).rejects.toMatchObject({ code: 'conflict' });
+        const fenced = target.store('sm-2');
+        await expect(fenced.cas(1, 1, record('s1'))).rejects.toMatchObject({ details: { highest: 2 } });
+      });
+
+      it('keeps only the newest audit entries when bounded', async () => {
+        const bounded = target.store('sm-1', { ...defaults, auditMaxLen: 3 });
+        for (let i = 1; i <= 5; i++) await bounded.cas(0, 1, record(`s${i}`));
+        expect((await audit()).map((a) => a.key)).toEqual([3, 4, 5].map((i) => keys.session(`s${i}`)));
+        await expect(bounded.cas(0, 1, record('s5'))).rejects.toMatchObject({ code: 'conflict' });
+        expect((await audit()).map((a) => [a.key, a.outcome])).toEqual([
+          [keys.session('s4'), 'ok'],
+          [keys.session('s5'), 'ok'],
+          [keys.session('s5'), 'version'],
+        ]);
+        await target.store('sm-1', { ...defaults, auditMaxLen: 1 }).cas(0, 1, record('s6'));
+        expect((await audit()).map((a) => a.key)).toEqual([keys.session('s6')]);
+      });
+
+      it('writes numbers to the audit as cjson does, to 14 significant digits, and to the record exactly', async () => {
+        const store = target.store('sm-1');
+        await store.cas(0, 123_456_789_012_345, record('s1'));
+        expect((await audit())[0]!.token).toBe(123_456_789_012_340);
+        expect(await store.read('s1')).toMatchObject({ token: 123_456_789_012_345 });
+      });
     });
 
-    it('renew: only the holder renews, and the renewal sets the TTL it asks for', async () => {
-      const store = target.store('sm-1');
-      await store.acquire('sm-1', 60_000);
-      expect(await store.renew('sm-2|1', 60_000)).toBe(false);
-      expect(await store.renew('sm-1|2', 60_000)).toBe(false);
-      // A renewal to a short TTL: the lease then lapses by itself, so the renewal set it.
-      expect(await store.renew('sm-1|1', 150)).toBe(true);
-      await target.eventually('the lease lapses', async () => !(await target.exists(keys.lease)));
-      // The epoch counter outlives the lease: the next holder's token is higher.
-      expect(await store.acquire('sm-2', 60_000)).toEqual({ epoch: 2, holder: 'sm-2|2' });
-      expect(await store.renew('sm-1|1', 60_000)).toBe(false);
+    describe('event stream', () => {
+      it('appends a batch in order with a sequence per session, and never appends a txn twice', async () => {
+        const store = target.store('sm-1');
+        const first = await store.emit([event('t1', 's1'), event('t2', 's2'), event('t3', 's1')], 1);
+        expect(await entries()).toEqual([
+          { id: first[0], txnId: 't1', seq: 1, token: 1 },
+          { id: first[1], txnId: 't2', seq: 1, token: 1 },
+          { id: first[2], txnId: 't3', seq: 2, token: 1 },
+        ]);
+        // A relay retrying a batch that partly landed: the appended one answers with its entry, the rest are appended.
+        const again = await store.emit([event('t3', 's1'), event('t4', 's1')], 2);
+        expect(again[0]).toBe(first[2]);
+        expect((await entries()).slice(3)).toEqual([{ id: again[1], txnId: 't4', seq: 3, token: 2 }]);
+        expect(increasing([...first, again[1]!])).toBe(true);
+        // The same txn twice in one batch: appended once.
+        const twice = await store.emit([event('t5', 's2'), event('t5', 's2')], 2);
+        expect(twice[1]).toBe(twice[0]);
+        expect(await store.emit([], 2)).toEqual([]);
+        await expect(readEvents(target.evidence, (ms) => ms)).resolves.toMatchObject([
+          { kind: 'event', entryId: first[0], sessionId: 's1', txnId: 't1', outcome: 'committed', seq: 1, token: 1 },
+          { txnId: 't2' },
+          { txnId: 't3' },
+          { txnId: 't4', seq: 3, token: 2 },
+          { txnId: 't5', sessionId: 's2', seq: 2 },
+        ]);
+      });
+
+      it('refuses a whole batch under a stale token, and appends none of it', async () => {
+        const store = target.store('sm-1');
+        await store.emit([event('t1', 's1')], 2);
+        await expect(store.emit([event('t2', 's1'), event('t3', 's2')], 1)).rejects.toMatchObject({
+          code: 'stale_token',
+          message: 'stream refused token 1: it has seen 2',
+        });
+        expect((await entries()).map((e) => e.txnId)).toEqual(['t1']);
+      });
+
+      it('shares its fence with the DSM; an empty batch goes nowhere and raises nothing', async () => {
+        const store = target.store('sm-1');
+        expect(await store.emit([], 9)).toEqual([]);
+        await store.cas(0, 3, record('s1'));
+        await expect(store.emit([event('t1', 's1')], 2)).rejects.toMatchObject({ code: 'stale_token' });
+        await store.emit([event('t1', 's1')], 4);
+        await expect(store.cas(1, 3, record('s1'))).rejects.toMatchObject({ details: { highest: 4 } });
+      });
+
+      it('numbers all sessions in one sequence only with the planted bug unordered-events', async () => {
+        const store = target.store('sm-1', { ...defaults, sequencePerSession: false });
+        await store.emit([event('t1', 's1'), event('t2', 's2', 'abort'), event('t3', 's1')], 1);
+        expect((await entries()).map((e) => [e.txnId, e.seq])).toEqual([
+          ['t1', 1],
+          ['t2', 2],
+          ['t3', 3],
+        ]);
+      });
+
+      it('trims approximately: whole nodes of 100 entries from the head, keeping at least the bound', async () => {
+        const store = target.store('sm-1', { ...defaults, streamMaxLen: 150 });
+        for (let b = 0; b < 5; b++) {
+          await store.emit(
+            Array.from({ length: 50 }, (_, i) => event(`t${b * 50 + i}`, `s${i % 3}`)),
+            1,
+          );
+          // Up to 249 entries no node can go: 100 fewer would be fewer than 150.
+          expect((await entries()).length).toBe(b < 4 ? (b + 1) * 50 : 150);
+        }
+        // At 250 the first node goes, leaving exactly the bound.
+        const kept = await entries();
+        expect(kept[0]!.txnId).toBe('t100');
+        expect(increasing(kept.map((e) => e.id))).toBe(true);
+      });
+
+      it('trims approximately: at most 10000 entries (100 nodes) in one append', async () => {
+        const store = target.store('sm-1');
+        for (let b = 0; b < 5; b++) {
+          await store.emit(
+            Array.from({ length: 2050 }, (_, i) => event(`t${b * 2050 + i}`, `s${i % 3}`)),
+            1,
+          );
+        }
+        // Bound to 1 at 10251 entries: 100 of the 103 nodes go, and the rest stays for later appends.
+        const bounded = target.store('sm-1', { ...defaults, streamMaxLen: 1 });
+        await bounded.emit([event('t-last', 's0')], 1);
+        const kept = await entries();
+        expect(kept.length).toBe(251);
+        expect(kept[0]!.txnId).toBe('t10000');
+        await bounded.emit([event('t-next', 's0')], 1);
+        // Then the two older nodes go, and the one being appended to stays.
+        const later = await entries();
+        expect(later.length).toBe(52);
+        expect([later[0]!.txnId, ...later.slice(-2).map((e) => e.txnId)]).toEqual(['t10200', 't-last', 't-next']);
+      });
+
+      it('trims approximately: a node also ends at 4096 bytes, so long entries make small nodes', async () => {
+        const store = target.store('sm-1', { ...defaults, streamMaxLen: 30 });
+        const pad = (i: number) => String(i).padStart(3, '0');
+        for (let b = 0; b < 3; b++) {
+          await store.emit(
+            Array.from({ length: 20 }, (_, i) => event(`${'x'.repeat(150)}${pad(b * 20 + i)}`, `s${pad(b * 20 + i)}`)),
+            1,
+          );
+        }
+        // 21 such entries fill a node: at 51 the first node goes (leaving 30), then 9 more.
+        const kept = await entries();
+        expect(kept.length).toBe(39);
+        expect(kept[0]!.txnId).toBe(`${'x'.repeat(150)}021`);
+      });
+
+      it('trims approximately: a node takes an entry while its bytes and the lengths of the entry stay under 4096', async () => {
+        // One entry's node is 2070 bytes (listpack header, master entry, the entry); the next entry's fields and
+        // values are 2025 bytes long with a two-digit timestamp (2024 with one): 4095 fits, 4096 starts a new node.
+        const batch = (len: number, decidedAtMs: number) =>
+          [1, 2, 3, 4, 5, 6].map((i) => event(`${'x'.repeat(len)}${i}`, `s${i}`, 'commit', decidedAtMs));
+        const store = target.store('sm-1', { ...defaults, streamMaxLen: 1 });
+        await store.emit(batch(1974, 10), 1);
+        expect((await entries()).map((e) => e.txnId?.slice(-1))).toEqual(['5', '6']);
+        await target.reset();
+        await target.store('sm-1', { ...defaults, streamMaxLen: 1 }).emit(batch(1975, 7), 1);
+        expect((await entries()).map((e) => e.txnId?.slice(-1))).toEqual(['6']);
+      });
     });
 
-    it('renew: an expired lease is not renewed, nor brought back', async () => {
-      const store = target.store('sm-1');
-      expect(await store.acquire('sm-1', 100)).toEqual({ epoch: 1, holder: 'sm-1|1' });
-      await target.eventually('the lease expires', async () => !(await target.exists(keys.lease)));
-      expect(await store.renew('sm-1|1', 60_000)).toBe(false);
-      expect(await target.exists(keys.lease)).toBe(false);
-      expect(await store.acquire('sm-2', 60_000)).toEqual({ epoch: 2, holder: 'sm-2|2' });
-    });
-
-    it('release: only by the holder; the next holder gets the next epoch', async () => {
-      const store = target.store('sm-1');
-      expect(await store.release('sm-1|1')).toBe(false);
-      await store.acquire('sm-1', 60_000);
-      expect(await store.release('sm-2|1')).toBe(false);
-      expect(await target.exists(keys.lease)).toBe(true);
-      expect(await store.release('sm-1|1')).toBe(true);
-      expect(await target.exists(keys.lease)).toBe(false);
-      expect(await store.release('sm-1|1')).toBe(false);
-      expect(await store.acquire('sm-2', 60_000)).toEqual({ epoch: 2, holder: 'sm-2|2' });
-    });
-
-    it('a TTL Redis refuses: acquire fails after it has spent an epoch; a renewal to 0 ms ends the lease', async () => {
-      const store = target.store('sm-1');
-      await expect(store.acquire('sm-1', 0)).rejects.toThrow(/invalid expire time/);
-      await expect(store.acquire('sm-1', 1.5)).rejects.toThrow(/not an integer/);
-      expect(await target.exists(keys.lease)).toBe(false);
-      expect(await store.acquire('sm-1', 60_000)).toEqual({ epoch: 3, holder: 'sm-1|3' });
-      expect(await store.renew('sm-1|3', 0)).toBe(true);
-      expect(await target.exists(keys.lease)).toBe(false);
+    describe('restart', () => {
+      it('keeps the lease, the epoch, the fence, the DSM with its audit, and the stream with its dedup and ids', async () => {
+        const store = target.store('sm-1');
+        await store.acquire('sm-1', 60_000);
+        await store.cas(0, 3, record('s1'));
+        const [first] = await store.emit([event('t1', 's1')], 3);
+        await target.restart();
+        const after = target.store('sm-2');
+        expect(await after.acquire('sm-2', 60_000)).toEqual({ epoch: 0, holder: 'sm-1|1' });
+        expect(await after.read('s1')).toEqual({ version: 1, token: 3, record: record('s1') });
+        await expect(after.cas(1, 2, record('s1'))).rejects.toMatchObject({ details: { highest: 3 } });
+        expect(await after.emit([event('t1', 's1'), event('t2', 's1')], 3)).toEqual([first, expect.any(String)]);
+        expect((await entries()).map((e) => [e.txnId, e.seq])).toEqual([
+          ['t1', 1],
+          ['t2', 2],
+        ]);
+        expect(increasing((await entries()).map((e) => e.id))).toBe(true);
+        expect((await audit()).map((a) => a.outcome)).toEqual(['ok', 'stale-token']);
+        expect(await after.release('sm-1|1')).toBe(true);
+        expect(await after.acquire('sm-2', 60_000)).toEqual({ epoch: 2, holder: 'sm-2|2' });
+      });
     });
   });
-
-  describe('DSM compare-and-swap', () => {
-    it('writes only at the expected version, and a refused write changes nothing', async () => {
-      const store = target.store('sm-1');
-      expect(await store.read('s1')).toBeUndefined();
-      expect(await store.cas(0, 1, record('s1'))).toBe(1);
-      expect(await store.cas(1, 1, record('s1', 'PREPARED'))).toBe(2);
-      await expect(store.cas(1, 1, record('s1', 'ABORTED'))).rejects.toMatchObject({
-        code: 'conflict',
-        message: 'DSM record s1 is at version 2, not 1',
-        details: { version: 2 },
-      });
-      await expect(store.cas(0, 1, record('s1', 'ABORTED'))).rejects.toMatchObject({ code: 'conflict' });
-      // A record that does not exist is at version 0.
-      await expect(store.cas(3, 1, record('s2'))).rejects.toMatchObject({ code: 'conflict', details: { version: 0 } });
-      expect(await store.read('s1')).toEqual({ version: 2, token: 1, record: record('s1', 'PREPARED') });
-      expect(await store.read('s2')).toBeUndefined();
-      // Every attempt is audited, the refused ones with the version they found.
-      expect((await audit()).map((a) => [a.expected, a.version, a.status, a.outcome])).toEqual([
-        [0, 1, 'PENDING', 'ok'],
-        [1, 2, 'PREPARED', 'ok'],
-        [1, 2, 'ABORTED', 'version'],
-        [0, 2, 'ABORTED', 'version'],
-        [3, 0, 'PENDING', 'version'],
-      ]);
-    });
-
-    it('audits every field the checkers read, dated by the server in microseconds', async () => {
-      const store = target.store('sm-7');
-      await store.cas(0, 4, record('s1', 'COMMITTED'));
-      const [a] = (await target.evidence.lrange(keys.dsmAudit, 0, -1)).map((l) => JSON.parse(l));
-      expect(a).toEqual({
-        key: keys.session('s1'),
-        expected: 0,
-        version: 1,
-        token: 4,
-        status: 'COMMITTED',
-        node: 'sm-7',
-        txnId: 'txn-s1',
-        session: 'COMMITTED',
-        revision: 1,
-        outcome: 'ok',
-        atUs: expect.stringMatching(/^\d{16}$/),
-      });
-      await expect(readDsmAudit(target.evidence, (ms) => ms * 1e6)).resolves.toMatchObject([
-        { kind: 'dsm-op', node: 'sm-7', key: 's1', value: [0, 1], outcome: 'ok', token: 4, txnId: 'txn-s1' },
-        { kind: 'dsm', sessionId: 's1', version: 1, state: 'COMMITTED', status: 'COMMITTED', revision: 1, token: 4 },
-      ]);
-    });
-
-    it('writes at any version only with the planted bug cas-no-compare, and audits what it expected', async () => {
-      const careless = target.store('sm-1', { ...defaults, compareVersions: false });
-      await careless.cas(0, 1, record('s1'));
-      expect(await careless.cas(0, 1, record('s1', 'ABORTED'))).toBe(2);
-      expect((await audit()).map((a) => [a.expected, a.version, a.outcome])).toEqual([
-        [0, 1, 'ok'],
-        [0, 2, 'ok'],
-      ]);
-      // It still checks tokens.
-      await careless.cas(2, 3, record('s2'));
-      await expect(careless.cas(0, 2, record('s2'))).rejects.toMatchObject({ code: 'stale_token' });
-    });
-
-    it('refuses a token older than the highest it has accepted, on any record, and changes nothing', async () => {
-      const store = target.store('sm-1');
-      await store.cas(0, 1, record('s1'));
-      await store.cas(0, 2, record('s2'));
-      await expect(store.cas(1, 1, record('s1', 'COMMITTED'))).rejects.toMatchObject({
-        code: 'stale_token',
-        message: 'DSM refused token 1: it has seen 2',
-        details: { token: 1, highest: 2 },
-      });
-      // The token is checked before the version.
-      await expect(store.cas(5, 1, record('s1'))).rejects.toMatchObject({ code: 'stale_token' });
-      expect(await store.read('s1')).toMatchObject({ version: 1, token: 1, record: { status: 'PENDING' } });
-      // An equal token is not stale.
-      expect(await store.cas(1, 2, record('s1', 'PREPARED'))).toBe(2);
-      expect((await audit()).map((a) => [a.token, a.outcome])).toEqual([
-        [1, 'ok'],
-        [2, 'ok'],
-        [1, 'stale-token'],
-        [1, 'stale-token'],
-        [2, 'ok'],
-      ]);
-    });
-
-    it('accepts the stale token only with the planted bug no-fencing, without lowering the fence', async () => {
-      const unfenced = target.store('sm-1', { ...defaults, checkTokens: false });
-      await unfenced.cas(0, 2, record('s2'));
-      expect(await unfenced.cas(0, 1, record('s1'))).toBe(1);
-      expect((await audit()).map((a) => a.token)).toEqual([2, 1]);
-      // It still compares versions.
-      await expect(unfenced.cas(0, 1, record('s1'))).rejects.toMatchObject({ code: 'conflict' });
-      const fenced = target.store('sm-2');
-      await expect(fenced.cas(1, 1, record('s1'))).rejects.toMatchObject({ details: { highest: 2 } });
-    });
-
-    it('keeps only the newest audit entries when bounded', async () => {
-      const bounded = target.store('sm-1', { ...defaults, auditMaxLen: 3 });
-      for (let i = 1; i <= 5; i++) await bounded.cas(0, 1, record(`s${i}`));
-      expect((await audit()).map((a) => a.key)).toEqual([3, 4, 5].map((i) => keys.session(`s${i}`)));
-      await expect(bounded.cas(0, 1, record('s5'))).rejects.toMatchObject({ code: 'conflict' });
-      expect((await audit()).map((a) => [a.key, a.outcome])).toEqual([
-        [keys.session('s4'), 'ok'],
-        [keys.session('s5'), 'ok'],
-        [keys.session('s5'), 'version'],
-      ]);
-    });
-  });
-
-  describe('event stream', () => {
-    it('appends a batch in order with a sequence per session, and never appends a txn twice', async () => {
-      const store = target.store('sm-1');
-      const first = await store.emit([event('t1', 's1'), event('t2', 's2'), event('t3', 's1')], 1);
-      expect(await entries()).toEqual([
-        { id: first[0], txnId: 't1', seq: 1, token: 1 },
-        { id: first[1], txnId: 't2', seq: 1, token: 1 },
-        { id: first[2], txnId: 't3', seq: 2, token: 1 },
-      ]);
-      // A relay retrying a batch that partly landed: the appended one answers with its entry, the rest are appended.
-      const again = await store.emit([event('t3', 's1'), event('t4', 's1')], 2);
-      expect(again[0]).toBe(first[2]);
-      expect((await entries()).slice(3)).toEqual([{ id: again[1], txnId: 't4', seq: 3, token: 2 }]);
-      expect(increasing([...first, again[1]!])).toBe(true);
-      // The same txn twice in one batch: appended once.
-      const twice = await store.emit([event('t5', 's2'), event('t5', 's2')], 2);
-      expect(twice[1]).toBe(twice[0]);
-      expect(await store.emit([], 2)).toEqual([]);
-      await expect(readEvents(target.evidence, (ms) => ms)).resolves.toMatchObject([
-        { kind: 'event', entryId: first[0], sessionId: 's1', txnId: 't1', outcome: 'committed', seq: 1, token: 1 },
-        { txnId: 't2' },
-        { txnId: 't3' },
-        { txnId: 't4', seq: 3, token: 2 },
-        { txnId: 't5', sessionId: 's2', seq: 2 },
-      ]);
-    });
-
-    it('refuses a whole batch under a stale token, and appends none of it', async () => {
-      const store = target.store('sm-1');
-      await store.emit([event('t1', 's1')], 2);
-      await expect(store.emit([event('t2', 's1'), event('t3', 's2')], 1)).rejects.toMatchObject({
-        code: 'stale_token',
-        message: 'stream refused token 1: it has seen 2',
-      });
-      expect((await entries()).map((e) => e.txnId)).toEqual(['t1']);
-    });
-
-    it('shares its fence with the DSM; an empty batch goes nowhere and raises nothing', async () => {
-      const store = target.store('sm-1');
-      expect(await store.emit([], 9)).toEqual([]);
-      await store.cas(0, 3, record('s1'));
-      await expect(store.emit([event('t1', 's1')], 2)).rejects.toMatchObject({ code: 'stale_token' });
-      await store.emit([event('t1', 's1')], 4);
-      await expect(store.cas(1, 3, record('s1'))).rejects.toMatchObject({ details: { highest: 4 } });
-    });
-
-    it('numbers all sessions in one sequence only with the planted bug unordered-events', async () => {
-      const store = target.store('sm-1', { ...defaults, sequencePerSession: false });
-      await store.emit([event('t1', 's1'), event('t2', 's2', 'abort'), event('t3', 's1')], 1);
-      expect((await entries()).map((e) => [e.txnId, e.seq])).toEqual([
-        ['t1', 1],
-        ['t2', 2],
-        ['t3', 3],
-      ]);
-    });
-
-    it('trims approximately: whole nodes of 100 entries from the head, keeping at least the bound', async () => {
-      const store = target.store('sm-1', { ...defaults, streamMaxLen: 120 });
-      for (let b = 0; b < 5; b++) {
-        await store.emit(
-          Array.from({ length: 50 }, (_, i) => event(`t${b * 50 + i}`, `s${i % 3}`)),
-          1,
-        );
-      }
-      // At 221 entries the first node (100) could go and leave 121; then 129 more, nothing else goes.
-      const kept = await entries();
-      expect(kept.length).toBe(150);
-      expect(kept[0]!.txnId).toBe('t100');
-      expect(increasing(kept.map((e) => e.id))).toBe(true);
-    });
-
-    it('trims approximately: a node also ends at 4096 bytes, so long entries make small nodes', async () => {
-      const store = target.store('sm-1', { ...defaults, streamMaxLen: 30 });
-      const pad = (i: number) => String(i).padStart(3, '0');
-      for (let b = 0; b < 3; b++) {
-        await store.emit(
-          Array.from({ length: 20 }, (_, i) => event(`${'x'.repeat(150)}${pad(b * 20 + i)}`, `s${pad(b * 20 + i)}`)),
-          1,
-        );
-      }
-      // 21 such entries fill a node: at 51 the first node goes (leaving 30), then 9 more.
-      const kept = await entries();
-      expect(kept.length).toBe(39);
-      expect(kept[0]!.txnId).toBe(`${'x'.repeat(150)}021`);
-    });
-  });
-
-  describe('restart', () => {
-    it('keeps the lease, the epoch, the fence, the DSM with its audit, and the stream with its dedup and ids', async () => {
-      const store = target.store('sm-1');
-      await store.acquire('sm-1', 60_000);
-      await store.cas(0, 3, record('s1'));
-      const [first] = await store.emit([event('t1', 's1')], 3);
-      await target.restart();
-      const after = target.store('sm-2');
-      expect(await after.acquire('sm-2', 60_000)).toEqual({ epoch: 0, holder: 'sm-1|1' });
-      expect(await after.read('s1')).toEqual({ version: 1, token: 3, record: record('s1') });
-      await expect(after.cas(1, 2, record('s1'))).rejects.toMatchObject({ details: { highest: 3 } });
-      expect(await after.emit([event('t1', 's1'), event('t2', 's1')], 3)).toEqual([first, expect.any(String)]);
-      expect((await entries()).map((e) => [e.txnId, e.seq])).toEqual([
-        ['t1', 1],
-        ['t2', 2],
-      ]);
-      expect(increasing((await entries()).map((e) => e.id))).toBe(true);
-      expect((await audit()).map((a) => a.outcome)).toEqual(['ok', 'stale-token']);
-      expect(await after.release('sm-1|1')).toBe(true);
-      expect(await after.acquire('sm-2', 60_000)).toEqual({ epoch: 2, holder: 'sm-2|2' });
-    });
-  });
-});
 
 // What only virtual time can show: exact instants, and a clock that goes back.
 describe('model only', () => {
