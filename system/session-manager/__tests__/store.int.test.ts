@@ -12,8 +12,10 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type LocalEnvironmentHandle, startLocal } from '../../../harness/env/local.ts';
 import { redisUrl } from '../../../harness/env/types.ts';
+import { Rng } from '../../../lib/rng.ts';
 import { Kernel, simEpochMs } from '../../../sim/kernel.ts';
 import { RedisModel } from '../../../sim/models/redis.ts';
+import { XStream } from '../../../sim/models/redis-stream.ts';
 import type { Clock } from '../../common/clock.ts';
 import { connectRedis } from '../../common/redis.ts';
 import { type RedisEvidenceSource, readDsmAudit, readEvents } from '../evidence.ts';
@@ -46,7 +48,7 @@ interface Target {
   restart(): Promise<void>;
 }
 
-function realRedis(): Target {
+function realRedis(): Target & { client(): Redis } {
   let dir: string;
   let env: LocalEnvironmentHandle;
   let redis: Redis;
@@ -59,6 +61,7 @@ function realRedis(): Target {
   };
   return {
     name: 'redis',
+    client: () => redis,
     async open() {
       dir = mkdtempSync(join(tmpdir(), 'rig-store-'));
       env = await startLocal({ dir });
@@ -497,6 +500,78 @@ for (const target of [realRedis(), model()])
       });
     });
   });
+
+// Which entries approximate trimming removes depends on how Redis packs entries into nodes, byte by byte. The
+// shared cases above pin a few boundaries; this one compares the model's packing with Redis's over random entries:
+// the same ids (given, not `*`), fields and bounds, and after every append the same entries left.
+describe('stream packing, the model against redis entry by entry', () => {
+  const real = realRedis();
+  beforeAll(() => real.open());
+  afterAll(() => real.close());
+
+  // Values at the edges of listpack's encodings: 7-bit, 13-, 16-, 24-, 32- and 64-bit integers, strings of 63/64
+  // bytes (one- or two-byte header), 125/126 (an element of 127/128 bytes: one- or two-byte back-length), and
+  // 20/21 characters of digits (the longest an integer may be written in).
+  const edges = [
+    '0',
+    '127',
+    '128',
+    '-1',
+    '-4096',
+    '-4097',
+    '4095',
+    '4096',
+    '32767',
+    '32768',
+    '-32769',
+    '8388607',
+    '8388608',
+    '2147483647',
+    '2147483648',
+    '-2147483649',
+    '-2147483648',
+    '-8388608',
+    '-8388609',
+    '-32768',
+    '9223372036854775807',
+    '-9223372036854775808',
+    '9223372036854775808',
+    '01',
+    '-0',
+    '+1',
+    '1.5',
+  ];
+  const value = (rng: Rng): string =>
+    rng.chance(0.5) ? rng.pick(edges) : 'v'.repeat(rng.pick([0, 1, 62, 63, 64, 124, 125, 126, 127, 200, 1000]));
+
+  it.each([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16])('seed %i', async (seed) => {
+    const rng = new Rng(seed);
+    const redis = real.client();
+    await redis.del('packing');
+    const stream = new XStream();
+    const maxLen = rng.pick([1, 3, 10, 50]);
+    const names = rng.chance(0.5) ? ['a', 'b'] : ['sessionId', 'txnId', 'outcome'];
+    let ms = simEpochMs;
+    const replies: Array<Promise<unknown>> = [];
+    const expected: Array<Array<[string, string[]]>> = [];
+    for (let i = 0; i < 1500; i++) {
+      ms += rng.pick([0, 0, 1, 127, 128, rng.int(0, 5000), rng.int(0, 10_000_000)]);
+      const id = stream.nextId(ms);
+      // Mostly the node's own field names (compressed against its master entry), now and then others.
+      const fields = (rng.chance(0.9) ? names : ['c', 'd', 'e']).flatMap((n) => [n, value(rng)]);
+      stream.append(id, fields);
+      stream.trimApprox(maxLen);
+      // One connection keeps the order: every command goes out now (auto-pipelined), the replies are read after.
+      replies.push(redis.xadd('packing', 'MAXLEN', '~', maxLen, `${id.ms}-${id.seq}`, ...fields));
+      if (i % 50 === 49) {
+        replies.push(redis.xrange('packing', '-', '+'));
+        expected.push(stream.range('-', '+'));
+      }
+    }
+    const ranges = (await Promise.all(replies)).filter(Array.isArray);
+    expect(ranges).toEqual(expected);
+  });
+});
 
 // What only virtual time can show: exact instants, and a clock that goes back.
 describe('model only', () => {
