@@ -52,10 +52,12 @@ function realRedis(): Target & { client(): Redis } {
   let dir: string;
   let env: LocalEnvironmentHandle;
   let redis: Redis;
+  // Serving once a PING on our connection answers (after a restart, ioredis reconnects on its own).
+  const answers = async () => redis.status === 'ready' && (await redis.ping().catch(() => '')) === 'PONG';
   const ready = async (deadlineMs: number) => {
     const until = Date.now() + deadlineMs;
-    while (redis.status !== 'ready') {
-      if (Date.now() > until) throw new Error(`Redis not ready within ${deadlineMs} ms (${redis.status})`);
+    while (!(await answers())) {
+      if (Date.now() > until) throw new Error(`Redis not serving within ${deadlineMs} ms (${redis.status})`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   };
