@@ -1,7 +1,6 @@
 // The session manager's evidence for the rig, read from its own stores after a run: the transaction log and the
 // fence raises (Postgres `coordinator`), the DSM audit list and the event stream (Redis). Only what was recorded: a
 // value nothing recorded is left out, never stood in for.
-import type { Redis } from 'ioredis';
 import {
   type DsmOpRecord,
   type DsmRecord,
@@ -19,6 +18,17 @@ import { txlogStatements as statements } from './txlog.ts';
 
 /** Server wall-clock readings (ms) placed on the reader's time base (ns). */
 export type ToNs = (wallMs: number) => number;
+
+/**
+ * The Redis reads the evidence needs, stated structurally: an ioredis client is one, and so is the simulator's
+ * model of Redis (sim/models/redis.ts). The same shapes as ioredis: JSON strings in the audit list, and each stream
+ * entry as its id and a flat field, value, ... array.
+ */
+export interface RedisEvidenceSource {
+  lrange(key: string, start: number, stop: number): Promise<string[]>;
+  xrange(key: string, start: string, end: string): Promise<Array<[id: string, fields: string[]]>>;
+  readonly options: { keyPrefix?: string };
+}
 
 type Votes = ReadonlyMap<string, Record<string, 'yes' | 'no'>>;
 
@@ -99,7 +109,7 @@ export async function readUnfinished(sql: Queryable): Promise<{ open: number; un
  * write as a `dsm` record (the session record at that version), and every attempt, accepted or refused, as a
  * `dsm-op` (a cas of the record's version from the expected one to the written one), the store's own history.
  */
-export async function readDsmAudit(redis: Redis, toNs: ToNs): Promise<Array<DsmRecord | DsmOpRecord>> {
+export async function readDsmAudit(redis: RedisEvidenceSource, toNs: ToNs): Promise<Array<DsmRecord | DsmOpRecord>> {
   const prefix = redis.options.keyPrefix ?? '';
   const sessionKey = `${prefix}${keys.session('')}`;
   const out: Array<DsmRecord | DsmOpRecord> = [];
@@ -144,7 +154,7 @@ export async function readDsmAudit(redis: Redis, toNs: ToNs): Promise<Array<DsmR
 }
 
 /** Every entry of the event stream, in stream order, dated by its entry id (Redis's clock). */
-export async function readEvents(redis: Redis, toNs: ToNs): Promise<EventRecord[]> {
+export async function readEvents(redis: RedisEvidenceSource, toNs: ToNs): Promise<EventRecord[]> {
   const outcomes: Record<string, string> = { commit: 'committed', abort: 'aborted' };
   return (await redis.xrange(keys.stream, '-', '+')).map(([entryId, flat]) => {
     const f = new Map<string, string>();
