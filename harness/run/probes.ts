@@ -2,10 +2,10 @@
 // who leads, whether every transaction has finished, and signed fault settings.
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
-import type { Queryable } from '../../system/common/statements.ts';
 import { systemClock } from '../../system/common/clock.ts';
 import { Peer } from '../../system/common/peer.ts';
 import { parseKeyRing } from '../../system/common/signing.ts';
+import type { Queryable } from '../../system/common/statements.ts';
 import { countPrepared } from '../../system/participant/evidence.ts';
 import { readUnfinished } from '../../system/session-manager/evidence.ts';
 import type { Cluster } from '../cluster/cluster.ts';
