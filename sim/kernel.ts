@@ -18,6 +18,9 @@ import { type Clock, sleepOn, type TimerHandle } from '../system/common/clock.ts
 // Captured before any guard replaces them: the kernel's own way back to the real event loop.
 const realSetImmediate = globalThis.setImmediate;
 
+/** The spacing of a resumed node's held events (ms): small enough to be "at once", large enough to keep order. */
+const heldGapMs = 1e-6;
+
 /** Virtual time 0 as calendar time (wall clocks of simulated nodes start here, plus their skew). */
 export const simEpochMs = Date.UTC(2026, 0, 1);
 
@@ -25,6 +28,9 @@ export class SimNode {
   alive = true;
   /** Bumped by every kill and restart: events of an older generation are discarded. */
   generation = 0;
+  /** Stopped (SIGSTOP): its events wait in `held`, in the order they came due, until it is resumed. */
+  paused = false;
+  readonly held: SimEvent[] = [];
   constructor(readonly name: string) {}
 }
 
@@ -130,8 +136,29 @@ export class Kernel {
   restart(name: string): void {
     const n = this.node(name);
     n.alive = true;
+    n.paused = false;
+    n.held.length = 0;
     n.generation++;
     this.trace.update(`${this.now}|${name}|restart\n`);
+  }
+
+  /** The node stops running (SIGSTOP): time goes on, and everything due to it waits for resume(). */
+  pause(name: string): void {
+    this.node(name).paused = true;
+    this.trace.update(`${this.now}|${name}|pause\n`);
+  }
+
+  /** The node runs again (SIGCONT): what came due while it was stopped runs now, in the order it came due. */
+  resume(name: string): void {
+    const n = this.node(name);
+    if (!n.paused) return;
+    n.paused = false;
+    this.trace.update(`${this.now}|${name}|resume\n`);
+    for (const [i, ev] of n.held.splice(0).entries()) {
+      // Strictly after one another, so the seeded tie-break cannot reorder them.
+      ev.at = this.now + i * heldGapMs;
+      this.queue.push(ev);
+    }
   }
 
   /** The virtual clock of `node`: its timers are the node's events; its wall clock can be skewed. */
@@ -190,6 +217,10 @@ export class Kernel {
         if (ev.cancelled) continue;
         if (!this.current(ev.node, ev.generation)) {
           this.eventsDiscarded++;
+          continue;
+        }
+        if (ev.node?.paused) {
+          ev.node.held.push(ev);
           continue;
         }
         this.now = ev.at;

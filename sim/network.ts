@@ -1,16 +1,16 @@
 // The simulated network: every call between two simulated nodes (a service calling a service, a service calling
-// its Redis or PostgreSQL) travels over a named link `<from>-><to>`, as every real call travels through its own
-// fault-proxy link (DESIGN section 1). A link delivers in FIFO order, after a seeded latency, and can be set to
-// behave as the fault proxy does (harness/proxy/): `timeout` holds the connection open and drops the data, so the
-// caller waits out its own deadline; `reset` resets the connection, an indeterminate failure; `down` is a disabled
-// proxy, which refuses connections, a definite failure.
-//
-// A call is a request and a reply, each on its own link (the reply on `<to>-><from>`), so one-way cuts act on one
-// direction only. A request reaching a dead node is answered by a reset, as a killed process's closed port is
-// through the proxy. The reply of a node that died while serving never comes: its caller's deadline answers.
+// its Redis or PostgreSQL) travels through a named link `<from>-><to>`, as every real call travels through its own
+// fault-proxy link (DESIGN section 1). A link is a Toxiproxy proxy: the request goes `upstream`, the reply comes
+// back `downstream`, each direction FIFO after a seeded latency, and each can carry toxics with the fault proxy's
+// meaning (harness/proxy/, docs/proxy.md):
+// - `timeout` with timeout 0 holds the connection open and drops the data, so the caller waits out its own
+//   deadline (a partition); with timeout N > 0 it closes the connection N ms later (a reset);
+// - `latency` adds `latency` ms, plus or minus up to `jitter`;
+// - `reset_peer` resets a share (`toxicity`) of the connections, `timeout` ms later;
+// - a disabled link refuses new connections (a definite failure) and resets those open.
+// A request reaching a dead node is reset, as a killed process's closed port is through the proxy; a paused node
+// takes it in and answers once resumed; the reply of a node that died while serving never comes.
 import type { Kernel, SimNode } from './kernel.ts';
-
-export type LinkMode = 'up' | 'timeout' | 'reset' | 'down';
 
 /** How a call failed, with the errno-style code the real clients see for the same thing. */
 export type NetworkErrorCode = 'ETIMEDOUT' | 'ECONNRESET' | 'ECONNREFUSED' | 'EABANDONED';
@@ -25,6 +25,15 @@ export class NetworkError extends Error {
   }
 }
 
+export type Direction = 'upstream' | 'downstream';
+
+/** The toxics the simulated links honour: the ones our nemeses use (harness/nemesis/links.ts, ToxicSpec). */
+export interface SimToxic {
+  type: 'timeout' | 'latency' | 'reset_peer';
+  attributes: Record<string, number>;
+  toxicity?: number;
+}
+
 export interface LinkSettings {
   /** One-way delay, ms. */
   latencyMs: number;
@@ -32,11 +41,12 @@ export interface LinkSettings {
   jitterMs: number;
 }
 
-interface Link extends LinkSettings {
+interface Link {
   name: string;
-  mode: LinkMode;
-  /** When the last message sent on it arrives: a later one never arrives before it (FIFO). */
-  lastArrivalMs: number;
+  enabled: boolean;
+  toxics: Array<SimToxic & { name: string; direction: Direction }>;
+  /** When the last message sent each way arrives: a later one never arrives before it (FIFO). */
+  lastArrivalMs: Record<Direction, number>;
 }
 
 export interface RequestOptions {
@@ -48,48 +58,111 @@ export interface RequestOptions {
 /** Loopback through the proxy: a fraction of a millisecond each way. */
 export const defaultLinkSettings: LinkSettings = { latencyMs: 0.3, jitterMs: 0.4 };
 
-/** The smallest gap between two arrivals on one link: keeps FIFO strict where the tie-break would reorder. */
+/** The smallest gap between two arrivals one way on one link: keeps FIFO strict where the tie-break would reorder. */
 const fifoGapMs = 0.001;
 
+/** What becomes of one message: it arrives after `delayMs`, it is lost, or its connection is reset after `delayMs`. */
+type Fate = { kind: 'arrive'; delayMs: number } | { kind: 'lost' } | { kind: 'reset'; delayMs: number };
+
 export class SimNetwork {
-  private readonly links = new Map<string, Link>();
+  private readonly byName = new Map<string, Link>();
+  private readonly declared = new Set<string>();
+  private serial = 0;
   /** Messages sent, by outcome: what the run's coverage shows of the network. */
   readonly counts = { delivered: 0, dropped: 0, reset: 0, refused: 0 };
 
   constructor(
     private readonly kernel: Kernel,
-    private readonly defaults: LinkSettings = defaultLinkSettings,
+    private readonly settings: LinkSettings = defaultLinkSettings,
   ) {}
 
   private link(from: string, to: string): Link {
     const name = `${from}->${to}`;
-    let l = this.links.get(name);
+    let l = this.byName.get(name);
     if (!l) {
-      l = { name, mode: 'up', lastArrivalMs: 0, ...this.defaults };
-      this.links.set(name, l);
+      l = { name, enabled: true, toxics: [], lastArrivalMs: { upstream: 0, downstream: 0 } };
+      this.byName.set(name, l);
     }
     return l;
   }
 
-  /** Sets how the link `from`->`to` behaves from now on (messages already on their way are not recalled). */
-  setMode(from: string, to: string, mode: LinkMode): void {
-    this.link(from, to).mode = mode;
+  private named(name: string): Link {
+    const l = this.declared.has(name) ? this.byName.get(name) : undefined;
+    if (!l) throw new Error(`no link named ${name}; links: ${this.names().join(', ')}`);
+    return l;
   }
 
-  mode(from: string, to: string): LinkMode {
-    return this.link(from, to).mode;
+  private names(): string[] {
+    return [...this.declared].sort();
+  }
+
+  /** Declares the link `from`->`to` as one the nemeses may act on (the real cluster's proxies). */
+  declare(from: string, to: string): void {
+    this.link(from, to);
+    this.declared.add(`${from}->${to}`);
+  }
+
+  // The fault network as the nemeses see it (harness/nemesis/types.ts, NemesisNetwork), as the Toxiproxy one is.
+
+  get links(): string[] {
+    return this.names();
+  }
+
+  linksOf(node: string): string[] {
+    return this.names().filter((l) => l.startsWith(`${node}->`) || l.endsWith(`->${node}`));
+  }
+
+  async addToxic(
+    links: string[],
+    spec: SimToxic | { type: string },
+    directions: Direction[] = ['upstream', 'downstream'],
+  ): Promise<string[]> {
+    if (!['timeout', 'latency', 'reset_peer'].includes(spec.type)) {
+      throw new Error(`the simulated network has no ${spec.type} toxic (it has timeout, latency, reset_peer)`);
+    }
+    const toxic = spec as SimToxic;
+    const added: string[] = [];
+    for (const name of links) {
+      const l = this.named(name);
+      for (const direction of directions) {
+        const toxicName = `rig-${toxic.type}-${direction}-${++this.serial}`;
+        l.toxics.push({ ...toxic, name: toxicName, direction });
+        added.push(`${name}:${toxicName}`);
+      }
+    }
+    return added;
+  }
+
+  cut(links: string[], directions: Direction[] = ['upstream', 'downstream']): Promise<string[]> {
+    return this.addToxic(links, { type: 'timeout', attributes: { timeout: 0 } }, directions);
+  }
+
+  /** Removes every toxic; returns the links it removed toxics from. Messages already lost stay lost. */
+  async heal(): Promise<string[]> {
+    const touched: string[] = [];
+    for (const l of this.byName.values()) {
+      if (l.toxics.length === 0) continue;
+      l.toxics = [];
+      touched.push(l.name);
+    }
+    return touched.sort();
+  }
+
+  async setEnabled(links: string[], enabled: boolean): Promise<void> {
+    for (const name of links) this.named(name).enabled = enabled;
   }
 
   /**
-   * Calls `serve` at `to` on behalf of `from`: the request crosses `from->to`, `serve` runs at `to` when it arrives,
-   * and its result or rejection crosses back on `to->from`. `serve`'s own rejection reaches the caller as it is;
+   * Calls `serve` at `to` on behalf of `from`: the request crosses `from->to` upstream, `serve` runs at `to` when it
+   * arrives, and its result or rejection comes back downstream. `serve`'s own rejection reaches the caller as it is;
    * the network's failures are NetworkErrors.
    */
   request<T>(from: string, to: string, label: string, serve: () => Promise<T>, opts: RequestOptions): Promise<T> {
     const k = this.kernel;
     // Everything that reaches the caller belongs to the caller as it was when it called: if it dies (or dies and
-    // comes back) in the meantime, none of it arrives.
+    // comes back) in the meantime, none of it arrives. A dead caller sends nothing at all.
     const caller = { node: k.node(from), generation: k.node(from).generation };
+    if (!caller.node.alive) return new Promise<T>(() => {});
     return new Promise<T>((resolve, reject) => {
       let settled = false;
       const settle = (fn: () => void) => {
@@ -101,39 +174,28 @@ export class SimNetwork {
       };
       const fail = (code: NetworkErrorCode) =>
         settle(() => reject(new NetworkError(code, `${from}->${to}: ${code} (${label})`)));
-      const atCaller = (delayMs: number, label: string, fn: () => void) =>
-        k.schedule(delayMs, caller.node, label, fn, caller.generation);
+      const atCaller = (delayMs: number, what: string, fn: () => void) =>
+        k.schedule(delayMs, caller.node, what, fn, caller.generation);
       const deadline = atCaller(opts.timeoutMs, `deadline ${from}->${to}`, () => fail('ETIMEDOUT'));
       const abandon = () => fail('EABANDONED');
       if (opts.signal?.aborted) return abandon();
       opts.signal?.addEventListener('abort', abandon, { once: true });
 
-      const out = this.link(from, to);
-      if (out.mode === 'down') {
+      const link = this.link(from, to);
+      if (!link.enabled) {
         this.counts.refused++;
-        atCaller(0, `refused ${out.name}`, () => fail('ECONNREFUSED'));
+        atCaller(0, `refused ${link.name}`, () => fail('ECONNREFUSED'));
         return;
       }
-      this.carry(
-        out,
-        undefined,
-        atCaller,
-        `${out.name} ${label}`,
-        () => fail('ECONNRESET'),
-        () => {
-          const server = k.node(to);
-          const back = this.link(to, from);
-          const answer = (deliver: () => void) =>
-            this.carry(
-              back,
-              caller,
-              atCaller,
-              `${back.name} reply`,
-              () => fail('ECONNRESET'),
-              () => settle(deliver),
-            );
-          if (!server.alive) return answer(() => reject(new NetworkError('ECONNRESET', `${to} is down (${label})`)));
-          const generation = server.generation;
+      const onReset = () => fail('ECONNRESET');
+      this.carry(link, 'upstream', undefined, atCaller, label, onReset, () => {
+        const server = k.node(to);
+        const answer = (deliver: () => void) =>
+          this.carry(link, 'downstream', caller, atCaller, `${label} reply`, onReset, () => settle(deliver));
+        if (!server.alive) return answer(() => reject(new NetworkError('ECONNRESET', `${to} is down (${label})`)));
+        // Served as the server's own event: a paused server takes it up when resumed.
+        const generation = server.generation;
+        k.schedule(0, server, `serve ${label}`, () => {
           let served: Promise<T>;
           try {
             served = serve();
@@ -148,18 +210,35 @@ export class SimNetwork {
               if (k.current(server, generation)) answer(() => reject(err));
             },
           );
-        },
-      );
+        });
+      });
     });
   }
 
+  /** What the link's toxics in `direction` do to one message. */
+  private fate(link: Link, direction: Direction): Fate {
+    const rng = this.kernel.rng;
+    let delayMs = this.settings.latencyMs + rng.next() * this.settings.jitterMs;
+    if (!link.enabled) return { kind: 'reset', delayMs };
+    for (const t of link.toxics) {
+      if (t.direction !== direction) continue;
+      if (t.toxicity !== undefined && t.toxicity < 1 && !rng.chance(t.toxicity)) continue;
+      const a = t.attributes;
+      if (t.type === 'timeout') return a.timeout ? { kind: 'reset', delayMs: a.timeout } : { kind: 'lost' };
+      if (t.type === 'reset_peer') return { kind: 'reset', delayMs: a.timeout ?? 0 };
+      const jitter = a.jitter ?? 0;
+      delayMs += Math.max(0, (a.latency ?? 0) + (jitter > 0 ? (rng.next() * 2 - 1) * jitter : 0));
+    }
+    return { kind: 'arrive', delayMs };
+  }
+
   /**
-   * One message on `link`: `arrive` runs when it arrives, as part of `receiver` (undefined: judged on arrival); on a
-   * link that resets (or is down, for a connection already open), `onReset` runs at the caller instead (`atCaller`);
-   * on a link that times out it is lost.
+   * One message one way on `link`: `arrive` runs when it arrives, as part of `receiver` (undefined: judged on
+   * arrival); a reset runs `onReset` at the caller instead (`atCaller`); a lost message does nothing.
    */
   private carry(
     link: Link,
+    direction: Direction,
     receiver: { node: SimNode; generation: number } | undefined,
     atCaller: (delayMs: number, label: string, fn: () => void) => void,
     label: string,
@@ -167,21 +246,20 @@ export class SimNetwork {
     arrive: () => void,
   ): void {
     const k = this.kernel;
-    const delay = link.latencyMs + k.rng.next() * link.jitterMs;
-    switch (link.mode) {
-      case 'timeout':
+    const fate = this.fate(link, direction);
+    switch (fate.kind) {
+      case 'lost':
         this.counts.dropped++;
         return;
       case 'reset':
-      case 'down':
         this.counts.reset++;
-        atCaller(delay, `reset ${link.name}`, onReset);
+        atCaller(fate.delayMs, `reset ${link.name}`, onReset);
         return;
-      case 'up': {
-        const at = Math.max(k.nowMs() + delay, link.lastArrivalMs + fifoGapMs);
-        link.lastArrivalMs = at;
+      case 'arrive': {
+        const at = Math.max(k.nowMs() + fate.delayMs, link.lastArrivalMs[direction] + fifoGapMs);
+        link.lastArrivalMs[direction] = at;
         this.counts.delivered++;
-        k.schedule(at - k.nowMs(), receiver?.node, label, arrive, receiver?.generation);
+        k.schedule(at - k.nowMs(), receiver?.node, `${link.name} ${direction} ${label}`, arrive, receiver?.generation);
         return;
       }
     }

@@ -92,4 +92,17 @@ describe('Kernel', () => {
     await k.run();
     expect(log).toEqual([10, 20, 30]);
   });
+
+  it("holds a paused node's events while time goes on, and runs them in order when it resumes", async () => {
+    const k = new Kernel(5);
+    const log: string[] = [];
+    const a = k.clock('a');
+    for (const t of [10, 20, 30]) a.setTimeout(() => log.push(`a${t}@${Math.round(a.monotonicMs())}`), t);
+    const b = k.clock('b');
+    b.setTimeout(() => k.pause('a'), 5);
+    b.setTimeout(() => log.push(`b@${b.monotonicMs()}`), 25);
+    b.setTimeout(() => k.resume('a'), 40);
+    await k.run();
+    expect(log).toEqual(['b@25', 'a10@40', 'a20@40', 'a30@40']);
+  });
 });

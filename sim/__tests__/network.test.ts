@@ -6,6 +6,7 @@ import { type NetworkError, remote, SimNetwork } from '../network.ts';
 function setup(seed = 1) {
   const kernel = new Kernel(seed);
   const net = new SimNetwork(kernel);
+  net.declare('a', 'b');
   const served: number[] = [];
   const call = (n: number, timeoutMs = 1000, signal?: AbortSignal) =>
     net
@@ -37,7 +38,7 @@ describe('SimNetwork', () => {
 
   it('a timeout link drops the request: nothing is served and the caller waits out its own deadline', async () => {
     const { kernel, net, served, call } = setup();
-    net.setMode('a', 'b', 'timeout');
+    await net.cut(['a->b'], ['upstream']);
     const r = call(1, 500);
     await kernel.run();
     expect(await r).toEqual({ error: 'ETIMEDOUT', at: 500 });
@@ -47,7 +48,7 @@ describe('SimNetwork', () => {
 
   it('a timeout on the reply link: the request is served, the caller still times out (an indeterminate call)', async () => {
     const { kernel, net, served, call } = setup();
-    net.setMode('b', 'a', 'timeout');
+    await net.cut(['a->b'], ['downstream']);
     const r = call(1, 500);
     await kernel.run();
     expect(served).toEqual([1]);
@@ -56,12 +57,13 @@ describe('SimNetwork', () => {
 
   it('a reset link fails the call with ECONNRESET before its deadline; a down link refuses it at once', async () => {
     const { kernel, net, served, call } = setup();
-    net.setMode('a', 'b', 'reset');
+    await net.addToxic(['a->b'], { type: 'reset_peer', attributes: { timeout: 100 } }, ['upstream']);
     const reset = call(1, 500);
     await kernel.run();
     expect(await reset).toMatchObject({ error: 'ECONNRESET' });
     expect((await reset).at).toBeLessThan(500);
-    net.setMode('a', 'b', 'down');
+    await net.heal();
+    await net.setEnabled(['a->b'], false);
     const refused = call(2, 500);
     await kernel.run();
     expect(await refused).toMatchObject({ error: 'ECONNREFUSED' });
@@ -135,5 +137,29 @@ describe('SimNetwork', () => {
     expect(await r).toEqual({ stored: 1 });
     expect(store.seen[0]!.v).toEqual({ n: 1 });
     expect(store.seen[0]!.at).toBeGreaterThan(0);
+  });
+
+  it('a latency toxic delays one direction; heal takes it away', async () => {
+    const { kernel, net, call } = setup();
+    await net.addToxic(['a->b'], { type: 'latency', attributes: { latency: 100, jitter: 0 } }, ['downstream']);
+    const slow = call(1);
+    await kernel.run();
+    expect((await slow).at).toBeGreaterThanOrEqual(100);
+    await net.heal();
+    const started = kernel.nowMs();
+    const fast = call(2);
+    await kernel.run();
+    expect((await fast).at - started).toBeLessThan(5);
+  });
+
+  it('a paused server takes the request in and answers once resumed', async () => {
+    const { kernel, served, call } = setup();
+    kernel.pause('b');
+    const r = call(1, 10_000);
+    kernel.clock('x').setTimeout(() => kernel.resume('b'), 3000);
+    await kernel.run();
+    expect(served).toEqual([1]);
+    expect(await r).toMatchObject({ value: 'served:1' });
+    expect((await r).at).toBeGreaterThanOrEqual(3000);
   });
 });
