@@ -2,7 +2,8 @@
 // up on the models, the workload's seeded clients drive the gateway over the simulated network, the quiet window
 // lets every transaction finish, and the servers' evidence is collected by the same readers from the models. The
 // run directory has the real format (config.json says `mode: sim`), so `rig check`, the reports and the index serve
-// it unchanged. Part 1 (issue 23) runs without faults; the nemeses come with part 2 (issue 24).
+// it unchanged. The seeded fault schedule is played by the same nemeses as in a real run, on the simulated network
+// and nodes (sim/system.ts, nemesisTarget).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type RunConfig, writeConfig } from '../format/config.ts';
@@ -11,6 +12,7 @@ import { GatewayClient } from '../harness/run/client.ts';
 import { type CollectInputs, collectFinal, collectInitial } from '../harness/run/collect.ts';
 import { runClients } from '../harness/run/drive.ts';
 import { HistoryWriter } from '../harness/run/history.ts';
+import { runNemeses } from '../harness/run/nemesis-loop.ts';
 import { unfinishedWork } from '../harness/run/probes.ts';
 import { newRunDir } from '../harness/run/store.ts';
 import { Rng } from '../lib/rng.ts';
@@ -99,6 +101,18 @@ export async function simulate(config: RunConfig): Promise<SimOutcome> {
     clientClock.setTimeout(() => stop.abort(), o.timeLimitS * 1000);
     const client = new GatewayClient(system.gatewayTransport('client', clientTimeoutMs));
     let clientsDone = false;
+    let nemesisDone = false;
+    void runNemeses({
+      schedule: config.schedule,
+      history: h,
+      target: system.nemesisTarget(o.leaseTtlMs),
+      rng: rng.fork('nemesis'),
+      stop: stop.signal,
+      clock: kernel.clock('nemesis'),
+      onFault: () => {},
+    }).finally(() => {
+      nemesisDone = true;
+    });
     void runClients({
       options: o,
       history: h,
@@ -111,8 +125,9 @@ export async function simulate(config: RunConfig): Promise<SimOutcome> {
       clientsDone = true;
     });
     // Bounded: a client call that never ends is bounded by its own timeout, so this is only a backstop.
-    await kernel.run({ until: () => clientsDone, untilMs: (o.timeLimitS * 1000 + clientTimeoutMs) * 2 });
-    if (!clientsDone) problems.push('the clients had not finished when the time limit and their timeouts had passed');
+    const done = () => clientsDone && nemesisDone;
+    await kernel.run({ until: done, untilMs: (o.timeLimitS * 1000 + clientTimeoutMs) * 2 });
+    if (!done()) problems.push('the clients or the final heal had not finished long after the time limit');
 
     const left = await quietWindow(kernel, system, o.quietS * 1000);
     if (left) problems.push(`the ${o.quietS} s quiet window ended with ${left}`);

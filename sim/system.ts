@@ -5,8 +5,11 @@
 // link has the real one's name (`sm-1->redis`, `gateway->sm-2`, `rm->postgres` ...), so a nemesis can cut the same
 // links in simulation as through the fault proxy.
 
+import { HealSteps } from '../harness/nemesis/heal.ts';
+import type { NemesisContext } from '../harness/nemesis/types.ts';
 import type { GatewayTransport } from '../harness/run/client.ts';
 import { answerBody } from '../harness/run/client.ts';
+import type { NemesisTarget } from '../harness/run/nemesis-loop.ts';
 import { createBillingDomain, readBillingConfig } from '../system/billing/domain.ts';
 import { Env } from '../system/common/config.ts';
 import type { Dispatch } from '../system/common/dispatch.ts';
@@ -39,6 +42,19 @@ export interface SimSystemOptions {
   /** RIG_* settings every service gets, as a real cluster passes them (lease TTL, sizes, planted bug ...). */
   env: Record<string, string>;
   seed: number;
+}
+
+/** The rig's own node, which makes the faults (its calls bypass the proxies, as the real probes' do). */
+const nemesisNode = 'nemesis';
+/** How long Redis is down when it restarts in place (virtual ms). */
+const redisRestartMs = 200;
+
+/** Thrown at an armed crash point, after the node is dead: it unwinds the dead node's stack. */
+export class SimCrash extends Error {
+  constructor(node: string, point: string) {
+    super(`${node} crashed at ${point}`);
+    this.name = 'SimCrash';
+  }
 }
 
 /** The node where each store lives, as the real stores are servers of their own. */
@@ -94,16 +110,109 @@ export class SimSystem {
         logger: this.deferredLogger(node),
       });
     this.participants = { rm: model('rm'), billing: model('billing') };
+    // The real cluster's proxies (harness/cluster/cluster.ts): the links a nemesis may act on.
+    for (const sm of this.smNodes) {
+      for (const to of [storeNodes.redis, storeNodes.postgres, ...participantNodes]) this.net.declare(sm, to);
+      for (const p of participantNodes) this.net.declare(p, sm);
+      this.net.declare('gateway', sm);
+    }
+    for (const p of participantNodes) this.net.declare(p, storeNodes.postgres);
   }
 
   /** Starts every service (each as an event of its own node); run the kernel for them to come up. */
   start(): void {
-    for (const node of participantNodes) {
+    // A failure is kept in startFailure, which the run looks at.
+    for (const node of this.serviceNodes) this.startService(node).catch(() => {});
+  }
+
+  /** Every service node: the participants, the session managers, the gateway. */
+  get serviceNodes(): string[] {
+    return [...participantNodes, ...this.smNodes, 'gateway'];
+  }
+
+  /** Starts the service of `node` as an event of its own; resolves once it answers, rejects if it cannot start. */
+  private startService(node: string): Promise<void> {
+    if (node === 'gateway') return this.startNode(node, 'edge-gateway', async (rt) => this.buildGateway(rt));
+    if (node === 'rm' || node === 'billing') {
       const service = node === 'rm' ? 'resource-manager' : 'billing';
-      this.startNode(node, service, (rt) => this.buildParticipant(rt, node));
+      return this.startNode(node, service, (rt) => this.buildParticipant(rt, node));
     }
-    for (const node of this.smNodes) this.startNode(node, 'session-manager', (rt) => this.buildSessionManager(rt));
-    this.startNode('gateway', 'edge-gateway', async (rt) => this.buildGateway(rt));
+    return this.startNode(node, 'session-manager', (rt) => this.buildSessionManager(rt));
+  }
+
+  /** The node's process dies (SIGKILL): its service stops answering, and a participant's open transactions roll back. */
+  kill(node: string): void {
+    this.kernel.kill(node);
+    this.dispatchers.delete(node);
+    this.parts.delete(node);
+    if (node === 'rm' || node === 'billing') this.participants[node].crash();
+  }
+
+  /** The killed node's process starts again, as a new generation; resolves once it answers. */
+  restart(node: string): Promise<void> {
+    if (this.kernel.node(node).alive) return Promise.resolve();
+    this.kernel.restart(node);
+    return this.startService(node);
+  }
+
+  /** The nemeses' view of this system (harness/nemesis/types.ts), and the final heal, in virtual time. */
+  nemesisTarget(leaseTtlMs: number): NemesisTarget {
+    const ctx: NemesisContext = {
+      net: this.net,
+      cluster: {
+        nodes: this.smNodes,
+        kill: async (node) => this.kill(node),
+        restart: (node) => this.restart(node),
+        pause: (node) => this.kernel.pause(node),
+        resume: (node) => this.kernel.resume(node),
+      },
+      restartRedis: () => this.restartRedis(),
+      leader: async () => this.leader(),
+      setFaults: (node, settings) => this.setFaults(node, settings),
+      leaseTtlMs,
+    };
+    return {
+      ctx,
+      finalHeal: async () => {
+        const steps = new HealSteps();
+        const healed = await this.net.heal();
+        const restarted: string[] = [];
+        if (!this.kernel.node(storeNodes.redis).alive) await steps.run('restart redis', () => this.restartRedis());
+        for (const node of this.serviceNodes) {
+          if (this.kernel.node(node).alive) {
+            this.kernel.resume(node);
+            await steps.run(`clear the fault settings of ${node}`, () => this.setFaults(node, {}));
+          } else if (await steps.run(`restart ${node}`, () => this.restart(node))) restarted.push(node);
+        }
+        return steps.finish({ healed, restarted });
+      },
+      close: async () => {},
+    };
+  }
+
+  /** Redis restarts in place: its connections reset while it is down, its data (append-only file) kept. */
+  private async restartRedis(): Promise<void> {
+    this.kernel.kill(storeNodes.redis);
+    await this.kernel.clock(nemesisNode).sleep(redisRestartMs);
+    this.kernel.restart(storeNodes.redis);
+    this.redis.restart();
+  }
+
+  /** PUT /admin/faults on `node`, signed, straight to it (as the rig's probes do, past the fault proxies). */
+  private async setFaults(node: string, settings: Record<string, unknown>): Promise<void> {
+    const rt = this.runtimes.get(node);
+    if (!rt) throw new Error(`${node} is not running`);
+    const peer = new SimPeer(
+      this.net,
+      nemesisNode,
+      node,
+      this.dispatchers,
+      rt.ring,
+      this.kernel.clock(nemesisNode),
+      rt.random,
+    );
+    const r = await peer.call('PUT', '/admin/faults', settings, { timeoutMs: 10_000 });
+    if (r.status !== 200) throw new Error(`PUT /admin/faults on ${node}: ${r.status} ${JSON.stringify(r.body)}`);
   }
 
   /** Every service answers, and one session manager leads. */
@@ -114,6 +223,8 @@ export class SimSystem {
   /** The session manager that leads now, if any (as its own health report says). */
   leader(): string | undefined {
     for (const node of this.smNodes) {
+      // A paused process answers nobody, the rig's probe included.
+      if (this.kernel.node(node).paused) continue;
       const status = this.parts.get(node)?.health?.() as { role?: string; ready?: boolean } | undefined;
       if (status?.role === 'leader' && status.ready) return node;
     }
@@ -179,7 +290,8 @@ export class SimSystem {
   }
 
   private runtime(service: string, node: string): Runtime {
-    const lines: string[] = [];
+    // One log per node across its restarts, as a process appends to its log file.
+    const lines = this.logs.get(node) ?? [];
     this.logs.set(node, lines);
     const rt = createRuntime(service, new Env({ ...this.env, RIG_NODE: node }), {
       clock: this.kernel.clock(node),
@@ -187,23 +299,33 @@ export class SimSystem {
       random: seededRandom(this.kernel.rng.fork(`random:${node}`).nextU32()),
       write: (line) => lines.push(line),
       processMetrics: false,
+      // An armed crash point: the node dies there, and the rest of what it was doing with it.
+      onCrash: (point) => {
+        this.kill(node);
+        throw new SimCrash(node, point);
+      },
     });
     this.runtimes.set(node, rt);
     return rt;
   }
 
-  private startNode(node: string, service: string, build: (rt: Runtime) => Promise<ServiceParts>): void {
-    this.kernel.schedule(0, this.kernel.node(node), `start ${node}`, () => {
-      const rt = this.runtime(service, node);
-      build(rt).then(
-        (parts) => {
-          this.parts.set(node, parts);
-          this.dispatchers.set(node, createDispatcher(serviceDispatch(rt, parts)));
-        },
-        (err: unknown) => {
-          this.startFailure ??= new Error(`${node} could not start: ${(err as Error).stack ?? String(err)}`);
-        },
-      );
+  private startNode(node: string, service: string, build: (rt: Runtime) => Promise<ServiceParts>): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.kernel.schedule(0, this.kernel.node(node), `start ${node}`, () => {
+        const rt = this.runtime(service, node);
+        build(rt).then(
+          (parts) => {
+            this.parts.set(node, parts);
+            this.dispatchers.set(node, createDispatcher(serviceDispatch(rt, parts)));
+            resolve();
+          },
+          (err: unknown) => {
+            const failure = new Error(`${node} could not start: ${(err as Error).stack ?? String(err)}`);
+            this.startFailure ??= failure;
+            reject(failure);
+          },
+        );
+      });
     });
   }
 

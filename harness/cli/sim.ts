@@ -5,7 +5,7 @@ import type { RunConfig } from '../../format/config.ts';
 import { simulate } from '../../sim/run.ts';
 import { reproCommand, resolveConfig } from '../run/run.ts';
 import { linkLatest } from '../run/store.ts';
-import { type Command, UsageError } from './command.ts';
+import type { Command } from './command.ts';
 import { judgeRun, runOptionSpec, runOptions } from './run.ts';
 
 const { env: _env, ...simOptionSpec } = runOptionSpec;
@@ -13,11 +13,11 @@ const { env: _env, ...simOptionSpec } = runOptionSpec;
 export const simUsage = [
   'rig sim [--workload NAME] [--protocol 2pc|3pc|mixed] [--time-limit S] [--rate N] [--concurrency N] [--seed N]',
   '        [--nodes N] [--quiet S] [--lease-ttl-ms MS] [--bug NAME] [--system-env RIG_A=1,...] [--store DIR]',
-  '        [--nemesis none]',
+  '        [--nemesis LIST|all|none]',
   '',
-  '  The options of rig run (rig run --help), in virtual time: --time-limit and --quiet are virtual seconds.',
-  '  No faults yet: the nemeses come to simulation with issue 24. No servers are started: Redis and PostgreSQL are',
-  '  models (sim/models/), and the services run in this process on a seeded scheduler.',
+  '  The options of rig run (rig run --help), in virtual time: --time-limit and --quiet are virtual seconds, and the',
+  '  nemeses act on simulated links and nodes. No servers are started: Redis and PostgreSQL are models',
+  '  (sim/models/), and the services run in this process on a seeded scheduler.',
 ].join('\n');
 
 export const sim: Command = {
@@ -26,13 +26,7 @@ export const sim: Command = {
   usage: simUsage,
   options: simOptionSpec,
   async run(values) {
-    if (values.nemesis !== undefined && values.nemesis !== 'none') {
-      throw new UsageError(
-        `--nemesis ${String(values.nemesis)}: simulation runs without faults for now (they come with issue 24); ` +
-          'use rig run for a run with faults',
-      );
-    }
-    const options = { ...runOptions({ ...values, nemesis: 'none' }, ''), env: 'auto' as const };
+    const options = { ...runOptions(values, ''), env: 'auto' as const };
     options.command = reproCommand(options, 'sim');
     return executeSim(resolveConfig(options));
   },

@@ -49,8 +49,8 @@ export const redisRestart: Nemesis = {
   variants: ['restart'],
   minWindowMs: () => 1000,
   async start(ctx): Promise<Fault> {
-    if (!ctx.env.restartRedis) return noFault({ skipped: `the ${ctx.env.provider} environment cannot restart Redis` });
-    await ctx.env.restartRedis();
+    if (!ctx.restartRedis) return noFault({ skipped: ctx.cannotRestartRedis ?? 'Redis cannot be restarted here' });
+    await ctx.restartRedis();
     return noFault({ restarted: 'redis' });
   },
 };

@@ -10,7 +10,7 @@ import type { Environment } from '../env/types.ts';
 import type { Network } from '../nemesis/links.ts';
 import { type Completion, GatewayClient } from './client.ts';
 import type { HistoryWriter } from './history.ts';
-import { runNemeses } from './nemesis-loop.ts';
+import { realTarget, runNemeses } from './nemesis-loop.ts';
 import { type Invocation, SessionPool } from './pool.ts';
 
 export type Progress = (line: {
@@ -64,19 +64,18 @@ export async function driveWorkload(d: Drive): Promise<void> {
       stop: stop.signal,
       clock: systemClock(),
     });
+    const target = realTarget(d.net, d.cluster, d.env, o.leaseTtlMs);
     const nemesis = runNemeses({
       schedule: d.config.schedule,
       history: h,
-      net: d.net,
-      cluster: d.cluster,
-      env: d.env,
+      target,
       rng: rng.fork('nemesis'),
-      leaseTtlMs: o.leaseTtlMs,
       stop: stop.signal,
+      clock: systemClock(),
       onFault: (f) => {
         fault = f;
       },
-    });
+    }).finally(() => target.close());
     await Promise.all([clients, nemesis]);
   } finally {
     d.signal.removeEventListener('abort', stopOnAbort);

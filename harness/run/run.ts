@@ -46,13 +46,13 @@ export function resolveConfig(options: RunOptions): RunConfig {
   };
 }
 
-/** The command that replays `o` exactly: `rig run`, or `rig sim` for a simulated run (which takes no nemesis yet). */
+/** The command that replays `o` exactly: `rig run`, or `rig sim` for a simulated run. */
 export function reproCommand(o: RunOptions, mode: 'real' | 'sim' = 'real'): string {
   return [
     mode === 'sim' ? 'npx rig sim' : 'npx rig run',
     `--workload ${o.workload}`,
     `--protocol ${o.protocol}`,
-    ...(mode === 'sim' ? [] : [`--nemesis ${o.nemesis || 'none'}`]),
+    `--nemesis ${o.nemesis || 'none'}`,
     `--time-limit ${o.timeLimitS}`,
     `--rate ${o.rate}`,
     `--concurrency ${o.concurrency}`,

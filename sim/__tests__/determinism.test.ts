@@ -1,6 +1,7 @@
 // Issue 23 item 6: a seed replays bit for bit. Two simulated runs of one seed give the same trace hash and the same
-// history, byte for byte; another seed gives others; no simulated code reads real time or randomness (the guard
-// records every such call, and a run with one fails); and the run is judged valid by the same checkers as a real run.
+// history, byte for byte, faults included (partitions, kills and pauses from the same nemeses as a real run); another
+// seed gives others; no simulated code reads real time or randomness (the guard records every such call, and a run
+// with one fails); and the run is judged valid by the same checkers as a real run.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,8 +19,8 @@ function options(seed: number): RunOptions {
   return {
     workload: 'sessions',
     protocol: 'mixed',
-    nemesis: 'none',
-    timeLimitS: 4,
+    nemesis: 'partition,kill,pause',
+    timeLimitS: 10,
     rate: 100,
     concurrency: 8,
     seed,
@@ -50,6 +51,10 @@ describe('simulation determinism', () => {
     expect(first.violations).toEqual([]);
     expect(first.problems).toEqual([]);
     expect(first.counts.invoke).toBeGreaterThan(100);
+    const nemesisOps = history(first)
+      .split('\n')
+      .filter((l) => l.includes('"process":"nemesis"') && l.includes('"type":"info"'));
+    expect(nemesisOps.length).toBeGreaterThanOrEqual(3);
     expect(second.traceHash).toBe(first.traceHash);
     expect(second.events).toBe(first.events);
     expect(history(second)).toBe(history(first));

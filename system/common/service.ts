@@ -46,6 +46,8 @@ export interface RuntimeIo {
   write?: (line: string) => void;
   /** Node's process metrics on /metrics (default: true; a simulated node is not a process). */
   processMetrics?: boolean;
+  /** What an armed crash point does (default: SIGKILL of this process). */
+  onCrash?: (point: string) => void;
 }
 
 export function createRuntime(service: string, env = new Env(), io: RuntimeIo = {}): Runtime {
@@ -63,7 +65,7 @@ export function createRuntime(service: string, env = new Env(), io: RuntimeIo = 
     windowMs: env.int('RIG_SIGNATURE_WINDOW_MS', 30_000, 1000, 3_600_000),
     nonceCacheMax: env.int('RIG_NONCE_CACHE_MAX', 200_000, 1000, 10_000_000),
   });
-  const faults = new Faults(env.int('RIG_SEED', 1, 0, Number.MAX_SAFE_INTEGER), clock);
+  const faults = new Faults(env.int('RIG_SEED', 1, 0, Number.MAX_SAFE_INTEGER), clock, io.onCrash);
   const initialFaults = env.optional('RIG_FAULTS');
   if (initialFaults) faults.replace(parseFaultSettings(initialFaults, 'RIG_FAULTS'));
   const metrics = createHttpMetrics(service, node, io.processMetrics ?? true);

@@ -1,6 +1,6 @@
 // `rig sim` as a user runs it: a simulated run exits 0 with every verdict, `rig repro` replays it to the same trace
-// (and refuses a run whose recorded trace it cannot reproduce), and an option simulation does not have yet is a usage
-// error that says so. Integration only in that it spawns the CLI: no server is started.
+// (and refuses a run whose recorded trace it cannot reproduce), and a bad option is a usage error. Integration only in
+// that it spawns the CLI: no server is started.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +19,19 @@ const trace = (out: string) => /trace ([0-9a-f]{64})/.exec(out)?.[1];
 
 describe('rig sim', () => {
   it('runs, checks and reproduces a simulated run to the same trace', () => {
-    const first = rig('sim', '--seed', '11', '--time-limit', '3', '--workload', 'lifecycle', '--store', store);
+    const first = rig(
+      'sim',
+      '--seed',
+      '11',
+      '--time-limit',
+      '6',
+      '--workload',
+      'lifecycle',
+      '--nemesis',
+      'partition,kill',
+      '--store',
+      store,
+    );
     expect(first.out).toMatch(/linearizable\s+valid/);
     expect(first.code).toBe(0);
     const runDir = realpathSync(join(store, 'latest'));
@@ -40,9 +52,9 @@ describe('rig sim', () => {
     expect(differs.code).toBe(2);
   }, 120_000);
 
-  it('refuses a nemesis, which simulation does not have yet, saying so', () => {
-    const r = rig('sim', '--nemesis', 'kill', '--store', store);
-    expect(r.out).toContain('simulation runs without faults for now');
+  it('refuses an unknown nemesis as rig run does, naming it, and runs nothing', () => {
+    const r = rig('sim', '--nemesis', 'kill,bogus', '--store', store);
+    expect(r.out).toContain('unknown nemesis bogus');
     expect(r.code).toBe(2);
   });
 });

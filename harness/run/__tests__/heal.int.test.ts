@@ -7,9 +7,10 @@ import { Toxiproxy } from 'toxiproxy-node-client';
 import { describe, expect, it } from 'vitest';
 import { loadHistoryFile } from '../../../format/run-dir.ts';
 import { Rng } from '../../../lib/rng.ts';
+import { systemClock } from '../../../system/common/clock.ts';
 import { HealSteps } from '../../nemesis/heal.ts';
 import { HistoryWriter } from '../history.ts';
-import { runNemeses } from '../nemesis-loop.ts';
+import { realTarget, runNemeses } from '../nemesis-loop.ts';
 import { proxiedCluster } from './proxied-cluster.ts';
 
 const sys = proxiedCluster('heal', 1);
@@ -23,18 +24,17 @@ describe('final heal', () => {
     cluster.pause('gateway');
 
     const history = new HistoryWriter(join(dir, 'history.jsonl'));
+    const target = realTarget(net, cluster, env, 1000);
     await runNemeses({
       // One window far ahead, and the run already stopped: the loop goes straight to the final heal.
       schedule: [{ nemesis: 'kill', variant: 'participant', startMs: 3_600_000, endMs: 3_601_000 }],
       stop: AbortSignal.abort(),
       history,
-      net,
-      cluster,
-      env,
+      target,
       rng: new Rng(1),
-      leaseTtlMs: 1000,
+      clock: systemClock(),
       onFault: () => {},
-    });
+    }).finally(() => target.close());
     history.close();
 
     const ops = loadHistoryFile(join(dir, 'history.jsonl')).history.filter((o) => o.process === 'nemesis');
