@@ -263,33 +263,32 @@ export class Kernel {
  */
 class Drain {
   private readonly channel = new MessageChannel();
-  private waiting: (() => void) | undefined;
+  /** Turns awaited, oldest first: each message answers one (kernels of one thread may be awaiting at once). */
+  private readonly waiting: Array<() => void> = [];
+  private holders = 0;
 
   constructor() {
-    this.channel.port1.on('message', () => {
-      const resolve = this.waiting;
-      this.waiting = undefined;
-      resolve?.();
-    });
+    this.channel.port1.on('message', () => this.waiting.shift()?.());
     this.channel.port1.unref();
   }
 
   /** Keeps the process alive while a run awaits its turns (and no longer: a finished kernel holds nothing open). */
   hold(on: boolean): void {
-    if (on) this.channel.port1.ref();
+    this.holders += on ? 1 : -1;
+    if (this.holders > 0) this.channel.port1.ref();
     else this.channel.port1.unref();
   }
 
   turn(): Promise<void> {
     return new Promise((resolve) => {
-      this.waiting = resolve;
+      this.waiting.push(resolve);
       this.channel.port2.postMessage(0);
     });
   }
 }
 
 let drainOfThread: Drain | undefined;
-/** One channel per thread, shared by its kernels (one runs at a time: a thread runs one simulation). */
+/** One channel per thread, shared by its kernels. */
 function threadDrain(): Drain {
   drainOfThread ??= new Drain();
   return drainOfThread;
