@@ -1,7 +1,7 @@
 // `rig efficacy`: prove every checker catches the planted bug it exists to catch, and accuses no correct system.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { efficacyMatrix } from '../efficacy/matrix.ts';
+import { efficacyMatrix, simPlainCases } from '../efficacy/matrix.ts';
 import { type BugRow, type CaseRun, efficacyTable, evaluate } from '../efficacy/runner.ts';
 import { providerChoices } from '../env/index.ts';
 import { onShutdown, stopWhenOrphaned } from '../process/lifecycle.ts';
@@ -11,14 +11,23 @@ export const efficacy: Command = {
   name: 'efficacy',
   summary: 'run each planted bug until its checker reports it, and the correct system on the same seeds',
   usage: [
-    'rig efficacy [--bug a,b] [--env PROVIDER] [--quiet S] [--store DIR]',
+    'rig efficacy [--bug a,b] [--sim] [--env PROVIDER] [--quiet S] [--store DIR]',
     '',
     ...efficacyMatrix.map((c) => `  ${c.bug.padEnd(20)} ${c.checker.padEnd(16)} ${c.why}`),
+    '',
+    '--sim runs the same cases in simulation (rig sim), and the cases of default settings that only simulation makes',
+    'exact (simPlainCases in harness/efficacy/matrix.ts).',
     '',
     'Writes store/efficacy/<time>/efficacy.json and efficacy.md. Exit 0 when every bug was detected by its checker and',
     'the correct system was valid on every seed tried; 1 otherwise; 2 when it could not run.',
   ].join('\n'),
-  options: { bug: { type: 'string' }, env: { type: 'string' }, quiet: { type: 'string' }, store: { type: 'string' } },
+  options: {
+    bug: { type: 'string' },
+    sim: { type: 'boolean' },
+    env: { type: 'string' },
+    quiet: { type: 'string' },
+    store: { type: 'string' },
+  },
   async run(values) {
     const names =
       typeof values.bug === 'string' ? values.bug.split(',').map((b) => b.trim()) : efficacyMatrix.map((c) => c.bug);
@@ -31,7 +40,9 @@ export const efficacy: Command = {
     const abort = new AbortController();
     onShutdown(async () => abort.abort());
     stopWhenOrphaned();
+    const mode = values.sim === true ? ('sim' as const) : ('real' as const);
     const o = {
+      mode,
       store,
       env: choiceOption(values.env, 'env', providerChoices, 'auto'),
       quietS: intOption(values.quiet, 'quiet', 1, 600, 10),
@@ -40,7 +51,8 @@ export const efficacy: Command = {
     };
     const rows: BugRow[] = [];
     const cache = new Map<string, CaseRun>();
-    for (const c of efficacyMatrix.filter((x) => names.includes(x.bug))) {
+    const cases = mode === 'sim' ? [...efficacyMatrix, ...simPlainCases] : efficacyMatrix;
+    for (const c of cases.filter((x) => names.includes(x.bug))) {
       if (abort.signal.aborted) break;
       rows.push(await evaluate(c, o, cache));
     }
@@ -50,7 +62,8 @@ export const efficacy: Command = {
     writeFileSync(join(dir, 'efficacy.json'), `${JSON.stringify(rows, null, 2)}\n`);
     writeFileSync(join(dir, 'efficacy.md'), `# Efficacy\n\n${table}\n`);
     console.log(`\n${table}\n\nwritten to ${dir}`);
-    const ok = rows.length === names.length && rows.every((r) => r.detected && r.correct.allValid);
+    const expected = cases.filter((x) => names.includes(x.bug)).length;
+    const ok = rows.length === expected && rows.every((r) => r.detected && r.correct.allValid);
     return ok ? 0 : 1;
   },
 };

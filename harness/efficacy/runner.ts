@@ -4,6 +4,7 @@
 import { checkRun } from '../../checkers/check-run.ts';
 import type { ProviderChoice, RunOptions } from '../../format/config.ts';
 import { invalidCheckers } from '../../format/results.ts';
+import { simulate } from '../../sim/run.ts';
 import { reproCommand, resolveConfig, runTest } from '../run/run.ts';
 import type { BugCase } from './matrix.ts';
 
@@ -27,6 +28,8 @@ export interface BugRow {
 }
 
 export interface EfficacyOptions {
+  /** Real processes, or the simulation (sim/): the same cases, judged by the same checkers. */
+  mode: 'real' | 'sim';
   store: string;
   env: ProviderChoice;
   quietS: number;
@@ -47,20 +50,21 @@ function options(c: BugCase, seed: number, bug: string | undefined, o: EfficacyO
     env: o.env,
     store: o.store,
     quietS: o.quietS,
-    leaseTtlMs: 1000,
+    leaseTtlMs: c.leaseTtlMs ?? 1000,
     subscribers: 1000,
     cells: 100,
     command: '',
     ...(bug ? { bug } : {}),
     ...(c.systemEnv ? { systemEnv: c.systemEnv } : {}),
   };
-  opts.command = reproCommand(opts);
+  opts.command = reproCommand(opts, o.mode);
   return opts;
 }
 
 async function runOnce(c: BugCase, seed: number, bug: string | undefined, o: EfficacyOptions): Promise<CaseRun> {
   const started = performance.now();
-  const outcome = await runTest(resolveConfig(options(c, seed, bug, o)), o.signal);
+  const config = resolveConfig(options(c, seed, bug, o));
+  const outcome = o.mode === 'sim' ? await simulate(config) : await runTest(config, o.signal);
   const results = checkRun(outcome.runDir);
   return {
     seed,
@@ -77,7 +81,7 @@ export async function evaluate(c: BugCase, o: EfficacyOptions, correctCache: Map
   const row: BugRow = {
     bug: c.bug,
     checker: c.checker,
-    config: `${c.workload} ${c.protocol} nemesis=${c.nemesis} ${c.timeLimitS}s${c.rate ? ` at ${c.rate} ops/s` : ''}`,
+    config: `${o.mode === 'sim' ? 'sim: ' : ''}${c.workload} ${c.protocol} nemesis=${c.nemesis} ${c.timeLimitS}s${c.rate ? ` at ${c.rate} ops/s` : ''}`,
     seedsTried: [],
     correct: { seeds: [], allValid: true, invalidRuns: [] },
   };
@@ -96,7 +100,7 @@ export async function evaluate(c: BugCase, o: EfficacyOptions, correctCache: Map
   }
   for (const seed of row.seedsTried) {
     if (o.signal.aborted) break;
-    const key = `${c.workload}/${c.protocol}/${c.nemesis}/${c.timeLimitS}/${seed}`;
+    const key = `${o.mode}/${c.workload}/${c.protocol}/${c.nemesis}/${c.timeLimitS}/${c.rate}/${c.concurrency}/${c.leaseTtlMs}/${JSON.stringify(c.systemEnv ?? {})}/${seed}`;
     let r = correctCache.get(key);
     if (!r) {
       r = await runOnce(c, seed, undefined, o);
