@@ -158,61 +158,42 @@ export class SimNetwork {
    * the network's failures are NetworkErrors.
    */
   request<T>(from: string, to: string, label: string, serve: () => Promise<T>, opts: RequestOptions): Promise<T> {
-    const k = this.kernel;
-    // Everything that reaches the caller belongs to the caller as it was when it called: if it dies (or dies and
-    // comes back) in the meantime, none of it arrives. A dead caller sends nothing at all.
-    const caller = { node: k.node(from), generation: k.node(from).generation };
-    if (!caller.node.alive) return new Promise<T>(() => {});
+    const caller = this.kernel.node(from);
+    // A dead caller sends nothing at all.
+    if (!caller.alive) return new Promise<T>(() => {});
     return new Promise<T>((resolve, reject) => {
-      let settled = false;
-      const settle = (fn: () => void) => {
-        if (settled) return;
-        settled = true;
-        k.cancel(deadline);
-        opts.signal?.removeEventListener('abort', abandon);
-        fn();
-      };
-      const fail = (code: NetworkErrorCode) =>
-        settle(() => reject(new NetworkError(code, `${from}->${to}: ${code} (${label})`)));
-      const atCaller = (delayMs: number, what: string, fn: () => void) =>
-        k.schedule(delayMs, caller.node, what, fn, caller.generation);
-      const deadline = atCaller(opts.timeoutMs, `deadline ${from}->${to}`, () => fail('ETIMEDOUT'));
-      const abandon = () => fail('EABANDONED');
-      if (opts.signal?.aborted) return abandon();
-      opts.signal?.addEventListener('abort', abandon, { once: true });
+      const call = new Call<T>(this, this.kernel, caller, this.link(from, to), to, label, serve, resolve, reject);
+      call.start(opts);
+    });
+  }
 
-      const link = this.link(from, to);
-      if (!link.enabled) {
-        this.counts.refused++;
-        atCaller(0, `refused ${link.name}`, () => fail('ECONNREFUSED'));
+  /** How a call's message fares one way on its link (Call's side of the network). */
+  carry(call: Call<unknown>, direction: Direction, arrive: () => void): void {
+    const k = this.kernel;
+    const link = call.link;
+    const fate = this.fate(link, direction);
+    switch (fate.kind) {
+      case 'lost':
+        this.counts.dropped++;
+        return;
+      case 'reset':
+        this.counts.reset++;
+        call.atCaller(fate.delayMs, 'reset', () => call.fail('ECONNRESET'));
+        return;
+      case 'arrive': {
+        const at = Math.max(k.nowMs() + fate.delayMs, link.lastArrivalMs[direction] + fifoGapMs);
+        link.lastArrivalMs[direction] = at;
+        this.counts.delivered++;
+        // A request is judged when it arrives; a reply belongs to the caller as it was when it called.
+        if (direction === 'upstream') k.schedule(at - k.nowMs(), undefined, link.name, arrive);
+        else call.atCaller(at - k.nowMs(), link.name, arrive);
         return;
       }
-      const onReset = () => fail('ECONNRESET');
-      this.carry(link, 'upstream', undefined, atCaller, label, onReset, () => {
-        const server = k.node(to);
-        const answer = (deliver: () => void) =>
-          this.carry(link, 'downstream', caller, atCaller, `${label} reply`, onReset, () => settle(deliver));
-        if (!server.alive) return answer(() => reject(new NetworkError('ECONNRESET', `${to} is down (${label})`)));
-        // Served as the server's own event: a paused server takes it up when resumed.
-        const generation = server.generation;
-        k.schedule(0, server, `serve ${label}`, () => {
-          let served: Promise<T>;
-          try {
-            served = serve();
-          } catch (err) {
-            served = Promise.reject(err);
-          }
-          served.then(
-            (value) => {
-              if (k.current(server, generation)) answer(() => resolve(value));
-            },
-            (err: unknown) => {
-              if (k.current(server, generation)) answer(() => reject(err));
-            },
-          );
-        });
-      });
-    });
+    }
+  }
+
+  refused(): void {
+    this.counts.refused++;
   }
 
   /** What the link's toxics in `direction` do to one message. */
@@ -231,38 +212,92 @@ export class SimNetwork {
     }
     return { kind: 'arrive', delayMs };
   }
+}
 
-  /**
-   * One message one way on `link`: `arrive` runs when it arrives, as part of `receiver` (undefined: judged on
-   * arrival); a reset runs `onReset` at the caller instead (`atCaller`); a lost message does nothing.
-   */
-  private carry(
-    link: Link,
-    direction: Direction,
-    receiver: { node: SimNode; generation: number } | undefined,
-    atCaller: (delayMs: number, label: string, fn: () => void) => void,
-    label: string,
-    onReset: () => void,
-    arrive: () => void,
-  ): void {
-    const k = this.kernel;
-    const fate = this.fate(link, direction);
-    switch (fate.kind) {
-      case 'lost':
-        this.counts.dropped++;
-        return;
-      case 'reset':
-        this.counts.reset++;
-        atCaller(fate.delayMs, `reset ${link.name}`, onReset);
-        return;
-      case 'arrive': {
-        const at = Math.max(k.nowMs() + fate.delayMs, link.lastArrivalMs[direction] + fifoGapMs);
-        link.lastArrivalMs[direction] = at;
-        this.counts.delivered++;
-        k.schedule(at - k.nowMs(), receiver?.node, `${link.name} ${direction} ${label}`, arrive, receiver?.generation);
-        return;
-      }
+/**
+ * One call in flight. Everything that reaches the caller belongs to the caller as it was when it called: if it dies
+ * (or dies and comes back) in the meantime, none of it arrives. A class, not closures: a run makes tens of thousands.
+ */
+class Call<T> {
+  private settled = false;
+  private readonly generation: number;
+  private deadline: ReturnType<Kernel['schedule']> | undefined;
+  private signal: AbortSignal | undefined;
+  private readonly abandon = () => this.fail('EABANDONED');
+
+  constructor(
+    private readonly net: SimNetwork,
+    private readonly k: Kernel,
+    private readonly caller: SimNode,
+    readonly link: Link,
+    private readonly to: string,
+    private readonly label: string,
+    private readonly serve: () => Promise<T>,
+    private readonly resolve: (value: T) => void,
+    private readonly reject: (err: unknown) => void,
+  ) {
+    this.generation = caller.generation;
+  }
+
+  start(opts: RequestOptions): void {
+    this.deadline = this.atCaller(opts.timeoutMs, 'deadline', () => this.fail('ETIMEDOUT'));
+    if (opts.signal) {
+      if (opts.signal.aborted) return this.abandon();
+      this.signal = opts.signal;
+      opts.signal.addEventListener('abort', this.abandon, { once: true });
     }
+    if (!this.link.enabled) {
+      this.net.refused();
+      this.atCaller(0, 'refused', () => this.fail('ECONNREFUSED'));
+      return;
+    }
+    this.net.carry(this as Call<unknown>, 'upstream', () => this.arrive());
+  }
+
+  atCaller(delayMs: number, label: string, fn: () => void): ReturnType<Kernel['schedule']> {
+    return this.k.schedule(delayMs, this.caller, label, fn, this.generation);
+  }
+
+  fail(code: NetworkErrorCode): void {
+    this.settle(() => this.reject(new NetworkError(code, `${this.link.name}: ${code} (${this.label})`)));
+  }
+
+  private settle(deliver: () => void): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.k.cancel(this.deadline);
+    this.signal?.removeEventListener('abort', this.abandon);
+    deliver();
+  }
+
+  private answer(deliver: () => void): void {
+    this.net.carry(this as Call<unknown>, 'downstream', () => this.settle(deliver));
+  }
+
+  /** The request at the server: a dead one resets it; a live one serves it as its own event (held while paused). */
+  private arrive(): void {
+    const server = this.k.node(this.to);
+    if (!server.alive) {
+      this.answer(() => this.reject(new NetworkError('ECONNRESET', `${this.to} is down (${this.label})`)));
+      return;
+    }
+    const generation = server.generation;
+    this.k.schedule(0, server, 'serve', () => {
+      let served: Promise<T>;
+      try {
+        served = this.serve();
+      } catch (err) {
+        served = Promise.reject(err);
+      }
+      served.then(
+        (value) => {
+          if (this.k.current(server, generation)) this.answer(() => this.resolve(value));
+        },
+        (err: unknown) => {
+          if (this.k.current(server, generation)) this.answer(() => this.reject(err));
+        },
+      );
+    });
   }
 }
 
@@ -278,16 +313,23 @@ export function remote<T extends object>(
   target: T,
   timeoutMs: number,
 ): T {
+  const wrapped = new Map<PropertyKey, unknown>();
   return new Proxy(target, {
     get(obj, prop, receiver) {
       const value = Reflect.get(obj, prop, receiver) as unknown;
       if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        const sent = structuredClone(args);
-        return net
-          .request(client, server, String(prop), () => Promise.resolve(value.apply(obj, sent)), { timeoutMs })
-          .then((result) => (result === undefined ? undefined : structuredClone(result)));
-      };
+      let fn = wrapped.get(prop);
+      if (!fn) {
+        const name = String(prop);
+        fn = (...args: unknown[]) => {
+          const sent = structuredClone(args);
+          return net
+            .request(client, server, name, () => Promise.resolve(value.apply(obj, sent)), { timeoutMs })
+            .then((result) => (result === undefined ? undefined : structuredClone(result)));
+        };
+        wrapped.set(prop, fn);
+      }
+      return fn;
     },
   });
 }
