@@ -242,7 +242,10 @@ class Call<T> {
   start(opts: RequestOptions): void {
     this.deadline = this.atCaller(opts.timeoutMs, 'deadline', () => this.fail('ETIMEDOUT'));
     if (opts.signal) {
-      if (opts.signal.aborted) return this.abandon();
+      if (opts.signal.aborted) {
+        this.abandon();
+        return;
+      }
       this.signal = opts.signal;
       opts.signal.addEventListener('abort', this.abandon, { once: true });
     }
