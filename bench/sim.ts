@@ -1,9 +1,12 @@
-// What one simulated run costs beside one real run (issue 23): the same options and seed, `rig run` on real
-// processes, servers and sockets (no faults, so the two do the same work) and `rig sim` in one process on virtual
-// time; the wall-clock time of each, the ops each completed and the simulated run's events. A benchmark: it
-// asserts nothing.
+// What simulation costs beside real runs (issues 23, 24), on this machine:
+// - one run in each mode with the same options and seed: `rig run` on real processes, servers and sockets and
+//   `rig sim` in one process on virtual time, both without faults so they do the same work; the wall-clock time
+//   of each, the ops each completed and the simulated run's events;
+// - exploration: `rig sim --seeds` over `--seeds` seeds of the default run (faults included), with 1 worker and
+//   with 2, in seeds per minute (each seed simulated and checked).
+// A benchmark: it asserts nothing.
 //
-//   npx tsx bench/sim.ts [--seed N] [--time-limit S] [--workload NAME]
+//   npx tsx bench/sim.ts [--seed N] [--time-limit S] [--workload NAME] [--seeds N]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +18,7 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '7' },
     'time-limit': { type: 'string', default: '30' },
     workload: { type: 'string', default: 'sessions' },
+    seeds: { type: 'string', default: '30' },
   },
 });
 const store = mkdtempSync(join(tmpdir(), 'bench-sim-'));
@@ -30,7 +34,7 @@ function timed(command: string, extra: string[]): { seconds: number; exit: numbe
 const ops = (out: string) => /ok (\d+), fail (\d+), info (\d+)/.exec(out)?.slice(1).map(Number) ?? [];
 try {
   const real = timed('run', ['--nemesis', 'none']);
-  const sim = timed('sim', []);
+  const sim = timed('sim', ['--nemesis', 'none']);
   const events = /(\d+) events/.exec(sim.out)?.[1];
   console.log(`workload ${values.workload}, ${values['time-limit']} s, seed ${values.seed}, no faults`);
   console.log(
@@ -41,6 +45,18 @@ try {
   );
   console.log(`ratio real/sim ${(real.seconds / sim.seconds).toFixed(1)}x`);
   if (real.exit !== 0 || sim.exit !== 0) console.log(`outputs:\n--- real\n${real.out}\n--- sim\n${sim.out}`);
+  const last = Number(values.seeds);
+  for (const workers of [1, 2]) {
+    const r = spawnSync(
+      process.execPath,
+      ['bin/rig.js', 'sim', '--seeds', `1..${last}`, '--workers', String(workers), '--keep-going', '--store', store],
+      { encoding: 'utf8' },
+    );
+    const summary = `${r.stdout}`.split('\n').find((l) => / seeds in /.test(l)) ?? `exit ${r.status}: ${r.stderr}`;
+    console.log(
+      `explore default run (30 s, partition,kill,pause), ${workers} worker${workers > 1 ? 's' : ''}: ${summary}`,
+    );
+  }
 } finally {
   rmSync(store, { recursive: true, force: true });
 }

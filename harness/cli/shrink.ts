@@ -36,8 +36,11 @@ export const shrinkCommand: Command = {
   usage: [
     'rig shrink <run-dir> [--runs N] [--max-runs N]',
     '',
-    '  --runs      times each candidate is run; kept if it fails at least once (runs are not deterministic) [2]',
-    '  --max-runs  total runs the search may spend [16]',
+    '  --runs      times each candidate is run; kept if it fails at least once (real runs are not deterministic)',
+    '              [2; a simulated run: 1, as the same candidate always gives the same verdict]',
+    '  --max-runs  total runs the search may spend [16; a simulated run: 100]',
+    '',
+    'A simulated run (rig sim) is shrunk in simulation: no reruns, and the smallest configuration fails every time.',
     '',
     'Writes shrink.json into the original run directory: every kept step with how often it failed, the smallest',
     'failing configuration, and the command that reproduces it (rig repro on its run directory).',
@@ -57,9 +60,10 @@ export const shrinkCommand: Command = {
     onShutdown(async () => abort.abort());
     stopWhenOrphaned();
     console.log(`shrinking ${runDir}: keeping ${failing.join(', ')} invalid`);
+    const simulated = config.mode === 'sim';
     const r = await shrink(config, {
-      runs: intOption(values.runs, 'runs', 1, 10, 2),
-      runsMax: intOption(values['max-runs'], 'max-runs', 1, 200, 16),
+      runs: intOption(values.runs, 'runs', 1, 10, simulated ? 1 : 2),
+      runsMax: intOption(values['max-runs'], 'max-runs', 1, 1000, simulated ? 100 : 16),
       checkers: failing,
       signal: abort.signal,
       log: (line) => console.log(line),

@@ -1,9 +1,11 @@
 // Shrinking a failing run (beyond what Jepsen offers): replay it with fewer operations and fewer or shorter
-// faults, keeping the failure. Runs are not deterministic (scheduling, timing), so each candidate is run several
-// times and kept if it fails at least once; the report says how often each kept step failed.
+// faults, keeping the failure. Real runs are not deterministic (scheduling, timing), so each candidate is run several
+// times and kept if it fails at least once; the report says how often each kept step failed. A simulated run is
+// deterministic: each candidate is simulated once, and the same candidate always gives the same verdict.
 import { checkRun, runCheckSettings } from '../../checkers/check-run.ts';
 import type { RunConfig } from '../../format/config.ts';
 import { invalidCheckers } from '../../format/results.ts';
+import { simulate } from '../../sim/run.ts';
 import { nemeses } from '../nemesis/index.ts';
 import { reproCommand, runTest } from '../run/run.ts';
 
@@ -21,7 +23,7 @@ export function* candidates(c: RunConfig): Generator<Candidate> {
   const schedule = c.schedule;
   const variant = (change: string, options: Partial<RunConfig['options']>, sched = schedule): Candidate => {
     const next = { ...o, ...options };
-    next.command = reproCommand(next);
+    next.command = reproCommand(next, c.mode ?? 'real');
     return { change, config: { ...c, options: next, schedule: sched, check: runCheckSettings(next, sched) } };
   };
   for (const [i, w] of schedule.entries()) {
@@ -75,18 +77,20 @@ export interface ShrinkOptions {
   checkers: string[];
   signal: AbortSignal;
   log(line: string): void;
-  /** Runs `config` once: its run directory and whether one of `checkers` found it invalid (default: a real run). */
+  /** Runs `config` once: its run directory and whether one of `checkers` found it invalid (default: as it ran). */
   attempt?(config: RunConfig): Promise<{ runDir: string; failed: boolean }>;
 }
 
-async function realAttempt(config: RunConfig, o: ShrinkOptions): Promise<{ runDir: string; failed: boolean }> {
-  const outcome = await runTest({ ...config, startedAt: new Date().toISOString() }, o.signal);
+/** Runs a candidate as its original ran: on real processes, or in simulation. */
+async function defaultAttempt(config: RunConfig, o: ShrinkOptions): Promise<{ runDir: string; failed: boolean }> {
+  const fresh = { ...config, startedAt: new Date().toISOString() };
+  const outcome = config.mode === 'sim' ? await simulate(fresh) : await runTest(fresh, o.signal);
   const results = checkRun(outcome.runDir);
   return { runDir: outcome.runDir, failed: invalidCheckers(results).some((n) => o.checkers.includes(n)) };
 }
 
 export async function shrink(original: RunConfig, o: ShrinkOptions): Promise<ShrinkResult> {
-  const attempt = o.attempt ?? ((config: RunConfig) => realAttempt(config, o));
+  const attempt = o.attempt ?? ((config: RunConfig) => defaultAttempt(config, o));
   const result: ShrinkResult = { original, smallest: original, steps: [], runsUsed: 0 };
   // A change that never failed is not tried again in a later round: each try costs whole runs, and the same change
   // after another one was kept (dropping the only fault, say) would spend them on every round.
