@@ -24,6 +24,10 @@
 #   NIGHTLY_MUTATION       1 runs the mutation tests of checkers/ (npm run mutation), 0 skips them [0 until a
 #                          full run is measured on an idle machine: issue 30; the threshold below is unmeasured]
 #   NIGHTLY_MUTATION_BREAK mutation score (%) below which the step fails [67]
+#   NIGHTLY_SIM_SEEDS      seeds of the simulation sweep (rig sim --seeds), spread over the workloads, every nemesis,
+#                          mixed protocols; 0 skips it [1000: ~19 min at ~54 seeds/min with 2 workers, 2026-12-07]
+#   NIGHTLY_SIM_WORKERS    worker threads of the sweep [2]
+#   NIGHTLY_SIM_EFFICACY   1 runs rig efficacy --sim (every planted bug in simulation, ~20 s), 0 skips it [1]
 #   NIGHTLY_STORE          where everything goes [store]
 #   NIGHTLY_KEEP_DATA      1 keeps the Redis/Postgres data of valid runs (~80 MB each) [0: only invalid runs keep it]
 set -euo pipefail
@@ -43,6 +47,9 @@ exposure=${NIGHTLY_EXPOSURE:-1}
 mutation=${NIGHTLY_MUTATION:-0}
 # Issue 30 measured 67.7% (2,396 mutants); raise this to each new measured score, rounded down (issue 30 aims at 90).
 mutation_break=${NIGHTLY_MUTATION_BREAK:-67}
+sim_seeds=${NIGHTLY_SIM_SEEDS:-1000}
+sim_workers=${NIGHTLY_SIM_WORKERS:-2}
+sim_efficacy=${NIGHTLY_SIM_EFFICACY:-1}
 store=${NIGHTLY_STORE:-store}
 keep_data=${NIGHTLY_KEEP_DATA:-0}
 
@@ -160,6 +167,45 @@ if [[ $exposure == 1 ]]; then
     echo "- $path taken ${path_taken[$path]} times in all" >>"$summary"
     if [[ ${path_taken[$path]} == 0 ]]; then broken+=("exposure: no exposure run took the recovery path $path"); fi
   done
+fi
+
+# The simulation sweep (docs/sim.md): the correct system on many seeds of every workload, all nemeses, in virtual time.
+# Seeds follow the night's seed base, so each night explores new ones; a seed not valid keeps its run directory.
+if [[ $sim_seeds != 0 ]]; then
+  per_workload=$(((sim_seeds + ${#workloads[@]} - 1) / ${#workloads[@]}))
+  { echo; echo "## Simulation sweep ($sim_seeds seeds, $sim_workers workers)"; echo; } >>"$summary"
+  first=$seed_base
+  for workload in "${workloads[@]}"; do
+    last=$((first + per_workload - 1))
+    name="sim-$workload"
+    log "rig sim --seeds $first..$last --workload $workload"
+    code=$(step "$name" 7200 "${rig[@]}" sim --seeds "$first..$last" --workers "$sim_workers" --keep-going \
+      --workload "$workload" --protocol mixed --nemesis all --store "$store")
+    line=$(grep -E ' seeds in ' "$out/$name.log" | tail -1 || true)
+    log "rig sim $workload: exit $code: $line"
+    echo "- $workload, seeds $first..$last: exit $code: ${line:-no summary}" >>"$summary"
+    case $code in
+      0) ;;
+      1) invalid+=("sim sweep $workload: a seed was invalid (log $out/$name.log)") ;;
+      *) broken+=("sim sweep $workload ended with exit $code (log $out/$name.log)") ;;
+    esac
+    first=$((last + 1))
+  done
+fi
+
+if [[ $sim_efficacy == 1 ]]; then
+  log "rig efficacy --sim"
+  code=$(step efficacy-sim 1800 "${rig[@]}" efficacy --sim --store "$store")
+  log "rig efficacy --sim: exit $code"
+  { echo; echo "## Efficacy in simulation (exit $code)"; echo; sed -n '/^| bug/,/^$/p' "$out/efficacy-sim.log"; } >>"$summary"
+  verdicts=$(efficacy_verdicts "$(sed -n 's/^written to //p' "$out/efficacy-sim.log" | tail -1)")
+  while IFS= read -r line; do
+    case $line in
+      accused:*) invalid+=("efficacy --sim: the correct system was found invalid: ${line#accused: }") ;;
+      missed:*) broken+=("efficacy --sim: planted bug not detected: ${line#missed: }") ;;
+    esac
+  done <<<"$verdicts"
+  if [[ $code != 0 && -z $verdicts ]]; then broken+=("efficacy --sim ended with exit $code (log $out/efficacy-sim.log)"); fi
 fi
 
 if [[ $efficacy == 1 ]]; then
