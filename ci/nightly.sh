@@ -9,7 +9,8 @@
 # Sized for about an hour on a 2-core machine: 6 workloads x 3 protocols x 4 nemesis groups x 1 seed = 72 runs of
 # ~38 s each (30 s of workload and faults, then heal, quiet, collect and check) = ~46 min; 3 exposure runs, ~2 min;
 # rig efficacy ~5 min; rig bench ~4 min; the index, seconds: ~57 min (the 48-run matrix measured ~38 min on
-# 2026-11-29; the priority and lifecycle workloads' 24 runs estimated at the same ~38 s each).
+# 2026-11-29; the priority and lifecycle workloads' 24 runs estimated at the same ~38 s each). The simulation sweep
+# adds ~19 min (1,000 seeds at ~54 a minute with 2 workers) and rig efficacy --sim ~20 s.
 # The mutation step (StrykerJS over checkers/, ~14 min more; docs/mutation.md) takes the night past the hour.
 # Every knob is a variable:
 #   NIGHTLY_WORKLOADS      space list            [sessions lifecycle contention conservation leader-churn priority]

@@ -14,6 +14,8 @@ export interface RunMeta {
   command: string;
   /** When the run started (ISO text), if known. */
   startedAt: string;
+  /** Which mode found what the run shows: real processes, or a simulation (with its trace hash). */
+  mode: string;
 }
 
 /** "sessions-2pc/2026-...": the run's test and timestamp directories. */
@@ -38,5 +40,11 @@ export function runMeta(dir: string, config: RunConfig | undefined): RunMeta {
     seed: config ? String(config.seed) : '',
     command: o?.command || `rig repro ${dir}`,
     startedAt: config?.startedAt ?? timestampOf(dir),
+    mode:
+      config?.mode === 'sim'
+        ? `simulation${config.sim ? `, trace ${config.sim.traceHash}` : ''}`
+        : config
+          ? 'real processes'
+          : '—',
   };
 }

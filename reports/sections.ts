@@ -26,6 +26,7 @@ export function banner(m: ReportModel): Raw {
       html`<a class="chip ${verdictClass(c.valid)}" href="#checker-${c.name}">${c.name}: ${VERDICT_TEXT[String(c.valid)]}</a>`,
   );
   const facts: [string, string][] = [
+    ['mode', meta.mode.split(',')[0] ?? '—'],
     ['workload', meta.workload || '—'],
     ['protocol', meta.protocol || '—'],
     ['nemeses', meta.nemeses.join(', ') || 'none recorded'],
@@ -105,6 +106,7 @@ export function configSection(m: ReportModel): Raw {
   return html`<section id="config">
   <h2>Configuration</h2>
   <dl class="facts wide">
+    <div><dt>mode</dt><dd id="mode">${meta.mode}</dd></div>
     <div><dt>seed</dt><dd id="seed">${meta.seed || '— (not recorded)'}</dd></div>
     <div><dt>reproduce</dt><dd><code id="repro">${meta.command}</code></dd></div>
     <div><dt>run directory</dt><dd><code>${meta.dir}</code></dd></div>

@@ -38,6 +38,8 @@ describe('rig sim', () => {
     const config = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8'));
     expect(config.mode).toBe('sim');
     expect(config.sim.traceHash).toBe(trace(first.out));
+    // The report says which mode found what it shows.
+    expect(readFileSync(join(runDir, 'report.html'), 'utf8')).toContain(`simulation, trace ${trace(first.out)}`);
 
     const again = rig('repro', runDir);
     expect(again.out).toContain('trace identical to the original run');
