@@ -19,6 +19,9 @@ import { type Clock, sleepOn, type TimerHandle } from '../system/common/clock.ts
 /** The spacing of a resumed node's held events (ms): small enough to be "at once", large enough to keep order. */
 const heldGapMs = 1e-6;
 
+/** Trace lines hashed at once. */
+const traceBatch = 4096;
+
 /** Virtual time 0 as calendar time (wall clocks of simulated nodes start here, plus their skew). */
 export const simEpochMs = Date.UTC(2026, 0, 1);
 
@@ -57,6 +60,7 @@ export class Kernel {
   private readonly ties: Rng;
   private readonly nodes = new Map<string, SimNode>();
   private readonly trace: Hash = createHash('sha256');
+  private readonly traceLines: string[] = [];
   private running = false;
   private readonly drain = threadDrain();
   /** Events run so far (discarded ones not counted). */
@@ -128,7 +132,7 @@ export class Kernel {
     const n = this.node(name);
     n.alive = false;
     n.generation++;
-    this.trace.update(`${this.now}|${name}|kill\n`);
+    this.record(`${this.now}|${name}|kill`);
   }
 
   /** The node comes back as a new generation: the caller builds its service afresh on it. */
@@ -138,13 +142,13 @@ export class Kernel {
     n.paused = false;
     n.held.length = 0;
     n.generation++;
-    this.trace.update(`${this.now}|${name}|restart\n`);
+    this.record(`${this.now}|${name}|restart`);
   }
 
   /** The node stops running (SIGSTOP): time goes on, and everything due to it waits for resume(). */
   pause(name: string): void {
     this.node(name).paused = true;
-    this.trace.update(`${this.now}|${name}|pause\n`);
+    this.record(`${this.now}|${name}|pause`);
   }
 
   /** The node runs again (SIGCONT): what came due while it was stopped runs now, in the order it came due. */
@@ -152,7 +156,7 @@ export class Kernel {
     const n = this.node(name);
     if (!n.paused) return;
     n.paused = false;
-    this.trace.update(`${this.now}|${name}|resume\n`);
+    this.record(`${this.now}|${name}|resume`);
     for (const [i, ev] of n.held.splice(0).entries()) {
       // Strictly after one another, so the seeded tie-break cannot reorder them.
       ev.at = this.now + i * heldGapMs;
@@ -224,7 +228,7 @@ export class Kernel {
           continue;
         }
         this.now = ev.at;
-        this.trace.update(`${ev.at}|${ev.node?.name ?? '-'}|${ev.label}\n`);
+        this.record(`${ev.at}|${ev.node?.name ?? '-'}|${ev.label}`);
         this.eventsRun++;
         ran++;
         ev.fn();
@@ -239,13 +243,26 @@ export class Kernel {
     }
   }
 
+  /** One line of the trace; lines are hashed in batches (one native call per batch, not per event). */
+  private record(line: string): void {
+    this.traceLines.push(line);
+    if (this.traceLines.length >= traceBatch) this.flushTrace();
+  }
+
+  private flushTrace(): void {
+    if (this.traceLines.length === 0) return;
+    this.trace.update(`${this.traceLines.join('\n')}\n`);
+    this.traceLines.length = 0;
+  }
+
   /** Adds a line of the caller's own to the trace (e.g. each history op), so the hash covers it too. */
   note(line: string): void {
-    this.trace.update(`${this.now}|note|${line}\n`);
+    this.record(`${this.now}|note|${line}`);
   }
 
   /** The SHA-256 of every event run so far, in order (hex). */
   traceHash(): string {
+    this.flushTrace();
     return this.trace.copy().digest('hex');
   }
 

@@ -317,6 +317,9 @@ export class SimSystem {
           (parts) => {
             this.parts.set(node, parts);
             this.dispatchers.set(node, createDispatcher(serviceDispatch(rt, parts)));
+            // As the process shell does once it listens (service.ts): the evidence readers take it as the start of a
+            // new process, whose predecessor's open lock waits ended with it.
+            rt.logger.observe('listening', { port: 0 });
             resolve();
           },
           (err: unknown) => {
