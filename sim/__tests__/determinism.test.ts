@@ -79,4 +79,21 @@ describe('simulation determinism', () => {
       .map(([name]) => name);
     expect(examinedNothing).toEqual([]);
   }, 120_000);
+
+  it('stays valid where a sweep once found the simulation wrong (contention, seed 143, every nemesis)', async () => {
+    // A killed participant's lock waits stayed open in its log, and liveness reported lock-left: the restarted node
+    // did not log 'listening', which the evidence readers take as a new process (fixed in sim/system.ts).
+    const o = {
+      ...options(143),
+      workload: 'contention',
+      protocol: 'mixed' as const,
+      nemesis: 'all',
+      timeLimitS: 30,
+      rate: 50,
+    };
+    const outcome = await simulate(resolveConfig(o));
+    const results = checkLoadedRun(outcome.runDir, loadRun(outcome.runDir));
+    expect(results.results.liveness?.anomalies).toEqual([]);
+    expect(results.valid).toBe(true);
+  }, 120_000);
 });
