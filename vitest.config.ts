@@ -8,7 +8,7 @@ export const unitProject: TestProjectInlineConfiguration = {
     name: 'unit',
     // Vitest 4 needs distinct group orders for projects with different maxWorkers: unit runs first.
     sequence: { groupOrder: 0 },
-    include: ['{lib,format,system,sim,harness,workloads,checkers,reports,ci}/**/*.test.ts'],
+    include: ['{lib,format,system,harness,workloads,checkers,reports,ci}/**/*.test.ts'],
     exclude: ['**/*.int.test.ts', '**/node_modules/**'],
   },
 };
@@ -20,7 +20,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['{lib,format,system,sim,harness,workloads,checkers,reports,ci}/**/*.int.test.ts'],
+          include: ['{lib,format,system,harness,workloads,checkers,reports,ci}/**/*.int.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           maxWorkers: 2,

@@ -2,4 +2,4 @@
 import { register } from 'tsx/esm/api';
 
 register();
-await import('../sim/explore-worker.ts');
+await import('../harness/sim/explore-worker.ts');

@@ -1,14 +1,14 @@
-// `rig sim`: the same job as `rig run`, in one process on virtual time (sim/). Same options where they apply, the
+// `rig sim`: the same job as `rig run`, in one process on virtual time (harness/sim/). Same options where they apply, the
 // same run directory (config.json says `mode: sim`), the same checkers and exit codes. It prints the trace hash:
 // the same seed on the same code gives the same hash and the same history, byte for byte.
 
 import { availableParallelism } from 'node:os';
 import type { RunConfig } from '../../format/config.ts';
 import { writeIndex, writeReport } from '../../reports/index.ts';
-import { explore, parseSeedRange } from '../../sim/explore.ts';
-import { simulate } from '../../sim/run.ts';
 import { reproCommand, resolveConfig } from '../run/run.ts';
 import { linkLatest } from '../run/store.ts';
+import { explore, parseSeedRange } from '../sim/explore.ts';
+import { simulate } from '../sim/run.ts';
 import type { Values } from './command.ts';
 import { type Command, intOption, UsageError } from './command.ts';
 import { judgeRun, runOptionSpec, runOptions } from './run.ts';
@@ -29,7 +29,7 @@ export const simUsage = [
   '',
   '  The options of rig run (rig run --help), in virtual time: --time-limit and --quiet are virtual seconds, and the',
   '  nemeses act on simulated links and nodes. No servers are started: Redis and PostgreSQL are models',
-  '  (sim/models/), and the services run in this process on a seeded scheduler.',
+  '  (harness/sim/models/), and the services run in this process on a seeded scheduler.',
   '',
   '  --seeds        explore: run every seed from A to B (inclusive), each simulated and checked; a valid seed leaves',
   '                 nothing behind, any other keeps its run directory. Stops at the first seed not valid.',

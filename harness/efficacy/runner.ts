@@ -4,8 +4,8 @@
 import { checkRun } from '../../checkers/check-run.ts';
 import type { ProviderChoice, RunOptions } from '../../format/config.ts';
 import { invalidCheckers } from '../../format/results.ts';
-import { simulate } from '../../sim/run.ts';
 import { reproCommand, resolveConfig, runTest } from '../run/run.ts';
+import { simulate } from '../sim/run.ts';
 import type { BugCase } from './matrix.ts';
 
 export interface CaseRun {
@@ -28,7 +28,7 @@ export interface BugRow {
 }
 
 export interface EfficacyOptions {
-  /** Real processes, or the simulation (sim/): the same cases, judged by the same checkers. */
+  /** Real processes, or the simulation (harness/sim/): the same cases, judged by the same checkers. */
   mode: 'real' | 'sim';
   store: string;
   env: ProviderChoice;

@@ -67,7 +67,7 @@ function notActiveReason(b: Record<string, unknown>): string | undefined {
 
 const sessionPath = (sessionId: string) => `/v1/sessions/${encodeURIComponent(sessionId)}`;
 
-/** How the client reaches the gateway: HTTP to a real one, or a simulated network (sim/). Rejects when no answer
+/** How the client reaches the gateway: HTTP to a real one, or a simulated network (harness/sim/). Rejects when no answer
  * came, with an error whose `code` says how (ECONNREFUSED: never sent, so definite; anything else: unknown). */
 export interface GatewayTransport {
   send(method: string, path: string, body: unknown, headers: Record<string, string>): Promise<Answer>;

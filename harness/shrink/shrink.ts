@@ -5,9 +5,9 @@
 import { checkRun, runCheckSettings } from '../../checkers/check-run.ts';
 import type { RunConfig } from '../../format/config.ts';
 import { invalidCheckers } from '../../format/results.ts';
-import { simulate } from '../../sim/run.ts';
 import { nemeses } from '../nemesis/index.ts';
 import { reproCommand, runTest } from '../run/run.ts';
+import { simulate } from '../sim/run.ts';
 
 export interface Candidate {
   change: string;

@@ -37,7 +37,7 @@ export interface ServiceParts {
 
 /**
  * What a runtime is made of beyond its configuration: the real process's own time, randomness and stdout by
- * default; a simulation passes its virtual clock, a seeded Random and a log of its own (sim/).
+ * default; a simulation passes its virtual clock, a seeded Random and a log of its own (harness/sim/).
  */
 export interface RuntimeIo {
   clock?: Clock;

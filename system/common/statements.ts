@@ -9,7 +9,7 @@ export type Param = postgres.ParameterOrJSON<never>;
 export type DbRow = Record<string, unknown>;
 /**
  * What runs a statement: a postgres.js connection or transaction, or a model of one that answers our named
- * statements (sim/models/), which is why it is stated structurally rather than as postgres.js's own type.
+ * statements (harness/sim/models/), which is why it is stated structurally rather than as postgres.js's own type.
  */
 export interface Queryable {
   unsafe(query: string, parameters?: Param[], queryOptions?: { prepare?: boolean }): PromiseLike<unknown>;

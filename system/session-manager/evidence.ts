@@ -21,7 +21,7 @@ export type ToNs = (wallMs: number) => number;
 
 /**
  * The Redis reads the evidence needs, stated structurally: an ioredis client is one, and so is the simulator's
- * model of Redis (sim/models/redis.ts). The same shapes as ioredis: JSON strings in the audit list, and each stream
+ * model of Redis (harness/sim/models/redis.ts). The same shapes as ioredis: JSON strings in the audit list, and each stream
  * entry as its id and a flat field, value, ... array.
  */
 export interface RedisEvidenceSource {

@@ -1,6 +1,6 @@
 // The participant's storage adapters against the real server and against the simulator's model of it, from one
 // test body (issue 23 item 4): TxnStore + WaitGraph over a private PostgreSQL (migrated and seeded as run.ts does,
-// one fresh database per test), and sim/models/participant.ts on a kernel's virtual clock. Every outcome of every
+// one fresh database per test), and harness/sim/models/participant.ts on a kernel's virtual clock. Every outcome of every
 // statement the model follows is a case here: the real target proves the case right, the model target that the
 // model matches. Time passes on the real target by polling with a deadline, on the model by running the kernel.
 
@@ -11,8 +11,8 @@ import postgres from 'postgres';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalEnvironmentHandle, startLocal } from '../../../harness/env/local.ts';
 import { postgresUrl } from '../../../harness/env/types.ts';
-import { Kernel } from '../../../sim/kernel.ts';
-import { type DomainName, ParticipantModel } from '../../../sim/models/participant.ts';
+import { Kernel } from '../../../harness/sim/kernel.ts';
+import { type DomainName, ParticipantModel } from '../../../harness/sim/models/participant.ts';
 import { createBillingDomain } from '../../billing/domain.ts';
 import { readAccounts } from '../../billing/evidence.ts';
 import { systemClock } from '../../common/clock.ts';

@@ -1,5 +1,5 @@
 // The decision, the pre-commit and the close, one test body against two targets: the real PostgresTxLog on a
-// private PostgreSQL, and the simulator's model of the coordinator database (sim/models/txlog.ts). The first
+// private PostgreSQL, and the simulator's model of the coordinator database (harness/sim/models/txlog.ts). The first
 // decision logged wins and writes the only outbox row; a fenced writer learns a decision that stands, or that it is
 // fenced and whether a pre-commit is logged; a close is fenced and happens once. The relay's batch of outbox rows
 // marked sent. Group commit: intents, decisions and closes made together each get their own outcome (and, on the
@@ -12,7 +12,8 @@ import type { Sql } from '../../common/pg.ts';
 import { txlogStatements } from '../txlog.ts';
 import { intent, type OpenedLog, realOnly, type Target, targets } from './txlog-fixture.ts';
 
-const noLockWaits = 'lock waits: each call is one atomic step, so nothing lands "meanwhile" (see sim/models/txlog.ts)';
+const noLockWaits =
+  'lock waits: each call is one atomic step, so nothing lands "meanwhile" (see harness/sim/models/txlog.ts)';
 
 async function openLog(target: Target): Promise<OpenedLog> {
   const opened = await target.open();

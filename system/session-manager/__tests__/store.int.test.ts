@@ -1,5 +1,5 @@
 // The session manager's Redis side, one test body against two targets (DESIGN section 9): a real Redis (a private
-// redis-server, as a run starts it) and the simulator's model of it (sim/models/redis.ts). The real target proves
+// redis-server, as a run starts it) and the simulator's model of it (harness/sim/models/redis.ts). The real target proves
 // each case right; the model target proves the model matches. Between them they cover every outcome of every
 // script the model follows: the leader lease (acquire-2, renew-1, release-1), the DSM's versioned compare-and-swap
 // fenced by the leader's token with its audit list (cas-3), the event stream's batched, deduplicated, fenced
@@ -12,10 +12,10 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type LocalEnvironmentHandle, startLocal } from '../../../harness/env/local.ts';
 import { redisUrl } from '../../../harness/env/types.ts';
+import { Kernel, simEpochMs } from '../../../harness/sim/kernel.ts';
+import { RedisModel } from '../../../harness/sim/models/redis.ts';
+import { XStream } from '../../../harness/sim/models/redis-stream.ts';
 import { Rng } from '../../../lib/rng.ts';
-import { Kernel, simEpochMs } from '../../../sim/kernel.ts';
-import { RedisModel } from '../../../sim/models/redis.ts';
-import { XStream } from '../../../sim/models/redis-stream.ts';
 import type { Clock } from '../../common/clock.ts';
 import { connectRedis } from '../../common/redis.ts';
 import { type RedisEvidenceSource, readDsmAudit, readEvents } from '../evidence.ts';

@@ -1,6 +1,6 @@
 // Shared by the transaction log's tests: the two targets one test body runs against (DESIGN section 9, "models kept
 // honest"): the real PostgresTxLog on a private PostgreSQL (a fresh coordinator database per test), and the model
-// of that database the simulator uses (sim/models/txlog.ts) on a kernel's virtual clock. Also the intent rows the
+// of that database the simulator uses (harness/sim/models/txlog.ts) on a kernel's virtual clock. Also the intent rows the
 // tests log.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, it } from 'vitest';
 import { type LocalEnvironmentHandle, startLocal } from '../../../harness/env/local.ts';
 import { postgresUrl } from '../../../harness/env/types.ts';
-import { Kernel } from '../../../sim/kernel.ts';
-import { TxLogModel } from '../../../sim/models/txlog.ts';
+import { Kernel } from '../../../harness/sim/kernel.ts';
+import { TxLogModel } from '../../../harness/sim/models/txlog.ts';
 import { connectPostgres, type Sql } from '../../common/pg.ts';
 import type { Queryable } from '../../common/statements.ts';
 import { PostgresTxLog, type SessionRequest, type TxLog } from '../txlog.ts';

@@ -1,13 +1,13 @@
 // The transaction log, one test body against two targets: the real PostgresTxLog on a private PostgreSQL, and the
-// simulator's model of the coordinator database (sim/models/txlog.ts). The real target proves a case right, the
+// simulator's model of the coordinator database (harness/sim/models/txlog.ts). The real target proves a case right, the
 // model target that the model matches it. Here: the fence (an intent or a decision under it is refused and changes
 // nothing, accepted only with the planted bug no-fencing; a raise never lowers it and is logged once); the intent's
 // guards (idempotency key, fence, txn id); a leader cut off mid-transaction while holding the fence row does not
 // keep the next leader from raising the fence (real server only); the finisher's view of unfinished transactions;
 // the reads; and the evidence the rig reads after a run.
 import { describe, expect, it } from 'vitest';
-import { Kernel } from '../../../sim/kernel.ts';
-import { TxLogModel } from '../../../sim/models/txlog.ts';
+import { Kernel } from '../../../harness/sim/kernel.ts';
+import { TxLogModel } from '../../../harness/sim/models/txlog.ts';
 import { readTxnLog, readUnfinished } from '../evidence.ts';
 import { PostgresTxLog, txlogStatements } from '../txlog.ts';
 import { intent as intentRow, realOnly, targets } from './txlog-fixture.ts';
@@ -65,39 +65,39 @@ for (const target of targets('coordinator')) {
       expect(raises[2]!.at - raises[1]!.at).toBeGreaterThanOrEqual(1_000);
     });
 
-    realOnly(target, 'transactions across round trips: no call can hold the fence row (see sim/models/txlog.ts)')(
-      'raises the fence while a cut-off leader sits in a transaction holding the fence row',
-      async () => {
-        const { sql } = await target.open({ idleInTransactionMs: 300 });
-        // The raise's own deadline is far longer than the server's idle-in-transaction limit: it must get through
-        // because the server ends the idle holder, not because it gave up.
-        const log = await PostgresTxLog.open(sql!, 20_000);
-        let release!: () => void;
-        const hold = new Promise<void>((resolve) => {
-          release = resolve;
-        });
-        let locked!: () => void;
-        const holding = new Promise<void>((resolve) => {
-          locked = resolve;
-        });
-        // A decision's first step, then silence, as when the partition holds the leader's next statement.
-        const holder = sql!.begin(async (tx) => {
-          await tx`SELECT epoch FROM fence WHERE id = 1 FOR SHARE`;
-          locked();
-          await hold;
-          await tx`UPDATE txn SET reason = 'late' WHERE false`;
-        });
-        const holderOutcome = holder.then(
-          () => 'committed',
-          () => 'ended by the server',
-        );
-        await holding;
-        await log.raiseFence(2);
-        release();
-        expect(await holderOutcome).toBe('ended by the server');
-        await expect(log.insertIntent(intent('t1', 1))).rejects.toMatchObject({ code: 'stale_token' });
-      },
-    );
+    realOnly(
+      target,
+      'transactions across round trips: no call can hold the fence row (see harness/sim/models/txlog.ts)',
+    )('raises the fence while a cut-off leader sits in a transaction holding the fence row', async () => {
+      const { sql } = await target.open({ idleInTransactionMs: 300 });
+      // The raise's own deadline is far longer than the server's idle-in-transaction limit: it must get through
+      // because the server ends the idle holder, not because it gave up.
+      const log = await PostgresTxLog.open(sql!, 20_000);
+      let release!: () => void;
+      const hold = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let locked!: () => void;
+      const holding = new Promise<void>((resolve) => {
+        locked = resolve;
+      });
+      // A decision's first step, then silence, as when the partition holds the leader's next statement.
+      const holder = sql!.begin(async (tx) => {
+        await tx`SELECT epoch FROM fence WHERE id = 1 FOR SHARE`;
+        locked();
+        await hold;
+        await tx`UPDATE txn SET reason = 'late' WHERE false`;
+      });
+      const holderOutcome = holder.then(
+        () => 'committed',
+        () => 'ended by the server',
+      );
+      await holding;
+      await log.raiseFence(2);
+      release();
+      expect(await holderOutcome).toBe('ended by the server');
+      await expect(log.insertIntent(intent('t1', 1))).rejects.toMatchObject({ code: 'stale_token' });
+    });
   });
 
   describe(`intents [${target.name}]`, () => {

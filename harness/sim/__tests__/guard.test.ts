@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { systemClock } from '../../system/common/clock.ts';
-import { cryptoRandom } from '../../system/common/random.ts';
+import { systemClock } from '../../../system/common/clock.ts';
+import { cryptoRandom } from '../../../system/common/random.ts';
 import { installGuard } from '../guard.ts';
 
 let uninstall: (() => unknown) | undefined;

@@ -5,8 +5,8 @@
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { RunOptions } from '../format/config.ts';
-import { newRunDir } from '../harness/run/store.ts';
+import type { RunOptions } from '../../format/config.ts';
+import { newRunDir } from '../run/store.ts';
 import type { SeedResult } from './seed.ts';
 
 export interface Exploration {
@@ -26,7 +26,7 @@ export interface ExplorationOutcome {
   elapsedMs: number;
 }
 
-const workerEntry = new URL('../bin/sim-worker.js', import.meta.url);
+const workerEntry = new URL('../../bin/sim-worker.js', import.meta.url);
 
 /** Parses `A..B` (inclusive) or a single seed. */
 export function parseSeedRange(spec: string): number[] {

@@ -13,8 +13,8 @@
 // happened when differ in their hash.
 import { createHash, type Hash } from 'node:crypto';
 import { MessageChannel } from 'node:worker_threads';
-import { Rng } from '../lib/rng.ts';
-import { type Clock, sleepOn, type TimerHandle } from '../system/common/clock.ts';
+import { Rng } from '../../lib/rng.ts';
+import { type Clock, sleepOn, type TimerHandle } from '../../system/common/clock.ts';
 
 /** The spacing of a resumed node's held events (ms): small enough to be "at once", large enough to keep order. */
 const heldGapMs = 1e-6;

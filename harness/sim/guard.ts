@@ -1,6 +1,6 @@
 // The determinism guard (DESIGN section 9, "Where JavaScript leaks nondeterminism"): while a simulation runs, the
 // globals that read real time, draw real randomness or set real timers are replaced by stubs. A call from the
-// simulated code (system/, the models in sim/models/, workloads/) throws, and is recorded so that a run whose code
+// simulated code (system/, the models in harness/sim/models/, workloads/) throws, and is recorded so that a run whose code
 // swallowed the error still fails; any other caller (the test runner, Node itself) gets the real function, since
 // the rig around the simulation legitimately lives in real time. A guard in the kernel, not a convention.
 //
@@ -10,9 +10,9 @@ import crypto from 'node:crypto';
 import { syncBuiltinESMExports } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
+const root = fileURLToPath(new URL('../..', import.meta.url));
 /** Frames from these folders are the simulated code. */
-const simulated = ['system/', 'sim/models/', 'workloads/'].map((d) => root + d);
+const simulated = ['system/', 'harness/sim/models/', 'workloads/'].map((d) => root + d);
 
 export interface Violation {
   what: string;

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { follows } from '../redis.ts';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
+const root = fileURLToPath(new URL('../../../..', import.meta.url));
 
 describe('the Redis model follows', () => {
   it('names every script of the session manager (a new one needs the model too)', () => {
@@ -23,7 +23,7 @@ describe('the Redis model follows', () => {
       .digest('hex');
     if (now !== recorded) {
       expect.fail(
-        `${path} changed: re-read it and update sim/models/redis.ts to match, then its hash in \`follows\` ` +
+        `${path} changed: re-read it and update harness/sim/models/redis.ts to match, then its hash in \`follows\` ` +
           `(sha256sum ${path})`,
       );
     }

@@ -3,20 +3,20 @@
 // lets every transaction finish, and the servers' evidence is collected by the same readers from the models. The
 // run directory has the real format (config.json says `mode: sim`), so `rig check`, the reports and the index serve
 // it unchanged. The seeded fault schedule is played by the same nemeses as in a real run, on the simulated network
-// and nodes (sim/system.ts, nemesisTarget).
+// and nodes (harness/sim/system.ts, nemesisTarget).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type RunConfig, writeConfig } from '../format/config.ts';
-import { HISTORY_FILE } from '../format/run-dir.ts';
-import { GatewayClient } from '../harness/run/client.ts';
-import { type CollectInputs, collectFinal, collectInitial } from '../harness/run/collect.ts';
-import { runClients } from '../harness/run/drive.ts';
-import { HistoryWriter } from '../harness/run/history.ts';
-import { runNemeses } from '../harness/run/nemesis-loop.ts';
-import { unfinishedWork } from '../harness/run/probes.ts';
-import { newRunDir } from '../harness/run/store.ts';
-import { Rng } from '../lib/rng.ts';
-import { type Workload, workloadByName } from '../workloads/index.ts';
+import { type RunConfig, writeConfig } from '../../format/config.ts';
+import { HISTORY_FILE } from '../../format/run-dir.ts';
+import { Rng } from '../../lib/rng.ts';
+import { type Workload, workloadByName } from '../../workloads/index.ts';
+import { GatewayClient } from '../run/client.ts';
+import { type CollectInputs, collectFinal, collectInitial } from '../run/collect.ts';
+import { runClients } from '../run/drive.ts';
+import { HistoryWriter } from '../run/history.ts';
+import { runNemeses } from '../run/nemesis-loop.ts';
+import { unfinishedWork } from '../run/probes.ts';
+import { newRunDir } from '../run/store.ts';
 import { installGuard, type Violation } from './guard.ts';
 import { Kernel } from './kernel.ts';
 import { SimSystem } from './system.ts';
@@ -63,7 +63,7 @@ export async function simulate(config: RunConfig): Promise<SimOutcome> {
   const runDir = newRunDir(o.store, `${o.workload}-${o.protocol}`);
   for (const d of ['logs', 'observations']) mkdirSync(join(runDir, d), { recursive: true });
   config.mode = 'sim';
-  config.environment = 'simulation: models of Redis and PostgreSQL (sim/models/), virtual time';
+  config.environment = 'simulation: models of Redis and PostgreSQL (harness/sim/models/), virtual time';
   writeConfig(runDir, config);
 
   const kernel = new Kernel(o.seed);

@@ -28,10 +28,10 @@
 //
 // Row order where a statement has no ORDER BY (many, evidence_fence_log) or ties it (same created_at): the order
 // the rows were logged in. PostgreSQL promises none (a scan returns heap order, which updates change).
-import type { Clock } from '../../system/common/clock.ts';
-import type { Decision, Protocol } from '../../system/common/contract.ts';
-import { ServiceError } from '../../system/common/errors.ts';
-import type { DbRow, Param, Queryable } from '../../system/common/statements.ts';
+import type { Clock } from '../../../system/common/clock.ts';
+import type { Decision, Protocol } from '../../../system/common/contract.ts';
+import { ServiceError } from '../../../system/common/errors.ts';
+import type { DbRow, Param, Queryable } from '../../../system/common/statements.ts';
 import {
   type OutboxRow,
   type SessionRequest,
@@ -39,7 +39,7 @@ import {
   type TxLog,
   type TxnRow,
   txlogStatements,
-} from '../../system/session-manager/txlog.ts';
+} from '../../../system/session-manager/txlog.ts';
 
 /** The files this model re-implements, with the SHA-256 of the version it follows (see the follows test). */
 export const follows = {

@@ -1,5 +1,5 @@
 // A Redis 7.0 stream, as far as `XADD * [MAXLEN ~ n]` and `XRANGE` go (t_stream.c), for the Redis model
-// (sim/models/redis.ts). Approximate trimming removes whole radix-tree nodes only, so which entries it removes
+// (harness/sim/models/redis.ts). Approximate trimming removes whole radix-tree nodes only, so which entries it removes
 // depends on how entries are packed into nodes: a node takes entries until it holds stream-node-max-entries (100)
 // of them, or until its listpack's bytes plus the new entry's field and value lengths reach stream-node-max-bytes
 // (4096). The listpack's bytes are counted here as listpack.c encodes them; nothing else of the listpack is kept.

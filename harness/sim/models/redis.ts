@@ -14,10 +14,10 @@
 // - cjson encodes numbers with 14 significant digits (%.14g), so the audit holds a long number rounded to that.
 // - A restart keeps everything: harness/env/local.ts runs Redis with an append-only file and stops it with SIGTERM,
 //   which flushes the file; expiry deadlines are absolute (PXAT in the file), and the stream keeps its last id.
-import type { Clock } from '../../system/common/clock.ts';
-import { ServiceError } from '../../system/common/errors.ts';
-import type { RedisEvidenceSource } from '../../system/session-manager/evidence.ts';
-import type { LeaseStore } from '../../system/session-manager/leader.ts';
+import type { Clock } from '../../../system/common/clock.ts';
+import { ServiceError } from '../../../system/common/errors.ts';
+import type { RedisEvidenceSource } from '../../../system/session-manager/evidence.ts';
+import type { LeaseStore } from '../../../system/session-manager/leader.ts';
 import {
   type Dsm,
   type EventStream,
@@ -26,7 +26,7 @@ import {
   type StoreOptions,
   type StreamEvent,
   type VersionedRecord,
-} from '../../system/session-manager/store.ts';
+} from '../../../system/session-manager/store.ts';
 import { type StreamId, XStream } from './redis-stream.ts';
 
 /** The files this model re-implements, with the SHA-256 of the version it was last checked against. */

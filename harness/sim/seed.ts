@@ -2,11 +2,11 @@
 // valid. Runs in a worker thread (sim/explore.ts), one seed at a time: the determinism guard allows one simulation per
 // thread, and parallelism is across seeds.
 import { rmSync } from 'node:fs';
-import { checkLoadedRun } from '../checkers/check-run.ts';
-import type { RunOptions } from '../format/config.ts';
-import { invalidCheckers } from '../format/results.ts';
-import { loadRun } from '../format/run-dir.ts';
-import { reproCommand, resolveConfig } from '../harness/run/run.ts';
+import { checkLoadedRun } from '../../checkers/check-run.ts';
+import type { RunOptions } from '../../format/config.ts';
+import { invalidCheckers } from '../../format/results.ts';
+import { loadRun } from '../../format/run-dir.ts';
+import { reproCommand, resolveConfig } from '../run/run.ts';
 import { simulate } from './run.ts';
 
 export interface SeedResult {

@@ -1,31 +1,31 @@
 // The whole system in one process: the gateway, the session managers and both participants, each built by its own
 // build function (system/*/build.ts) from the same configuration readers and environment a real cluster gives its
 // processes (harness/cluster/cluster.ts), on simulated ports: a virtual clock and seeded Random per node, peers over
-// the simulated network, and the models of Redis and PostgreSQL (sim/models/) behind their own network nodes. Every
+// the simulated network, and the models of Redis and PostgreSQL (harness/sim/models/) behind their own network nodes. Every
 // link has the real one's name (`sm-1->redis`, `gateway->sm-2`, `rm->postgres` ...), so a nemesis can cut the same
 // links in simulation as through the fault proxy.
 
-import { HealSteps } from '../harness/nemesis/heal.ts';
-import type { NemesisContext } from '../harness/nemesis/types.ts';
-import type { GatewayTransport } from '../harness/run/client.ts';
-import { answerBody } from '../harness/run/client.ts';
-import type { NemesisTarget } from '../harness/run/nemesis-loop.ts';
-import { createBillingDomain, readBillingConfig } from '../system/billing/domain.ts';
-import { Env } from '../system/common/config.ts';
-import type { Dispatch } from '../system/common/dispatch.ts';
-import { createDispatcher } from '../system/common/dispatch.ts';
-import type { Logger } from '../system/common/log.ts';
-import type { PeerPort } from '../system/common/peer-port.ts';
-import { seededRandom } from '../system/common/random.ts';
-import { createRuntime, type Runtime, type ServiceParts, serviceDispatch } from '../system/common/service.ts';
-import { buildGateway, readGatewayConfig } from '../system/edge-gateway/build.ts';
-import { buildParticipant } from '../system/participant/build.ts';
-import { readParticipantConfig } from '../system/participant/config.ts';
-import { inFlightPerConnection } from '../system/participant/run.ts';
-import { createRmDomain, readRmConfig } from '../system/resource-manager/domain.ts';
-import { buildSessionManager } from '../system/session-manager/build.ts';
-import { readSessionManagerConfig } from '../system/session-manager/config.ts';
-import { HttpParticipant } from '../system/session-manager/participants.ts';
+import { createBillingDomain, readBillingConfig } from '../../system/billing/domain.ts';
+import { Env } from '../../system/common/config.ts';
+import type { Dispatch } from '../../system/common/dispatch.ts';
+import { createDispatcher } from '../../system/common/dispatch.ts';
+import type { Logger } from '../../system/common/log.ts';
+import type { PeerPort } from '../../system/common/peer-port.ts';
+import { seededRandom } from '../../system/common/random.ts';
+import { createRuntime, type Runtime, type ServiceParts, serviceDispatch } from '../../system/common/service.ts';
+import { buildGateway, readGatewayConfig } from '../../system/edge-gateway/build.ts';
+import { buildParticipant } from '../../system/participant/build.ts';
+import { readParticipantConfig } from '../../system/participant/config.ts';
+import { inFlightPerConnection } from '../../system/participant/run.ts';
+import { createRmDomain, readRmConfig } from '../../system/resource-manager/domain.ts';
+import { buildSessionManager } from '../../system/session-manager/build.ts';
+import { readSessionManagerConfig } from '../../system/session-manager/config.ts';
+import { HttpParticipant } from '../../system/session-manager/participants.ts';
+import { HealSteps } from '../nemesis/heal.ts';
+import type { NemesisContext } from '../nemesis/types.ts';
+import type { GatewayTransport } from '../run/client.ts';
+import { answerBody } from '../run/client.ts';
+import type { NemesisTarget } from '../run/nemesis-loop.ts';
 import type { Kernel } from './kernel.ts';
 import { ParticipantModel } from './models/participant.ts';
 import { RedisModel } from './models/redis.ts';

@@ -1,11 +1,11 @@
 // The simulated PeerPort: a signed call from one simulated service to another, over the simulated network, into the
 // receiver's own dispatcher (system/common/dispatch.ts), the same one its HTTP server uses. The request is signed and
 // verified, serialised and parsed exactly as on a real socket; only the socket is missing.
-import type { Clock } from '../system/common/clock.ts';
-import type { Dispatch, Reply } from '../system/common/dispatch.ts';
-import { type CallOptions, type PeerPort, type PeerReply, peerFailure } from '../system/common/peer-port.ts';
-import type { Random } from '../system/common/random.ts';
-import { type KeyRing, signRequest } from '../system/common/signing.ts';
+import type { Clock } from '../../system/common/clock.ts';
+import type { Dispatch, Reply } from '../../system/common/dispatch.ts';
+import { type CallOptions, type PeerPort, type PeerReply, peerFailure } from '../../system/common/peer-port.ts';
+import type { Random } from '../../system/common/random.ts';
+import { type KeyRing, signRequest } from '../../system/common/signing.ts';
 import { NetworkError, type SimNetwork } from './network.ts';
 
 /** Where each node's dispatcher is now (a restarted node has a new one; a node not serving yet has none). */

@@ -6,10 +6,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkLoadedRun } from '../../checkers/check-run.ts';
-import type { RunOptions } from '../../format/config.ts';
-import { loadRun } from '../../format/run-dir.ts';
-import { resolveConfig } from '../../harness/run/run.ts';
+import { checkLoadedRun } from '../../../checkers/check-run.ts';
+import type { RunOptions } from '../../../format/config.ts';
+import { loadRun } from '../../../format/run-dir.ts';
+import { resolveConfig } from '../../run/run.ts';
 import { type SimOutcome, simulate } from '../run.ts';
 
 const store = mkdtempSync(join(tmpdir(), 'rig-sim-'));
@@ -82,7 +82,7 @@ describe('simulation determinism', () => {
 
   it('stays valid where a sweep once found the simulation wrong (contention, seed 143, every nemesis)', async () => {
     // A killed participant's lock waits stayed open in its log, and liveness reported lock-left: the restarted node
-    // did not log 'listening', which the evidence readers take as a new process (fixed in sim/system.ts).
+    // did not log 'listening', which the evidence readers take as a new process (fixed in harness/sim/system.ts).
     const o = {
       ...options(143),
       workload: 'contention',

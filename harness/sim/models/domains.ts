@@ -7,8 +7,8 @@
 // then a CASE that raises participant_refuse(reason) when no row was updated, choosing the reason from the
 // statement's snapshot of the row. A RowUpdate says that shape's three parts; participant.ts does the locking (a
 // locked row is waited for, then its guard is checked again on the newest version, as READ COMMITTED does).
-import type { VoteNoReason } from '../../system/common/contract.ts';
-import type { Param } from '../../system/common/statements.ts';
+import type { VoteNoReason } from '../../../system/common/contract.ts';
+import type { Param } from '../../../system/common/statements.ts';
 
 /** One row of a domain table, without its id (every column a number). Rows are replaced, never changed in place. */
 export type Row = Readonly<Record<string, number>>;

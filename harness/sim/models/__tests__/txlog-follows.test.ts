@@ -7,17 +7,17 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { follows } from '../txlog.ts';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
+const root = fileURLToPath(new URL('../../../..', import.meta.url));
 const sqlDir = 'system/session-manager/sql/';
 
-describe('sim/models/txlog.ts follows', () => {
+describe('harness/sim/models/txlog.ts follows', () => {
   it.each(Object.entries(follows))('%s unchanged', (file, hash) => {
     const actual = createHash('sha256')
       .update(readFileSync(`${root}${file}`))
       .digest('hex');
     expect(
       actual,
-      `${file} changed: re-read it and update sim/models/txlog.ts to match, then its hash in \`follows\` (${actual})`,
+      `${file} changed: re-read it and update harness/sim/models/txlog.ts to match, then its hash in \`follows\` (${actual})`,
     ).toBe(hash);
   });
 
@@ -26,6 +26,8 @@ describe('sim/models/txlog.ts follows', () => {
       .filter((f) => f.endsWith('.sql'))
       .map((f) => `${sqlDir}${f}`);
     const unfollowed = onDisk.filter((f) => !(f in follows));
-    expect(unfollowed, `new statements: model them in sim/models/txlog.ts and add them to \`follows\``).toEqual([]);
+    expect(unfollowed, `new statements: model them in harness/sim/models/txlog.ts and add them to \`follows\``).toEqual(
+      [],
+    );
   });
 });

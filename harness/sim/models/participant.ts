@@ -21,12 +21,12 @@
 // - The participant_txn rows (the committed row inserted inside the prepared transaction, tombstones), the
 //   pre-commit rows, the fence row, each with their statements' guards and CHECKs.
 // Every state change happens synchronously inside a call (or a timer), before its promise settles.
-import type { Clock, TimerHandle } from '../../system/common/clock.ts';
-import type { PrepareRequest, VoteNoReason } from '../../system/common/contract.ts';
-import type { Logger } from '../../system/common/log.ts';
-import { type DbRow, type Param, type Queryable, Statements } from '../../system/common/statements.ts';
-import type { Reservation } from '../../system/participant/domain.ts';
-import { storeFailure } from '../../system/participant/errors.ts';
+import type { Clock, TimerHandle } from '../../../system/common/clock.ts';
+import type { PrepareRequest, VoteNoReason } from '../../../system/common/contract.ts';
+import type { Logger } from '../../../system/common/log.ts';
+import { type DbRow, type Param, type Queryable, Statements } from '../../../system/common/statements.ts';
+import type { Reservation } from '../../../system/participant/domain.ts';
+import { storeFailure } from '../../../system/participant/errors.ts';
 import type {
   FenceStore,
   LockWaits,
@@ -36,8 +36,8 @@ import type {
   TxnFacts,
   WaitEdge,
   WaitsSnapshot,
-} from '../../system/participant/ports.ts';
-import { deriveState } from '../../system/participant/state.ts';
+} from '../../../system/participant/ports.ts';
+import { deriveState } from '../../../system/participant/state.ts';
 import { billingModel, type DomainModel, type Row, rmModel, type SeedSizes } from './domains.ts';
 
 /**
@@ -688,9 +688,9 @@ export class ParticipantModel implements ParticipantStore, LockWaits, FenceStore
   // --- evidence -------------------------------------------------------------------------------------------------------
 
   private evidenceQueryable(): Queryable {
-    const core = Statements.load('participant', new URL('../../system/participant/sql/', import.meta.url));
+    const core = Statements.load('participant', new URL('../../../system/participant/sql', import.meta.url));
     const service = this.opts.domain === 'rm' ? 'resource-manager' : 'billing';
-    const own = Statements.load(service, new URL(`../../system/${service}/sql/`, import.meta.url));
+    const own = Statements.load(service, new URL(`../../../system/${service}/sql/`, import.meta.url));
     const date = (ms: number) => new Date(ms);
     const answers = new Map<string, (params: readonly Param[]) => DbRow[]>([
       [

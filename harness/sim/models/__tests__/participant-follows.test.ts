@@ -1,4 +1,4 @@
-// Proves the participant model (sim/models/participant.ts) was last checked against the files it follows as they
+// Proves the participant model (harness/sim/models/participant.ts) was last checked against the files it follows as they
 // are now: each file's SHA-256 is recomputed and compared with the one the model names. A changed statement or
 // adapter fails here until the model has been read against it again.
 import { createHash } from 'node:crypto';
@@ -8,7 +8,7 @@ import { follows } from '../participant.ts';
 
 const sha256Of = (repoPath: string) =>
   createHash('sha256')
-    .update(readFileSync(new URL(`../../../${repoPath}`, import.meta.url)))
+    .update(readFileSync(new URL(`../../../../${repoPath}`, import.meta.url)))
     .digest('hex');
 
 describe('participant model follows', () => {
@@ -28,7 +28,7 @@ describe('participant model follows', () => {
       const now = sha256Of(file);
       if (now !== hash) {
         throw new Error(
-          `${file} changed: re-read it and update sim/models/participant.ts (or sim/models/domains.ts) to match, ` +
+          `${file} changed: re-read it and update harness/sim/models/participant.ts (or harness/sim/models/domains.ts) to match, ` +
             `then its hash in follows (${now})`,
         );
       }
