@@ -64,10 +64,12 @@ export async function executeSim(config: RunConfig, original?: string): Promise<
   const outcome = await simulate(config);
   linkLatest(options.store, outcome.runDir);
   const wallS = (performance.now() - started) / 1000;
+  const m = outcome.messages;
   console.log(
     `simulated ${(outcome.virtualMs / 1000).toFixed(1)} virtual s in ${wallS.toFixed(1)} s: ` +
       `${outcome.events} events, trace ${outcome.traceHash}`,
   );
+  console.log(`network: ${m.delivered} messages delivered, ${m.dropped} lost, ${m.reset} reset, ${m.refused} refused`);
   console.log(`run directory: ${outcome.runDir}`);
   for (const p of outcome.problems) console.error(`warning: ${p}`);
   if (outcome.violations.length > 0) {

@@ -68,7 +68,7 @@ export class SimNetwork {
   private readonly byName = new Map<string, Link>();
   private readonly declared = new Set<string>();
   private serial = 0;
-  /** Messages sent, by outcome: what the run's coverage shows of the network. */
+  /** Messages sent, by what became of them (rig sim prints them with the run's trace). */
   readonly counts = { delivered: 0, dropped: 0, reset: 0, refused: 0 };
 
   constructor(
@@ -88,12 +88,8 @@ export class SimNetwork {
 
   private named(name: string): Link {
     const l = this.declared.has(name) ? this.byName.get(name) : undefined;
-    if (!l) throw new Error(`no link named ${name}; links: ${this.names().join(', ')}`);
+    if (!l) throw new Error(`no link named ${name}; links: ${this.links.join(', ')}`);
     return l;
-  }
-
-  private names(): string[] {
-    return [...this.declared].sort();
   }
 
   /** Declares the link `from`->`to` as one the nemeses may act on (the real cluster's proxies). */
@@ -105,11 +101,11 @@ export class SimNetwork {
   // The fault network as the nemeses see it (harness/nemesis/types.ts, NemesisNetwork), as the Toxiproxy one is.
 
   get links(): string[] {
-    return this.names();
+    return [...this.declared].sort();
   }
 
   linksOf(node: string): string[] {
-    return this.names().filter((l) => l.startsWith(`${node}->`) || l.endsWith(`->${node}`));
+    return this.links.filter((l) => l.startsWith(`${node}->`) || l.endsWith(`->${node}`));
   }
 
   async addToxic(

@@ -19,6 +19,7 @@ import { unfinishedWork } from '../run/probes.ts';
 import { newRunDir } from '../run/store.ts';
 import { installGuard, type Violation } from './guard.ts';
 import { Kernel } from './kernel.ts';
+import type { SimNetwork } from './network.ts';
 import { SimSystem } from './system.ts';
 
 export interface SimOutcome {
@@ -31,6 +32,8 @@ export interface SimOutcome {
   problems: string[];
   /** Calls of real time or randomness from simulated code: any makes the run unusable. */
   violations: Violation[];
+  /** The simulated network's messages, by what became of them. */
+  messages: SimNetwork['counts'];
 }
 
 /** Virtual time allowed for the system to come up and elect a leader. */
@@ -153,6 +156,7 @@ export async function simulate(config: RunConfig): Promise<SimOutcome> {
     counts: history?.counts ?? { invoke: 0, ok: 0, fail: 0, info: 0 },
     problems,
     violations,
+    messages: system.net.counts,
   };
 }
 
