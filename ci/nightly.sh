@@ -194,6 +194,36 @@ if [[ $sim_seeds != 0 ]]; then
   done
 fi
 
+# The exposure runs again in simulation, each 120 virtual seconds (about 5 s of wall time): fault windows longer and
+# denser than a real run affords, so every recovery path must be taken here too; a path none takes fails the night.
+if [[ $sim_seeds != 0 ]]; then
+  declare -A sim_path_taken=([decisionQueries]=0 [precommitTimeouts]=0 [recoveries]=0 [relayResends]=0)
+  { echo; echo "## Exposure in simulation (recovery paths taken, 120 virtual s each)"; echo; } >>"$summary"
+  for spec in "${exposure_runs[@]}"; do
+    read -r workload protocol nemesis <<<"$spec"
+    n=$((n + 1))
+    seed=$((seed_base + n))
+    name="sim-exposure-$n"
+    code=$(step "$name" 1800 "${rig[@]}" sim --workload "$workload" --protocol "$protocol" --nemesis "$nemesis" \
+      --time-limit 120 --seed "$seed" --store "$store" --system-env "$exposure_delays")
+    dir=$(sed -n 's/^run directory: //p' "$out/$name.log" | tail -1)
+    log "$name $workload $protocol $nemesis seed $seed: exit $code ${dir:-(no run directory)}"
+    { echo "- $workload $protocol $nemesis seed $seed: exit $code"; grep -E '^(liveness|stream-ordering) ' "$out/$name.log" | sed 's/^/  - /'; } >>"$summary"
+    while read -r path count; do
+      sim_path_taken[$path]=$((${sim_path_taken[$path]} + count))
+    done < <(path_counts "$dir")
+    case $code in
+      0) ;;
+      1) invalid+=("$name: $workload $protocol $nemesis seed $seed is INVALID in simulation: $dir (log $out/$name.log)") ;;
+      *) broken+=("$name: $workload $protocol $nemesis seed $seed ended with exit $code (log $out/$name.log)") ;;
+    esac
+  done
+  for path in decisionQueries precommitTimeouts recoveries relayResends; do
+    echo "- $path taken ${sim_path_taken[$path]} times in all" >>"$summary"
+    if [[ ${sim_path_taken[$path]} == 0 ]]; then broken+=("sim exposure: no simulated run took the recovery path $path"); fi
+  done
+fi
+
 if [[ $sim_efficacy == 1 ]]; then
   log "rig efficacy --sim"
   code=$(step efficacy-sim 1800 "${rig[@]}" efficacy --sim --store "$store")
