@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { QueueRecord } from '../../format/observations.ts';
 import { checkSafe } from '../result.ts';
 import { scheduler } from '../scheduler.ts';
-import { invokeCreate, observations, okCreate, ops } from './fixtures.ts';
+import { invokeChange, invokeCreate, observations, okChange, okCreate, ops } from './fixtures.ts';
 
 const ask = (requestId: string, trafficClass: string) => ({
   requestId,
@@ -110,5 +110,52 @@ describe('scheduler checker', () => {
 
   it('no queue records is unknown', () => {
     expect(check([]).valid).toBe('unknown');
+  });
+
+  describe('changes of a session (issue 22)', () => {
+    /** r1 creates voice session s1; r3 modifies it (naming `cls`, if given); r4 releases it. */
+    const changes = (cls?: string) =>
+      ops(
+        invokeCreate(0, ask('r1', 'voice')),
+        okCreate(0, 't1'),
+        invokeChange('modify-session', 1, { requestId: 'r3', sessionId: 's1', ...(cls ? { trafficClass: cls } : {}) }),
+        okChange('modify-session', 1, 't3'),
+        invokeChange('release-session', 2, { requestId: 'r4', sessionId: 's1' }),
+        okChange('release-session', 2, 't4'),
+      );
+
+    it('a modify that names a class is queued under that class, or it is a class mismatch', () => {
+      const queue = [q('r1', 'voice', 1, 2, 0, 1), q('r3', 'voice', 3, 4, 2, 3), q('r4', 'voice', 5, 6, 4, 5)];
+      const r = check(queue, changes('data'));
+      expect(r.anomalies.map((a) => [a.type, a.key, a.explanation, a.ops])).toEqual([
+        ['class-mismatch', 'sm1#1:3', 'request r3 asked for data and was queued as voice', [2, 3]],
+      ]);
+      expect(check([...queue.slice(0, 1), q('r3', 'data', 3, 4, 2, 3), queue[2]!], changes('data')).valid).toBe(true);
+    });
+
+    it("a modify's class alias counts as its class", () => {
+      const queue = [q('r1', 'voice', 1, 2, 0, 1), q('r3', 'data', 3, 4, 2, 3)];
+      expect(check(queue, changes('Best-Effort')).valid).toBe(true);
+    });
+
+    it('a modify of the cells alone and a release are queued under the session\'s class, which no client names', () => {
+      // The session is voice; the scheduler may queue r3 and r4 under any class: neither request named one.
+      const queue = [q('r1', 'voice', 1, 2, 0, 1), q('r3', 'video', 3, 4, 2, 3), q('r4', 'data', 5, 6, 4, 5)];
+      const r = check(queue, changes());
+      expect(r.valid).toBe(true);
+      // Only the create is linked to a class its client asked for.
+      expect(r.stats).toMatchObject({ entries: 3, linked: 1 });
+    });
+
+    it('a retried request (the same requestId invoked twice) is one request, with the ops of both tries', () => {
+      const retried = ops(
+        invokeCreate(0, ask('r1', 'voice')),
+        { type: 'info', process: 0, f: 'create-session', value: { status: 504 }, error: 'timeout' },
+        invokeCreate(1, ask('r1', 'voice')),
+        okCreate(1, 't1'),
+      );
+      const r = check([q('r1', 'data', 1, 2, 0, 1)], retried);
+      expect(r.anomalies.map((a) => [a.type, a.ops])).toEqual([['class-mismatch', [0, 1, 2, 3]]]);
+    });
   });
 });
