@@ -138,7 +138,7 @@ describe('scheduler checker', () => {
       expect(check(queue, changes('Best-Effort')).valid).toBe(true);
     });
 
-    it('a modify of the cells alone and a release are queued under the session\'s class, which no client names', () => {
+    it("a modify of the cells alone and a release are queued under the session's class, which no client names", () => {
       // The session is voice; the scheduler may queue r3 and r4 under any class: neither request named one.
       const queue = [q('r1', 'voice', 1, 2, 0, 1), q('r3', 'video', 3, 4, 2, 3), q('r4', 'data', 5, 6, 4, 5)];
       const r = check(queue, changes());
