@@ -158,4 +158,50 @@ describe('scheduler checker', () => {
       expect(r.anomalies.map((a) => [a.type, a.ops])).toEqual([['class-mismatch', [0, 1, 2, 3]]]);
     });
   });
+
+  describe('the edges of the policy (Stryker survivors, issue 30)', () => {
+    const three = ops(
+      invokeCreate(0, ask('r1', 'voice')),
+      invokeCreate(1, ask('r2', 'data')),
+      invokeCreate(2, ask('r5', 'voice')),
+    );
+    const leaving = (r: QueueRecord, outcome: QueueRecord['outcome']) => ({ ...r, outcome });
+
+    it('a data entry that left unstarted (evicted, expired) while voice waited is no decision to judge', () => {
+      // voice r1 waits from tick 1 to tick 6; two data entries leave at ticks 3 and 5 without starting.
+      const evicted = leaving(q('r2', 'data', 2, 3, 1, 50), 'evicted');
+      const expired = leaving(q('r2', 'data', 4, 5, 2, 55), 'expired');
+      const r = check([q('r1', 'voice', 1, 6, 0, 60), evicted, expired], three);
+      expect(r.valid).toBe(true);
+      expect(r.stats).toMatchObject({ outcomes: { evicted: 1, expired: 1, started: 1 } });
+    });
+
+    it("order within one class is not this checker's to judge: a younger voice started first is valid", () => {
+      const r = check([q('r5', 'voice', 2, 3, 1, 5), q('r1', 'voice', 1, 4, 0, 6)], three);
+      expect(r.valid).toBe(true);
+    });
+
+    it('names the oldest waiting higher-class request, whichever order they were offered in', () => {
+      // r5 (voice, offered at t=0) is older than r1 (voice, t=3); data r2 (t=2) starts at t=50 while both wait.
+      const queue = [q('r5', 'voice', 1, 5, 0, 60), q('r1', 'voice', 3, 6, 3, 61), q('r2', 'data', 2, 4, 2, 50)];
+      const r = check(queue, three);
+      expect(r.anomalies.map((a) => a.explanation)).toEqual([
+        'data r2 started after 48.0 ms while voice r5 had waited 50.0 ms, though it was queued first',
+      ]);
+      expect(r.stats).toMatchObject({ promotedOverMaxMs: 50 });
+    });
+
+    it('offered at the same instant is not "queued first": the aging bound decides', () => {
+      const r = check([q('r2', 'data', 1, 3, 0, 50), q('r1', 'voice', 2, 4, 0, 60)], three);
+      expect(r.anomalies.map((a) => a.explanation)).toEqual([
+        'data r2 started after 50.0 ms while voice r1 had waited 50.0 ms, before the aging bound of 200 ms',
+      ]);
+    });
+
+    it("a wait within the records' microsecond rounding of the aging bound counts as reaching it", () => {
+      const at = (waited: number) => check([q('r2', 'data', 1, 3, 0, waited), q('r1', 'voice', 2, 4, 1, 300)], three);
+      expect(at(199.999).valid).toBe(true);
+      expect(at(199.99).anomalies.map((a) => a.type)).toEqual(['priority-inversion']);
+    });
+  });
 });
