@@ -3,9 +3,15 @@
 // verified, serialised and parsed exactly as on a real socket; only the socket is missing.
 import type { Clock } from '../../system/common/clock.ts';
 import type { Dispatch, Reply } from '../../system/common/dispatch.ts';
-import { type CallOptions, type PeerPort, type PeerReply, peerFailure } from '../../system/common/peer-port.ts';
+import {
+  type CallOptions,
+  type PeerPort,
+  type PeerReply,
+  peerFailure,
+  peerRequest,
+} from '../../system/common/peer-port.ts';
 import type { Random } from '../../system/common/random.ts';
-import { type KeyRing, signRequest } from '../../system/common/signing.ts';
+import type { KeyRing } from '../../system/common/signing.ts';
 import { NetworkError, type SimNetwork } from './network.ts';
 
 /** Where each node's dispatcher is now (a restarted node has a new one; a node not serving yet has none). */
@@ -24,13 +30,8 @@ export class SimPeer implements PeerPort {
   ) {}
 
   async call<T = unknown>(method: string, path: string, body: unknown, opts: CallOptions): Promise<PeerReply<T>> {
-    const payload = body === undefined ? '' : JSON.stringify(body);
-    const headers: Record<string, string> = {
-      'content-type': 'application/json',
-      'content-length': String(Buffer.byteLength(payload)),
-      ...opts.headers,
-      ...(this.ring ? signRequest(this.ring, method, path, payload, this.clock.wallMs(), this.random) : {}),
-    };
+    const signer = this.ring ? { ring: this.ring, clock: this.clock, random: this.random } : undefined;
+    const { payload, headers } = peerRequest(method, path, body, opts, signer);
     try {
       const reply = await this.net.request(
         this.from,

@@ -3,7 +3,10 @@
 // frames, Node's sockets and timers), so that a deterministic simulation can replace the network whole (issue 23).
 // Closing is not part of it: whoever made a peer closes it (a process's main, a test).
 
+import type { Clock } from './clock.ts';
 import { ServiceError } from './errors.ts';
+import type { Random } from './random.ts';
+import { type KeyRing, signRequest } from './signing.ts';
 
 export interface PeerReply<T = unknown> {
   status: number;
@@ -47,4 +50,29 @@ export function peerFailure(peer: string, code: string | undefined, message: str
     { peer },
     definite,
   );
+}
+
+/** What signs a peer's requests: the key ring, the clock whose time goes in the signature, the nonces' source. */
+export interface RequestSigner {
+  ring: KeyRing;
+  clock: Pick<Clock, 'wallMs'>;
+  random: Random;
+}
+
+/** The bytes and headers of one call, as every PeerPort sends it: JSON, the caller's headers, then the signature. */
+export function peerRequest(
+  method: string,
+  path: string,
+  body: unknown,
+  opts: CallOptions,
+  signer: RequestSigner | undefined,
+): { payload: string; headers: Record<string, string> } {
+  const payload = body === undefined ? '' : JSON.stringify(body);
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'content-length': String(Buffer.byteLength(payload)),
+    ...opts.headers,
+    ...(signer ? signRequest(signer.ring, method, path, payload, signer.clock.wallMs(), signer.random) : {}),
+  };
+  return { payload, headers };
 }

@@ -7,9 +7,9 @@ import { Agent, request } from 'node:http';
 import { ChannelClient } from './channel.ts';
 import type { Clock } from './clock.ts';
 import type { ServiceError } from './errors.ts';
-import { type CallOptions, type PeerPort, type PeerReply, peerFailure } from './peer-port.ts';
+import { type CallOptions, type PeerPort, type PeerReply, peerFailure, peerRequest } from './peer-port.ts';
 import { cryptoRandom, type Random } from './random.ts';
-import { type KeyRing, signRequest } from './signing.ts';
+import type { KeyRing } from './signing.ts';
 
 /** The first is the services' default (`RIG_PEER_TRANSPORT`). */
 export const transports = ['channel', 'http'] as const;
@@ -49,13 +49,8 @@ export class Peer implements PeerPort {
 
   /** Sends a request; resolves with any HTTP status, rejects only when no answer came (a typed ServiceError). */
   call<T = unknown>(method: string, path: string, body: unknown, opts: CallOptions): Promise<PeerReply<T>> {
-    const payload = body === undefined ? '' : JSON.stringify(body);
-    const headers: Record<string, string> = {
-      'content-type': 'application/json',
-      'content-length': String(Buffer.byteLength(payload)),
-      ...opts.headers,
-      ...(this.ring ? signRequest(this.ring, method, path, payload, this.clock.wallMs(), this.random) : {}),
-    };
+    const signer = this.ring ? { ring: this.ring, clock: this.clock, random: this.random } : undefined;
+    const { payload, headers } = peerRequest(method, path, body, opts, signer);
     if (this.transport === 'channel') return this.viaChannel(method, path, headers, payload, opts);
     return new Promise((resolve, reject) => {
       const req = request(

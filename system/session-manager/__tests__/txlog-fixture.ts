@@ -65,7 +65,8 @@ export function targets(prefix: string): Target[] {
  */
 export function realOnly(target: Target, modelLacks: string) {
   if (target.name !== 'model') return it;
-  return (name: string, fn: () => Promise<void>) => it.skip(`${name} (model lacks: ${modelLacks})`, fn);
+  return (name: string, fn: () => Promise<void>) =>
+    it.skip(`${name} [skipped for the model, which lacks ${modelLacks}]`, fn);
 }
 
 /** Starts PostgreSQL before the file's tests and stops it after; returns a maker of fresh, empty databases. */
