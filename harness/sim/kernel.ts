@@ -19,6 +19,9 @@ import { type Clock, sleepOn, type TimerHandle } from '../../system/common/clock
 /** The spacing of a resumed node's held events (ms): small enough to be "at once", large enough to keep order. */
 const heldGapMs = 1e-6;
 
+/** The longest a pause waits for its node's next send before it takes effect anyway (virtual ms). */
+const pendingPauseMs = 50;
+
 /** Trace lines hashed at once. */
 const traceBatch = 4096;
 
@@ -31,6 +34,11 @@ export class SimNode {
   generation = 0;
   /** Stopped (SIGSTOP): its events wait in `held`, in the order they came due, until it is resumed. */
   paused = false;
+  /**
+   * A pause on its way (Kernel.pause with `atNextSend`): the node stops as it sends its next message, which leaves
+   * only when it is resumed.
+   */
+  pauseAtSend = false;
   readonly held: SimEvent[] = [];
   constructor(readonly name: string) {}
 }
@@ -140,20 +148,46 @@ export class Kernel {
     const n = this.node(name);
     n.alive = true;
     n.paused = false;
+    n.pauseAtSend = false;
     n.held.length = 0;
     n.generation++;
     this.record(`${this.now}|${name}|restart`);
   }
 
-  /** The node stops running (SIGSTOP): time goes on, and everything due to it waits for resume(). */
-  pause(name: string): void {
-    this.node(name).paused = true;
-    this.record(`${this.now}|${name}|pause`);
+  /**
+   * The node stops running (SIGSTOP): time goes on, and everything due to it waits for resume(). An event runs
+   * whole, so a pause that takes effect at once falls between two of the node's events. A real SIGSTOP lands
+   * anywhere, mostly while the process works: between a check it made (its lease is still valid) and the write it
+   * made on the strength of it. `atNextSend` models that instant: the node runs on until it sends its next message
+   * and stops there, with the message unsent until it resumes (SimNetwork.request). If it sends nothing within
+   * `pendingPauseMs`, it stops then.
+   */
+  pause(name: string, opts: { atNextSend?: boolean } = {}): void {
+    const n = this.node(name);
+    if (n.paused) return;
+    if (!opts.atNextSend) {
+      n.paused = true;
+      this.record(`${this.now}|${name}|pause`);
+      return;
+    }
+    n.pauseAtSend = true;
+    this.record(`${this.now}|${name}|pause at next send`);
+    this.schedule(pendingPauseMs, undefined, `pause ${name} unless it has sent`, () => {
+      if (n.pauseAtSend) this.stopAtSend(n);
+    });
+  }
+
+  /** A pending pause takes effect (the node is sending, or has sent nothing for pendingPauseMs). */
+  stopAtSend(n: SimNode): void {
+    n.pauseAtSend = false;
+    n.paused = true;
+    this.record(`${this.now}|${n.name}|pause`);
   }
 
   /** The node runs again (SIGCONT): what came due while it was stopped runs now, in the order it came due. */
   resume(name: string): void {
     const n = this.node(name);
+    n.pauseAtSend = false;
     if (!n.paused) return;
     n.paused = false;
     this.record(`${this.now}|${name}|resume`);

@@ -250,6 +250,12 @@ class Call<T> {
       this.atCaller(0, 'refused', () => this.fail('ECONNREFUSED'));
       return;
     }
+    if (this.caller.pauseAtSend) {
+      // Stopped with this message in hand: it leaves when the node is resumed (Kernel.pause, atNextSend).
+      this.k.stopAtSend(this.caller);
+      this.atCaller(0, 'send', () => this.net.carry(this as Call<unknown>, 'upstream', () => this.arrive()));
+      return;
+    }
     this.net.carry(this as Call<unknown>, 'upstream', () => this.arrive());
   }
 

@@ -163,7 +163,8 @@ export class SimSystem {
         nodes: this.smNodes,
         kill: async (node) => this.kill(node),
         restart: (node) => this.restart(node),
-        pause: (node) => this.kernel.pause(node),
+        // Half the pauses land as the node sends (mid-work, as a SIGSTOP mostly does), half between its events.
+        pause: (node) => this.kernel.pause(node, { atNextSend: this.kernel.rng.chance(0.5) }),
         resume: (node) => this.kernel.resume(node),
       },
       restartRedis: () => this.restartRedis(),

@@ -162,4 +162,46 @@ describe('SimNetwork', () => {
     expect(await r).toMatchObject({ value: 'served:1' });
     expect((await r).at).toBeGreaterThanOrEqual(3000);
   });
+
+  it('a pause at the next send stops the caller with that message in hand: it leaves, and is served, on resume', async () => {
+    const { kernel, served, call } = setup();
+    const a = kernel.clock('a');
+    const x = kernel.clock('x');
+    const calls: Array<ReturnType<typeof call>> = [];
+    // a calls at 10 and 2000; the pause is asked for at 5 and lands on the call at 10; a resumes at 1000.
+    x.setTimeout(() => kernel.pause('a', { atNextSend: true }), 5);
+    a.setTimeout(() => calls.push(call(1, 500)), 10);
+    x.setTimeout(() => kernel.resume('a'), 1000);
+    a.setTimeout(() => calls.push(call(2, 500)), 2000);
+    let servedAt = -1;
+    kernel.clock('b').setInterval(() => {
+      if (servedAt < 0 && served.length > 0) servedAt = kernel.nowMs();
+    }, 1);
+    await kernel.run({ untilMs: 3000 });
+    expect(served).toEqual([1, 2]);
+    expect(servedAt).toBeGreaterThanOrEqual(1000);
+    // The caller's deadline came due while it was stopped: it times out, though its message was served.
+    expect(await calls[0]).toMatchObject({ error: 'ETIMEDOUT' });
+    expect(await calls[1]).toMatchObject({ value: 'served:2' });
+  });
+
+  it('a pause at the next send takes effect anyway if the node sends nothing for 50 ms; a resume before it cancels it', async () => {
+    const { kernel, served, call } = setup();
+    const x = kernel.clock('x');
+    x.setTimeout(() => kernel.pause('a', { atNextSend: true }), 0);
+    await kernel.run({ untilMs: 49.9 });
+    expect(kernel.node('a').paused).toBe(false);
+    await kernel.run({ untilMs: 50 });
+    expect(kernel.node('a').paused).toBe(true);
+    kernel.resume('a');
+
+    x.setTimeout(() => kernel.pause('a', { atNextSend: true }), 0);
+    x.setTimeout(() => kernel.resume('a'), 10);
+    const r = call(3, 500);
+    kernel.clock('a').setTimeout(() => undefined, 0);
+    await kernel.run({ untilMs: 400 });
+    expect(kernel.node('a').paused).toBe(false);
+    expect(served).toEqual([3]);
+    expect(await r).toMatchObject({ value: 'served:3' });
+  });
 });
