@@ -141,6 +141,60 @@ describe('coordinator failures', () => {
     expect(steps.length).toBeGreaterThan(0);
   });
 
+  it('answers requests in flight at a paused leader through the new leader, each once, while the old one sleeps', async () => {
+    const old = await sys.leader();
+    const [{ epoch: oldEpoch }] = (await sys.db.coordinator`SELECT epoch::int FROM fence`) as unknown as [
+      { epoch: number },
+    ];
+    await setFaults('rm', { latency: { '*': { ms: 400, jitterMs: 0 } } });
+    const subscribers = Array.from({ length: 8 }, (_, i) => subscriber(400 + i));
+    let pausedAt = 0;
+    const answered: Array<{ key: string; status: number; body: Record<string, unknown>; afterPauseMs: number }> = [];
+    const inflight = subscribers.map(async (subscriberId, i) => {
+      const key = `pause-inflight-${i}`;
+      const r = await sys.createSession(
+        { subscriberId, trafficClass: 'data', protocol: '2pc' },
+        { 'idempotency-key': key },
+      );
+      answered.push({ key, status: r.status, body: r.body, afterPauseMs: Date.now() - pausedAt });
+    });
+    await eventually(async () => {
+      const [r] = await sys.db
+        .coordinator`SELECT count(*)::int AS n FROM txn WHERE token = ${oldEpoch} AND closed_at IS NULL`;
+      return r!.n >= 2 ? true : undefined;
+    }, 'the old leader has transactions in flight');
+    pausedAt = Date.now();
+    sys.cluster.pause(old);
+    try {
+      // Every request is answered while the old leader still sleeps: through the new leader, not by waiting it out.
+      await Promise.all(inflight);
+      const next = await sys.leader();
+      expect(next).not.toBe(old);
+      console.log(
+        `paused leader ${old}: ${answered.length} requests in flight answered ${answered.map((a) => a.afterPauseMs).join(', ')} ms after the pause (lease TTL ${leaseTtlMs} ms)`,
+      );
+    } finally {
+      sys.cluster.resume(old);
+      await setFaults('rm', {});
+    }
+    for (const a of answered) expect([201, 409], `${a.key}: ${JSON.stringify(a.body)}`).toContain(a.status);
+    const rows = await sys.db.coordinator`
+      SELECT txn_id, session_id, decision, idempotency_key FROM txn
+      WHERE idempotency_key LIKE 'client:pause-inflight-%'`;
+    // One transaction per key: the retries at the new leader found the old leader's intent, or made the only one.
+    expect(rows.map((r) => r.idempotency_key).sort()).toEqual(answered.map((a) => `client:${a.key}`).sort());
+    await assertAllConsistent(rows.map((r) => r.txn_id as string));
+    for (const a of answered) {
+      const row = rows.find((r) => r.idempotency_key === `client:${a.key}`)!;
+      expect(a.body.txnId).toBe(row.txn_id);
+      expect(row.decision).toBe(a.status === 201 ? 'commit' : 'abort');
+    }
+    // No session twice: one committed session per 201, in the DSM and at the resource manager.
+    const committed = rows.filter((r) => r.decision === 'commit').map((r) => r.session_id as string);
+    expect(committed.length).toBe(answered.filter((a) => a.status === 201).length);
+    expect(new Set(committed).size).toBe(committed.length);
+  });
+
   it.each(['after-decision-logged', 'relay-after-append'])(
     'emits exactly one event when the leader crashes at %s',
     async (point) => {

@@ -64,6 +64,6 @@ export function readGatewayConfig(env: Env): GatewayConfig {
       backoffBaseMs: 25,
       backoffMaxMs: 400,
     },
-    discoveryIntervalMs: env.int('RIG_DISCOVERY_INTERVAL_MS', 500, 50, 60_000),
+    discoveryIntervalMs: env.int('RIG_DISCOVERY_INTERVAL_MS', 100, 20, 60_000),
   };
 }

@@ -7,31 +7,28 @@ import type { Forwarder } from './forwarder.ts';
 const healthTimeoutMs = 500;
 
 /**
- * One pass over the managers, telling `forwarder` the ready leader with the highest epoch. A pass still running
- * when the next is due is not doubled.
+ * One pass over the managers: each answer that names a ready leader goes to `forwarder` as it comes (it keeps the
+ * highest epoch), so a manager that does not answer (a paused old leader) never delays the news of a new one. A
+ * manager still being asked when the next pass is due is not asked twice.
  */
 export function leaderDiscovery(managers: ReadonlyMap<string, PeerPort>, forwarder: Forwarder): () => Promise<void> {
-  let discovering = false;
-  return async () => {
-    if (discovering) return;
-    discovering = true;
+  const asking = new Set<string>();
+  const ask = async (name: string, peer: PeerPort) => {
+    if (asking.has(name)) return;
+    asking.add(name);
     try {
-      const found = await Promise.all(
-        [...managers].map(async ([name, peer]) => {
-          const r = await peer
-            .call<{ role?: string; ready?: boolean; epoch?: number }>('GET', '/healthz', undefined, {
-              timeoutMs: healthTimeoutMs,
-            })
-            .catch(() => undefined);
-          const { role, ready, epoch } = r?.body ?? {};
-          return role === 'leader' && ready && typeof epoch === 'number' ? { name, epoch } : undefined;
-        }),
-      );
-      let best: { name: string; epoch: number } | undefined;
-      for (const f of found) if (f && (!best || f.epoch > best.epoch)) best = f;
-      if (best) forwarder.leaderFound(best.name, best.epoch);
+      const r = await peer
+        .call<{ role?: string; ready?: boolean; epoch?: number }>('GET', '/healthz', undefined, {
+          timeoutMs: healthTimeoutMs,
+        })
+        .catch(() => undefined);
+      const { role, ready, epoch } = r?.body ?? {};
+      if (role === 'leader' && ready && typeof epoch === 'number') forwarder.leaderFound(name, epoch);
     } finally {
-      discovering = false;
+      asking.delete(name);
     }
+  };
+  return async () => {
+    await Promise.all([...managers].map(([name, peer]) => ask(name, peer)));
   };
 }

@@ -62,9 +62,13 @@ const detectorCyclesMax = 64;
 export function buildSessionManager(ports: SessionManagerPorts): ServiceParts {
   if (ports.participants.length === 0) throw new Error('a session manager needs at least one participant');
   const metrics = createSmMetrics(ports.registry);
-  const { elector, relay } = leadership(ports, metrics);
+  let recovery: Finisher | undefined;
+  // A new leader recovers its predecessors' unfinished transactions at once, not an interval later: their requests'
+  // retries (same idempotency key) wait for those outcomes.
+  const { elector, relay } = leadership(ports, metrics, () => void recovery?.pass());
   const onDecided = () => relay.kick();
   const { coordinator, finisher } = transactionWork(ports, metrics, elector, onDecided);
+  recovery = finisher;
   const { config, clock, logger } = ports;
   const observer = { ...schedulerObserver(metrics), ...queueEvidence(logger) };
   const scheduler = new Scheduler(config.scheduler, clock, observer);
@@ -89,8 +93,12 @@ export function buildSessionManager(ports: SessionManagerPorts): ServiceParts {
   };
 }
 
-/** The elector and the relay that only the leader runs: each needs the other. */
-function leadership(ports: SessionManagerPorts, metrics: SmMetrics): { elector: LeaderElector; relay: Relay } {
+/** The elector and the relay that only the leader runs: each needs the other. `onLeading`: once a takeover is done. */
+function leadership(
+  ports: SessionManagerPorts,
+  metrics: SmMetrics,
+  onLeading: () => void,
+): { elector: LeaderElector; relay: Relay } {
   const { config, clock, logger, node, txlog } = ports;
   let relay: Relay | undefined;
   const elector = new LeaderElector(
@@ -105,7 +113,10 @@ function leadership(ports: SessionManagerPorts, metrics: SmMetrics): { elector: 
         // Raise the coordinator database's fence first: from here on no older leader's write can land there.
         await txlog.raiseFence(epoch);
         metrics.leader.set(1);
-        void clock.yieldNow().then(() => relay?.kick());
+        void clock.yieldNow().then(() => {
+          relay?.kick();
+          onLeading();
+        });
       },
       onDemoted(_epoch, reason) {
         metrics.leader.set(0);

@@ -23,6 +23,9 @@ export interface FinisherConfig {
   queryTimeoutMs: number;
 }
 
+/** Transactions a pass finishes side by side. */
+const finishTogether = 16;
+
 export class Finisher {
   private timer: TimerHandle | undefined;
   private running = false;
@@ -60,10 +63,15 @@ export class Finisher {
     try {
       this.metrics.inDoubt.set(await this.txlog.openCount());
       const rows = await this.txlog.unfinished(this.config.batchMax, this.config.intervalMs);
-      for (const row of rows) {
+      // Several at once: a new leader's predecessor may leave many in flight, each waiting on participants, and the
+      // retries of their requests wait for these outcomes.
+      for (let i = 0; i < rows.length; i += finishTogether) {
         if (this.leadership.currentEpoch() !== epoch) break;
-        if (this.delivery.isDriving(row.txnId)) continue;
-        if (await this.finishOne(row, epoch).catch((err: Error) => this.failed(row, err))) closed++;
+        const some = rows.slice(i, i + finishTogether).filter((row) => !this.delivery.isDriving(row.txnId));
+        const done = await Promise.all(
+          some.map((row) => this.finishOne(row, epoch).catch((err: Error) => this.failed(row, err))),
+        );
+        closed += done.filter(Boolean).length;
       }
     } catch (err) {
       this.logger.warn('recovery pass failed', { error: (err as Error).message });

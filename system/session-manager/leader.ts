@@ -1,15 +1,32 @@
 // Leader election through a Redis lease with a fencing token (spec section 3, DESIGN section 2).
 // Acquire: SET NX PX + INCR epoch in one script; the epoch is the token every leader action carries.
+// A follower tries every ttl/3, and again as the holder's lease lapses (the acquire tells it how long that lease has
+// left), so a lost leader is replaced at its lease's expiry, not up to a third of a TTL later.
 // Renew: compare-and-pexpire every ttl/3. Step down at once when a renewal fails, or when the local monotonic
 // clock says the lease may have lapsed (measured from the start of the last successful renewal, less a margin
 // for clock drift), so a paused or partitioned leader stops acting before anyone else can take over.
 import type { Clock, TimerHandle } from '../common/clock.ts';
 import type { Logger } from '../common/log.ts';
 
+/**
+ * What an acquire got: the new epoch (> 0) and our lease value; or epoch 0, the current holder's value and, when the
+ * lease has an expiry, the ms it has left (acquire-2.lua's PTTL).
+ */
+export interface Acquired {
+  epoch: number;
+  holder: string;
+  remainingMs?: number;
+}
+
+/** An acquire script's answer as an `Acquired` (a PTTL below 0 is no expiry, or no key: not a time left). */
+export function acquired(epoch: number, holder: string, pttl?: number): Acquired {
+  const left = pttl === undefined ? -1 : Number(pttl);
+  return epoch === 0 && left >= 0 ? { epoch, holder, remainingMs: left } : { epoch, holder };
+}
+
 /** The lease store, narrow so a simulation can provide its own. */
 export interface LeaseStore {
-  /** Returns the new epoch (> 0) and our lease value, or epoch 0 and the current holder's value. */
-  acquire(node: string, ttlMs: number): Promise<{ epoch: number; holder: string }>;
+  acquire(node: string, ttlMs: number): Promise<Acquired>;
   renew(value: string, ttlMs: number): Promise<boolean>;
   release(value: string): Promise<boolean>;
 }
@@ -36,6 +53,8 @@ export class LeaderElector {
   private validUntilMs = 0;
   private ready = false;
   private timer: TimerHandle | undefined;
+  /** The follower's extra attempt at the holder's lease expiry. */
+  private atExpiry: TimerHandle | undefined;
   private ticking = false;
   private stopped = false;
 
@@ -47,9 +66,12 @@ export class LeaderElector {
     private readonly listener: LeadershipListener,
   ) {}
 
+  private get period(): number {
+    return Math.max(10, Math.floor(this.opts.leaseTtlMs / 3));
+  }
+
   start(): void {
-    const period = Math.max(10, Math.floor(this.opts.leaseTtlMs / 3));
-    this.timer = this.clock.setInterval(() => void this.tick(), period);
+    this.timer = this.clock.setInterval(() => void this.tick(), this.period);
     void this.tick();
   }
 
@@ -95,7 +117,7 @@ export class LeaderElector {
 
   private async tryAcquire(): Promise<void> {
     const started = this.clock.monotonicMs();
-    let result: { epoch: number; holder: string };
+    let result: Acquired;
     try {
       result = await this.store.acquire(this.opts.node, this.opts.leaseTtlMs);
     } catch {
@@ -103,6 +125,12 @@ export class LeaderElector {
     }
     if (result.epoch === 0) {
       this.role = { kind: 'follower', leaderHint: result.holder.split('|')[0] };
+      const left = result.remainingMs;
+      if (left !== undefined && left < this.period && !this.stopped) {
+        this.clock.clearTimeout(this.atExpiry);
+        // 1 ms past the expiry Redis gave: the lease is gone by then (Redis expires a key once its time has passed).
+        this.atExpiry = this.clock.setTimeout(() => void this.tick(), left + 1);
+      }
       return;
     }
     this.role = { kind: 'leader', epoch: result.epoch, value: result.holder };
@@ -165,6 +193,7 @@ export class LeaderElector {
   async stop(): Promise<void> {
     this.stopped = true;
     this.clock.clearInterval(this.timer);
+    this.clock.clearTimeout(this.atExpiry);
     if (this.role.kind === 'leader') {
       const { value, epoch } = this.role;
       this.stepDown('shutting down');

@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import type { Decision, Protocol, Revision, TrafficClass, TxnKind } from '../common/contract.ts';
 import { ServiceError } from '../common/errors.ts';
 import { defineScripts, loadScripts } from '../common/redis.ts';
-import type { LeaseStore } from './leader.ts';
+import { type Acquired, acquired, type LeaseStore } from './leader.ts';
 
 /** A transaction's stage as the DSM records it. */
 export type TxnStage = 'PENDING' | 'PREPARED' | 'PRECOMMITTED' | 'COMMITTED' | 'ABORTED';
@@ -105,9 +105,13 @@ export class RedisStore implements LeaseStore, Dsm, EventStream {
     this.scripts = defineScripts(redis, loadScripts(scriptsDir));
   }
 
-  async acquire(node: string, ttlMs: number) {
-    const [epoch, holder] = (await this.scripts.acquire!(keys.lease, keys.epoch, node, ttlMs)) as [number, string];
-    return { epoch: Number(epoch), holder: String(holder) };
+  async acquire(node: string, ttlMs: number): Promise<Acquired> {
+    const [epoch, holder, left] = (await this.scripts.acquire!(keys.lease, keys.epoch, node, ttlMs)) as [
+      number,
+      string,
+      number | undefined,
+    ];
+    return acquired(Number(epoch), String(holder), left);
   }
 
   async renew(value: string, ttlMs: number): Promise<boolean> {

@@ -17,7 +17,7 @@
 import type { Clock } from '../../../system/common/clock.ts';
 import { ServiceError } from '../../../system/common/errors.ts';
 import type { RedisEvidenceSource } from '../../../system/session-manager/evidence.ts';
-import type { LeaseStore } from '../../../system/session-manager/leader.ts';
+import { type Acquired, acquired, type LeaseStore } from '../../../system/session-manager/leader.ts';
 import {
   type Dsm,
   type EventStream,
@@ -31,12 +31,12 @@ import { type StreamId, XStream } from './redis-stream.ts';
 
 /** The files this model re-implements, with the SHA-256 of the version it was last checked against. */
 export const follows: Readonly<Record<string, string>> = {
-  'system/session-manager/redis/acquire-2.lua': 'a2eb089e3818a8035fa078b55db467382bdd40c1589ec0213073745f942795c3',
+  'system/session-manager/redis/acquire-2.lua': 'c0ae2c32ea8d41124ec3cbefcf965ed5ba0c7f9b4f6c8c6e7b1ae8719fac4dcc',
   'system/session-manager/redis/renew-1.lua': 'e886cf45c3ebe18441f3d3f64d81c52d97942071bb65c24c15a6b4399fce77e2',
   'system/session-manager/redis/release-1.lua': 'b59297b9c814325a218c5665103b70a33a457c00ddcca95584258a21fcf812b8',
   'system/session-manager/redis/cas-3.lua': '213484cbff6c4ee72d72720b58c4da19282a23b8b4b9e6bc1de077ba3b247d74',
   'system/session-manager/redis/emit-4.lua': 'ed5002974f42ab89db0699d1df0386137569507c7deea35ca7448cf8a054832a',
-  'system/session-manager/store.ts': 'a672d90c0434914c086e1facc720a724a0df0b4e270017f22e41b2a442574401',
+  'system/session-manager/store.ts': '8379ba46916f10d3376aad4aba630ca9a5dfde5d0e543dce4740a2139e19ee0b',
 };
 
 /** What `new RedisStore(redis, node)` uses when given no options. */
@@ -94,6 +94,13 @@ export class RedisModel {
     return Math.floor(this.clock.wallMs());
   }
 
+  /** PTTL: the ms a key has left; -1 when it has no expiry, -2 when there is no such key. */
+  private pttl(key: string): number {
+    const v = this.get(key);
+    if (v === undefined) return -2;
+    return v.kind === 'string' && v.expiresAtMs !== undefined ? v.expiresAtMs - this.nowMs() : -1;
+  }
+
   private get(key: string): Value | undefined {
     const v = this.data.get(key);
     if (v?.kind === 'string' && v.expiresAtMs !== undefined && this.nowMs() > v.expiresAtMs) {
@@ -130,9 +137,9 @@ export class RedisModel {
   }
 
   /** acquire-2.lua. */
-  acquireScript(node: string, ttlMs: number): [number, string] {
+  acquireScript(node: string, ttlMs: number): [number, string] | [number, string, number] {
     const current = this.getString(keys.lease);
-    if (current !== undefined) return [0, current];
+    if (current !== undefined) return [0, current, this.pttl(keys.lease)];
     const epoch = Number(this.getString(keys.epoch) ?? '0') + 1; // INCR
     this.data.set(keys.epoch, { kind: 'string', value: String(epoch) });
     const value = `${node}|${epoch}`;
@@ -284,9 +291,9 @@ class ModelStore implements LeaseStore, Dsm, EventStream {
     private readonly opts: StoreOptions,
   ) {}
 
-  async acquire(node: string, ttlMs: number) {
-    const [epoch, holder] = this.redis.acquireScript(node, ttlMs);
-    return { epoch, holder };
+  async acquire(node: string, ttlMs: number): Promise<Acquired> {
+    const [epoch, holder, left] = this.redis.acquireScript(node, ttlMs);
+    return acquired(epoch, holder, left);
   }
 
   async renew(value: string, ttlMs: number): Promise<boolean> {

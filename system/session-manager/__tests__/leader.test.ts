@@ -71,6 +71,46 @@ async function leading() {
 const tick = (e: LeaderElector) => (e as unknown as { tick(): Promise<void> }).tick();
 
 describe('LeaderElector', () => {
+  it("a follower tries again as the holder's lease lapses, not a period (ttl/3) later", async () => {
+    const clock = fakeClock();
+    const timeouts: Array<{ ms: number; fn: () => void }> = [];
+    clock.setTimeout = ((fn: () => void, ms: number) => {
+      timeouts.push({ ms, fn });
+      return timeouts.length;
+    }) as unknown as Clock['setTimeout'];
+    clock.clearTimeout = () => {};
+    const store = fakeStore();
+    store.holder = 'sm-2|1';
+    store.epoch = 1;
+    const held = store.acquire.bind(store);
+    let left = 400;
+    store.acquire = async (node, ttl) => ({
+      ...(await held(node, ttl)),
+      ...(store.holder ? { remainingMs: left } : {}),
+    });
+    const events: string[] = [];
+    const e = elector(store, clock, events);
+    e.start();
+    await settle();
+    // The period is 1000 ms (ttl 3000 / 3); the lease has 400 left: one more try 401 ms from now.
+    expect(timeouts.map((t) => t.ms)).toEqual([401]);
+    store.holder = undefined; // it lapsed
+    timeouts[0]!.fn();
+    await settle();
+    expect(events).toEqual(['elected 2']);
+    await e.stop();
+
+    // A lease with longer left than a period: the periodic try comes first, no extra one.
+    timeouts.length = 0;
+    const other = elector(store, clock, []);
+    store.holder = 'sm-2|3';
+    left = 1500;
+    other.start();
+    await settle();
+    expect(timeouts).toEqual([]);
+    await other.stop();
+  });
+
   it('leads with a fresh epoch once takeover finished', async () => {
     const { store, events, e } = await leading();
     expect(events).toEqual(['elected 1']);

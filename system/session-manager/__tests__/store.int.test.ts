@@ -187,8 +187,21 @@ for (const target of [realRedis(), model()])
       it('acquire: a free lease goes to the caller with a new epoch; a held one to nobody, its holder included', async () => {
         const store = target.store('sm-1');
         expect(await store.acquire('sm-1', 60_000)).toEqual({ epoch: 1, holder: 'sm-1|1' });
-        expect(await store.acquire('sm-2', 60_000)).toEqual({ epoch: 0, holder: 'sm-1|1' });
-        expect(await store.acquire('sm-1', 60_000)).toEqual({ epoch: 0, holder: 'sm-1|1' });
+        const held = { epoch: 0, holder: 'sm-1|1', remainingMs: expect.any(Number) };
+        expect(await store.acquire('sm-2', 60_000)).toEqual(held);
+        expect(await store.acquire('sm-1', 60_000)).toEqual(held);
+      });
+
+      it("acquire on a held lease tells what the holder's lease has left, as the holder set and renewed it", async () => {
+        const store = target.store('sm-1');
+        await store.acquire('sm-1', 60_000);
+        const first = (await store.acquire('sm-2', 60_000)).remainingMs!;
+        expect(first).toBeGreaterThan(0);
+        expect(first).toBeLessThanOrEqual(60_000);
+        expect(await store.renew('sm-1|1', 5_000)).toBe(true);
+        const renewed = (await store.acquire('sm-2', 60_000)).remainingMs!;
+        expect(renewed).toBeGreaterThan(0);
+        expect(renewed).toBeLessThanOrEqual(5_000);
       });
 
       it('renew: only the holder renews, and the renewal sets the TTL it asks for', async () => {
@@ -487,7 +500,7 @@ for (const target of [realRedis(), model()])
         const [first] = await store.emit([event('t1', 's1')], 3);
         await target.restart();
         const after = target.store('sm-2');
-        expect(await after.acquire('sm-2', 60_000)).toEqual({ epoch: 0, holder: 'sm-1|1' });
+        expect(await after.acquire('sm-2', 60_000)).toMatchObject({ epoch: 0, holder: 'sm-1|1' });
         expect(await after.read('s1')).toEqual({ version: 1, token: 3, record: record('s1') });
         await expect(after.cas(1, 2, record('s1'))).rejects.toMatchObject({ details: { highest: 3 } });
         expect(await after.emit([event('t1', 's1'), event('t2', 's1')], 3)).toEqual([first, expect.any(String)]);
