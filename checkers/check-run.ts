@@ -55,7 +55,13 @@ function resolve(base: CheckSettings, overrides: CheckOverrides): { settings: Ch
   return { settings: { ...base, ...given }, given };
 }
 
-function judge(loaded: LoadedRun, input: string, settings: CheckSettings, overrides: CheckOverrides): Results {
+function judge(
+  loaded: LoadedRun,
+  input: string,
+  settings: CheckSettings,
+  overrides: CheckOverrides,
+  leaseTtlMs?: number,
+): Results {
   // The run's own list applies where the history feeds each checker; a list given on the command line, everywhere.
   const names = overrides.checkers ? settings.checkers : appliedCheckerNames(settings.checkers, loaded.history);
   const checkers = names.map((name) => {
@@ -66,6 +72,7 @@ function judge(loaded: LoadedRun, input: string, settings: CheckSettings, overri
   const composite = compose(checkers).check(loaded.history, loaded.observations, {
     deadlineNs: settings.deadlineMs * 1e6,
     timeLimitMs: settings.timeLimitMs,
+    ...(leaseTtlMs === undefined ? {} : { leaseTtlMs }),
   });
   return {
     valid: composite.valid,
@@ -88,8 +95,9 @@ export function checkRun(runDir: string, overrides: CheckOverrides = {}): Result
 
 /** `checkRun` for a run its caller has loaded already (`rig run` summarises the same history). */
 export function checkLoadedRun(runDir: string, loaded: LoadedRun, overrides: CheckOverrides = {}): Results {
-  const { settings, given } = resolve(settingsOf(readConfig(runDir)), overrides);
-  const results = judge(loaded, runDir, settings, given);
+  const config = readConfig(runDir);
+  const { settings, given } = resolve(settingsOf(config), overrides);
+  const results = judge(loaded, runDir, settings, given, config?.options.leaseTtlMs);
   writeResults(resultsPathOf(runDir), results);
   return results;
 }

@@ -14,6 +14,8 @@ export interface CheckOptions {
   /** Linearizability search budget; over it the verdict is unknown. Defaults 10 s and 512 MiB. */
   timeLimitMs?: number;
   memoryLimitBytes?: number;
+  /** The run's lease TTL (config.json): bounds the unavailability of a leader loss (checkers/availability.ts). */
+  leaseTtlMs?: number;
   /** At most this many anomalies are listed per checker (all are counted). Default 1000. */
   anomaliesMax?: number;
 }

@@ -1,8 +1,10 @@
 // Stats: op counts per f and type, latency quantiles (hdr-histogram-js) per protocol and traffic class for creates and
 // per f for the other ops (read, modify, release), failures per f by code (412 `precondition_failed`, `not_active`,
-// `aborted`...), aborts by reason. Never invalid: it describes the run for the report, the other checkers judge it.
+// `aborted`...), aborts by reason, and the unavailability in each fault window (availability.ts), with the leader
+// losses over their bound flagged. Never invalid: it describes the run for the report, the other checkers judge it.
 import { build, type Histogram } from 'hdr-histogram-js';
 import { type HistoryOp, NEMESIS, pairHistory, SESSION_F } from '../format/history.ts';
+import { availability } from './availability.ts';
 import type { Checker } from './result.ts';
 import { sessionRequest, sessionResult } from './sessions.ts';
 
@@ -69,8 +71,8 @@ function bump(into: Record<string, number>, key: string): void {
 
 export const stats: Checker = {
   name: 'stats',
-  coverage: ['completions'],
-  check(history, observations) {
+  coverage: ['completions', 'faultWindows', 'leaderLosses'],
+  check(history, observations, opts) {
     const pairs = pairHistory(history);
     const ops: Record<string, Record<string, number>> = {};
     const groups = new Map<string, Group>();
@@ -111,12 +113,23 @@ export const stats: Checker = {
       latency[key] = summarize(g);
       g.histogram.destroy();
     }
+    const unavailability = availability(history, observations, opts.leaseTtlMs);
     const loggedAbortsByReason: Record<string, number> = {};
     for (const t of observations.txn) if (t.state === 'aborted') bump(loggedAbortsByReason, t.reason ?? 'unknown');
     return {
       valid: true,
       anomalies: [],
-      stats: { completions, ops, latency, failsByCode, abortsByReason, loggedAbortsByReason },
+      stats: {
+        completions,
+        ops,
+        latency,
+        failsByCode,
+        abortsByReason,
+        loggedAbortsByReason,
+        faultWindows: unavailability.windows.length,
+        leaderLosses: unavailability.leaderLossWindows,
+        availability: unavailability,
+      },
     };
   },
 };

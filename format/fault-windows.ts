@@ -1,9 +1,10 @@
-// Fault windows from the nemesis ops in the history, for shading the time-based charts. A nemesis op's `f` names what
-// it did: `start-X` opens a window of kind X that `stop-X` closes, as do kill-X/restart-X and pause-X/resume-X; `heal`
-// (or the schedule's final heal, whatever it is called) closes everything still open. Anything else is an instant
-// (e.g. a Redis restart or a connection reset) and is drawn as a line. A window still open at the end runs to the end.
-import { type HistoryOp, NEMESIS, pairHistory } from '../format/history.ts';
-import { isPlainObject } from '../format/schema.ts';
+// Fault windows from the nemesis ops in the history: the reports shade the time-based charts with them, and the
+// stats checker measures unavailability in each (checkers/availability.ts). A nemesis op's `f` names what it did:
+// `start-X` opens a window of kind X that `stop-X` closes, as do kill-X/restart-X and pause-X/resume-X; `heal` (or the
+// schedule's final heal, whatever it is called) closes everything still open. Anything else is an instant (e.g. a
+// Redis restart or a connection reset) and is drawn as a line. A window still open at the end runs to the end.
+import { type HistoryOp, NEMESIS, pairHistory } from './history.ts';
+import { isPlainObject } from './schema.ts';
 
 export interface NemesisOp {
   index: number;

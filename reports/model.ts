@@ -1,12 +1,13 @@
 // Everything a report shows, computed in Node from a run directory: the page only decodes and draws it. Per-op data
 // goes as typed-array columns (see ops.ts); everything else is pre-aggregated to a few hundred values per chart.
 
+import type { Availability } from '../checkers/availability.ts';
 import { coverageText, type Validity } from '../checkers/result.ts';
+import { type Faults, faultWindows, type NemesisOp, nemesisOps } from '../format/fault-windows.ts';
 import type { HistoryOp } from '../format/history.ts';
 import { observationKinds } from '../format/observations.ts';
 import { isPlainObject } from '../format/schema.ts';
 import { type Buckets, buckets } from './buckets.ts';
-import { type Faults, faultWindows, type NemesisOp, nemesisOps } from './faults.ts';
 import { type Leadership, leadership } from './leadership.ts';
 import { type RunMeta, runMeta } from './meta.ts';
 import { type ClientOps, clientOps } from './ops.ts';
@@ -57,6 +58,8 @@ export interface ReportModel {
   ops: ClientOps;
   nemesis: NemesisOp[];
   faults: Faults;
+  /** Unavailability in each fault window, as the stats checker measured it (absent for runs checked before it). */
+  availability?: Availability;
   buckets: Buckets;
   latencyTable: PercentileRow[];
   queueTable: PercentileRow[];
@@ -66,6 +69,11 @@ export interface ReportModel {
   config: Record<string, unknown> | null;
   observationCounts: Record<string, number>;
   warnings: string[];
+}
+
+function availabilityOf(checkers: RunInput['checkers']): { availability?: Availability } {
+  const a = checkers.stats?.stats.availability as Availability | undefined;
+  return a && Array.isArray(a.windows) ? { availability: a } : {};
 }
 
 function capped(value: unknown, pretty = false): string {
@@ -183,6 +191,7 @@ export function reportModel(run: RunInput, now = new Date()): ReportModel {
     ops,
     nemesis,
     faults: faultWindows(nemesis, duration),
+    ...availabilityOf(run.checkers),
     buckets: buckets(ops, duration),
     latencyTable: latencyTable(ops),
     queueTable: queueDelayTable(ops),

@@ -33,20 +33,34 @@ export function chartSections(m: ReportModel): Raw {
 
 export function faultsSection(m: ReportModel): Raw {
   const { windows, instants } = m.faults;
+  const a = m.availability;
+  // The stats checker measured the same windows from the same history, in the same order.
+  const measured = (i: number) => (a?.windows.length === windows.length ? a.windows[i] : undefined);
+  const unavailable = (i: number): Raw => {
+    const u = measured(i);
+    if (!u) return html`<td></td><td></td>`;
+    const gap = html`${fmtMs(u.longestGapMs)}${u.cut ? html` <span class="muted">to the end</span>` : ''}${u.overBound ? html` <strong>over the bound</strong>` : ''}`;
+    const lead = u.leaderLoss ? (u.newLeaderMs === undefined ? 'never' : fmtMs(u.newLeaderMs)) : '';
+    return html`<td>${gap}</td><td>${lead}</td>`;
+  };
   const rows = [
-    ...windows.map((w) => ({
+    ...windows.map((w, i) => ({
       at: w.startMs,
-      row: html`<tr><td>${w.kind}</td><td>${w.label}</td><td>${fmtDuration(w.startMs)}</td><td>${fmtDuration(w.endMs)}</td><td>${fmtDuration(w.endMs - w.startMs)}</td><td>${opLink(w.openedBy)} ${w.closedBy < 0 ? html`<span class="muted">open at the end</span>` : opLink(w.closedBy)}</td></tr>`,
+      row: html`<tr><td>${w.kind}</td><td>${w.label}</td><td>${fmtDuration(w.startMs)}</td><td>${fmtDuration(w.endMs)}</td><td>${fmtDuration(w.endMs - w.startMs)}</td>${unavailable(i)}<td>${opLink(w.openedBy)} ${w.closedBy < 0 ? html`<span class="muted">open at the end</span>` : opLink(w.closedBy)}</td></tr>`,
     })),
     ...instants.map((i) => ({
       at: i.atMs,
-      row: html`<tr><td>instant</td><td>${i.label}</td><td>${fmtDuration(i.atMs)}</td><td></td><td></td><td>${opLink(i.index)}</td></tr>`,
+      row: html`<tr><td>instant</td><td>${i.label}</td><td>${fmtDuration(i.atMs)}</td><td></td><td></td><td></td><td></td><td>${opLink(i.index)}</td></tr>`,
     })),
-  ].sort((a, b) => a.at - b.at);
+  ].sort((x, y) => x.at - y.at);
+  const bound =
+    a?.boundMs === undefined || a.leaderLossWindows === 0
+      ? ''
+      : html`<p>Leader losses: ${a.leaderLossWindows}, the worst ${fmtMs(a.worstLeaderLossGapMs ?? 0)} without an ok; the bound (lease TTL + 500 ms) is ${fmtMs(a.boundMs)}, and ${a.overBound} went over it.</p>`;
   const body =
     rows.length === 0
       ? html`<p class="empty">No nemesis ops in the history: no faults were injected.</p>`
-      : html`<table class="data"><thead><tr><th>kind</th><th>what</th><th>from</th><th>to</th><th>for</th><th>ops</th></tr></thead><tbody>${rows.map((r) => r.row)}</tbody></table>`;
+      : html`${bound}<table class="data"><thead><tr><th>kind</th><th>what</th><th>from</th><th>to</th><th>for</th><th title="the longest stretch without an ok completion that began in the window">longest gap</th><th title="from the fault's start to the first ok of a transaction logged under a newer epoch">new leader's first ok</th><th>ops</th></tr></thead><tbody>${rows.map((r) => r.row)}</tbody></table>`;
   return html`<section id="faults"><h2>Faults</h2>${body}</section>`;
 }
 

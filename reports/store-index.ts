@@ -1,5 +1,5 @@
 // store/index.html: every run under the store, newest first, coloured by verdict, with trends across runs of p99
-// latency, abort rate and throughput. For nightly use, so a run that cannot be read is listed as unreadable rather
+// latency, abort rate, throughput and the worst unavailability of a leader loss. For nightly use, so a run that cannot be read is listed as unreadable rather
 // than stopping the index. Everything is rendered here (the trends are small SVGs): the page needs no script.
 import { existsSync, lstatSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -54,7 +54,7 @@ function runRow(storeDir: string, r: Row): Raw {
   const href = relative(storeDir, existsSync(report) ? report : r.dir);
   const s = r.summary;
   if (!s) {
-    return html`<tr class="verdict-unreadable"><td></td><td><a href="${href}">${runName(r.dir)}</a></td><td>unreadable</td><td colspan="9">${r.error}</td></tr>`;
+    return html`<tr class="verdict-unreadable"><td></td><td><a href="${href}">${runName(r.dir)}</a></td><td>unreadable</td><td colspan="10">${r.error}</td></tr>`;
   }
   return html`<tr class="${verdictClass(s.verdict)}">
   <td class="when">${(s.startedAt || new Date(r.mtimeMs).toISOString()).replace('T', ' ').slice(0, 19)}</td>
@@ -63,6 +63,7 @@ function runRow(storeDir: string, r: Row): Raw {
   <td>${s.workload || '—'}</td><td>${s.protocol || '—'}</td><td>${s.nemeses.join(', ') || 'none'}</td>
   <td>${fmtDuration(s.durationMs)}</td><td class="n">${s.ok}</td><td class="n">${s.fail}</td><td class="n">${s.info}</td>
   <td class="n">${fmtMs(s.p99Ms ?? Number.NaN)}</td><td class="n">${(s.abortRate * 100).toFixed(1)}%</td><td class="n">${s.throughput.toFixed(1)}/s</td>
+  <td class="n">${s.leaderLossGapMs === null ? '—' : fmtMs(s.leaderLossGapMs)}${s.leaderLossOverBound > 0 ? html` <strong>${s.leaderLossOverBound} over</strong>` : ''}</td>
 </tr>`;
 }
 
@@ -122,12 +123,13 @@ ${trend(
   (s) => s.throughput,
   (v) => `${v.toFixed(1)}/s`,
 )}
+${trend('leader loss: longest gap without an ok', runs, (s) => s.leaderLossGapMs ?? Number.NaN, fmtMs)}
 </section>
 <section id="runs"><h2>Runs, newest first</h2>
 ${
   rows.length === 0
     ? html`<p class="empty">No runs under ${shown} yet: <code>rig run</code> writes them.</p>`
-    : html`<table class="data runs"><thead><tr><th>started</th><th>run</th><th>verdict</th><th>workload</th><th>protocol</th><th>nemeses</th><th>duration</th><th>ok</th><th>fail</th><th>info</th><th>p99</th><th>abort rate</th><th>throughput</th></tr></thead><tbody>${sorted.map((r) => runRow(root, r))}</tbody></table>`
+    : html`<table class="data runs"><thead><tr><th>started</th><th>run</th><th>verdict</th><th>workload</th><th>protocol</th><th>nemeses</th><th>duration</th><th>ok</th><th>fail</th><th>info</th><th>p99</th><th>abort rate</th><th>throughput</th><th title="the longest gap without an ok in a fault window that lost the leader">leader loss</th></tr></thead><tbody>${sorted.map((r) => runRow(root, r))}</tbody></table>`
 }
 </section>
 </main>`;

@@ -11,7 +11,7 @@ import { readRun } from './run.ts';
 
 export const SUMMARY_FILE = 'summary.json';
 /** Bumped when the summary's shape changes, so older files are recomputed. */
-const SUMMARY_VERSION = 1;
+const SUMMARY_VERSION = 2;
 
 export interface RunSummary {
   version: number;
@@ -36,6 +36,10 @@ export interface RunSummary {
   abortRate: number;
   /** ok completions per second over the run. */
   throughput: number;
+  /** The longest gap without an ok in any leader-loss fault window, ms (null when no leader was lost). */
+  leaderLossGapMs: number | null;
+  /** Leader-loss windows over the bound (lease TTL + 500 ms). */
+  leaderLossOverBound: number;
 }
 
 export function summarize(m: ReportModel): RunSummary {
@@ -62,6 +66,8 @@ export function summarize(m: ReportModel): RunSummary {
     p99Ms: all ? all.p99 : null,
     abortRate: done === 0 ? 0 : fail / done,
     throughput: m.meta.durationMs > 0 ? ok / (m.meta.durationMs / 1000) : 0,
+    leaderLossGapMs: m.availability?.worstLeaderLossGapMs ?? null,
+    leaderLossOverBound: m.availability?.overBound ?? 0,
   };
 }
 

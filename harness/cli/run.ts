@@ -1,4 +1,6 @@
 // `rig run`: run, save, then check (Jepsen's core loop). Exit 0 valid, 1 invalid, 2 unknown or could not run.
+
+import { type Availability, availabilityLines } from '../../checkers/availability.ts';
 import { checkLoadedRun } from '../../checkers/check-run.ts';
 import { protocolChoices, type RunConfig, type RunOptions } from '../../format/config.ts';
 import { LoadError } from '../../format/jsonl.ts';
@@ -154,6 +156,8 @@ export async function judgeRun(runDir: string, store: string): Promise<number> {
     const loaded = loadRun(runDir);
     for (const line of summaryLines(summarize(loaded.history))) console.log(line);
     results = checkLoadedRun(runDir, loaded);
+    const unavailability = results.results.stats?.stats.availability as Availability | undefined;
+    if (unavailability) for (const line of availabilityLines(unavailability)) console.log(line);
   } catch (err) {
     if (!(err instanceof LoadError)) throw err;
     console.log(`unreadable       ${err.message}`);

@@ -3,9 +3,9 @@
 // are tabled per op and reason, fault windows pair their start and stop ops, and leadership
 // terms end where they should.
 import { describe, expect, it } from 'vitest';
+import { faultWindows, nemesisOps } from '../../format/fault-windows.ts';
 import { parseHistory } from '../../format/run-dir.ts';
 import { buckets, bucketWidthMs, quantileSorted } from '../buckets.ts';
-import { faultWindows, nemesisOps } from '../faults.ts';
 import { leadership } from '../leadership.ts';
 import { clientOps, Dict, OUTCOME_CODE } from '../ops.ts';
 import { failTable, latencyTable, queueDelayTable } from '../tables.ts';
