@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'stale_timestamp'
   | 'replayed_nonce'
   | 'not_found'
+  | 'unsupported_media_type'
   | 'not_leader'
   | 'stale_token'
   | 'overloaded'
@@ -30,6 +31,7 @@ const statusByCode: Record<ErrorCode, number> = {
   stale_timestamp: 401,
   replayed_nonce: 401,
   not_found: 404,
+  unsupported_media_type: 415,
   conflict: 409,
   aborted: 409,
   not_active: 409,
