@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'replayed_nonce'
   | 'not_found'
   | 'unsupported_media_type'
+  | 'idempotency_key_reused'
   | 'not_leader'
   | 'stale_token'
   | 'overloaded'
@@ -32,6 +33,7 @@ const statusByCode: Record<ErrorCode, number> = {
   replayed_nonce: 401,
   not_found: 404,
   unsupported_media_type: 415,
+  idempotency_key_reused: 422,
   conflict: 409,
   aborted: 409,
   not_active: 409,
