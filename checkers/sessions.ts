@@ -3,7 +3,8 @@
 //
 // create-session  invoke {requestId, subscriberId, trafficClass, protocol, cells?}
 //                 ok     {sessionId, txnId, outcome: "committed"}                (201)
-//                 fail   {sessionId?, txnId?, outcome?: "aborted", reason?, status} (409 aborted; 400/503 not done)
+//                 fail   {sessionId?, txnId?, outcome?: "aborted", reason?, status} (409 aborted; any other 4xx
+//                        (400, 415, 422 idempotency_key_reused) or 503: not done)
 //                 info   {status?} with error, e.g. "timeout"                    (504 or no answer: unknown)
 // read-session    invoke {sessionId}
 //                 ok     {sessionId, revision, status, trafficClass, cells, txnId}  (200)
@@ -12,7 +13,7 @@
 // release-session invoke {requestId, sessionId, ifMatch?}
 //                 ok     {sessionId, txnId, outcome: "committed", kind, revision}  (200: the new revision)
 //                 fail   {status, code, sessionId?, txnId?, outcome?, reason?, revision?} (409 aborted or not_active,
-//                        412 with the current revision, 404, 400, 503: nothing changed)
+//                        412 with the current revision, 404, 400, 415, 422, 503: nothing changed)
 //                 info   {status?} with error                                     (504 or no answer: unknown)
 // read-totals     ok     {credit, channels}                                       (conservation workload)
 import { type HistoryOp, pairHistory, SESSION_F } from '../format/history.ts';

@@ -1,7 +1,8 @@
 // The workload's client: one HTTP call to the gateway per op, and the completion it means (DESIGN section 3).
-// ok: it happened (2xx). fail: it definitely did not (a 4xx such as 409 aborted or not_active, 412, 404 or 400; 503;
-// connection refused). info: unknown (504, a timeout, a reset after sending): it may have happened at any time after
-// the invocation. The values are the history's (checkers/sessions.ts lists them); no method throws.
+// ok: it happened (2xx). fail: it definitely did not (a 4xx such as 409 aborted or not_active, 412, 404, 400, 415 or
+// 422 idempotency_key_reused; 503; connection refused). info: unknown (504, a timeout, a reset after sending): it
+// may have happened at any time after the invocation. The values are the history's (checkers/sessions.ts lists
+// them); no method throws.
 import { Agent, request } from 'node:http';
 
 export interface Completion {
@@ -44,7 +45,10 @@ function defined(value: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined));
 }
 
-/** A status after which nothing changed for certain: every 4xx, and 503 (no leader, or the request was shed). */
+/**
+ * A status after which nothing changed for certain: every 4xx (415: the body was not read; 422: the key names another
+ * request, and this one was refused), and 503 (no leader, or the request was shed).
+ */
 function definite(status: number): boolean {
   return (status >= 400 && status < 500) || status === 503;
 }
@@ -175,7 +179,7 @@ export class GatewayClient {
           },
           error: 'aborted',
         };
-      if (r.status === 400 || r.status === 503)
+      if (definite(r.status))
         return { type: 'fail', value: { status: r.status, reason: b.code }, error: String(b.code ?? r.status) };
       return { type: 'info', value: { status: r.status, reason: b.code }, error: String(b.code ?? `http ${r.status}`) };
     } catch (err) {

@@ -1,6 +1,7 @@
 // End to end through real processes over real Redis and Postgres: a session is created, committed everywhere
 // and announced once on the stream; a request naming the most cells passes every layer; bad and forged input
-// changes nothing; idempotency keys hold.
+// changes nothing; idempotency keys hold, and one reused for another request is refused (422); a body that is not
+// JSON is refused (415).
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cellsPerRequestMax } from '../common/contract.ts';
@@ -94,6 +95,33 @@ describe('session creation', () => {
     expect(second.body.txnId).toBe(first.body.txnId);
     const rows = await sys.db.coordinator`SELECT txn_id FROM txn WHERE idempotency_key = 'client:order-8'`;
     expect(rows).toHaveLength(1);
+
+    // The same key with another request: refused, passed on by the gateway as the leader said it, nothing created.
+    const before = await counts();
+    const reused = await sys.createSession({ ...body, trafficClass: 'voice' }, headers);
+    expect(reused.status).toBe(422);
+    expect(reused.body).toMatchObject({
+      code: 'idempotency_key_reused',
+      differs: [{ field: 'trafficClass', first: 'data', now: 'voice' }],
+    });
+    expect(await counts()).toEqual(before);
+  });
+
+  it('answers 415 to a body that is not JSON, before reading it, and creates nothing', async () => {
+    const before = await counts();
+    const r = await fetch(`${sys.cluster.gatewayUrl}/v1/sessions`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain; charset=utf-8' },
+      body: JSON.stringify({ subscriberId: subscriber(10), trafficClass: 'voice', protocol: '2pc' }),
+    });
+    expect(r.status).toBe(415);
+    expect(r.headers.get('accept')).toBe('application/json');
+    expect(await r.json()).toMatchObject({
+      code: 'unsupported_media_type',
+      received: 'text/plain; charset=utf-8',
+      expected: 'application/json',
+    });
+    expect(await counts()).toEqual(before);
   });
 
   it('answers only 201/400/409/503/504 to any body, never 500', async () => {

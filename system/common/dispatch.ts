@@ -1,11 +1,13 @@
-// The routes of a service, and the one way a request reaches them: match the route, verify the signature before any
-// handler runs on signed routes, run the fault hook, call the handler, map typed errors to statuses, count it. No
+// The routes of a service, and the one way a request reaches them: match the route, refuse a body that is not JSON
+// on routes that take JSON (415, before it is parsed), verify the signature before any handler runs on signed routes,
+// run the fault hook, call the handler, map typed errors to statuses, give every 503 a Retry-After, count it. No
 // socket here: the HTTP server and the channel server (http-server.ts) deliver requests through createDispatcher, and
 // a simulated network can deliver them the same way. Time is read on the injected Clock only.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Clock } from './clock.ts';
 import { isServiceError, ServiceError } from './errors.ts';
 import type { Logger } from './log.ts';
+import { jsonContentTypeProblem, jsonMediaType } from './media-type.ts';
 import type { HttpMetrics } from './metrics.ts';
 import type { Verifier } from './signing.ts';
 
@@ -37,6 +39,12 @@ export interface Route {
   pattern: string;
   /** Signed routes are verified before the handler runs; unsigned ones are public (health, metrics, edge API). */
   signed: boolean;
+  /**
+   * The route takes a JSON body: a body of another media type, or one that names none, is refused with 415
+   * `unsupported_media_type` before it is parsed or reaches the handler (media-type.ts says what is accepted). A
+   * request with no body and no Content-Type goes on (the handler says what is missing).
+   */
+  jsonBody?: boolean;
   handler: Handler;
 }
 
@@ -93,7 +101,16 @@ export function createDispatcher(opts: DispatchOptions): Dispatch {
         throw new ServiceError(allowed ? 'bad_request' : 'not_found', `no route for ${method} ${url.pathname}`);
       }
       endpoint = match.route.pattern;
+      const contentType = headers['content-type'];
+      // A type named is judged before the body is even read; a body that names none, once it is known to be there.
+      if (match.route.jsonBody && contentType !== undefined) {
+        const problem = jsonContentTypeProblem(contentType);
+        if (problem) return unsupportedMediaType(problem, contentType, opts.metrics);
+      }
       const raw = await readRaw();
+      if (match.route.jsonBody && contentType === undefined && raw.length > 0) {
+        return unsupportedMediaType(jsonContentTypeProblem(undefined)!, undefined, opts.metrics);
+      }
       const groups = match.regex.exec(url.pathname)!;
       const params = Object.fromEntries(match.names.map((n, i) => [n, decodeURIComponent(groups[i + 1]!)]));
       const ctx: RequestContext = {
@@ -124,11 +141,12 @@ export function createDispatcher(opts: DispatchOptions): Dispatch {
       return match.route.handler(ctx);
     })()
       .catch((err: unknown): Reply => {
-        if (isServiceError(err)) return { status: err.status, body: err.toBody(), headers: retryAfter(err) };
+        if (isServiceError(err)) return { status: err.status, body: err.toBody() };
         opts.logger.error('unhandled error', { endpoint, error: (err as Error).stack ?? String(err) });
         return { status: 500, body: { code: 'internal', message: 'internal error' } };
       })
-      .then((reply) => {
+      .then((answered) => {
+        const reply = withRetryAfter(answered);
         const labels = { endpoint, method, status: String(reply.status) };
         opts.metrics.requests.inc(labels);
         opts.metrics.latency.observe(labels, (opts.clock.monotonicMs() - started) / 1000);
@@ -137,7 +155,38 @@ export function createDispatcher(opts: DispatchOptions): Dispatch {
   };
 }
 
-function retryAfter(err: ServiceError): Record<string, string> | undefined {
-  const ms = err.details.retryAfterMs;
-  return typeof ms === 'number' ? { 'retry-after': String(Math.max(1, Math.ceil(ms / 1000))) } : undefined;
+/** 415: the body's media type is not JSON (`problem` says how); `Accept` names the one taken (RFC 9110 15.5.16). */
+function unsupportedMediaType(
+  problem: string,
+  received: string | string[] | undefined,
+  metrics: Pick<HttpMetrics, 'rejected'>,
+): Reply {
+  metrics.rejected.inc({ reason: 'unsupported_media_type' });
+  return {
+    status: 415,
+    headers: { accept: jsonMediaType },
+    body: {
+      code: 'unsupported_media_type',
+      message: `${problem}: send the body as JSON with Content-Type: ${jsonMediaType}`,
+      received: received ?? null,
+      expected: jsonMediaType,
+    },
+  };
+}
+
+/** When no answer says otherwise: how long a client waits before it tries a 503 again. */
+const retryAfterDefaultS = 1;
+
+/**
+ * The reply with a Retry-After (RFC 9110 section 10.2.3, in whole seconds) on every 503, whatever made it (a handler's
+ * reply, a thrown error, a reply passed on from another service), and on any other reply whose body names
+ * `retryAfterMs`: from `retryAfterMs`, rounded up to at least 1 s, else 1 s. A Retry-After already set stays.
+ */
+export function withRetryAfter(reply: Reply): Reply {
+  const ms = (reply.body as { retryAfterMs?: unknown } | undefined)?.retryAfterMs;
+  const named = typeof ms === 'number' && Number.isFinite(ms);
+  if (reply.status !== 503 && !named) return reply;
+  if (Object.keys(reply.headers ?? {}).some((k) => k.toLowerCase() === 'retry-after')) return reply;
+  const seconds = named ? Math.max(1, Math.ceil(ms / 1000)) : retryAfterDefaultS;
+  return { ...reply, headers: { ...reply.headers, 'retry-after': String(seconds) } };
 }

@@ -10,6 +10,8 @@ export type ErrorCode =
   | 'stale_timestamp'
   | 'replayed_nonce'
   | 'not_found'
+  | 'unsupported_media_type'
+  | 'idempotency_key_reused'
   | 'not_leader'
   | 'stale_token'
   | 'overloaded'
@@ -30,6 +32,8 @@ const statusByCode: Record<ErrorCode, number> = {
   stale_timestamp: 401,
   replayed_nonce: 401,
   not_found: 404,
+  unsupported_media_type: 415,
+  idempotency_key_reused: 422,
   conflict: 409,
   aborted: 409,
   not_active: 409,

@@ -22,13 +22,6 @@ export interface ForwarderConfig {
 interface SmReply {
   code?: string;
   leader?: string | null;
-  retryAfterMs?: number;
-}
-
-/** The Retry-After header (whole seconds) for a reply that names a retryAfterMs, e.g. 503 overloaded. */
-function retryAfter(body: SmReply | undefined): Record<string, string> | undefined {
-  const ms = body?.retryAfterMs;
-  return typeof ms === 'number' ? { 'retry-after': String(Math.max(1, Math.ceil(ms / 1000))) } : undefined;
 }
 
 export class Forwarder {
@@ -109,9 +102,9 @@ export class Forwarder {
           lastProblem = `${name} shed the retry (${r.body?.code ?? 503}) after an earlier attempt may have landed`;
         } else {
           if (method !== 'GET' && r.status < 500) this.hint = name;
-          // Shed by the leader's admission control (503 overloaded): the client backs off, not us.
-          const headers = retryAfter(r.body);
-          return { status: r.status, body: r.body, ...(headers ? { headers } : {}) };
+          // Shed by the leader's admission control (503 overloaded): the client backs off, not us. Its Retry-After
+          // comes from the body's retryAfterMs, as for every 503 the gateway answers (dispatch.ts withRetryAfter).
+          return { status: r.status, body: r.body };
         }
       } catch (err) {
         const definite = isServiceError(err) && err.definite;
@@ -136,7 +129,6 @@ export class Forwarder {
     }
     return {
       status: 503,
-      headers: { 'retry-after': '1' },
       body: { code: 'no_leader', message: `no leader could take the request (${lastProblem}); retry later` },
     };
   }

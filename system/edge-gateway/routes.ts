@@ -1,4 +1,6 @@
-// The gateway's public API: validate and normalise at the edge, then forward to the leader.
+// The gateway's public API: validate and normalise at the edge, then forward to the leader. A body that is not JSON
+// is refused (415) before it reaches a handler, and every 503 gets a Retry-After, by the dispatcher (dispatch.ts);
+// what the session manager answers, 422 idempotency_key_reused included, is passed on as it is (forwarder.ts).
 import type { Counter } from 'prom-client';
 import { sessionIdPattern } from '../common/contract.ts';
 import type { Handler, Reply, Route } from '../common/dispatch.ts';
@@ -28,6 +30,7 @@ export function gatewayRoutes(forwarder: Forwarder, counters: GatewayCounters, r
       method: 'POST',
       pattern: '/v1/sessions',
       signed: false,
+      jsonBody: true,
       handler: createSession(forwarder, counters, forwardedKey),
     },
     { method: 'GET', pattern: '/v1/sessions/:sessionId', signed: false, handler: readSession(forwarder) },
@@ -35,6 +38,7 @@ export function gatewayRoutes(forwarder: Forwarder, counters: GatewayCounters, r
       method: 'PATCH',
       pattern: '/v1/sessions/:sessionId',
       signed: false,
+      jsonBody: true,
       handler: changeSession('PATCH', validateModifyRequest, forwarder, counters, forwardedKey),
     },
     {

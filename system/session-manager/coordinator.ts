@@ -11,7 +11,7 @@ import type { Faults } from '../common/faults.ts';
 import type { Logger } from '../common/log.ts';
 import type { Random } from '../common/random.ts';
 import { type Delivery, revisionAfter, sessionRecord } from './delivery.ts';
-import { awaitOutcome } from './duplicates.ts';
+import { type Asked, awaitOutcome, reuseRefusal } from './duplicates.ts';
 import type { SmMetrics } from './metrics.ts';
 import { type ParticipantClient, prepareBody, type Vote } from './participants.ts';
 import { tariff } from './pricing.ts';
@@ -80,8 +80,8 @@ function notClaimable(found: VersionedRecord, ifMatch: Revision | undefined): Se
   return undefined;
 }
 
-/** The transaction that makes `change` to the active session `found`. */
-function changeRequest(found: VersionedRecord, change: SessionChange): SessionRequest {
+/** The transaction that makes `change` to the active session `found`, conditional on `ifMatch` when given. */
+function changeRequest(found: VersionedRecord, change: SessionChange, ifMatch: Revision | undefined): SessionRequest {
   const r = found.record;
   const base = {
     trafficClass: r.trafficClass,
@@ -90,7 +90,12 @@ function changeRequest(found: VersionedRecord, change: SessionChange): SessionRe
     version: found.version,
     revision: r.revision,
   };
-  const session = { subscriberId: r.subscriberId, protocol: r.protocol, base };
+  const session = {
+    subscriberId: r.subscriberId,
+    protocol: r.protocol,
+    base,
+    ...(ifMatch !== undefined ? { ifMatch } : {}),
+  };
   if (change.kind === 'release') {
     return { ...session, kind: 'release', trafficClass: r.trafficClass, cells: [], amount: 0 };
   }
@@ -133,8 +138,15 @@ export class Coordinator {
     return this.preparingNow;
   }
 
-  /** The first request's outcome; a committed one only once the DSM shows it, like any answer (`visible`). */
-  private async duplicateOf(txnId: string, started: number): Promise<SessionOutcome> {
+  /**
+   * The outcome of `first`, the request logged under the key this one repeats: a committed one only once the DSM
+   * shows it, like any answer (`visible`). Refused (422), at once and changing nothing, unless this request is that
+   * one again (duplicates.ts says what counts as the same).
+   */
+  private async duplicateOf(first: TxnRow, asked: Asked, started: number): Promise<SessionOutcome> {
+    const reused = reuseRefusal(first, asked);
+    if (reused) throw reused;
+    const { txnId } = first;
     const outcome = await awaitOutcome(this.d.txlog, this.d.clock, txnId, started, this.d.config.duplicateWaitMs);
     if (outcome.outcome === 'committed') {
       const found = await this.d.dsm.read(outcome.sessionId);
@@ -156,7 +168,8 @@ export class Coordinator {
     const token = this.epochOrThrow();
     // No look-up of the idempotency key first: the intent's insert refuses a key already logged and says so.
     const sessionId = `ses-${this.d.random.uuid()}`;
-    return this.run(sessionId, { ...request, kind: 'create' }, token, idempotencyKey, started, undefined);
+    const create = { ...request, kind: 'create' as const };
+    return this.run(sessionId, create, { kind: 'create', request: create }, token, idempotencyKey, started);
   }
 
   /**
@@ -172,25 +185,27 @@ export class Coordinator {
   ): Promise<SessionOutcome> {
     const started = this.d.clock.monotonicMs();
     const token = this.epochOrThrow();
+    const asked: Asked = { kind: 'change', sessionId, change, ifMatch };
     // A retry of a change already logged gets its outcome, not a 412 for the revision that change moved on.
     if (idempotencyKey !== undefined) {
       const first = await this.d.txlog.byIdempotencyKey(idempotencyKey);
-      if (first) return this.duplicateOf(first.txnId, started);
+      if (first) return this.duplicateOf(first, asked, started);
     }
     const found = await this.d.dsm.read(sessionId);
     if (!found) throw new ServiceError('not_found', `no session ${sessionId}`);
     const refusal = notClaimable(found, ifMatch);
     if (refusal) throw refusal;
-    return this.run(sessionId, changeRequest(found, change), token, idempotencyKey, started, ifMatch);
+    return this.run(sessionId, changeRequest(found, change, ifMatch), asked, token, idempotencyKey, started);
   }
 
+  /** `asked`: the client's request, to tell a retry from another request under a key already logged. */
   private async run(
     sessionId: string,
     request: SessionRequest,
+    asked: Asked,
     token: number,
     idempotencyKey: string | undefined,
     started: number,
-    ifMatch: Revision | undefined,
   ): Promise<SessionOutcome> {
     const txnId = `txn-${this.d.random.uuid()}`;
     const row = {
@@ -206,7 +221,7 @@ export class Coordinator {
     try {
       if ((await this.d.txlog.insertIntent(row)) === 'duplicate-key') {
         const first = await this.d.txlog.byIdempotencyKey(idempotencyKey!);
-        return this.duplicateOf(first!.txnId, started);
+        return this.duplicateOf(first!, asked, started);
       }
     } catch (err) {
       // No intent row landed (fenced, or the database refused): nothing happened, definitely.
@@ -232,7 +247,7 @@ export class Coordinator {
       outcome = await this.drive(intent, started);
     } catch (err) {
       if (request.base && intent.dsmVersion === 0 && isServiceError(err) && err.code === 'conflict') {
-        return this.claimFailed(intent, started, ifMatch);
+        return this.claimFailed(intent, started, request.ifMatch);
       }
       outcome = await this.abandon(intent, started, err);
     }

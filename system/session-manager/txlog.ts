@@ -27,6 +27,12 @@ export interface SessionRequest extends Required<CreateSessionRequest>, Holding 
   /** Absent in rows logged before sessions could change: create. */
   kind?: TxnKind;
   base?: SessionBase;
+  /**
+   * modify, release: the revision the client's `If-Match` named. Absent when the change was unconditional (no
+   * If-Match, or `*`), and in rows logged before this field was, which read as unconditional. Logged so that a
+   * request repeating the idempotency key can be told apart from a retry (duplicates.ts).
+   */
+  ifMatch?: Revision;
 }
 
 /** A session as a modify or release found it: its DSM version (which the claim expects), revision and holding. */

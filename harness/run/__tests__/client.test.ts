@@ -75,6 +75,21 @@ describe('createSession', () => {
       protocol: '2pc',
     });
   });
+  it.each([
+    [400, 'bad_request'],
+    [415, 'unsupported_media_type'],
+    [422, 'idempotency_key_reused'],
+    [503, 'overloaded'],
+  ])('fails on %i %s: nothing was created', async (status, code) => {
+    const { client } = await gateway(answer(status, { code, message: 'm' }));
+    const done = await client.createSession({
+      requestId: 'r2',
+      subscriberId: 'imsi-001010000000001',
+      trafficClass: 'voice',
+      protocol: '2pc',
+    });
+    expect(done).toEqual({ type: 'fail', value: { status, reason: code }, error: code });
+  });
 });
 
 describe('readSession', () => {
@@ -211,6 +226,18 @@ describe('modifySession and releaseSession', () => {
     ['404', 404, { code: 'not_found' }, { status: 404, code: 'not_found' }],
     ['400', 400, { code: 'bad_request', errors: [] }, { status: 400, code: 'bad_request' }],
     ['503', 503, { code: 'overloaded', shed: 'full' }, { status: 503, code: 'overloaded' }],
+    [
+      '415 unsupported_media_type',
+      415,
+      { code: 'unsupported_media_type', received: 'text/plain', expected: 'application/json' },
+      { status: 415, code: 'unsupported_media_type' },
+    ],
+    [
+      '422 idempotency_key_reused',
+      422,
+      { code: 'idempotency_key_reused', message: 'm', differs: [{ field: 'kind', first: 'create', now: 'release' }] },
+      { status: 422, code: 'idempotency_key_reused' },
+    ],
   ];
   it.each(fails)('fail on %s: nothing changed', async (_name, status, body, value) => {
     const { client } = await gateway(answer(status, body));

@@ -2,9 +2,12 @@
 // dispatcher alone verifies signatures before the handler runs. One signed request and one unsigned request go to
 // the same signed route on a fixed clock: the first is answered by the handler (200, with the key id that signed),
 // the second is refused with 401 and the stable code `unsigned`, never reaches the handler, and is counted by reason.
+// And that every 503 leaves with a Retry-After, however it was made: a handler's reply, a thrown error, with or
+// without a retryAfterMs to take it from; one the handler set stays.
 import { describe, expect, it } from 'vitest';
 import { type Clock, systemClock } from '../clock.ts';
 import { createDispatcher, type Route } from '../dispatch.ts';
+import { ServiceError } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import { createHttpMetrics } from '../metrics.ts';
 import { seededRandom } from '../random.ts';
@@ -67,5 +70,51 @@ describe('createDispatcher', () => {
     expect((await metrics.rejected.get()).values).toEqual([
       expect.objectContaining({ labels: { reason: 'unsigned' }, value: 1 }),
     ]);
+  });
+});
+
+describe('Retry-After', () => {
+  const answers: Record<string, Route['handler']> = {
+    '/plain': () => ({ status: 503, body: { code: 'draining' } }),
+    '/thrown': () => {
+      throw new ServiceError('unavailable', 'the store is away');
+    },
+    '/named': () => {
+      throw new ServiceError('overloaded', 'queue full', { retryAfterMs: 1001 });
+    },
+    '/short': () => ({ status: 503, body: { code: 'overloaded', retryAfterMs: 20 } }),
+    '/set': () => ({ status: 503, headers: { 'Retry-After': '7' }, body: {} }),
+    '/ok': () => ({ status: 200, body: {} }),
+  };
+
+  it('is on every 503: from retryAfterMs rounded up to whole seconds, else 1 s; one already set stays', async () => {
+    const routes: Route[] = Object.entries(answers).map(([pattern, handler]) => ({
+      method: 'GET',
+      pattern,
+      signed: false,
+      handler,
+    }));
+    const metrics = createHttpMetrics('test', 'test');
+    const logger = createLogger(
+      'test',
+      'test',
+      () => nowMs,
+      'error',
+      () => {},
+    );
+    const dispatch = createDispatcher({ routes, clock, logger, metrics });
+    const got: Record<string, unknown> = {};
+    for (const path of Object.keys(answers)) {
+      const r = await dispatch('GET', path, {}, async () => Buffer.alloc(0));
+      got[path] = [r.status, r.headers];
+    }
+    expect(got).toEqual({
+      '/plain': [503, { 'retry-after': '1' }],
+      '/thrown': [503, { 'retry-after': '1' }],
+      '/named': [503, { 'retry-after': '2' }],
+      '/short': [503, { 'retry-after': '1' }],
+      '/set': [503, { 'Retry-After': '7' }],
+      '/ok': [200, undefined],
+    });
   });
 });
