@@ -22,6 +22,8 @@ export interface ForwarderConfig {
 interface SmReply {
   code?: string;
   leader?: string | null;
+  /** With `leader` in a not_leader answer: the epoch the answering node last saw that leader hold. */
+  epoch?: number;
 }
 
 export class Forwarder {
@@ -87,7 +89,11 @@ export class Forwarder {
         });
         if (r.status === 503 && r.body?.code === 'not_leader') {
           const leader = r.body.leader ?? undefined;
-          this.hint = leader && leader !== name && this.managers.has(leader) ? leader : undefined;
+          const named = leader && leader !== name && this.managers.has(leader) ? leader : undefined;
+          // A hint at a newer epoch than any seen is news of a new leader, as discovery's would be.
+          if (named && typeof r.body.epoch === 'number' && r.body.epoch > this.leaderEpoch) {
+            this.leaderFound(named, r.body.epoch);
+          } else this.hint = named;
           lastProblem = `${name} is not the leader`;
         } else if (r.status === 504) {
           uncertain = true; // the leader itself does not know yet; ask again with the same key

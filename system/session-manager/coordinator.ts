@@ -12,6 +12,7 @@ import type { Logger } from '../common/log.ts';
 import type { Random } from '../common/random.ts';
 import { type Delivery, revisionAfter, sessionRecord } from './delivery.ts';
 import { type Asked, awaitOutcome, reuseRefusal } from './duplicates.ts';
+import type { LeaderHint } from './leader.ts';
 import type { SmMetrics } from './metrics.ts';
 import { type ParticipantClient, prepareBody, type Vote } from './participants.ts';
 import { tariff } from './pricing.ts';
@@ -34,7 +35,7 @@ export interface CoordinatorConfig {
 
 export interface Leadership {
   currentEpoch(): number | undefined;
-  leaderHint(): string | undefined;
+  leaderHint(): LeaderHint | undefined;
 }
 
 /**
@@ -121,9 +122,14 @@ export interface CoordinatorDeps {
   onDecided: () => void;
 }
 
-export function notLeader(hint: string | undefined): ServiceError {
+/**
+ * The answer of a node that does not lead: the leader it last saw and that leader's epoch, so the gateway can tell a
+ * newer leader from a deposed one and stop waiting on the old (edge-gateway/forwarder.ts).
+ */
+export function notLeader(hint: LeaderHint | undefined): ServiceError {
   return new ServiceError('not_leader', 'this session manager is not the leader', {
-    leader: hint ?? null,
+    leader: hint?.node ?? null,
+    ...(hint && Number.isInteger(hint.epoch) ? { epoch: hint.epoch } : {}),
     retryAfterMs: 200,
   });
 }

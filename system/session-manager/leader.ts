@@ -40,7 +40,13 @@ export interface LeaderOptions {
   keepLeading?: boolean;
 }
 
-export type Role = { kind: 'follower'; leaderHint?: string } | { kind: 'leader'; epoch: number; value: string };
+/** The leader as a node last saw it: the lease holder and the epoch it holds it at. */
+export interface LeaderHint {
+  node: string;
+  epoch: number;
+}
+
+export type Role = { kind: 'follower'; leaderHint?: LeaderHint } | { kind: 'leader'; epoch: number; value: string };
 
 export interface LeadershipListener {
   /** Called once we hold the lease; leadership is usable only after this resolves (fences raised, recovery run). */
@@ -91,8 +97,8 @@ export class LeaderElector {
   }
 
   /** Node name of the leader as last seen (ourselves when leading). */
-  leaderHint(): string | undefined {
-    if (this.role.kind === 'leader') return this.opts.node;
+  leaderHint(): LeaderHint | undefined {
+    if (this.role.kind === 'leader') return { node: this.opts.node, epoch: this.role.epoch };
     return this.role.leaderHint;
   }
 
@@ -101,7 +107,7 @@ export class LeaderElector {
     this.leaseLapsed();
     return this.role.kind === 'leader'
       ? { role: 'leader', epoch: this.role.epoch, ready: this.ready, leader: this.opts.node }
-      : { role: 'follower', ready: false, ...(this.role.leaderHint ? { leader: this.role.leaderHint } : {}) };
+      : { role: 'follower', ready: false, ...(this.role.leaderHint ? { leader: this.role.leaderHint.node } : {}) };
   }
 
   private async tick(): Promise<void> {
@@ -124,7 +130,8 @@ export class LeaderElector {
       return; // Redis unreachable: stay a follower
     }
     if (result.epoch === 0) {
-      this.role = { kind: 'follower', leaderHint: result.holder.split('|')[0] };
+      const [holder = '', epoch] = result.holder.split('|');
+      this.role = { kind: 'follower', leaderHint: { node: holder, epoch: Number(epoch) } };
       const left = result.remainingMs;
       if (left !== undefined && left < this.period && !this.stopped) {
         this.clock.clearTimeout(this.atExpiry);

@@ -11,8 +11,9 @@ import {
 } from '../common/contract.ts';
 import type { Handler, Route } from '../common/dispatch.ts';
 import { ServiceError } from '../common/errors.ts';
-import type { Coordinator, SessionChange } from './coordinator.ts';
+import { type Coordinator, notLeader, type SessionChange } from './coordinator.ts';
 import type { Finisher } from './finisher.ts';
+import type { LeaderHint } from './leader.ts';
 import { homeCell, tariff } from './pricing.ts';
 import type { Scheduler } from './scheduler.ts';
 import type { Dsm } from './store.ts';
@@ -109,7 +110,7 @@ export function sessionRoutes(
   finisher: Finisher,
   dsm: Dsm,
   defaults: SessionDefaults,
-  leaderHint: () => string | undefined,
+  leaderHint: () => LeaderHint | undefined,
 ): Route[] {
   return [
     {
@@ -160,10 +161,7 @@ export function sessionRoutes(
       handler: async (ctx) => {
         const answer = await finisher.decisionFor(ctx.params.txnId!);
         if (!answer) {
-          throw new ServiceError('not_leader', 'this session manager is not the leader', {
-            leader: leaderHint() ?? null,
-            retryAfterMs: 200,
-          });
+          throw notLeader(leaderHint());
         }
         return { status: 200, body: answer };
       },

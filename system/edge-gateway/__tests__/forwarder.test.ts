@@ -80,6 +80,44 @@ describe('Forwarder', () => {
     expect(f.leaderHint).toBe('sm-2');
   });
 
+  it('takes a not_leader hint at a newer epoch as news of a new leader: attempts waiting elsewhere are retried there', async () => {
+    const seen: string[] = [];
+    const peers = pausedAndNew(seen);
+    const follower = {
+      call: async () => ({ status: 503, body: { code: 'not_leader', leader: 'sm-2', epoch: 4 } }),
+    };
+    peers.set('sm-3', follower as unknown as PeerPort);
+    const f = new Forwarder(peers, { ...config, attemptTimeoutMs: 60_000 }, systemClock());
+    f.leaderFound('sm-1', 3);
+    const stuck = f.forward('POST', '/v1/sessions', {}, { 'idempotency-key': 'k1' });
+    await until(() => seen.length === 1);
+    // The next request goes to sm-3, whose hint names sm-2 at epoch 4: the attempt waiting on sm-1 is abandoned.
+    f.leaderFound('sm-3', 3);
+    const asked = await f.forward('POST', '/v1/sessions', {}, { 'idempotency-key': 'k2' });
+    expect(asked.status).toBe(201);
+    expect((await stuck).status).toBe(201);
+    expect([...seen].sort()).toEqual(['sm-1', 'sm-2 k1', 'sm-2 k2']);
+    expect(f.leaderHint).toBe('sm-2');
+  });
+
+  it('does not take a not_leader hint at an older epoch for news: it only points the next attempt', async () => {
+    const seen: string[] = [];
+    const peers = pausedAndNew(seen);
+    peers.set('sm-3', {
+      call: async () => ({ status: 503, body: { code: 'not_leader', leader: 'sm-2', epoch: 2 } }),
+    } as unknown as PeerPort);
+    const f = new Forwarder(peers, { ...config, attemptTimeoutMs: 60_000 }, systemClock());
+    f.leaderFound('sm-1', 3);
+    const stuck = f.forward('POST', '/v1/sessions', {}, { 'idempotency-key': 'k1' });
+    await until(() => seen.length === 1);
+    f.leaderFound('sm-3', 3);
+    expect((await f.forward('POST', '/v1/sessions', {}, { 'idempotency-key': 'k2' })).status).toBe(201);
+    // The attempt on sm-1 still waits: an older epoch's hint is no news of a new leader.
+    expect(seen).toEqual(['sm-1', 'sm-2 k2']);
+    f.leaderFound('sm-2', 5);
+    expect((await stuck).status).toBe(201);
+  });
+
   it('ignores a leader at a lower epoch than one already found (a deposed leader that has not noticed)', async () => {
     const seen: string[] = [];
     const f = new Forwarder(pausedAndNew(seen), config, systemClock());

@@ -255,13 +255,13 @@ describe('buildSessionManager', () => {
     expect(status(parts)?.role).toBe('follower');
   });
 
-  it('with the lease held by another node, answers not_leader naming it, and logs nothing', async () => {
+  it('with the lease held by another node, answers not_leader naming it and its epoch, and logs nothing', async () => {
     const { parts, txlog } = build(fakeLease('sm-2|5'));
     await until(() => status(parts)?.leader === 'sm-2');
     const route = parts.routes.find((r) => r.method === 'POST' && r.pattern === '/v1/sessions')!;
     const refused = await Promise.resolve(route.handler(post(request))).catch((err: unknown) => err);
     expect(isServiceError(refused) && refused.code).toBe('not_leader');
-    expect(isServiceError(refused) && refused.details).toMatchObject({ leader: 'sm-2' });
+    expect(isServiceError(refused) && refused.details).toMatchObject({ leader: 'sm-2', epoch: 5 });
     expect(txlog.rows.size).toBe(0);
     await parts.close();
   });
