@@ -157,7 +157,9 @@ export class LeaderElector {
       }
     } catch (err) {
       if (this.role.kind === 'leader' && this.role.epoch === epoch) {
+        const { value } = this.role;
         this.stepDown(`could not take over: ${(err as Error).message}`);
+        void this.store.release(value).catch(() => false);
       }
     }
   }
@@ -174,7 +176,9 @@ export class LeaderElector {
     if (this.role.kind !== 'leader' || this.role.epoch !== role.epoch) return;
     if (!ok) {
       this.logger.observe('leadership', { event: 'renew-failed', epoch: role.epoch, reason: why });
-      this.loseLeadership(why);
+      // Having stepped down, give the lease up if it is still ours (a reply lost, a connection reset): a follower
+      // then takes over at its next try, not when the lease runs out.
+      if (this.loseLeadership(why)) void this.store.release(role.value).catch(() => false);
       return;
     }
     this.validUntilMs = started + this.opts.leaseTtlMs * (1 - this.opts.driftMargin);

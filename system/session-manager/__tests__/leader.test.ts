@@ -140,12 +140,47 @@ describe('LeaderElector', () => {
     await e.stop();
   });
 
-  it('steps down at once when a renewal is refused', async () => {
+  it('steps down at once when a renewal is refused, then gives up the lease if it still holds it', async () => {
     const { store, events, e } = await leading();
     store.renewOk = false;
+    const released: string[] = [];
+    const release = store.release.bind(store);
+    store.release = async (value) => {
+      released.push(value);
+      return release(value);
+    };
     await tick(e);
     expect(e.currentEpoch()).toBeUndefined();
     expect(events.at(-1)).toMatch(/demoted 1/);
+    expect(released).toEqual(['sm-1|1']);
+    expect(store.holder).toBeUndefined();
+    await e.stop();
+  });
+
+  it('under the planted bug stale-leader, a refused renewal neither steps down nor gives the lease up', async () => {
+    const clock = fakeClock();
+    const store = fakeStore();
+    const events: string[] = [];
+    const logger = createLogger(
+      'sm',
+      'sm-1',
+      () => clock.wallMs(),
+      'error',
+      () => {},
+    );
+    const e = new LeaderElector(
+      store,
+      { node: 'sm-1', leaseTtlMs: 3000, driftMargin: 0.1, keepLeading: true },
+      clock,
+      logger,
+      { onElected: async (n) => void events.push(`elected ${n}`), onDemoted: () => void events.push('demoted') },
+    );
+    e.start();
+    await settle();
+    store.renewOk = false;
+    await tick(e);
+    expect(events).toEqual(['elected 1']);
+    expect(store.holder).toBe('sm-1|1');
     await e.stop();
   });
 });
