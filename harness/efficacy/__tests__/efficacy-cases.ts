@@ -4,17 +4,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type BugCase, bugCase } from '../matrix.ts';
+import { bugCase } from '../matrix.ts';
 import { type CaseRun, evaluate } from '../runner.ts';
 
-export function efficacyCases(bugs: string[], mode: 'real' | 'sim' = 'real', cases?: readonly BugCase[]): void {
+export function efficacyCases(bugs: string[], mode: 'real' | 'sim' = 'real'): void {
   const store = mkdtempSync(join(tmpdir(), 'rig-efficacy-'));
   const cache = new Map<string, CaseRun>();
   afterAll(() => rmSync(store, { recursive: true, force: true }));
-  const label = cases ? 'planted bug %s, default settings' : 'planted bug %s';
-  describe.each(bugs)(`${mode === 'sim' ? 'simulated: ' : ''}${label}`, (bug) => {
+  describe.each(bugs)(`${mode === 'sim' ? 'simulated: ' : ''}planted bug %s`, (bug) => {
     it('is reported by its checker, and the correct system passes the same seeds', { timeout: 600_000 }, async () => {
-      const c = cases ? cases.find((x) => x.bug === bug)! : bugCase(bug)!;
+      const c = bugCase(bug)!;
       const lines: string[] = [];
       const row = await evaluate(
         c,
