@@ -81,21 +81,25 @@ export function findOutcomes(stores: string[]): { found: FoundOutcome[]; problem
   return { found, problems };
 }
 
-/** The newest outcome of each shard of the newest night: that night's seed base and shard count. */
-function pickNight(found: FoundOutcome[]) {
-  const newest = found.reduce((a, b) => (b.outcome.started > a.outcome.started ? b : a));
-  const { seedBase } = newest.outcome;
+/** The newest outcome of each shard of the night: the one of `seedBase`, else the newest night found. */
+function pickNight(found: FoundOutcome[], seedBase: number | undefined) {
+  const night = found.filter((f) => seedBase === undefined || f.outcome.seedBase === seedBase);
+  if (night.length === 0) return undefined;
+  const newest = night.reduce((a, b) => (b.outcome.started > a.outcome.started ? b : a));
   const { count } = newest.outcome.shard;
   const picked: FoundOutcome[] = [];
   const missing: number[] = [];
   for (let index = 1; index <= count; index++) {
-    const mine = found.filter(
-      (f) => f.outcome.seedBase === seedBase && f.outcome.shard.count === count && f.outcome.shard.index === index,
+    const mine = night.filter(
+      (f) =>
+        f.outcome.seedBase === newest.outcome.seedBase &&
+        f.outcome.shard.count === count &&
+        f.outcome.shard.index === index,
     );
     if (mine.length === 0) missing.push(index);
     else picked.push(mine.reduce((a, b) => (b.outcome.started > a.outcome.started ? b : a)));
   }
-  return { seedBase, count, picked, missing };
+  return { seedBase: newest.outcome.seedBase, count, picked, missing };
 }
 
 /** A shard's exit code and lists, prefixed with the shard; an exit outside 0..2 (130: interrupted) cannot be trusted. */
@@ -128,18 +132,23 @@ function matrixFailures(picked: FoundOutcome[], runs: NightRun[], seedBase: numb
   }
 }
 
-/** Merges the outcomes found into one night (pure: the paths are taken as given). */
-export function mergeNight(found: FoundOutcome[], problems: string[] = []): Night {
+/**
+ * Merges the outcomes found into one night: the night of `seedBase` when given, else the newest night found (pure:
+ * the paths are taken as given).
+ */
+export function mergeNight(found: FoundOutcome[], problems: string[] = [], seedBase?: number): Night {
   const broken = [...problems];
   const invalid: string[] = [];
-  if (found.length === 0) {
-    broken.push(`no ${OUTCOME_FILE} under <store>/${NIGHTLY_DIR}/ in the stores given: no shard finished`);
-    return { seedBase: 0, shards: [], runs: [], invalid, broken, ignored: 0, exit: 2 };
+  const night = pickNight(found, seedBase);
+  if (night === undefined) {
+    const which = seedBase === undefined ? '' : ` of the night with seed base ${seedBase}`;
+    broken.push(`no ${OUTCOME_FILE}${which} under <store>/${NIGHTLY_DIR}/ in the stores given: no shard finished`);
+    return { seedBase: seedBase ?? 0, shards: [], runs: [], invalid, broken, ignored: found.length, exit: 2 };
   }
-  const { seedBase, count, picked, missing } = pickNight(found);
+  const { count, picked, missing } = night;
   for (const index of missing) {
     broken.push(
-      `shard ${index}/${count}: no ${OUTCOME_FILE} of this night (seed base ${seedBase}) in the stores given: it did not finish, or its store is missing`,
+      `shard ${index}/${count}: no ${OUTCOME_FILE} of this night (seed base ${night.seedBase}) in the stores given: it did not finish, or its store is missing`,
     );
   }
   for (const f of picked) shardFailures(f, invalid, broken);
@@ -152,9 +161,17 @@ export function mergeNight(found: FoundOutcome[], problems: string[] = []): Nigh
       })),
     )
     .sort((a, b) => a.n - b.n);
-  matrixFailures(picked, runs, seedBase, broken);
+  matrixFailures(picked, runs, night.seedBase, broken);
   const exit = invalid.length > 0 ? 1 : broken.length > 0 ? 2 : 0;
-  return { seedBase, shards: picked, runs, invalid, broken, ignored: found.length - picked.length, exit };
+  return {
+    seedBase: night.seedBase,
+    shards: picked,
+    runs,
+    invalid,
+    broken,
+    ignored: found.length - picked.length,
+    exit,
+  };
 }
 
 const EXIT_TEXT = {
@@ -192,10 +209,10 @@ export function renderNight(night: Night, root: string): string {
   return `${out.join('\n')}\n`;
 }
 
-/** Merges the night found in `stores` into `outDir`/summary.md; returns its path and the night. */
-export function writeNight(stores: string[], outDir: string): { path: string; night: Night } {
+/** Merges the night found in `stores` (see mergeNight) into `outDir`/summary.md; returns its path and the night. */
+export function writeNight(stores: string[], outDir: string, seedBase?: number): { path: string; night: Night } {
   const { found, problems } = findOutcomes(stores);
-  const night = mergeNight(found, problems);
+  const night = mergeNight(found, problems, seedBase);
   mkdirSync(outDir, { recursive: true });
   const path = join(outDir, NIGHT_SUMMARY_FILE);
   writeFileSync(path, renderNight(night, realpathSync(outDir)));

@@ -4,7 +4,7 @@
 // Exit 0 when written, 2 for bad input (no such directory, not a run directory, a history that cannot be read),
 // with a message naming the file; with --night, the night's exit code: 0 valid, 1 invalid, 2 could not run or missing.
 import { ReportInputError, writeMergedIndex, writeNight, writeReport } from '../../reports/index.ts';
-import { type Command, UsageError, type Values } from './command.ts';
+import { type Command, intOption, UsageError, type Values } from './command.ts';
 
 export const report: Command = {
   name: 'report',
@@ -24,18 +24,21 @@ export const report: Command = {
     "                nightly/<time>/outcome.json) into DIR/summary.md, and exit with the night's code: 1 when a run",
     '                of the correct system was invalid, else 2 when something could not run, ended unknown, or a',
     '                shard or a run is missing, else 0',
+    '  --seed-base N the night to merge, by its NIGHTLY_SEED_BASE [the newest night found]; with stores of earlier',
+    '                nights indexed for their trends, this keeps an earlier night from standing in for a missing one',
   ].join('\n'),
   options: {
     index: { type: 'boolean' },
     store: { type: 'string', multiple: true },
     out: { type: 'string' },
     night: { type: 'boolean' },
+    'seed-base': { type: 'string' },
   },
   positionals: true,
   async run(values, positionals) {
     try {
       if (values.index) return await index(values, positionals);
-      for (const flag of ['store', 'out', 'night'] as const) {
+      for (const flag of ['store', 'out', 'night', 'seed-base'] as const) {
         if (values[flag] !== undefined) throw new UsageError(`--${flag} goes with --index`);
       }
       if (positionals.length !== 1) throw new UsageError('give exactly one run directory, or --index');
@@ -51,6 +54,11 @@ export const report: Command = {
 
 async function index(values: Values, positionals: string[]): Promise<number> {
   if (positionals.length > 0) throw new UsageError('--index takes no run directory (use --store DIR)');
+  if (values['seed-base'] !== undefined && !values.night) throw new UsageError('--seed-base goes with --night');
+  const seedBase =
+    values['seed-base'] === undefined
+      ? undefined
+      : intOption(values['seed-base'], 'seed-base', 0, Number.MAX_SAFE_INTEGER, 0);
   const stores = Array.isArray(values.store) ? values.store.map(String) : ['store'];
   const out = typeof values.out === 'string' ? values.out : stores.length === 1 ? stores[0]! : undefined;
   if (out === undefined) {
@@ -58,7 +66,7 @@ async function index(values: Values, positionals: string[]): Promise<number> {
   }
   console.log(await writeMergedIndex(stores, out));
   if (!values.night) return 0;
-  const { path, night } = writeNight(stores, out);
+  const { path, night } = writeNight(stores, out, seedBase);
   console.log(path);
   const shards = night.shards.map((f) => `${f.outcome.shard.index}/${f.outcome.shard.count}`).join(' ');
   console.log(`night of seed base ${night.seedBase}, shards ${shards || 'none'}: exit ${night.exit}`);
