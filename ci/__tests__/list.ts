@@ -7,9 +7,12 @@ export interface Listed {
   stderr: string;
 }
 
-/** The units of `NIGHTLY_SHARD=shard` under the given knobs; any NIGHTLY_* of the caller's environment is dropped. */
+/**
+ * The units of `NIGHTLY_SHARD=shard` under the given knobs; any NIGHTLY_* of the caller's environment is dropped.
+ * NIGHTLY_DRY_RUN=1 as well as --list, unless the knobs say otherwise: a test must never start a real night.
+ */
 export function listUnits(shard: string | undefined, knobs: Record<string, string>, args = ['--list']): Listed {
-  const env: Record<string, string> = {};
+  const env: Record<string, string> = { NIGHTLY_DRY_RUN: '1' };
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('NIGHTLY_') && v !== undefined) env[k] = v;
   if (shard !== undefined) env.NIGHTLY_SHARD = shard;
   const r = spawnSync('bash', ['ci/nightly.sh', ...args], { env: { ...env, ...knobs }, encoding: 'utf8' });

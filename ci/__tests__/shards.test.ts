@@ -1,12 +1,17 @@
 // The nightly's shards (issue 26), through its dry run, which prints each unit a shard would run and starts nothing:
 // for a small matrix, the lists of shards 1/3, 2/3 and 3/3 are disjoint and together exactly the unsharded list (the
 // same runs with the same seeds); the matrix is dealt round-robin, the bench goes to shard 1 only; a malformed shard
-// exits 2 with a message before anything is written.
+// exits 2 with a message before anything is written. And a real shard that owns nothing heavy (every step off, no
+// matrix run of its own: no server starts) writes an outcome.json that the merge reads.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { findOutcomes, mergeNight } from '../../reports/night.ts';
 import { listUnits, shardLists } from './list.ts';
+
+// The outcome test runs the script for real (its index step loads rig under tsx): seconds on a busy machine.
+vi.setConfig({ testTimeout: 60_000 });
 
 const root = mkdtempSync(join(tmpdir(), 'shards-test-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -69,10 +74,9 @@ describe('ci/nightly.sh --list', () => {
       expect(new Set(all).size).toBe(all.length);
       expect(all).toEqual([...full].sort());
     }
-    expect(listUnits(undefined, knobs, ['--shard', '2/4', '--list']).units).toEqual(shardLists(4, knobs)[1]);
-    expect(listUnits(undefined, { ...knobs, NIGHTLY_DRY_RUN: '1' }, ['--shard=3/4']).units).toEqual(
-      shardLists(4, knobs)[2],
-    );
+    const noDryRun = { ...knobs, NIGHTLY_DRY_RUN: '0' };
+    expect(listUnits(undefined, noDryRun, ['--shard', '2/4', '--list']).units).toEqual(shardLists(4, knobs)[1]);
+    expect(listUnits(undefined, knobs, ['--shard=3/4']).units).toEqual(shardLists(4, knobs)[2]);
   });
 
   it('exits 2 on a malformed shard or argument, saying what is wrong, before writing anything', () => {
@@ -82,7 +86,7 @@ describe('ci/nightly.sh --list', () => {
       ['a/b', /bad shard "a\/b"/],
       ['2', /bad shard "2"/],
     ] as const) {
-      const r = listUnits(shard, SMALL, []);
+      const r = listUnits(shard, SMALL);
       expect(r.status, shard).toBe(2);
       expect(r.stderr).toMatch(message);
       expect(r.units).toEqual([]);
@@ -93,5 +97,39 @@ describe('ci/nightly.sh --list', () => {
       /NIGHTLY_SEEDS=two: expected a whole/,
     );
     expect(existsSync(SMALL.NIGHTLY_STORE)).toBe(false);
+  });
+});
+
+describe('ci/nightly.sh, a shard for real', () => {
+  it('writes outcome.json beside its summary, in the form the merge reads', () => {
+    const store = join(root, 'real');
+    const knobs = {
+      ...SMALL,
+      NIGHTLY_DRY_RUN: '0',
+      NIGHTLY_STORE: store,
+      NIGHTLY_WORKLOADS: 'sessions',
+      NIGHTLY_PROTOCOLS: '2pc',
+      NIGHTLY_NEMESES: 'none',
+      NIGHTLY_SEEDS: '1',
+      NIGHTLY_EXPOSURE: '0',
+      NIGHTLY_SIM_SEEDS: '0',
+      NIGHTLY_SIM_EFFICACY: '0',
+      NIGHTLY_EFFICACY: '0',
+      NIGHTLY_BENCH_DURATION: '0',
+    };
+    // The one matrix run is shard 1's: shard 2 of 2 has nothing to run but its index.
+    expect(listUnits('2/2', knobs, ['--list']).units).toEqual([]);
+    const r = listUnits('2/2', knobs, []);
+    expect(r.status, r.stderr).toBe(0);
+    const { found, problems } = findOutcomes([store]);
+    expect(problems).toEqual([]);
+    expect(found.map((f) => f.outcome)).toMatchObject([
+      { shard: { index: 2, count: 2 }, seedBase: 20261207000, exit: 0, total: 1, runs: [], invalid: [], broken: [] },
+    ]);
+    const night = mergeNight(found);
+    expect(night.broken).toEqual([
+      expect.stringMatching(/^shard 1\/2: no outcome.json of this night/),
+      "run 1 of 1: in no shard's outcome",
+    ]);
   });
 });

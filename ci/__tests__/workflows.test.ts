@@ -140,7 +140,7 @@ describe('.github/workflows/nightly.yml', () => {
       missed: [],
       details: '',
     });
-    const put = (store: string, o: ReturnType<typeof outcome>) => {
+    const put = (store: string, o: Omit<ReturnType<typeof outcome>, 'shard'> & { shard: object }) => {
       mkdirSync(join(store, 'nightly', o.started, 'servers'), { recursive: true });
       writeFileSync(join(store, 'nightly', o.started, 'outcome.json'), JSON.stringify(o));
     };
@@ -153,10 +153,19 @@ describe('.github/workflows/nightly.yml', () => {
     expect(none.status).toBe(2);
     expect(none.stderr).toMatch(/no shard uploaded a store/);
 
-    // Two shards of tonight, and an earlier night whose exit 1 is history, not tonight's.
+    // Tonight's shards uploaded their stores but died before their outcome; an earlier night, complete and valid, is
+    // history: it must not stand in for tonight.
+    mkdirSync(join(night, 'nightly-shard-1', 'sessions-2pc'), { recursive: true });
+    mkdirSync(join(night, 'nightly-shard-2'));
+    const earlier = { ...outcome(1, 0, 20261206000, '2026-12-06T02-00-00Z'), shard: { index: 1, count: 1 }, total: 1 };
+    put(join(night, 'history', '20261206000', 'nightly-shard-1'), earlier);
+    const unfinished = runStep(step('merge the shards'), env);
+    expect(unfinished.status).toBe(2);
+    expect(unfinished.stdout).toContain('no outcome.json of the night with seed base 20261207000');
+
+    // Both shards finished.
     put(join(night, 'nightly-shard-1'), outcome(1, 0, 20261207000, '2026-12-07T02-00-00Z'));
     put(join(night, 'nightly-shard-2'), outcome(2, 0, 20261207000, '2026-12-07T02-00-01Z'));
-    put(join(night, 'history', '20261206000', 'nightly-shard-1'), outcome(1, 1, 20261206000, '2026-12-06T02-00-00Z'));
     const merged = runStep(step('merge the shards'), env);
     expect(merged.stderr).toBe('');
     expect(merged.status).toBe(0);
