@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
+import { writeSyntheticRun } from '../../reports/__tests__/fixtures.ts';
 import { listUnits, shardLists } from './list.ts';
 
 // The merge runs `rig` under tsx, twice: seconds each on a busy machine.
@@ -184,6 +185,45 @@ describe('.github/workflows/nightly.yml', () => {
     // A shard that found an invalid run fails the night.
     put(join(night, 'nightly-shard-2'), outcome(2, 1, 20261207000, '2026-12-07T02-00-02Z'));
     expect(runStep(step('merge the shards'), env).status).toBe(1);
+  });
+
+  it("indexes the earlier nights kept in the history beside tonight's runs: the trends across nights", () => {
+    const night = join(root, 'nights');
+    const run = join('sessions-2pc', '2026-12-07T02-00-05-000Z');
+    writeSyntheticRun(join(night, 'nightly-shard-1', run), { ops: 50 });
+    const step = (name: string) => merge!.steps.find((s) => s.name === name);
+    expect(
+      runStep(step('keep tonight for the trends'), {
+        NIGHT_DIR: night,
+        NIGHTLY_SEED_BASE: '20261207000',
+        HISTORY_NIGHTS: '14',
+      }).status,
+    ).toBe(0);
+    const kept = join(night, 'history', '20261207000', 'nightly-shard-1', run);
+    expect(existsSync(join(kept, 'history.jsonl'))).toBe(true);
+    expect(existsSync(join(kept, 'observations'))).toBe(false);
+    // The next night: its own outcome, and last night's run from the history in its index.
+    const next = {
+      format: 1,
+      shard: { index: 1, count: 1 },
+      seedBase: 20261208000,
+      started: '2026-12-08T02-00-00Z',
+      exit: 0,
+      total: 0,
+      runs: [],
+      invalid: [],
+      broken: [],
+      accused: [],
+      missed: [],
+      details: '',
+    };
+    mkdirSync(join(night, 'nightly-shard-1', 'nightly', next.started), { recursive: true });
+    writeFileSync(join(night, 'nightly-shard-1', 'nightly', next.started, 'outcome.json'), JSON.stringify(next));
+    const merged = runStep(step('merge the shards'), { NIGHT_DIR: night, NIGHTLY_SEED_BASE: '20261208000' });
+    expect(merged.status, merged.stdout + merged.stderr).toBe(0);
+    const index = readFileSync(join(night, 'index.html'), 'utf8');
+    expect(index).toContain(`href="${join('history', '20261207000', 'nightly-shard-1', run)}"`);
+    expect(index).toContain(`href="${join('nightly-shard-1', run)}"`);
   });
 });
 
