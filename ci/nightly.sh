@@ -210,8 +210,8 @@ rows=()
 
 log() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*" | tee -a "$out/nightly.log"; }
 
-# outcome.json beside the summary: what `rig report --index --night` merges (reports/night.ts reads it; docs/report.md
-# shows it). Its exit code, the matrix rows (run directories relative to the store, so the merge finds them wherever
+# outcome.json beside the summary: what `rig report --index --night` merges (reports/night.ts reads it; ci/README.md
+# describes it). Its exit code, the matrix rows (run directories relative to the store, so the merge finds them wherever
 # the store was downloaded to), the failures, and the summary's other sections as they are.
 write_outcome() {
   node -e '
