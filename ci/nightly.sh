@@ -264,6 +264,7 @@ path_counts() {
 }
 
 # One line per correct run accused ("accused: <bug> <run dirs>") and per bug missed ("missed: <bug>").
+# shellcheck disable=SC2016 # the ${...} are JavaScript's template literals, not the shell's
 efficacy_verdicts() {
   [[ -n $1 && -f $1/efficacy.json ]] || return 0
   node -e '

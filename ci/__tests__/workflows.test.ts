@@ -10,6 +10,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   writeFileSync,
@@ -176,8 +177,9 @@ describe('.github/workflows/nightly.yml', () => {
     );
     expect(existsSync(join(night, 'index.html'))).toBe(true);
 
-    // Tonight joins the history, without the servers' data.
-    expect(runStep(step('keep tonight for the trends'), env).status).toBe(0);
+    // Tonight joins the history, without the servers' data; with room for one night, the earlier one leaves it.
+    expect(runStep(step('keep tonight for the trends'), { ...env, HISTORY_NIGHTS: '1' }).status).toBe(0);
+    expect(readdirSync(join(night, 'history'))).toEqual(['20261207000']);
     const kept = join(night, 'history', '20261207000', 'nightly-shard-2', 'nightly', '2026-12-07T02-00-01Z');
     expect(existsSync(join(kept, 'outcome.json'))).toBe(true);
     expect(existsSync(join(kept, 'servers'))).toBe(false);
