@@ -31,10 +31,62 @@
 #   NIGHTLY_SIM_EFFICACY   1 runs rig efficacy --sim (every planted bug in simulation, ~20 s), 0 skips it [1]
 #   NIGHTLY_STORE          where everything goes [store]
 #   NIGHTLY_KEEP_DATA      1 keeps the Redis/Postgres data of valid runs (~80 MB each) [0: only invalid runs keep it]
+#   NIGHTLY_SHARD          i/n: run only shard i of n (also --shard i/n) [1/1: the whole night]; see "Shards" below
+#   NIGHTLY_DRY_RUN        1 prints the units this shard would run, one a line, and exits (also --list) [0]
+#
+# Shards (issue 26): n machines (a CI job matrix) each run `NIGHTLY_SHARD=i/n ci/nightly.sh` with the same
+# NIGHTLY_SEED_BASE and the same knobs, and `rig report --index --night --store <each shard's store> --out DIR` merges
+# their stores into one index, one summary and the night's exit code (ci/README.md). Every unit has one owner shard,
+# chosen from the unit alone, so n shards together run exactly the unsharded night, nothing twice:
+# - matrix runs round-robin in the order the unsharded night enumerates them (run k on shard (k-1) mod n + 1): balanced
+#   counts, and each shard gets a mix of workloads, protocols and nemeses rather than one slow corner of the matrix;
+# - each workload's simulation seed range is cut into n contiguous ranges, shard i taking the i-th: workloads differ in
+#   cost per seed, so every shard takes an equal share of each (a range smaller than n leaves some shards none);
+# - the fixed steps each go to one shard, in this order taken mod n: bench 1, efficacy 2, exposure 3, mutation 4,
+#   sim exposure 5, sim efficacy 6. The bench is always shard 1's, so that is the shard to keep on a quiet machine; the
+#   others are spread so the longest (efficacy ~4 min, exposure ~2 min, mutation ~14 min) land on different shards.
+#   The exposure runs stay together: the night fails when no exposure run took a recovery path, a total over all four;
+# - seeds are numbered across the whole night (seed base + unit number) whichever shard runs a unit, so every run has
+#   the seed the unsharded night gives it, and a shard's run replays on its own.
+# Every shard writes its own summary and index, and outcome.json beside the summary: its exit code, its matrix rows and
+# the failures it collected, which the merge reads.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 rig=(node bin/rig.js)
+usage='usage: ci/nightly.sh [--shard i/n] [--list]   (every other knob is a NIGHTLY_* variable: see the top of ci/nightly.sh)'
+
+# The arguments and the knobs the script computes with are checked before anything is written or started: a bad one
+# exits 2 naming it.
+fail_usage() {
+  echo "ci/nightly.sh: $*" >&2
+  echo "$usage" >&2
+  exit 2
+}
+shard_spec=${NIGHTLY_SHARD:-1/1}
+dry_run=${NIGHTLY_DRY_RUN:-0}
+while (($# > 0)); do
+  case $1 in
+    --shard)
+      (($# >= 2)) || fail_usage "--shard needs a value i/n, e.g. --shard 2/4"
+      shard_spec=$2
+      shift 2
+      ;;
+    --shard=*) shard_spec=${1#--shard=} && shift ;;
+    --list) dry_run=1 && shift ;;
+    -h | --help) echo "$usage" && exit 0 ;;
+    *) fail_usage "unknown argument \"$1\"" ;;
+  esac
+done
+if [[ ! $shard_spec =~ ^([1-9][0-9]{0,3})/([1-9][0-9]{0,3})$ ]]; then
+  fail_usage "bad shard \"$shard_spec\" (NIGHTLY_SHARD or --shard): expected i/n, two whole numbers from 1 to 9999, e.g. 2/4; unset means 1/1, the whole night"
+fi
+shard_index=${BASH_REMATCH[1]}
+shard_count=${BASH_REMATCH[2]}
+if ((shard_index > shard_count)); then
+  fail_usage "bad shard \"$shard_spec\" (NIGHTLY_SHARD or --shard): shard $shard_index of $shard_count does not exist; i goes from 1 to n"
+fi
+[[ $dry_run == 0 || $dry_run == 1 ]] || fail_usage "NIGHTLY_DRY_RUN=$dry_run: expected 0 or 1"
 
 read -r -a workloads <<<"${NIGHTLY_WORKLOADS:-sessions lifecycle contention conservation leader-churn priority}"
 read -r -a protocols <<<"${NIGHTLY_PROTOCOLS:-2pc 3pc mixed}"
@@ -53,6 +105,96 @@ sim_workers=${NIGHTLY_SIM_WORKERS:-2}
 sim_efficacy=${NIGHTLY_SIM_EFFICACY:-1}
 store=${NIGHTLY_STORE:-store}
 keep_data=${NIGHTLY_KEEP_DATA:-0}
+for knob in NIGHTLY_SEEDS=$seeds NIGHTLY_SEED_BASE=$seed_base NIGHTLY_TIME_LIMIT=$time_limit NIGHTLY_SIM_SEEDS=$sim_seeds \
+  NIGHTLY_BENCH_DURATION=$bench_duration; do
+  [[ ${knob#*=} =~ ^(0|[1-9][0-9]{0,17})$ ]] || fail_usage "$knob: expected a whole number"
+done
+((${#workloads[@]} > 0 && ${#protocols[@]} > 0 && ${#nemeses[@]} > 0)) ||
+  fail_usage "NIGHTLY_WORKLOADS, NIGHTLY_PROTOCOLS and NIGHTLY_NEMESES each need at least one value"
+
+# The exposure runs (issue 21 item 4): transactions held in doubt past the participants' decision-query delay and 3PC
+# pre-commit timeout (shortened to 1 s), the leader crashed between the relay's append and mark-sent, and after its
+# decisions; sessions changed and released meanwhile (lifecycle). Their liveness and stream-ordering verdict lines
+# carry the counts of the recovery paths taken, and a path that no exposure run took fails the night (exit 2): a
+# recovery path no nemesis drives is a gap of the rig, not a quiet night.
+exposure_delays=RIG_DECISION_QUERY_AFTER_MS=1000,RIG_PRECOMMIT_TIMEOUT_MS=1000
+exposure_runs=(
+  "sessions 3pc crash,partition:leader-from-participant,pause"
+  "sessions 2pc crash,partition:leader-from-participant,pause"
+  "leader-churn mixed crash,partition:isolate-leader"
+  "lifecycle 3pc crash,partition:leader-from-participant,pause"
+)
+total=$((${#workloads[@]} * ${#protocols[@]} * ${#nemeses[@]} * seeds))
+
+# Whether this shard owns the unit in slot k (1-based) of a round-robin over the shards.
+mine() { (((($1 - 1) % shard_count) + 1 == shard_index)); }
+# The slot of each fixed step: why this order, in "Shards" at the top.
+declare -A step_slot=([bench]=1 [efficacy]=2 [exposure]=3 [mutation]=4 [sim-exposure]=5 [efficacy-sim]=6)
+
+# This shard's units, in the order the unsharded night runs them, one a line: "run n workload protocol nemesis seed",
+# "exposure n workload protocol nemesis seed", "sim workload first last", "sim-exposure n workload protocol nemesis
+# seed", "efficacy-sim", "efficacy", "bench", "mutation". n counts the units of the whole night, so seed base + n is
+# the seed whichever shard runs it. Both the run below and --list read this, so the list is what runs.
+plan() {
+  local n=0 workload protocol nemesis s spec first last size
+  for workload in "${workloads[@]}"; do
+    for protocol in "${protocols[@]}"; do
+      for nemesis in "${nemeses[@]}"; do
+        for ((s = 0; s < seeds; s++)); do
+          n=$((n + 1))
+          if mine "$n"; then echo "run $n $workload $protocol $nemesis $((seed_base + n))"; fi
+        done
+      done
+    done
+  done
+  if [[ $exposure == 1 ]]; then
+    for spec in "${exposure_runs[@]}"; do
+      n=$((n + 1))
+      if mine "${step_slot[exposure]}"; then echo "exposure $n $spec $((seed_base + n))"; fi
+    done
+  fi
+  if [[ $sim_seeds != 0 ]]; then
+    size=$(((sim_seeds + ${#workloads[@]} - 1) / ${#workloads[@]}))
+    first=$seed_base
+    for workload in "${workloads[@]}"; do
+      last=$((first + size - 1))
+      # The i-th of n contiguous pieces of first..last; empty when the range has fewer seeds than there are shards.
+      local lo=$((first + (shard_index - 1) * size / shard_count)) hi=$((first + shard_index * size / shard_count - 1))
+      if ((lo <= hi)); then echo "sim $workload $lo $hi"; fi
+      first=$((last + 1))
+    done
+    for spec in "${exposure_runs[@]}"; do
+      n=$((n + 1))
+      if mine "${step_slot[sim-exposure]}"; then echo "sim-exposure $n $spec $((seed_base + n))"; fi
+    done
+  fi
+  if [[ $sim_efficacy == 1 ]] && mine "${step_slot[efficacy-sim]}"; then echo efficacy-sim; fi
+  if [[ $efficacy == 1 ]] && mine "${step_slot[efficacy]}"; then echo efficacy; fi
+  if [[ $bench_duration != 0 ]] && mine "${step_slot[bench]}"; then echo bench; fi
+  if [[ $mutation == 1 ]] && mine "${step_slot[mutation]}"; then echo mutation; fi
+  return 0
+}
+mapfile -t units < <(plan)
+
+# --list: one line per unit, a simulation seed per line, so that the lists of n shards can be compared with the
+# unsharded one line for line (sort | uniq -d finds a unit run twice, comm one missed). Starts and writes nothing.
+if [[ $dry_run == 1 ]]; then
+  for unit in "${units[@]}"; do
+    read -r kind a b c <<<"$unit"
+    if [[ $kind == sim ]]; then
+      for ((s = b; s <= c; s++)); do echo "sim $a seed $s"; done
+    else
+      echo "$unit"
+    fi
+  done
+  exit 0
+fi
+# The units of one kind, whole lines.
+units_of() {
+  local unit
+  for unit in "${units[@]}"; do if [[ ${unit%% *} == "$1" ]]; then echo "$unit"; fi; done
+  return 0
+}
 
 started=$(date -u +%Y-%m-%dT%H-%M-%SZ)
 out="$store/nightly/$started"
@@ -60,10 +202,44 @@ mkdir -p "$out"
 summary="$out/summary.md"
 invalid=()
 broken=()
+# Besides their lines in invalid and broken: the correct-system runs efficacy accused, and the bugs it missed.
+accused=()
+missed=()
+# The matrix runs' rows, tab-separated: n, workload, protocol, nemesis, seed, exit, run directory.
+rows=()
 
 log() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*" | tee -a "$out/nightly.log"; }
-# rig exits 130 after a Ctrl-C rather than dying of it, so the shell would go on to the next step: stop here.
-trap 'log "interrupted"; exit 130' INT TERM
+
+# outcome.json beside the summary: what `rig report --index --night` merges (reports/night.ts reads it; ci/README.md
+# describes it). Its exit code, the matrix rows (run directories relative to the store, so the merge finds them wherever
+# the store was downloaded to), the failures, and the summary's other sections as they are.
+write_outcome() {
+  node -e '
+    const fs = require("fs");
+    const path = require("path");
+    const [out, store, index, count, seedBase, started, exit, total, rows, ...lists] = process.argv.slice(1);
+    const lines = (text) => text.split("\n").filter((l) => l !== "");
+    const [invalid, broken, accused, missed] = lists.map(lines);
+    const summaryPath = path.join(out, "summary.md");
+    const summary = fs.existsSync(summaryPath) ? fs.readFileSync(summaryPath, "utf8").split("\n") : [];
+    const from = summary.findIndex((l) => l.startsWith("## "));
+    const to = summary.lastIndexOf("## Failures");
+    const details = from < 0 ? "" : summary.slice(from, to > from ? to : undefined).join("\n").trim();
+    const runs = lines(rows).map((row) => {
+      const [n, workload, protocol, nemesis, seed, exit, dir] = row.split("\t");
+      return { n: +n, workload, protocol, nemesis, seed: +seed, exit: +exit, dir: dir ? path.relative(store, dir) : "" };
+    });
+    const outcome = { format: 1, shard: { index: +index, count: +count }, seedBase: +seedBase, started, exit: +exit,
+      total: +total, runs, invalid, broken, accused, missed, details };
+    fs.writeFileSync(path.join(out, "outcome.json"), JSON.stringify(outcome, null, 2) + "\n");' \
+    "$out" "$store" "$shard_index" "$shard_count" "$seed_base" "$started" "$1" "$total" "$(printf '%s\n' "${rows[@]}")" \
+    "$(printf '%s\n' "${invalid[@]}")" "$(printf '%s\n' "${broken[@]}")" "$(printf '%s\n' "${accused[@]}")" \
+    "$(printf '%s\n' "${missed[@]}")"
+}
+
+# rig exits 130 after a Ctrl-C rather than dying of it, so the shell would go on to the next step: stop here. The
+# outcome says so (the merge counts an interrupted shard as one that could not run).
+trap 'log "interrupted"; write_outcome 130 || true; exit 130' INT TERM
 
 # Runs one step with a deadline, its output in $out/<name>.log; prints its exit code (124: deadline passed).
 step() {
@@ -75,7 +251,6 @@ step() {
   echo "$code"
 }
 
-# One line per correct run accused ("accused: <bug> <run dirs>") and per bug missed ("missed: <bug>").
 # The recovery-path counts of a run directory's results (liveness and stream-ordering coverage), one "name count"
 # per line; nothing when the run wrote no results.
 path_counts() {
@@ -88,6 +263,8 @@ path_counts() {
     "$1/results.json"
 }
 
+# One line per correct run accused ("accused: <bug> <run dirs>") and per bug missed ("missed: <bug>").
+# shellcheck disable=SC2016 # the ${...} are JavaScript's template literals, not the shell's
 efficacy_verdicts() {
   [[ -n $1 && -f $1/efficacy.json ]] || return 0
   node -e '
@@ -97,72 +274,57 @@ efficacy_verdicts() {
     }' "$1/efficacy.json"
 }
 
-total=$((${#workloads[@]} * ${#protocols[@]} * ${#nemeses[@]} * seeds))
-log "nightly $started: $total runs of ${time_limit}s, seeds from $seed_base; output in $out"
+# One real run (a matrix or an exposure run): its exit code, its run directory in $dir; a valid run's server data is
+# deleted, an invalid or unknown one is listed.
+real_run() {
+  local name=$1 workload=$2 protocol=$3 nemesis=$4 seed=$5
+  shift 5
+  # A run that hangs must not eat the night: ten times its length, plus start-up, quiet and check.
+  code=$(step "$name" $((time_limit * 10 + 300)) "${rig[@]}" run --workload "$workload" --protocol "$protocol" \
+    --nemesis "$nemesis" --time-limit "$time_limit" --seed "$seed" --store "$store" "$@")
+  dir=$(sed -n 's/^run directory: //p' "$out/$name.log" | tail -1)
+  case $code in
+    0) if [[ $keep_data != 1 && -n $dir ]]; then rm -rf "$dir/servers/postgres" "$dir/servers/redis"; fi ;;
+    1) invalid+=("$name: $workload $protocol $nemesis seed $seed is INVALID: $dir (log $out/$name.log)") ;;
+    *) broken+=("$name: $workload $protocol $nemesis seed $seed ended with exit $code (log $out/$name.log)") ;;
+  esac
+}
+
+mapfile -t runs < <(units_of run)
+if ((shard_count == 1)); then
+  log "nightly $started: $total runs of ${time_limit}s, seeds from $seed_base; output in $out"
+  echo "# Nightly $started" >"$summary"
+else
+  log "nightly $started, shard $shard_index/$shard_count: ${#runs[@]} of $total runs of ${time_limit}s, seeds from $seed_base; output in $out"
+  echo "# Nightly $started, shard $shard_index/$shard_count (seeds from $seed_base)" >"$summary"
+fi
 {
-  echo "# Nightly $started"
   echo
   echo "| run | workload | protocol | nemesis | seed | exit | run directory |"
   echo "| --- | --- | --- | --- | --- | --- | --- |"
-} >"$summary"
+} >>"$summary"
 
-n=0
-for workload in "${workloads[@]}"; do
-  for protocol in "${protocols[@]}"; do
-    for nemesis in "${nemeses[@]}"; do
-      for ((s = 0; s < seeds; s++)); do
-        n=$((n + 1))
-        seed=$((seed_base + n))
-        name="run-$n"
-        # A run that hangs must not eat the night: ten times its length, plus start-up, quiet and check.
-        code=$(step "$name" $((time_limit * 10 + 300)) "${rig[@]}" run --workload "$workload" --protocol "$protocol" \
-          --nemesis "$nemesis" --time-limit "$time_limit" --seed "$seed" --store "$store")
-        dir=$(sed -n 's/^run directory: //p' "$out/$name.log" | tail -1)
-        log "$name/$total $workload $protocol $nemesis seed $seed: exit $code ${dir:-(no run directory)}"
-        echo "| $n | $workload | $protocol | $nemesis | $seed | $code | ${dir:--} |" >>"$summary"
-        case $code in
-          0) if [[ $keep_data != 1 && -n $dir ]]; then rm -rf "$dir/servers/postgres" "$dir/servers/redis"; fi ;;
-          1) invalid+=("$name: $workload $protocol $nemesis seed $seed is INVALID: $dir (log $out/$name.log)") ;;
-          *) broken+=("$name: $workload $protocol $nemesis seed $seed ended with exit $code (log $out/$name.log)") ;;
-        esac
-      done
-    done
-  done
+for unit in "${runs[@]}"; do
+  read -r _ n workload protocol nemesis seed <<<"$unit"
+  real_run "run-$n" "$workload" "$protocol" "$nemesis" "$seed"
+  log "run-$n/$total $workload $protocol $nemesis seed $seed: exit $code ${dir:-(no run directory)}"
+  echo "| $n | $workload | $protocol | $nemesis | $seed | $code | ${dir:--} |" >>"$summary"
+  rows+=("$n"$'\t'"$workload"$'\t'"$protocol"$'\t'"$nemesis"$'\t'"$seed"$'\t'"$code"$'\t'"$dir")
 done
 
-# Exposure runs (issue 21 item 4): transactions held in doubt past the participants' decision-query delay and 3PC
-# pre-commit timeout (shortened to 1 s), the leader crashed between the relay's append and mark-sent, and after its
-# decisions; sessions changed and released meanwhile (lifecycle). Their liveness and stream-ordering verdict lines
-# carry the counts of the recovery paths taken, and a path that no exposure run took fails the night (exit 2): a
-# recovery path no nemesis drives is a gap of the rig, not a quiet night.
-exposure_delays=RIG_DECISION_QUERY_AFTER_MS=1000,RIG_PRECOMMIT_TIMEOUT_MS=1000
-exposure_runs=(
-  "sessions 3pc crash,partition:leader-from-participant,pause"
-  "sessions 2pc crash,partition:leader-from-participant,pause"
-  "leader-churn mixed crash,partition:isolate-leader"
-  "lifecycle 3pc crash,partition:leader-from-participant,pause"
-)
-declare -A path_taken=([decisionQueries]=0 [precommitTimeouts]=0 [recoveries]=0 [relayResends]=0)
-if [[ $exposure == 1 ]]; then
+# The exposure runs (defined above), on one shard: the path totals are over all four.
+mapfile -t exposures < <(units_of exposure)
+if ((${#exposures[@]} > 0)); then
+  declare -A path_taken=([decisionQueries]=0 [precommitTimeouts]=0 [recoveries]=0 [relayResends]=0)
   { echo; echo "## Exposure (recovery paths taken)"; echo; } >>"$summary"
-  for spec in "${exposure_runs[@]}"; do
-    read -r workload protocol nemesis <<<"$spec"
-    n=$((n + 1))
-    seed=$((seed_base + n))
-    name="exposure-$n"
-    code=$(step "$name" $((time_limit * 10 + 300)) "${rig[@]}" run --workload "$workload" --protocol "$protocol" \
-      --nemesis "$nemesis" --time-limit "$time_limit" --seed "$seed" --store "$store" --system-env "$exposure_delays")
-    dir=$(sed -n 's/^run directory: //p' "$out/$name.log" | tail -1)
-    log "$name $workload $protocol $nemesis seed $seed: exit $code ${dir:-(no run directory)}"
-    { echo "- $workload $protocol $nemesis seed $seed: exit $code"; grep -E '^(liveness|stream-ordering) ' "$out/$name.log" | sed 's/^/  - /'; } >>"$summary"
+  for unit in "${exposures[@]}"; do
+    read -r _ n workload protocol nemesis seed <<<"$unit"
+    real_run "exposure-$n" "$workload" "$protocol" "$nemesis" "$seed" --system-env "$exposure_delays"
+    log "exposure-$n $workload $protocol $nemesis seed $seed: exit $code ${dir:-(no run directory)}"
+    { echo "- $workload $protocol $nemesis seed $seed: exit $code"; grep -E '^(liveness|stream-ordering) ' "$out/exposure-$n.log" | sed 's/^/  - /'; } >>"$summary"
     while read -r path count; do
       path_taken[$path]=$((${path_taken[$path]} + count))
     done < <(path_counts "$dir")
-    case $code in
-      0) if [[ $keep_data != 1 && -n $dir ]]; then rm -rf "$dir/servers/postgres" "$dir/servers/redis"; fi ;;
-      1) invalid+=("$name: $workload $protocol $nemesis seed $seed is INVALID: $dir (log $out/$name.log)") ;;
-      *) broken+=("$name: $workload $protocol $nemesis seed $seed ended with exit $code (log $out/$name.log)") ;;
-    esac
   done
   for path in decisionQueries precommitTimeouts recoveries relayResends; do
     echo "- $path taken ${path_taken[$path]} times in all" >>"$summary"
@@ -172,12 +334,13 @@ fi
 
 # The simulation sweep (docs/sim.md): the correct system on many seeds of every workload, all nemeses, in virtual time.
 # Seeds follow the night's seed base, so each night explores new ones; a seed not valid keeps its run directory.
-if [[ $sim_seeds != 0 ]]; then
-  per_workload=$(((sim_seeds + ${#workloads[@]} - 1) / ${#workloads[@]}))
-  { echo; echo "## Simulation sweep ($sim_seeds seeds, $sim_workers workers)"; echo; } >>"$summary"
-  first=$seed_base
-  for workload in "${workloads[@]}"; do
-    last=$((first + per_workload - 1))
+mapfile -t sims < <(units_of sim)
+if ((${#sims[@]} > 0)); then
+  share=""
+  if ((shard_count > 1)); then share=", shard $shard_index/$shard_count's share"; fi
+  { echo; echo "## Simulation sweep ($sim_seeds seeds, $sim_workers workers$share)"; echo; } >>"$summary"
+  for unit in "${sims[@]}"; do
+    read -r _ workload first last <<<"$unit"
     name="sim-$workload"
     log "rig sim --seeds $first..$last --workload $workload"
     code=$(step "$name" 7200 "${rig[@]}" sim --seeds "$first..$last" --workers "$sim_workers" --keep-going \
@@ -190,19 +353,17 @@ if [[ $sim_seeds != 0 ]]; then
       1) invalid+=("sim sweep $workload: a seed was invalid (log $out/$name.log)") ;;
       *) broken+=("sim sweep $workload ended with exit $code (log $out/$name.log)") ;;
     esac
-    first=$((last + 1))
   done
 fi
 
 # The exposure runs again in simulation, each 120 virtual seconds (about 5 s of wall time): fault windows longer and
 # denser than a real run affords, so every recovery path must be taken here too; a path none takes fails the night.
-if [[ $sim_seeds != 0 ]]; then
+mapfile -t sim_exposures < <(units_of sim-exposure)
+if ((${#sim_exposures[@]} > 0)); then
   declare -A sim_path_taken=([decisionQueries]=0 [precommitTimeouts]=0 [recoveries]=0 [relayResends]=0)
   { echo; echo "## Exposure in simulation (recovery paths taken, 120 virtual s each)"; echo; } >>"$summary"
-  for spec in "${exposure_runs[@]}"; do
-    read -r workload protocol nemesis <<<"$spec"
-    n=$((n + 1))
-    seed=$((seed_base + n))
+  for unit in "${sim_exposures[@]}"; do
+    read -r _ n workload protocol nemesis seed <<<"$unit"
     name="sim-exposure-$n"
     code=$(step "$name" 1800 "${rig[@]}" sim --workload "$workload" --protocol "$protocol" --nemesis "$nemesis" \
       --time-limit 120 --seed "$seed" --store "$store" --system-env "$exposure_delays")
@@ -224,22 +385,34 @@ if [[ $sim_seeds != 0 ]]; then
   done
 fi
 
-if [[ $sim_efficacy == 1 ]]; then
+# Reads a rig efficacy log's verdicts into invalid/accused and broken/missed; prefix names the step in the messages.
+collect_efficacy() {
+  local prefix=$1 log_file=$2 code=$3 verdicts line
+  verdicts=$(efficacy_verdicts "$(sed -n 's/^written to //p' "$log_file" | tail -1)")
+  while IFS= read -r line; do
+    case $line in
+      accused:*)
+        invalid+=("$prefix: the correct system was found invalid: ${line#accused: } (log $log_file)")
+        accused+=("${line#accused: }")
+        ;;
+      missed:*)
+        broken+=("$prefix: planted bug not detected: ${line#missed: } (log $log_file)")
+        missed+=("${line#missed: }")
+        ;;
+    esac
+  done <<<"$verdicts"
+  if [[ $code != 0 && -z $verdicts ]]; then broken+=("$prefix ended with exit $code (log $log_file)"); fi
+}
+
+if [[ -n $(units_of efficacy-sim) ]]; then
   log "rig efficacy --sim"
   code=$(step efficacy-sim 1800 "${rig[@]}" efficacy --sim --store "$store")
   log "rig efficacy --sim: exit $code"
   { echo; echo "## Efficacy in simulation (exit $code)"; echo; sed -n '/^| bug/,/^$/p' "$out/efficacy-sim.log"; } >>"$summary"
-  verdicts=$(efficacy_verdicts "$(sed -n 's/^written to //p' "$out/efficacy-sim.log" | tail -1)")
-  while IFS= read -r line; do
-    case $line in
-      accused:*) invalid+=("efficacy --sim: the correct system was found invalid: ${line#accused: }") ;;
-      missed:*) broken+=("efficacy --sim: planted bug not detected: ${line#missed: }") ;;
-    esac
-  done <<<"$verdicts"
-  if [[ $code != 0 && -z $verdicts ]]; then broken+=("efficacy --sim ended with exit $code (log $out/efficacy-sim.log)"); fi
+  collect_efficacy "efficacy --sim" "$out/efficacy-sim.log" "$code"
 fi
 
-if [[ $efficacy == 1 ]]; then
+if [[ -n $(units_of efficacy) ]]; then
   if "${rig[@]}" efficacy --help >/dev/null 2>&1; then
     log "rig efficacy"
     code=$(step efficacy 3600 "${rig[@]}" efficacy --store "$store")
@@ -247,20 +420,13 @@ if [[ $efficacy == 1 ]]; then
     { echo; echo "## Efficacy (exit $code)"; echo; sed -n '/^| bug/,/^$/p' "$out/efficacy.log"; } >>"$summary"
     # Exit 1 means either a correct run was accused (an invalid run of the correct system) or a planted bug went
     # undetected (the rig missed it): efficacy.json tells which.
-    verdicts=$(efficacy_verdicts "$(sed -n 's/^written to //p' "$out/efficacy.log" | tail -1)")
-    while IFS= read -r line; do
-      case $line in
-        accused:*) invalid+=("efficacy: the correct system was found invalid: ${line#accused: } (log $out/efficacy.log)") ;;
-        missed:*) broken+=("efficacy: planted bug not detected: ${line#missed: } (log $out/efficacy.log)") ;;
-      esac
-    done <<<"$verdicts"
-    if [[ $code != 0 && -z $verdicts ]]; then broken+=("efficacy ended with exit $code (log $out/efficacy.log)"); fi
+    collect_efficacy efficacy "$out/efficacy.log" "$code"
   else
     log "rig efficacy is not available in this checkout: skipped"
   fi
 fi
 
-if [[ $bench_duration != 0 ]]; then
+if [[ -n $(units_of bench) ]]; then
   log "rig bench --duration $bench_duration"
   code=$(step bench 3600 "${rig[@]}" bench --duration "$bench_duration" --store "$store")
   log "rig bench: exit $code"
@@ -271,7 +437,7 @@ fi
 # Mutation testing of checkers/ against the unit tests: a test suite weakened below the threshold fails the night (exit
 # 2: the rig, not the system, fell short). --force runs every mutant: incremental mode cannot see a change to a test
 # helper (fixtures.ts), only to the test files themselves.
-if [[ $mutation == 1 ]]; then
+if [[ -n $(units_of mutation) ]]; then
   log "npm run mutation (break below $mutation_break%)"
   code=$(step mutation 3600 env MUTATION_BREAK="$mutation_break" npm run mutation -- --force)
   score=$(sed -n 's/.*Final mutation score \(of \)\{0,1\}\([0-9.]*\).*/\2/p' "$out/mutation.log" | tail -1)
@@ -286,6 +452,8 @@ if [[ $mutation == 1 ]]; then
   fi
 fi
 
+# Every shard indexes its own store (not a unit: it is cheap, and a shard's artifact is readable alone); the merge
+# writes the night's index over all of them.
 if "${rig[@]}" report --help >/dev/null 2>&1; then
   code=$(step report 600 "${rig[@]}" report --index --store "$store")
   log "rig report --index: exit $code ($store/index.html)"
@@ -302,8 +470,13 @@ fi
   for f in "${invalid[@]}" "${broken[@]}"; do echo "- $f"; done
 } >>"$summary"
 
+exit_code=0
+if ((${#broken[@]} > 0)); then exit_code=2; fi
+if ((${#invalid[@]} > 0)); then exit_code=1; fi
+if ! write_outcome "$exit_code"; then
+  broken+=("outcome.json could not be written to $out: the merge will count this shard as missing")
+  if ((exit_code == 0)); then exit_code=2; fi
+fi
 log "done: ${#invalid[@]} invalid, ${#broken[@]} could not run or unknown; summary in $summary"
 for f in "${invalid[@]}" "${broken[@]}"; do log "FAILED $f"; done
-if ((${#invalid[@]} > 0)); then exit 1; fi
-if ((${#broken[@]} > 0)); then exit 2; fi
-exit 0
+exit "$exit_code"

@@ -1,7 +1,9 @@
 // store/index.html: every run under the store, newest first, coloured by verdict, with trends across runs of p99
 // latency, abort rate, throughput and the worst unavailability of a leader loss. For nightly use, so a run that cannot be read is listed as unreadable rather
 // than stopping the index. Everything is rendered here (the trends are small SVGs): the page needs no script.
-import { existsSync, lstatSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+// One index can also cover several stores (the shards of a night, earlier nights): written to a directory of its own,
+// it links to each run where it is, by a path relative to that directory, and names the store of each run.
+import { existsSync, lstatSync, mkdirSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { HISTORY_FILE } from '../format/run-dir.ts';
 import { asset, fmtDuration, fmtMs, html, page, type Raw } from './html.ts';
@@ -17,6 +19,8 @@ const DEPTH_MAX = 3;
 interface Row {
   summary: RunSummary | undefined;
   dir: string;
+  /** The store the run was found in, as the user named it. */
+  store: string;
   error?: string;
   /** For ordering when the run's start time is unknown. */
   mtimeMs: number;
@@ -35,13 +39,13 @@ export function findRuns(storeDir: string, depth = 0): string[] {
   return out;
 }
 
-function row(dir: string): Row {
+function row(dir: string, store: string): Row {
   const mtimeMs = statSync(dir).mtimeMs;
   try {
-    return { summary: runSummary(dir), dir, mtimeMs };
+    return { summary: runSummary(dir), dir, store, mtimeMs };
   } catch (err) {
     if (!(err instanceof ReportInputError)) throw err;
-    return { summary: undefined, dir, error: err.message, mtimeMs };
+    return { summary: undefined, dir, store, error: err.message, mtimeMs };
   }
 }
 
@@ -49,15 +53,17 @@ const when = (r: Row) => Date.parse(r.summary?.startedAt ?? '') || r.mtimeMs;
 const verdictClass = (v: string) => `verdict-${v === 'true' ? 'valid' : v === 'false' ? 'invalid' : v}`;
 const VERDICT_COLOR: Record<string, string> = { true: '#2e9d57', false: '#d1453b', unknown: '#e0a100' };
 
-function runRow(storeDir: string, r: Row): Raw {
+/** `root`: the real path of the directory the index is written to; the links are relative to it. */
+function runRow(root: string, r: Row, showStore: boolean): Raw {
   const report = join(r.dir, REPORT_FILE);
-  const href = relative(storeDir, existsSync(report) ? report : r.dir);
+  const href = relative(root, existsSync(report) ? report : r.dir);
+  const store = showStore ? html`<td class="store">${r.store}</td>` : '';
   const s = r.summary;
   if (!s) {
-    return html`<tr class="verdict-unreadable"><td></td><td><a href="${href}">${runName(r.dir)}</a></td><td>unreadable</td><td colspan="10">${r.error}</td></tr>`;
+    return html`<tr class="verdict-unreadable"><td></td>${store}<td><a href="${href}">${runName(r.dir)}</a></td><td>unreadable</td><td colspan="11">${r.error}</td></tr>`;
   }
   return html`<tr class="${verdictClass(s.verdict)}">
-  <td class="when">${(s.startedAt || new Date(r.mtimeMs).toISOString()).replace('T', ' ').slice(0, 19)}</td>
+  <td class="when">${(s.startedAt || new Date(r.mtimeMs).toISOString()).replace('T', ' ').slice(0, 19)}</td>${store}
   <td><a href="${href}">${s.name}</a></td>
   <td class="v">${VERDICT_TEXT[s.verdict] ?? s.verdict}${s.anomalies > 0 ? ` (${s.anomalies})` : ''}</td>
   <td>${s.workload || '—'}</td><td>${s.protocol || '—'}</td><td>${s.nemeses.join(', ') || 'none'}</td>
@@ -98,8 +104,12 @@ function trend(
   return html`<figure class="trend"><figcaption>${title}</figcaption><svg viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="${title}">${grid}<polyline points="${points.join(' ')}" class="line"/>${dots}<text x="${pad.l}" y="${H - 4}">oldest</text><text x="${W - pad.r}" y="${H - 4}" text-anchor="end">newest</text></svg></figure>`;
 }
 
-/** `root` is the store's real path (run directories are found under it); `shown` is how the user named it. */
+/**
+ * `root` is the real path of the directory the index goes to (the links are relative to it); `shown` names the stores
+ * as the user did. With runs from more than one store, each row says which.
+ */
 export function renderIndex(root: string, shown: string, rows: Row[], now = new Date()): string {
+  const showStore = new Set(rows.map((r) => r.store)).size > 1;
   const sorted = [...rows].sort((a, b) => when(b) - when(a));
   const runs = sorted.flatMap((r) => (r.summary ? [r.summary] : [])).reverse();
   const counts = {
@@ -129,7 +139,7 @@ ${trend('leader loss: longest gap without an ok', runs, (s) => s.leaderLossGapMs
 ${
   rows.length === 0
     ? html`<p class="empty">No runs under ${shown} yet: <code>rig run</code> writes them.</p>`
-    : html`<table class="data runs"><thead><tr><th>started</th><th>run</th><th>verdict</th><th>workload</th><th>protocol</th><th>nemeses</th><th>duration</th><th>ok</th><th>fail</th><th>info</th><th>p99</th><th>abort rate</th><th>throughput</th><th title="the longest gap without an ok in a fault window that lost the leader">leader loss</th></tr></thead><tbody>${sorted.map((r) => runRow(root, r))}</tbody></table>`
+    : html`<table class="data runs"><thead><tr><th>started</th>${showStore ? html`<th>store</th>` : ''}<th>run</th><th>verdict</th><th>workload</th><th>protocol</th><th>nemeses</th><th>duration</th><th>ok</th><th>fail</th><th>info</th><th>p99</th><th>abort rate</th><th>throughput</th><th title="the longest gap without an ok in a fault window that lost the leader">leader loss</th></tr></thead><tbody>${sorted.map((r) => runRow(root, r, showStore))}</tbody></table>`
 }
 </section>
 </main>`;
@@ -144,11 +154,32 @@ ${
 
 /** Writes store/index.html listing every run under `storeDir`; returns its path. */
 export async function writeIndex(storeDir: string): Promise<string> {
-  if (!existsSync(storeDir) || !statSync(storeDir).isDirectory())
-    throw new ReportInputError(storeDir, 'no such directory');
-  const root = realpathSync(storeDir);
-  const rows = findRuns(root).map(row);
-  const path = join(storeDir, INDEX_FILE);
-  writeFileSync(path, renderIndex(root, storeDir, rows));
+  return writeMergedIndex([storeDir], storeDir);
+}
+
+/**
+ * Writes `outDir`/index.html listing every run under every store (a run reachable through two of them once), with
+ * trends across all of them; returns its path. The runs stay where they are: the links are relative paths from
+ * `outDir`, so they work as long as the stores and `outDir` move together (the nightly workflow downloads the
+ * shards' stores into the directory it writes the index to, and uploads that directory whole). Copying the runs
+ * instead would double a night's disk and upload for nothing.
+ */
+export async function writeMergedIndex(stores: string[], outDir: string): Promise<string> {
+  if (stores.length === 0) throw new ReportInputError(outDir, 'no store to index');
+  for (const store of stores) {
+    if (!existsSync(store) || !statSync(store).isDirectory()) throw new ReportInputError(store, 'no such directory');
+  }
+  mkdirSync(outDir, { recursive: true });
+  const seen = new Set<string>();
+  const rows: Row[] = [];
+  for (const store of stores) {
+    for (const dir of findRuns(realpathSync(store))) {
+      if (seen.has(dir)) continue;
+      seen.add(dir);
+      rows.push(row(dir, store));
+    }
+  }
+  const path = join(outDir, INDEX_FILE);
+  writeFileSync(path, renderIndex(realpathSync(outDir), stores.join(', '), rows));
   return path;
 }

@@ -2,13 +2,14 @@
 // and a synthetic invalid run each open from file:// with no console error and no request but the file itself, show
 // every section, and draw every chart (each canvas has painted pixels, the leadership SVG has bars); on the invalid
 // run an anomaly's op link scrolls the ops table to the op, highlights it there and in the timeline, and shows it in
-// the detail panel. The store index opens the same way and lists the runs.
+// the detail panel. The store index opens the same way and lists the runs; so does one index of two stores (a sharded
+// night's), whose links open each store's own report.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeIndex } from '../index.ts';
+import { writeIndex, writeMergedIndex } from '../index.ts';
 import { writeReport } from '../report.ts';
 import { type Browser, browserMissing, type OpenedReport, openBrowser, openReport } from './browser.ts';
 import { writeSyntheticRun } from './fixtures.ts';
@@ -142,6 +143,30 @@ describe.skipIf(missing !== undefined)('report.html in Chromium', () => {
       'synthetic-mixed/2026-01-02T00-00-00-000Z',
       'synthetic-2pc/2026-01-01T00-00-00-000Z',
     ]);
+    await page.close();
+  });
+  it('one index of two stores lists the runs of both, same-named ones twice, each linking to its own report', async () => {
+    const name = join('sessions-2pc', '2026-01-04T00-00-00-000Z');
+    const stores = ['shard-1', 'shard-2'].map((s) => join(store, 'merged', s));
+    for (const [i, s] of stores.entries())
+      await writeReport(writeSyntheticRun(join(s, name), { ops: 200, seed: i + 1 }).dir);
+    const opened = await openReport(browser, await writeMergedIndex(stores, join(store, 'merged')));
+    expect(opened.consoleErrors).toEqual([]);
+    expect(opened.requests).toEqual([]);
+    const { page } = opened;
+    expect(await page.locator('table.runs tbody tr').count()).toBe(2);
+    expect(await page.locator('table.runs tbody td.store').allTextContents()).toEqual(expect.arrayContaining(stores));
+    const links = await page
+      .locator('table.runs tbody a')
+      .evaluateAll((as) => as.map((a) => (a as unknown as { href: string }).href));
+    expect(new Set(links).size).toBe(2);
+    for (const link of links) {
+      const report = await page.context().newPage();
+      await report.goto(link);
+      await report.waitForFunction('window.__reportReady === true');
+      expect(await report.title()).toContain('sessions-2pc/2026-01-04T00-00-00-000Z');
+      await report.close();
+    }
     await page.close();
   });
 });
