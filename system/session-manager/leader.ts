@@ -96,7 +96,7 @@ export class LeaderElector {
     );
   }
 
-  /** Node name of the leader as last seen (ourselves when leading). */
+  /** The leader as last seen, with its epoch (ourselves when leading). */
   leaderHint(): LeaderHint | undefined {
     if (this.role.kind === 'leader') return { node: this.opts.node, epoch: this.role.epoch };
     return this.role.leaderHint;
