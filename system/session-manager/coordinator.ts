@@ -17,10 +17,7 @@ import type { SmMetrics } from './metrics.ts';
 import { type ParticipantClient, prepareBody, type Vote } from './participants.ts';
 import { tariff } from './pricing.ts';
 import type { Dsm, EventStream, VersionedRecord } from './store.ts';
-import type { SessionRequest, Standing, TxLog, TxnRow } from './txlog.ts';
-
-/** What a client asks of an active session: a modify (what is absent stays) or its release. */
-export type SessionChange = { kind: 'modify'; trafficClass?: TrafficClass; cells?: string[] } | { kind: 'release' };
+import type { SessionChange, SessionRequest, Standing, TxLog, TxnRow } from './txlog.ts';
 
 export interface CoordinatorConfig {
   node: string;

@@ -21,9 +21,8 @@
 import type { Clock } from '../common/clock.ts';
 import type { Revision, SessionOutcome } from '../common/contract.ts';
 import { ServiceError } from '../common/errors.ts';
-import type { SessionChange } from './coordinator.ts';
 import { revisionAfter } from './delivery.ts';
-import type { SessionRequest, TxLog, TxnRow } from './txlog.ts';
+import type { SessionChange, SessionRequest, TxLog, TxnRow } from './txlog.ts';
 
 /** What a request under an idempotency key asks for, normalised as its intent would be logged. */
 export type Asked =

@@ -11,13 +11,13 @@ import {
 } from '../common/contract.ts';
 import type { Handler, Route } from '../common/dispatch.ts';
 import { ServiceError } from '../common/errors.ts';
-import { type Coordinator, notLeader, type SessionChange } from './coordinator.ts';
+import { type Coordinator, notLeader } from './coordinator.ts';
 import type { Finisher } from './finisher.ts';
 import type { LeaderHint } from './leader.ts';
 import { homeCell, tariff } from './pricing.ts';
 import type { Scheduler } from './scheduler.ts';
 import type { Dsm } from './store.ts';
-import type { SessionRequest } from './txlog.ts';
+import type { SessionChange, SessionRequest } from './txlog.ts';
 
 export interface SessionDefaults {
   cells: number;

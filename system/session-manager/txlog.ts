@@ -23,6 +23,9 @@ import { Statements } from '../common/statements.ts';
  * what it then holds (`cells`, `amount`: a release holds nothing); for a modify or release, `base`: the session as
  * the transaction found it, which it gives back and which stays if it aborts.
  */
+/** What a client asks of an active session: a modify (what is absent stays) or its release. */
+export type SessionChange = { kind: 'modify'; trafficClass?: TrafficClass; cells?: string[] } | { kind: 'release' };
+
 export interface SessionRequest extends Required<CreateSessionRequest>, Holding {
   /** Absent in rows logged before sessions could change: create. */
   kind?: TxnKind;

@@ -60,7 +60,7 @@ export const follows = {
     '5be7f5f25c71123ac67784118c6e8c088bb38284278d45414d970546a69a8847',
   'system/session-manager/sql/evidence_unfinished.sql':
     '2403ce24de0b08fb3b99d10d53a64ec3c23af171ac7b98330f82f4c302c404a8',
-  'system/session-manager/txlog.ts': '211e5364c68bba2fadc7ae165a6945eb3d5b3aa7b9843c34c339207ceb5ffb3c',
+  'system/session-manager/txlog.ts': '0109580119a608f29ab4c47676f487ee166cf1278cf5d68b46e28f6218bda35a',
 } as const;
 
 /** A `txn` row (times in microseconds of the server's wall clock; `request` as jsonb keeps it, as text). */
