@@ -101,6 +101,100 @@ describe('availability', () => {
     );
   });
 
+  it('gives every figure of a window exactly, and prints one line per window and the worst leader loss', () => {
+    const history = run(1000, 3000, [1200, 2500, 2900, 3200]);
+    const obs = observations({
+      leader: [leader('sm-1', 1, 0), leader('sm-2', 2, 2000 * ms)],
+      txn: [txn({ txnId: 't1200' }), txn({ txnId: 't2500' }), txn({ txnId: 't2900', token: 2 })],
+    });
+    const a = availability(history, obs, 500);
+    expect(a).toEqual({
+      windows: [
+        {
+          kind: 'pause',
+          label: 'pause: target sm-1',
+          startMs: 1000,
+          endMs: 3000,
+          longestGapMs: 1300,
+          gapStartMs: 1200,
+          cut: false,
+          leaderLoss: true,
+          newLeaderMs: 1900,
+          overBound: true,
+        },
+      ],
+      boundMs: 1000,
+      leaderLossWindows: 1,
+      worstLeaderLossGapMs: 1300,
+      overBound: 1,
+    });
+    expect(availabilityLines(a)).toEqual([
+      'fault pause: target sm-1, 2.00 s long: longest gap without an ok 1.30 s; leader lost, first ok through the new leader after 1.90 s  OVER the bound of 1.00 s',
+      'unavailability: worst leader loss 1.30 s (bound 1.00 s, 1 over it)',
+    ]);
+    // A window that lost no leader: no leader part, no summary line; a cut gap says so.
+    const lastInvoke = {
+      index: 0,
+      type: 'invoke' as const,
+      process: 9,
+      f: 'read-session',
+      value: null,
+      time: 4000 * ms,
+    };
+    const quiet = availability(run(1000, 3000, [1200], [lastInvoke]), observations({}), 2000);
+    expect(quiet).toEqual({
+      windows: [expect.objectContaining({ longestGapMs: 2800, gapStartMs: 1200, cut: true, leaderLoss: false })],
+      boundMs: 2500,
+      leaderLossWindows: 0,
+      worstOtherGapMs: 2800,
+      overBound: 0,
+    });
+    expect(availabilityLines(quiet)).toEqual([
+      'fault pause: target sm-1, 2.00 s long: longest gap without an ok 2.80 s (to the end of the run)',
+    ]);
+    expect(availability([], observations({}), 2000)).toEqual({
+      windows: [],
+      boundMs: 2500,
+      leaderLossWindows: 0,
+      overBound: 0,
+    });
+  });
+
+  it('counts only a newer epoch acquired as a leader loss, and only oks naming a logged txn as through it', () => {
+    // A step-down inside the window, or an acquire of the epoch already leading, is no new leader.
+    const history = run(1000, 3000, [1200, 2900]);
+    const notNew = observations({
+      leader: [leader('sm-1', 2, 0), leader('sm-1', 2, 1500 * ms, 'step-down'), leader('sm-2', 2, 1600 * ms)],
+      txn: [txn({ txnId: 't2900', token: 3 })],
+    });
+    expect(availability(history, notNew, 1000).windows[0]).toMatchObject({ leaderLoss: false });
+    expect(availability(history, notNew, 1000).windows[0]!.newLeaderMs).toBeUndefined();
+    // An ok whose value names no txn (a read), or a txn the log does not hold, is an ok for the gap but not one
+    // through the new leader.
+    const read = {
+      index: 0,
+      type: 'ok' as const,
+      process: 7,
+      f: 'read-session',
+      value: { sessionId: 's1', status: 'COMMITTED' },
+      time: 2100 * ms,
+    };
+    const newer = observations({
+      leader: [leader('sm-1', 1, 0), leader('sm-2', 2, 2000 * ms)],
+      txn: [txn({ txnId: 't3300', token: 2 })],
+    });
+    const readInvoke = {
+      index: 0,
+      type: 'invoke' as const,
+      process: 7,
+      f: 'read-session',
+      value: null,
+      time: 2050 * ms,
+    };
+    const w = availability(run(1000, 3000, [1200, 2900, 3300], [readInvoke, read]), newer, 1000).windows[0]!;
+    expect(w).toMatchObject({ leaderLoss: true, newLeaderMs: 2300, longestGapMs: 900, gapStartMs: 1200 });
+  });
+
   it('bounds a leader loss by the lease plus 500 ms', () => {
     expect(leaderLossBoundMs(2000)).toBe(2500);
   });
