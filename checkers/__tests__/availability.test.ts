@@ -32,6 +32,16 @@ function run(startMs: number, endMs: number, oksMs: number[], extra: HistoryOp[]
   return ops(...specs);
 }
 
+/** A client's read invoked at `atMs` (it has no txn: an ok of it counts for the gaps only). */
+const readInvoke = (process: number, atMs: number): HistoryOp => ({
+  index: 0,
+  type: 'invoke',
+  process,
+  f: 'read-session',
+  value: null,
+  time: atMs * ms,
+});
+
 describe('availability', () => {
   it('measures the longest gap that begins in the window, up to the next ok even after the heal', () => {
     const a = availability(run(1000, 3000, [500, 1200, 2900, 3500]), observations({}), 1000);
@@ -53,14 +63,7 @@ describe('availability', () => {
   });
 
   it('ends a gap still open when the clients stopped there, and says it was cut', () => {
-    const lastInvoke = {
-      index: 0,
-      type: 'invoke' as const,
-      process: 9,
-      f: 'read-session',
-      value: null,
-      time: 5000 * ms,
-    };
+    const lastInvoke = readInvoke(9, 5000);
     const w = availability(run(1000, 3000, [800], [lastInvoke]), observations({}), 1000).windows[0]!;
     expect(w).toMatchObject({ longestGapMs: 4000, gapStartMs: 1000, cut: true });
   });
@@ -133,14 +136,7 @@ describe('availability', () => {
       'unavailability: worst leader loss 1.30 s (bound 1.00 s, 1 over it)',
     ]);
     // A window that lost no leader: no leader part, no summary line; a cut gap says so.
-    const lastInvoke = {
-      index: 0,
-      type: 'invoke' as const,
-      process: 9,
-      f: 'read-session',
-      value: null,
-      time: 4000 * ms,
-    };
+    const lastInvoke = readInvoke(9, 4000);
     const quiet = availability(run(1000, 3000, [1200], [lastInvoke]), observations({}), 2000);
     expect(quiet).toEqual({
       windows: [expect.objectContaining({ longestGapMs: 2800, gapStartMs: 1200, cut: true, leaderLoss: false })],
@@ -183,15 +179,7 @@ describe('availability', () => {
       leader: [leader('sm-1', 1, 0), leader('sm-2', 2, 2000 * ms)],
       txn: [txn({ txnId: 't3300', token: 2 })],
     });
-    const readInvoke = {
-      index: 0,
-      type: 'invoke' as const,
-      process: 7,
-      f: 'read-session',
-      value: null,
-      time: 2050 * ms,
-    };
-    const w = availability(run(1000, 3000, [1200, 2900, 3300], [readInvoke, read]), newer, 1000).windows[0]!;
+    const w = availability(run(1000, 3000, [1200, 2900, 3300], [readInvoke(7, 2050), read]), newer, 1000).windows[0]!;
     expect(w).toMatchObject({ leaderLoss: true, newLeaderMs: 2300, longestGapMs: 900, gapStartMs: 1200 });
   });
 
