@@ -42,7 +42,7 @@ function fakeStore(): LeaseStore & { holder?: string; epoch: number; renewOk: bo
 
 const settle = () => new Promise((r) => setTimeout(r, 5));
 
-function elector(store: LeaseStore, clock: Clock, events: string[]) {
+function elector(store: LeaseStore, clock: Clock, events: string[], keepLeading = false) {
   const lines: string[] = [];
   const logger = createLogger(
     'sm',
@@ -51,7 +51,8 @@ function elector(store: LeaseStore, clock: Clock, events: string[]) {
     'error',
     (l) => lines.push(l),
   );
-  return new LeaderElector(store, { node: 'sm-1', leaseTtlMs: 3000, driftMargin: 0.1 }, clock, logger, {
+  const opts = { node: 'sm-1', leaseTtlMs: 3000, driftMargin: 0.1, ...(keepLeading ? { keepLeading } : {}) };
+  return new LeaderElector(store, opts, clock, logger, {
     onElected: async (e) => void events.push(`elected ${e}`),
     onDemoted: (e, why) => void events.push(`demoted ${e}: ${why}`),
   });
@@ -161,20 +162,7 @@ describe('LeaderElector', () => {
     const clock = fakeClock();
     const store = fakeStore();
     const events: string[] = [];
-    const logger = createLogger(
-      'sm',
-      'sm-1',
-      () => clock.wallMs(),
-      'error',
-      () => {},
-    );
-    const e = new LeaderElector(
-      store,
-      { node: 'sm-1', leaseTtlMs: 3000, driftMargin: 0.1, keepLeading: true },
-      clock,
-      logger,
-      { onElected: async (n) => void events.push(`elected ${n}`), onDemoted: () => void events.push('demoted') },
-    );
+    const e = elector(store, clock, events, true);
     e.start();
     await settle();
     store.renewOk = false;
