@@ -5,7 +5,7 @@
 // once until acknowledged, the answer, and the close. The standing decision is whatever the log holds: if recovery
 // (or the deadlock detector) decided first, that decision wins here too.
 import type { Clock } from '../common/clock.ts';
-import type { Decision, Revision, SessionOutcome, TrafficClass } from '../common/contract.ts';
+import type { Decision, Revision, SessionOutcome } from '../common/contract.ts';
 import { isServiceError, ServiceError } from '../common/errors.ts';
 import type { Faults } from '../common/faults.ts';
 import type { Logger } from '../common/log.ts';
