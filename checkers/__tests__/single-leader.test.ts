@@ -350,6 +350,30 @@ describe('single leader: time order, the edges, and the figures', () => {
     expect(explain(obs).map((a) => a[1])).toEqual(['t2', 't3']);
   });
 
+  it("reports a deposed leader's decision after the new leader's, however its token compares to its own earlier ones", () => {
+    const obs = observations({
+      txn: [
+        txn({ txnId: 't1', token: 1, decidedBy: 'n1', decidedAt: 100 }),
+        txn({ txnId: 't2', token: 2, decidedBy: 'n2', decidedAt: 200 }),
+        txn({ txnId: 't3', token: 1, decidedBy: 'n1', decidedAt: 300 }),
+      ],
+    });
+    expect(explain(obs)).toEqual([
+      ['overlapping-decisions', 't3', 'n1 (token 1) decided t3 at 300 ns after n2 (token 2) had decided t2'],
+    ]);
+  });
+
+  it('judges writes in the time the store accepted them, not in file order', () => {
+    expect(explain(observations({ 'fenced-write': [write(2, 200), write(1, 100)] }))).toEqual([]);
+    expect(explain(observations({ 'fenced-write': [write(1, 200), write(2, 100)] }))).toEqual([
+      [
+        'stale-token-accepted',
+        'txlog',
+        'txlog accepted t1 by n1 with token 1 at 200 ns after accepting token 2 (t1 by n1)',
+      ],
+    ]);
+  });
+
   it('judges only decisions that say when and by whom, and counts them', () => {
     const obs = observations({
       txn: [
