@@ -303,11 +303,16 @@ describe('liveness: the edges, the cycles and the figures', () => {
       ['lock-left', 't1', 't1 still waiting for t2 at rm'],
       ['lock-left', 't4', 't4 still waiting for t2 at rm'],
     ]);
+    expect(run(liveness, [], obs).anomalies.map((a) => a.ops)).toEqual([[], [], []]);
   });
 
-  it('reports a transaction waiting for itself as one cycle, once', () => {
+  it('reports a transaction waiting for itself as one cycle, once, also when another waits for it', () => {
     expect(explain([], observations({ 'lock-wait': [wait('t1', 't1')] }))).toEqual([
       ['deadlock-unresolved', 't1', 'wait-for cycle still open at the end: t1 -> t1'],
+    ]);
+    expect(explain([], observations({ 'lock-wait': [wait('t0', 't1'), wait('t1', 't1')] }))).toEqual([
+      ['deadlock-unresolved', 't1', 'wait-for cycle still open at the end: t1 -> t1'],
+      ['lock-left', 't0', 't0 still waiting for t1 at rm'],
     ]);
   });
 
