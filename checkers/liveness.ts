@@ -13,6 +13,7 @@ function openCycles(obs: Observations, out: AnomalyLog): Set<string> {
   const waits = new Map<string, string[]>();
   for (const w of obs['lock-wait']) {
     if (w.end !== undefined) continue;
+    // Stryker disable next-line ArrayDeclaration: an extra edge to a node that waits for nothing can close no cycle
     const list = waits.get(w.txnId) ?? [];
     list.push(w.waitsFor);
     waits.set(w.txnId, list);
@@ -30,6 +31,7 @@ function openCycles(obs: Observations, out: AnomalyLog): Set<string> {
       const edges = waits.get(node) ?? [];
       const i = next[next.length - 1]!;
       if (i >= edges.length) {
+        // Stryker disable next-line StringLiteral: only 'open' is ever tested; any other mark reads as finished
         state.set(node, 'done');
         path.pop();
         next.pop();

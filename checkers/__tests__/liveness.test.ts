@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ObservationOf } from '../../format/observations.ts';
 import { liveness } from '../liveness.ts';
+import { checkSafe } from '../result.ts';
 import {
   invokeCreate,
   lifecycleRun,
@@ -221,5 +222,173 @@ describe('liveness: a session with several transactions', () => {
     expect(r.anomalies[0]?.explanation).toBe(
       'never ended (state prepared); due by 10000 ms (final heal 0 ms + 10000 ms)',
     );
+  });
+});
+
+// Issue 30: what a mutant of the checker would change and no test above pins: the deadline's edge, a transaction
+// created after the heal, cycles reached from outside them, records that lack a name, the deadlock times, and every
+// figure reported.
+describe('liveness: the edges, the cycles and the figures', () => {
+  const explain = (history: Parameters<typeof run>[1], obs: Parameters<typeof run>[2]) =>
+    run(liveness, history, obs).anomalies.map((a) => [a.type, a.key, a.explanation]);
+  const ms = 1_000_000;
+
+  it('reports its name and every figure of a whole session life exactly, coverage included', () => {
+    const { history, obs } = lifecycleRun();
+    const r = checkSafe(liveness).check(history, obs, {});
+    expect(liveness.name).toBe('liveness');
+    expect(r.valid).toBe(true);
+    expect(r.coverage).toEqual({ invocations: 3, txns: 3, decisionQueries: 0, precommitTimeouts: 0, recoveries: 0 });
+    expect(r.stats).toEqual({
+      invocations: 3,
+      txns: 3,
+      openInvocations: 0,
+      finalHealAt: 0,
+      deadlineNs: 10_000_000_000,
+      deadlocks: {},
+      decisionQueries: 0,
+      precommitTimeouts: 0,
+      recoveries: 0,
+      decisionQueryAnswers: {},
+      anomalies: {},
+    });
+  });
+
+  it("counts client invocations, not the nemesis's, and the open ones", () => {
+    const history = ops(
+      { type: 'invoke', process: 'nemesis', f: 'stop-partition', value: { heal: 'all' }, time: 1_000 },
+      { type: 'info', process: 'nemesis', f: 'stop-partition', value: { heal: 'all' }, time: 2_000 },
+      { ...invokeCreate(0), time: 3_000 },
+      { ...okCreate(0), time: 4_000 },
+      { ...invokeCreate(1), time: 5_000 },
+    );
+    const r = run(liveness, history, observations({}));
+    expect(r.anomalies.map((a) => [a.type, a.key, a.ops])).toEqual([['never-completed', 'process 1', [4]]]);
+    expect(r.stats).toMatchObject({ invocations: 2, openInvocations: 1, finalHealAt: 2_000 });
+  });
+
+  it('passes a transaction that ends exactly at its deadline, and reports one that ends a nanosecond later', () => {
+    const due = 2_000 + 10_000_000_000;
+    expect(explain(heal, observations({ txn: [txn({ endedAt: due })] }))).toEqual([]);
+    expect(explain(heal, observations({ txn: [txn({ endedAt: due + 1 })] })).map((a) => a[0])).toEqual([
+      'txn-not-finished',
+    ]);
+  });
+
+  it('gives a transaction created after the final heal the whole deadline from its creation', () => {
+    const created = 5_000 * ms;
+    const obs = observations({ txn: [txn({ createdAt: created, endedAt: created + 9_000 * ms })] });
+    expect(explain(heal, obs)).toEqual([]);
+    const late = observations({ txn: [txn({ createdAt: created, endedAt: created + 11_000 * ms })] });
+    expect(explain(heal, late)).toEqual([
+      ['txn-not-finished', 't1', 'ended at 16000 ms; due by 15000 ms (final heal 0 ms + 10000 ms)'],
+    ]);
+  });
+
+  it('reports the deadline and heal time it was given, in its explanation and its figures', () => {
+    const obs = observations({ txn: [txn({ createdAt: 0, endedAt: 9_000 * ms })] });
+    const r = run(liveness, heal, obs, { deadlineNs: 4_000 * ms, finalHealAt: 3_000 * ms });
+    expect(r.anomalies.map((a) => a.explanation)).toEqual([
+      'ended at 9000 ms; due by 7000 ms (final heal 3000 ms + 4000 ms)',
+    ]);
+    expect(r.stats).toMatchObject({ finalHealAt: 3_000 * ms, deadlineNs: 4_000 * ms });
+  });
+
+  it('reports a cycle reached from waiters outside it once, and each outside waiter as a lock left', () => {
+    const obs = observations({
+      'lock-wait': [wait('t1', 't2'), wait('t2', 't3'), wait('t3', 't2'), wait('t4', 't2')],
+    });
+    expect(explain([], obs)).toEqual([
+      ['deadlock-unresolved', 't2 -> t3', 'wait-for cycle still open at the end: t2 -> t3 -> t2'],
+      ['lock-left', 't1', 't1 still waiting for t2 at rm'],
+      ['lock-left', 't4', 't4 still waiting for t2 at rm'],
+    ]);
+    expect(run(liveness, [], obs).anomalies.map((a) => a.ops)).toEqual([[], [], []]);
+  });
+
+  it('reports a transaction waiting for itself as one cycle, once, also when another waits for it', () => {
+    expect(explain([], observations({ 'lock-wait': [wait('t1', 't1')] }))).toEqual([
+      ['deadlock-unresolved', 't1', 'wait-for cycle still open at the end: t1 -> t1'],
+    ]);
+    expect(explain([], observations({ 'lock-wait': [wait('t0', 't1'), wait('t1', 't1')] }))).toEqual([
+      ['deadlock-unresolved', 't1', 'wait-for cycle still open at the end: t1 -> t1'],
+      ['lock-left', 't0', 't0 still waiting for t1 at rm'],
+    ]);
+  });
+
+  it('names a prepared transaction by its gid, and a lock by its resource, when no txn id was recorded', () => {
+    const obs = observations({
+      prepared: [{ kind: 'prepared', participant: 'rm', gid: 'g7', observedAt: 2 * ms }],
+      lock: [{ kind: 'lock', participant: 'billing', resource: 'account:a1', observedAt: 9 }],
+    });
+    expect(explain([], obs)).toEqual([
+      ['prepared-left', 'g7', 'rm still has prepared transaction g7 at 2 ms'],
+      ['lock-left', 'account:a1', 'billing lock on account:a1 still held by ?'],
+    ]);
+  });
+
+  it('says so when an unresolved deadlock names no victim', () => {
+    const { victim: _, ...unnamed } = deadlock();
+    expect(explain([], observations({ deadlock: [unnamed] }))).toEqual([
+      ['deadlock-unresolved', 't1 -> t2', 'timeout found it at 0 ms, victim not named, never resolved'],
+    ]);
+  });
+
+  it('times a deadlock the waits show ended by its first edge to end, from its forming', () => {
+    const obs = observations({
+      deadlock: [{ ...deadlock(), method: 'detector', formedAt: 10 * ms, detectedAt: 50 * ms }],
+      'lock-wait': [wait('t1', 't2', 250 * ms), wait('t2', 't1', 150 * ms)],
+    });
+    const r = run(liveness, [], obs);
+    expect(r.anomalies).toEqual([]);
+    expect((r.stats as { deadlocks: unknown }).deadlocks).toEqual({
+      detector: { count: 1, resolved: 1, resolveMedianMs: 140, resolveMeanMs: 140, resolveMaxMs: 140 },
+    });
+  });
+
+  it('ends a deadlock no earlier than its detection when the waits ended before it', () => {
+    const obs = observations({
+      deadlock: [{ ...deadlock(), formedAt: 10 * ms, detectedAt: 50 * ms }],
+      'lock-wait': [wait('t1', 't2', 30 * ms), wait('t2', 't1', 40 * ms)],
+    });
+    const stats = run(liveness, [], obs).stats as { deadlocks: Record<string, { resolveMaxMs: number }> };
+    expect(stats.deadlocks.timeout?.resolveMaxMs).toBe(40);
+  });
+
+  it('leaves a deadlock open while one wait of every edge is still open', () => {
+    const obs = observations({
+      deadlock: [deadlock()],
+      'lock-wait': [wait('t1', 't2', 30 * ms), wait('t1', 't2'), wait('t2', 't1', 40 * ms), wait('t2', 't1')],
+    });
+    const r = run(liveness, [], obs);
+    expect(r.anomalies.map((a) => [a.type, a.explanation])).toEqual([
+      ['deadlock-unresolved', 'wait-for cycle still open at the end: t1 -> t2 -> t1'],
+      ['deadlock-unresolved', 'timeout found it at 0 ms, victim t2, never resolved'],
+    ]);
+    expect((r.stats as { deadlocks: unknown }).deadlocks).toEqual({
+      timeout: { count: 1, resolved: 0, resolveMedianMs: 0, resolveMeanMs: 0, resolveMaxMs: 0 },
+    });
+  });
+
+  it('takes the lower of two middle times as the median of an even count, per method', () => {
+    const found = (method: 'timeout' | 'detector', lasted: number): ObservationOf<'deadlock'> => ({
+      ...deadlock(lasted * ms),
+      method,
+      formedAt: 0,
+      detectedAt: 0,
+    });
+    const obs = observations({
+      deadlock: [
+        found('timeout', 40),
+        found('timeout', 10),
+        found('timeout', 30),
+        found('timeout', 20),
+        found('detector', 5),
+      ],
+    });
+    expect((run(liveness, [], obs).stats as { deadlocks: unknown }).deadlocks).toEqual({
+      timeout: { count: 4, resolved: 4, resolveMedianMs: 20, resolveMeanMs: 25, resolveMaxMs: 40 },
+      detector: { count: 1, resolved: 1, resolveMedianMs: 5, resolveMeanMs: 5, resolveMaxMs: 5 },
+    });
   });
 });

@@ -58,3 +58,30 @@ describe('path counts', () => {
     expect(checkSafe(streamOrdering).check(history, obs, {}).coverage).toMatchObject({ relayResends: 0 });
   });
 });
+
+describe('path counts: answers', () => {
+  it('counts a decision query or pre-commit timeout whose answer was not logged as unknown, and a run with none as 0', () => {
+    expect(pathCounts([path('decision-query'), path('precommit-timeout'), path('recovery')])).toEqual({
+      decisionQueries: 1,
+      precommitTimeouts: 1,
+      recoveries: 1,
+      relayResends: 0,
+      decisionQueryAnswers: { unknown: 2 },
+    });
+    expect(pathCounts([])).toEqual({
+      decisionQueries: 0,
+      precommitTimeouts: 0,
+      recoveries: 0,
+      relayResends: 0,
+      decisionQueryAnswers: {},
+    });
+  });
+
+  it('passes every answer on to the liveness figures', () => {
+    const { history, obs } = committedRun();
+    obs.path = taken;
+    expect(checkSafe(liveness).check(history, obs, {}).stats).toMatchObject({
+      decisionQueryAnswers: { commit: 2, no_answer: 1 },
+    });
+  });
+});

@@ -2,8 +2,9 @@
 // corrected twin passes.
 import { describe, expect, it } from 'vitest';
 import type { ObservationOf, Observations } from '../../format/observations.ts';
+import { checkSafe } from '../result.ts';
 import { singleLeader } from '../single-leader.ts';
-import { leader, lifecycleRun, observations, part, run, type TwinCase, twinTests, txn } from './fixtures.ts';
+import { event, leader, lifecycleRun, observations, part, run, type TwinCase, twinTests, txn } from './fixtures.ts';
 
 const write = (token: number, at: number, accepted = true): ObservationOf<'fenced-write'> => ({
   kind: 'fenced-write',
@@ -199,6 +200,226 @@ describe('single leader: a session with several transactions', () => {
         'dsm',
         'dsm accepted DSM s1 v7 with token 1 at 750 ns after accepting token 2 (DSM s1 v4)',
       ],
+    ]);
+  });
+});
+
+// Issue 30: what a mutant of the checker would change and no test above pins: records judged in time order, not file
+// order; the equal-token and equal-epoch edges; the write a stale one is named against; and every figure reported.
+describe('single leader: time order, the edges, and the figures', () => {
+  const explain = (obs: Observations) =>
+    run(singleLeader, [], obs).anomalies.map((a) => [a.type, a.key, a.explanation]);
+
+  it('reports its name and every figure of a whole session life exactly, coverage included', () => {
+    const { history, obs } = lifecycleRun();
+    const r = checkSafe(singleLeader).check(history, obs, {});
+    expect(singleLeader.name).toBe('single-leader');
+    expect(r.valid).toBe(true);
+    expect(r.coverage).toEqual({ leaderRecords: 1, epochs: 1, fencedWrites: 18 });
+    expect(r.stats).toEqual({
+      leaderRecords: 1,
+      epochs: 1,
+      fencedWrites: 18,
+      decisions: 3,
+      skippedWithoutToken: 0,
+      anomalies: {},
+    });
+  });
+
+  it('counts the leader records and the distinct epochs among them', () => {
+    const obs = observations({
+      leader: [
+        leader('n1', 1, 0),
+        leader('n1', 1, 5, 'renew-failed'),
+        leader('n1', 1, 6, 'step-down'),
+        leader('n2', 2, 9),
+      ],
+    });
+    const r = run(singleLeader, [], obs);
+    expect(r.anomalies).toEqual([]);
+    expect(r.stats).toMatchObject({ leaderRecords: 4, epochs: 2, fencedWrites: 0, decisions: 0 });
+  });
+
+  it('judges acquires in time order, not in file order', () => {
+    const obs = observations({ leader: [leader('n2', 2, 10), leader('n1', 1, 0)] });
+    expect(explain(obs)).toEqual([]);
+  });
+
+  it('names the highest epoch acquired so far against each later acquire at or below it', () => {
+    const obs = observations({
+      leader: [leader('n1', 1, 0), leader('n2', 4, 10), leader('n3', 2, 20), leader('n4', 3, 30)],
+    });
+    expect(explain(obs)).toEqual([
+      ['epoch-not-increasing', '2', 'n3 acquired epoch 2 at 20 ns after n2 had acquired epoch 4'],
+      ['epoch-not-increasing', '3', 'n4 acquired epoch 3 at 30 ns after n2 had acquired epoch 4'],
+    ]);
+  });
+
+  it('keeps the first holder of an epoch as the one a repeat acquire is named against', () => {
+    const obs = observations({ leader: [leader('n1', 2, 0), leader('n2', 2, 10), leader('n3', 2, 20)] });
+    expect(explain(obs)).toEqual([
+      ['epoch-not-increasing', '2', 'n2 acquired epoch 2 at 10 ns after n1 had acquired epoch 2'],
+      ['epoch-not-increasing', '2', 'n3 acquired epoch 2 at 20 ns after n1 had acquired epoch 2'],
+      ['two-nodes-one-epoch', '2', 'epoch 2 held by n1 and n2 and n3'],
+    ]);
+  });
+
+  it('accepts a later write at the same token, and names the first write at the highest token', () => {
+    const obs = observations({
+      'fenced-write': [
+        { ...write(2, 100), key: 'intent:t1' },
+        { ...write(2, 100), key: 'intent:t2' },
+        { ...write(2, 150), key: 'intent:t3' },
+        { ...write(1, 200), key: 'intent:t4' },
+      ],
+    });
+    expect(explain(obs)).toEqual([
+      [
+        'stale-token-accepted',
+        'txlog',
+        'txlog accepted intent:t4 by n1 with token 1 at 200 ns after accepting token 2 (intent:t1 by n1)',
+      ],
+    ]);
+  });
+
+  it('names a fenced write without a key as a write', () => {
+    const { key: _, ...keyless } = write(1, 200);
+    const obs = observations({ 'fenced-write': [write(2, 100), keyless] });
+    expect(explain(obs)).toEqual([
+      [
+        'stale-token-accepted',
+        'txlog',
+        'txlog accepted write by n1 with token 1 at 200 ns after accepting token 2 (t1 by n1)',
+      ],
+    ]);
+  });
+
+  it('judges each store, and each participant, on its own tokens', () => {
+    const obs = observations({
+      'fenced-write': [write(2, 100), { ...write(1, 200), store: 'stream' }],
+      participant: [part('rm', { token: 2, at: 100 }), part('billing', { token: 1, at: 200 })],
+    });
+    const r = run(singleLeader, [], obs);
+    expect(r.anomalies).toEqual([]);
+    expect(r.stats).toMatchObject({ fencedWrites: 4 });
+  });
+
+  it('reports a stream event appended with a token older than an earlier event', () => {
+    const obs = observations({
+      event: [event(1, { token: 2, at: 100 }), event(2, { txnId: 't2', token: 1, at: 200 })],
+    });
+    expect(explain(obs)).toEqual([
+      [
+        'stale-token-accepted',
+        'stream',
+        'stream accepted event 1-2 with token 1 at 200 ns after accepting token 2 (event 1-1)',
+      ],
+    ]);
+  });
+
+  it('counts only participant records without a token as skipped', () => {
+    const { token: _, ...noToken } = part('rm', { txnId: 't2', state: 'prepared', at: 200 });
+    const obs = observations({
+      participant: [part('rm', { token: 3, at: 100 }), part('billing', { token: 3, at: 100 }), noToken],
+    });
+    expect(run(singleLeader, [], obs).stats).toMatchObject({ fencedWrites: 2, skippedWithoutToken: 1 });
+  });
+
+  it('reports another node deciding at the same token as the newest decision, and names the first decider', () => {
+    const obs = observations({
+      txn: [
+        txn({ txnId: 't1', token: 2, decidedBy: 'n2', decidedAt: 100 }),
+        txn({ txnId: 't2', token: 2, decidedBy: 'n1', decidedAt: 200 }),
+        txn({ txnId: 't3', token: 1, decidedBy: 'n3', decidedAt: 300 }),
+      ],
+    });
+    expect(explain(obs)).toEqual([
+      ['overlapping-decisions', 't2', 'n1 (token 2) decided t2 at 200 ns after n2 (token 2) had decided t1'],
+      ['overlapping-decisions', 't3', 'n3 (token 1) decided t3 at 300 ns after n2 (token 2) had decided t1'],
+    ]);
+  });
+
+  it('keeps the highest token decided so far as the mark, past a stale decision', () => {
+    const obs = observations({
+      txn: [
+        txn({ txnId: 't1', token: 3, decidedBy: 'n3', decidedAt: 100 }),
+        txn({ txnId: 't2', token: 1, decidedBy: 'n1', decidedAt: 200 }),
+        txn({ txnId: 't3', token: 2, decidedBy: 'n2', decidedAt: 300 }),
+      ],
+    });
+    expect(explain(obs).map((a) => a[1])).toEqual(['t2', 't3']);
+  });
+
+  it("reports a deposed leader's decision after the new leader's, however its token compares to its own earlier ones", () => {
+    const obs = observations({
+      txn: [
+        txn({ txnId: 't1', token: 1, decidedBy: 'n1', decidedAt: 100 }),
+        txn({ txnId: 't2', token: 2, decidedBy: 'n2', decidedAt: 200 }),
+        txn({ txnId: 't3', token: 1, decidedBy: 'n1', decidedAt: 300 }),
+      ],
+    });
+    expect(explain(obs)).toEqual([
+      ['overlapping-decisions', 't3', 'n1 (token 1) decided t3 at 300 ns after n2 (token 2) had decided t2'],
+    ]);
+  });
+
+  it('judges writes in the time the store accepted them, not in file order', () => {
+    expect(explain(observations({ 'fenced-write': [write(2, 200), write(1, 100)] }))).toEqual([]);
+    expect(explain(observations({ 'fenced-write': [write(1, 200), write(2, 100)] }))).toEqual([
+      [
+        'stale-token-accepted',
+        'txlog',
+        'txlog accepted t1 by n1 with token 1 at 200 ns after accepting token 2 (t1 by n1)',
+      ],
+    ]);
+  });
+
+  it('judges only decisions that say when and by whom, and counts them', () => {
+    const obs = observations({
+      txn: [
+        txn({ txnId: 't1', token: 2, decidedBy: 'n2', decidedAt: 100 }),
+        txn({ txnId: 't2', token: 1, decidedBy: undefined, decidedAt: 200 }),
+        txn({ txnId: 't3', token: 1, decidedBy: 'n1', decidedAt: undefined }),
+      ],
+    });
+    const r = run(singleLeader, [], obs);
+    expect(r.anomalies).toEqual([]);
+    expect(r.stats).toMatchObject({ decisions: 1 });
+  });
+
+  it('judges renew failures and step-downs in time order, not file order', () => {
+    const obs = observations({
+      leader: [leader('n1', 1, 6, 'step-down'), leader('n1', 1, 5, 'renew-failed'), leader('n1', 1, 0)],
+    });
+    expect(explain(obs)).toEqual([]);
+  });
+
+  it('reports a leader that acquired again after failing to renew, before stepping down', () => {
+    const obs = observations({
+      leader: [
+        leader('n1', 1, 0),
+        leader('n1', 1, 5, 'renew-failed'),
+        leader('n1', 2, 10),
+        leader('n1', 1, 15, 'step-down'),
+      ],
+    });
+    expect(explain(obs)).toEqual([
+      ['kept-leading', '1', 'n1 failed to renew its lease for epoch 1 at 5 ns and never stepped down'],
+    ]);
+  });
+
+  it('counts only a step-down of the epoch whose renewal failed', () => {
+    const obs = observations({
+      leader: [
+        leader('n1', 1, 0),
+        leader('n1', 1, 5, 'renew-failed'),
+        leader('n1', 1, 8, 'renew-failed'),
+        leader('n1', 0, 9, 'step-down'),
+      ],
+    });
+    expect(explain(obs)).toEqual([
+      ['kept-leading', '1', 'n1 failed to renew its lease for epoch 1 at 5 ns and never stepped down'],
+      ['kept-leading', '1', 'n1 failed to renew its lease for epoch 1 at 8 ns and never stepped down'],
     ]);
   });
 });

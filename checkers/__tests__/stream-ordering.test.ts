@@ -211,6 +211,17 @@ describe('stream ordering: a session with several transactions', () => {
     ]);
   });
 
+  // Two transactions of one session at one DSM version is a lost update, for linearizability to report; neither ran
+  // first, so their events' order cannot be wrong.
+  it('does not order the events of two transactions the DSM places at the same version', () => {
+    const { history, obs } = lifecycleRun();
+    obs.event = [event(1), event(2, { txnId: 't3' }), event(3, { txnId: 't2' })];
+    for (const d of obs.dsm) if (d.txnId === 't3') d.version -= 3;
+    const r = run(streamOrdering, history, obs);
+    expect(r.anomalies).toEqual([]);
+    expect(r.stats).toMatchObject({ orderedEvents: 2 });
+  });
+
   it('reports a modify with two events as a duplicate, not as an event out of order', () => {
     const { history, obs } = lifecycleRun();
     obs.event.push(event(4, { txnId: 't2', at: 1100 }));
@@ -225,5 +236,122 @@ describe('stream ordering: a session with several transactions', () => {
     expect(found(run(streamOrdering, history, obs))).toEqual([
       ['skipped-sequence', 's1', [], 'sequence 3 missing below 4'],
     ]);
+  });
+});
+
+// Issue 30: what a mutant of the checker would change and no test above pins: the stream's order by both numbers of
+// an entry id, an aborted transaction's event, and every figure the checker reports.
+describe('stream ordering: entry ids, aborted transactions and the figures', () => {
+  const found = (obs: Observations) =>
+    run(streamOrdering, history, obs).anomalies.map((a) => [a.type, a.key, a.explanation]);
+
+  it('orders entries of one millisecond by their second number, not by file order', () => {
+    const obs = observations({
+      txn: twoTxns(),
+      event: [event(2, { entryId: '5-2', txnId: 't2' }), event(1, { entryId: '5-1' })],
+    });
+    expect(found(obs)).toEqual([]);
+  });
+
+  it('orders entries by their millisecond first, whatever their second number', () => {
+    const obs = observations({
+      txn: twoTxns(),
+      event: [event(2, { entryId: '2-0', txnId: 't2' }), event(1, { entryId: '1-5' })],
+    });
+    expect(found(obs)).toEqual([]);
+  });
+
+  it('keeps file order for entry ids of another shape, without reading their digits as numbers', () => {
+    const ok = observations({
+      txn: twoTxns(),
+      event: [event(1, { entryId: '21' }), event(2, { entryId: '3', txnId: 't2' })],
+    });
+    expect(found(ok)).toEqual([]);
+    const swapped = observations({
+      txn: twoTxns(),
+      event: [event(2, { entryId: '3', txnId: 't2' }), event(1, { entryId: '21' })],
+    });
+    expect(found(swapped)).toEqual([['non-monotonic-sequence', 's1', 'sequence 1 (21, txn t1) after sequence 2']]);
+  });
+
+  it('passes an aborted transaction whose event says aborted, and counts it as decided', () => {
+    const obs = observations({ txn: [txn({ state: 'aborted' })], event: [event(1, { outcome: 'aborted' })] });
+    const r = run(streamOrdering, history, obs);
+    expect(r.anomalies).toEqual([]);
+    expect(r.stats).toMatchObject({ decidedTxns: 1, withoutEvent: 0 });
+  });
+
+  it('reports an aborted transaction without its event, naming its state', () => {
+    const obs = observations({
+      txn: [txn(), txn({ txnId: 't2', requestId: 'r2', state: 'aborted' })],
+      event: [event(1)],
+    });
+    const r = run(streamOrdering, history, obs);
+    expect(found(obs)).toEqual([['lost-event', 't2', 'txn aborted in the log but no event in the stream']]);
+    expect(r.stats).toMatchObject({ decidedTxns: 2, withoutEvent: 1 });
+  });
+
+  it('counts neither an undecided transaction without an event as decided nor its missing event as lost', () => {
+    const obs = observations({
+      txn: [txn(), txn({ txnId: 't2', requestId: 'r2', state: 'prepared', decidedAt: undefined })],
+      event: [event(1)],
+    });
+    const r = run(streamOrdering, history, obs);
+    expect(r.anomalies).toEqual([]);
+    expect(r.stats).toMatchObject({ decidedTxns: 1, withoutEvent: 0 });
+  });
+
+  it('names the event whose outcome differs when a transaction has two, besides the duplicate', () => {
+    const obs = observations({ txn: [txn()], event: [event(1), event(2, { outcome: 'aborted' })] });
+    expect(found(obs)).toEqual([
+      ['duplicate-event', 't1', '2 events for one transaction: 1-1, 1-2'],
+      ['outcome-mismatch', 't1', 'event 1-2 says aborted, log says committed'],
+    ]);
+  });
+
+  it('reports every sequence missing below the highest, the first one included', () => {
+    const obs = observations({ txn: twoTxns(), event: [event(2), event(4, { txnId: 't2' })] });
+    expect(found(obs)).toEqual([
+      ['skipped-sequence', 's1', 'sequence 1 missing below 4'],
+      ['skipped-sequence', 's1', 'sequence 3 missing below 4'],
+    ]);
+  });
+
+  it('judges each session on its own sequence', () => {
+    const obs = observations({
+      txn: [txn(), txn({ txnId: 't2', requestId: 'r2', sessionId: 's2' })],
+      event: [event(1), event(2, { entryId: '1-2', txnId: 't2', sessionId: 's2', seq: 1 })],
+    });
+    const r = run(streamOrdering, history, obs);
+    expect(r.anomalies).toEqual([]);
+    expect(r.stats).toMatchObject({ sessions: 2, multiEventSessions: 0, sessionsWith3Events: 0, orderedEvents: 0 });
+  });
+
+  it('reports its name and every figure of a whole session life exactly, coverage included', () => {
+    const { history, obs } = lifecycleRun();
+    const r = checkSafe(streamOrdering).check(history, obs, {});
+    expect(streamOrdering.name).toBe('stream-ordering');
+    expect(r.valid).toBe(true);
+    expect(r.coverage).toEqual({ events: 3, sessions: 1, multiEventSessions: 1, orderedEvents: 2, relayResends: 0 });
+    expect(r.stats).toEqual({
+      events: 3,
+      sessions: 1,
+      multiEventSessions: 1,
+      sessionsWith3Events: 1,
+      orderedEvents: 2,
+      decidedTxns: 3,
+      withoutEvent: 0,
+      relayResends: 0,
+      anomalies: {},
+    });
+  });
+
+  it('counts a session of exactly two events as multi-event, not as one of three or more', () => {
+    const obs = observations({ txn: twoTxns(), event: [event(1), event(2, { txnId: 't2' })] });
+    expect(run(streamOrdering, history, obs).stats).toMatchObject({
+      multiEventSessions: 1,
+      sessionsWith3Events: 0,
+      orderedEvents: 0,
+    });
   });
 });
