@@ -289,6 +289,41 @@ describe('scheduler checker', () => {
       expect(stranger.stats).toMatchObject({ linked: 1 });
     });
 
+    it('a waiting entry with no request id is named by its tick, and only the started request is cited', () => {
+      const anonymous = qw(q('r1', 'voice', 1, 4, 0, 510), { requestId: undefined });
+      const r = check([q('r2', 'data', 2, 3, 1, 500), anonymous]);
+      expect(r.anomalies.map((a) => [a.explanation, a.ops])).toEqual([
+        ['data r2 started after 499.0 ms while voice entry 1 had waited 500.0 ms, though it was queued first', [1, 3]],
+      ]);
+      // Nor is a waiting request no client sent.
+      const stranger = check([q('r2', 'data', 2, 3, 1, 500), q('r9', 'voice', 1, 4, 0, 510)]);
+      expect(stranger.anomalies.map((a) => a.ops)).toEqual([[1, 3]]);
+    });
+
+    it('an entry with no request id, or one no client sent, that left twice cites no ops', () => {
+      const twice = (requestId: string | undefined) => [
+        qw(q('r', 'data', 1, 2, 0, 1), { requestId }),
+        qw(q('r', 'data', 1, 3, 0, 2), { requestId }),
+      ];
+      expect(check(twice(undefined)).anomalies.map((a) => [a.key, a.ops, a.explanation])).toEqual([
+        ['sm1#1:1', [], 'one queue entry (data entry 1) left 2 times: started at 2, started at 3'],
+      ]);
+      expect(check(twice('r9')).anomalies.map((a) => [a.key, a.ops])).toEqual([['sm1#1:1', []]]);
+    });
+
+    it('names the waiting request with the earliest enqueue time, not the first by tick', () => {
+      // r1 took tick 1 but carries the later time (3 ms); r5, tick 2, was enqueued at 0 ms.
+      const three = ops(
+        invokeCreate(0, ask('r1', 'voice')),
+        invokeCreate(1, ask('r2', 'data')),
+        invokeCreate(2, ask('r5', 'voice')),
+      );
+      const queue = [q('r1', 'voice', 1, 5, 3, 60), q('r5', 'voice', 2, 6, 0, 61), q('r2', 'data', 3, 4, 2, 50)];
+      expect(check(queue, three).anomalies.map((a) => a.explanation)).toEqual([
+        'data r2 started after 48.0 ms while voice r5 had waited 50.0 ms, though it was queued first',
+      ]);
+    });
+
     it('an entry that left twice cites its request once, and says every time it left', () => {
       const r = check([q('r1', 'voice', 1, 2, 0, 1), qw(q('r1', 'voice', 1, 3, 0, 2), { outcome: 'evicted' })]);
       expect(r.anomalies).toEqual([
