@@ -301,5 +301,42 @@ describe('availability', () => {
         'unavailability: worst leader loss 0.70 s',
       ]);
     });
+    it('takes a leader only from its acquire: a step-down of an epoch never acquired on record is no new leader', () => {
+      const history = run(1000, 3000, [1200, 2900]);
+      const stepDownOnly = observations({
+        leader: [leader('sm-1', 1, 0), leader('sm-2', 2, 1500 * ms, 'step-down')],
+        txn: [txn({ txnId: 't2900', token: 2 })],
+      });
+      expect(availability(history, stepDownOnly, 1000).windows[0]).toMatchObject({ leaderLoss: false });
+      // Nor does a step-down before the start say which epoch led then.
+      const before = observations({
+        leader: [leader('sm-1', 1, 0), leader('sm-2', 2, 500 * ms, 'step-down'), leader('sm-2', 2, 2000 * ms)],
+        txn: [txn({ txnId: 't2900', token: 2 })],
+      });
+      expect(availability(history, before, 1000).windows[0]).toMatchObject({ leaderLoss: true, newLeaderMs: 1900 });
+    });
+
+    it('gives a window the clients had left before it a gap of zero, not cut', () => {
+      const w = availability(run(1000, 3000, [500]), observations({}), 1000).windows[0]!;
+      expect(w).toMatchObject({ longestGapMs: 0, gapStartMs: 1000, cut: false });
+    });
+
+    it('leaves out the bound and each worst gap it has no figure for, rather than giving them as undefined', () => {
+      const history = run(1000, 3000, [1200, 2900]);
+      expect(Object.keys(availability(history, observations({}), undefined))).toEqual([
+        'windows',
+        'leaderLossWindows',
+        'worstOtherGapMs',
+        'overBound',
+      ]);
+      const lost = observations({ leader: [leader('sm-1', 1, 0), leader('sm-2', 2, 2000 * ms)] });
+      expect(Object.keys(availability(history, lost, 1000))).toEqual([
+        'windows',
+        'boundMs',
+        'leaderLossWindows',
+        'worstLeaderLossGapMs',
+        'overBound',
+      ]);
+    });
   });
 });
