@@ -133,6 +133,15 @@ describe('checkRun: what reaches the checkers (issue 30)', () => {
     expect(existsSync(join(dir, 'results.json'))).toBe(false);
   });
 
+  it('checks a run stored without config.json with the bare defaults and no lease', () => {
+    const dir = runDir('no-config', undefined);
+    const r = checkRun(dir, { checkers: ['stats', 'linearizable'] });
+    expect(r.settings).toEqual({ deadlineMs: 10_000, timeLimitMs: 10_000, checkers: ['stats', 'linearizable'] });
+    expect(r.valid).toBe(true);
+    expect(r.results.stats!.stats.availability).toEqual({ windows: [], leaderLossWindows: 0, overBound: 0 });
+    expect(JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'))).toEqual(r);
+  });
+
   it('gives a run stored with no schedule and no `check` the defaults without faults, from its quiet window', () => {
     const dir = runDir('no-schedule', config({ schedule: [] }));
     const r = checkRun(dir);
