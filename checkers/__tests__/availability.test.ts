@@ -198,4 +198,145 @@ describe('availability', () => {
     expect(r.stats).toMatchObject({ faultWindows: 1, leaderLosses: 1 });
     expect(r.stats.availability).toMatchObject({ boundMs: 1500, overBound: 1 });
   });
+  describe('the edges of each figure (issue 30)', () => {
+    /** Another pause window, invoked and healed as the nemesis writes it. */
+    const pause = (startMs: number, endMs: number): HistoryOp[] =>
+      ops(
+        { type: 'invoke', process: 'nemesis', f: 'start-pause', value: { target: 'sm-2' }, time: startMs * ms },
+        { type: 'info', process: 'nemesis', f: 'start-pause', value: { target: 'sm-2' }, time: startMs * ms },
+        { type: 'invoke', process: 'nemesis', f: 'stop-pause', time: endMs * ms },
+        { type: 'info', process: 'nemesis', f: 'stop-pause', time: endMs * ms },
+      );
+
+    it('ends a window never healed with the history, and its gap where the clients stopped', () => {
+      // The pause starts at 1000 and is never stopped; the last op is a read invoked at 4500.
+      const history = run(1000, 3000, [1200, 2000], [readInvoke(9, 4500)]).filter((op) => op.f !== 'stop-pause');
+      const w = availability(ops(...history), observations({}), 1000).windows[0]!;
+      expect(w).toMatchObject({ startMs: 1000, endMs: 4500, longestGapMs: 2500, gapStartMs: 2000, cut: true });
+    });
+
+    it('cuts a gap where the clients stopped, even when the heal came later', () => {
+      const w = availability(run(1000, 3000, [800], [readInvoke(9, 2000)]), observations({}), 1000).windows[0]!;
+      expect(w).toMatchObject({ longestGapMs: 1000, gapStartMs: 1000, cut: true });
+    });
+
+    it('counts an ok whose value names nothing (a register write) for the gaps', () => {
+      const write = [
+        { index: 0, type: 'invoke' as const, process: 8, f: 'write', value: 1, time: 1900 * ms },
+        { index: 0, type: 'ok' as const, process: 8, f: 'write', value: null, time: 2000 * ms },
+      ];
+      const w = availability(run(1000, 3000, [1200, 2900], write), observations({}), 1000).windows[0]!;
+      expect(w).toMatchObject({ longestGapMs: 900, gapStartMs: 2000 });
+    });
+
+    it('of gaps of equal length, names the first', () => {
+      const w = availability(run(1000, 3000, [1500, 2000, 2500, 3000]), observations({}), 1000).windows[0]!;
+      expect(w).toMatchObject({ longestGapMs: 500, gapStartMs: 1000, cut: false });
+      // A gap cut by the end of the run, as long as an earlier one, is not the longest either.
+      const cutTie = availability(run(1000, 3000, [1500], [readInvoke(9, 2000)]), observations({}), 1000);
+      expect(cutTie.windows[0]).toMatchObject({ longestGapMs: 500, gapStartMs: 1000, cut: false });
+    });
+
+    it('counts the gap that begins with an ok at the very end of the window', () => {
+      const w = availability(run(1000, 3000, [1500, 3000, 5000]), observations({}), 1000).windows[0]!;
+      expect(w).toMatchObject({ longestGapMs: 2000, gapStartMs: 3000, cut: false });
+    });
+
+    it('takes an epoch acquired at the very start as the one leading, and one at the very end as a loss', () => {
+      const history = run(1000, 3000, [1200, 2900]);
+      const atStart = observations({
+        leader: [leader('sm-1', 1, 0), leader('sm-2', 2, 1000 * ms), leader('sm-3', 3, 2000 * ms)],
+        // t1200 was logged under epoch 2, which led from the start: not through the new leader.
+        txn: [txn({ txnId: 't1200', token: 2 }), txn({ txnId: 't2900', token: 3 })],
+      });
+      expect(availability(history, atStart, 1000).windows[0]).toMatchObject({ leaderLoss: true, newLeaderMs: 1900 });
+      const onlyAtStart = observations({ leader: [leader('sm-1', 1, 0), leader('sm-2', 2, 1000 * ms)] });
+      expect(availability(history, onlyAtStart, 1000).windows[0]).toMatchObject({ leaderLoss: false });
+      const atEnd = observations({ leader: [leader('sm-1', 1, 0), leader('sm-2', 2, 3000 * ms)] });
+      expect(availability(history, atEnd, 1000).windows[0]).toMatchObject({ leaderLoss: true });
+    });
+
+    it('counts through the new leader only oks after the start, whatever token they carry', () => {
+      const history = run(1000, 3000, [900, 1000, 2900]);
+      const obs = observations({
+        leader: [leader('sm-1', 1, 0), leader('sm-2', 2, 2000 * ms)],
+        txn: [txn({ txnId: 't900', token: 2 }), txn({ txnId: 't1000', token: 2 }), txn({ txnId: 't2900', token: 2 })],
+      });
+      expect(availability(history, obs, 1000).windows[0]).toMatchObject({ leaderLoss: true, newLeaderMs: 1900 });
+    });
+
+    it('flags a leader loss only over the bound, not at it', () => {
+      const history = run(1000, 3000, [1200, 2500, 2900, 3200]);
+      const obs = observations({
+        leader: [leader('sm-1', 1, 0), leader('sm-2', 2, 2000 * ms)],
+        txn: [txn({ txnId: 't2900', token: 2 })],
+      });
+      // The longest gap is 1300 ms; the bound is the lease plus 500 ms.
+      expect(availability(history, obs, 800)).toMatchObject({ boundMs: 1300, overBound: 0 });
+      expect(availability(history, obs, 799)).toMatchObject({ boundMs: 1299, overBound: 1 });
+    });
+
+    it('gives the worst gap of the leader-loss windows and of the others apart, and prints no bound unknown', () => {
+      const history = ops(
+        ...[...run(1000, 3000, [1200, 2900, 4000, 5200, 5900, 6500, 9000]), ...pause(5000, 6000), ...pause(7000, 8000)]
+          .sort((a, b) => a.time - b.time)
+          .map(({ index: _, ...op }) => op),
+      );
+      const obs = observations({
+        leader: [leader('sm-1', 1, 0), leader('sm-2', 2, 5500 * ms)],
+        txn: [txn({ txnId: 't5900', token: 2 })],
+      });
+      const a = availability(history, obs, undefined);
+      expect(a.windows.map((w) => [w.startMs, w.longestGapMs, w.gapStartMs, w.leaderLoss, w.newLeaderMs])).toEqual([
+        [1000, 1700, 1200, false, undefined],
+        [5000, 700, 5200, true, 900],
+        [7000, 2000, 7000, false, undefined],
+      ]);
+      expect(a).toMatchObject({ leaderLossWindows: 1, worstLeaderLossGapMs: 700, worstOtherGapMs: 2000, overBound: 0 });
+      expect(a.boundMs).toBeUndefined();
+      expect(availabilityLines(a)).toEqual([
+        'fault pause: target sm-1, 2.00 s long: longest gap without an ok 1.70 s',
+        'fault pause: target sm-2, 1.00 s long: longest gap without an ok 0.70 s; leader lost, first ok through the new leader after 0.90 s',
+        'fault pause: target sm-2, 1.00 s long: longest gap without an ok 2.00 s',
+        'unavailability: worst leader loss 0.70 s',
+      ]);
+    });
+    it('takes a leader only from its acquire: a step-down of an epoch never acquired on record is no new leader', () => {
+      const history = run(1000, 3000, [1200, 2900]);
+      const stepDownOnly = observations({
+        leader: [leader('sm-1', 1, 0), leader('sm-2', 2, 1500 * ms, 'step-down')],
+        txn: [txn({ txnId: 't2900', token: 2 })],
+      });
+      expect(availability(history, stepDownOnly, 1000).windows[0]).toMatchObject({ leaderLoss: false });
+      // Nor does a step-down before the start say which epoch led then.
+      const before = observations({
+        leader: [leader('sm-1', 1, 0), leader('sm-2', 2, 500 * ms, 'step-down'), leader('sm-2', 2, 2000 * ms)],
+        txn: [txn({ txnId: 't2900', token: 2 })],
+      });
+      expect(availability(history, before, 1000).windows[0]).toMatchObject({ leaderLoss: true, newLeaderMs: 1900 });
+    });
+
+    it('gives a window the clients had left before it a gap of zero, not cut', () => {
+      const w = availability(run(1000, 3000, [500]), observations({}), 1000).windows[0]!;
+      expect(w).toMatchObject({ longestGapMs: 0, gapStartMs: 1000, cut: false });
+    });
+
+    it('leaves out the bound and each worst gap it has no figure for, rather than giving them as undefined', () => {
+      const history = run(1000, 3000, [1200, 2900]);
+      expect(Object.keys(availability(history, observations({}), undefined))).toEqual([
+        'windows',
+        'leaderLossWindows',
+        'worstOtherGapMs',
+        'overBound',
+      ]);
+      const lost = observations({ leader: [leader('sm-1', 1, 0), leader('sm-2', 2, 2000 * ms)] });
+      expect(Object.keys(availability(history, lost, 1000))).toEqual([
+        'windows',
+        'boundMs',
+        'leaderLossWindows',
+        'worstLeaderLossGapMs',
+        'overBound',
+      ]);
+    });
+  });
 });

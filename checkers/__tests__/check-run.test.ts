@@ -2,7 +2,7 @@
 // the defaults `rig run` would have stored: the quiet window, and `faults` only with a schedule), that overrides
 // replace exactly what they name and are recorded, that a bare history gets the bare defaults, that an unknown
 // checker name is refused, and that the results are written where each reader looks for them.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -104,6 +104,51 @@ describe('checkRun', () => {
     expect(() => checkRun(dir)).toThrow(
       /^unknown checker "nope": expected a comma-separated list of atomicity, requests, conservation, /,
     );
+  });
+});
+
+describe('checkRun: what reaches the checkers (issue 30)', () => {
+  it("hands the checkers the run's lease, which bounds a leader loss; a bare history has none", () => {
+    const dir = runDir('lease', config({ check: { deadlineMs: 5, timeLimitMs: 50, checkers: ['stats'] } }));
+    expect(checkRun(dir).results.stats!.stats.availability).toMatchObject({ boundMs: 2500 });
+    const path = join(root, 'lease.jsonl');
+    writeFileSync(path, registerHistory);
+    const bare = checkHistoryFile(path, { checkers: ['stats'] });
+    expect(bare.results.stats!.stats.availability).toEqual({ windows: [], leaderLossWindows: 0, overBound: 0 });
+  });
+
+  it('refuses an unknown checker with an error that names it', () => {
+    const dir = runDir('unknown-named', config({ check: { deadlineMs: 5, timeLimitMs: 50, checkers: ['stats'] } }));
+    let caught: unknown;
+    try {
+      checkRun(dir, { checkers: ['stats', 'nope'] });
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(UnknownCheckerError);
+    expect(caught).toMatchObject({ name: 'UnknownCheckerError', checker: 'nope' });
+    expect((caught as Error).message).toBe(
+      'unknown checker "nope": expected a comma-separated list of atomicity, requests, conservation, single-leader, stream-ordering, liveness, linearizable, scheduler, stats, faults',
+    );
+    expect(existsSync(join(dir, 'results.json'))).toBe(false);
+  });
+
+  it('checks a run stored without config.json with the bare defaults and no lease', () => {
+    const dir = runDir('no-config', undefined);
+    const r = checkRun(dir, { checkers: ['stats', 'linearizable'] });
+    expect(r.settings).toEqual({ deadlineMs: 10_000, timeLimitMs: 10_000, checkers: ['stats', 'linearizable'] });
+    expect(r.valid).toBe(true);
+    expect(r.results.stats!.stats.availability).toEqual({ windows: [], leaderLossWindows: 0, overBound: 0 });
+    expect(JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'))).toEqual(r);
+  });
+
+  it('gives a run stored with no schedule and no `check` the defaults without faults, from its quiet window', () => {
+    const dir = runDir('no-schedule', config({ schedule: [] }));
+    const r = checkRun(dir);
+    expect(r.settings).toEqual({ deadlineMs: 7000, timeLimitMs: 10_000, checkers: defaultCheckerNames(false) });
+    expect(r.results.faults).toBeUndefined();
+    expect(r.results.stats).toBeDefined();
+    expect(r.warnings).toEqual([]);
   });
 });
 

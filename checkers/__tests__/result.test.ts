@@ -2,7 +2,16 @@
 // exception into unknown carrying the error; the anomaly log caps the list but counts everything.
 import { describe, expect, it } from 'vitest';
 import { emptyObservations } from '../../format/observations.ts';
-import { AnomalyLog, type Checker, checkSafe, compose, coverageText, mergeValidity, type Validity } from '../result.ts';
+import {
+  AnomalyLog,
+  anomalyLog,
+  type Checker,
+  checkSafe,
+  compose,
+  coverageText,
+  mergeValidity,
+  type Validity,
+} from '../result.ts';
 
 const fixed = (name: string, valid: Validity, n = 1): Checker => ({
   name,
@@ -79,5 +88,94 @@ describe('checker protocol', () => {
     expect(r.anomalies).toHaveLength(2);
     expect(r.stats).toEqual({ anomalies: { t: 5 } });
     expect(r.valid).toBe(false);
+  });
+  describe('the edges (issue 30)', () => {
+    it('keeps true when every part is true, and unknown when no part is false', () => {
+      expect(mergeValidity([true, true])).toBe(true);
+      expect(mergeValidity(['unknown', true])).toBe('unknown');
+      expect(mergeValidity([true, false, 'unknown'])).toBe(false);
+    });
+
+    it('is valid when any one coverage figure is above zero', () => {
+      const partly: Checker = {
+        name: 'partly',
+        coverage: ['keys', 'ops'],
+        check: () => ({ valid: true, anomalies: [], stats: { keys: 0, ops: 2 } }),
+      };
+      expect(checkSafe(partly).check([], emptyObservations(), {})).toStrictEqual({
+        valid: true,
+        anomalies: [],
+        stats: { keys: 0, ops: 2 },
+        coverage: { keys: 0, ops: 2 },
+      });
+      // An unknown result with nothing examined keeps its own error.
+      const unsure: Checker = {
+        name: 'unsure',
+        coverage: ['n'],
+        check: () => ({ valid: 'unknown', anomalies: [], stats: { n: 0 }, error: 'no log' }),
+      };
+      expect(checkSafe(unsure).check([], emptyObservations(), {})).toMatchObject({ valid: 'unknown', error: 'no log' });
+    });
+
+    it('keeps the name and coverage of the checker it makes safe; compose joins the names and covers nothing itself', () => {
+      const safe = checkSafe(fixed('a', true));
+      expect([safe.name, safe.coverage]).toEqual(['a', ['n']]);
+      const both = compose([fixed('a', true), fixed('b', true)]);
+      expect([both.name, both.coverage]).toEqual(['a+b', []]);
+    });
+
+    it('turns a thrown value that is no Error into unknown carrying it as text', () => {
+      const odd: Checker = {
+        name: 'odd',
+        coverage: [],
+        check() {
+          throw 'no history';
+        },
+      };
+      expect(checkSafe(odd).check([], emptyObservations(), {})).toMatchObject({
+        valid: 'unknown',
+        error: 'no history',
+      });
+    });
+
+    it('words each coverage figure: singular only for exactly 1, with thousands separated', () => {
+      expect(coverageText({ txnIds: 0, keys: 2, decisionQueries: 1234567 })).toBe(
+        '0 txn ids, 2 keys, 1,234,567 decision queries',
+      );
+      expect(coverageText({ keys: 1, sessions: 1, recoveries: 1 })).toBe('1 key, 1 session, 1 recovery');
+      expect(coverageText({})).toBe('');
+    });
+
+    it('keeps each anomaly as given: its own copy of the ops, details only when there are some', () => {
+      const log = anomalyLog({ anomaliesMax: 2 });
+      const cited = [3, 1];
+      log.add('a', 'k1', cited, 'first', { token: 2 });
+      log.add('b', 'k2', [], 'second');
+      log.add('a', 'k3', [9], 'third');
+      cited.push(7);
+      expect(log.size).toBe(3);
+      const r = log.result({ keys: 3 });
+      expect(r).toStrictEqual({
+        valid: false,
+        anomalies: [
+          { type: 'a', key: 'k1', ops: [3, 1], explanation: 'first', details: { token: 2 } },
+          { type: 'b', key: 'k2', ops: [], explanation: 'second' },
+        ],
+        stats: { keys: 3, anomalies: { a: 2, b: 1 } },
+      });
+    });
+
+    it('lists up to 1000 anomalies unless told otherwise, and an empty log is valid', () => {
+      const log = anomalyLog({});
+      for (let i = 0; i < 1001; i++) log.add('t', String(i), [i], 'e');
+      expect(log.list).toHaveLength(1000);
+      expect(log.size).toBe(1001);
+      const none = new AnomalyLog();
+      expect(none.size).toBe(0);
+      expect(none.result({})).toStrictEqual({ valid: true, anomalies: [], stats: { anomalies: {} } });
+      const capped = new AnomalyLog(0);
+      capped.add('t', 'k', [], 'e');
+      expect([capped.list, capped.result({}).valid]).toEqual([[], false]);
+    });
   });
 });

@@ -204,4 +204,208 @@ describe('scheduler checker', () => {
       expect(at(199.99).anomalies.map((a) => a.type)).toEqual(['priority-inversion']);
     });
   });
+  describe('what each anomaly carries, and the figures (issue 30)', () => {
+    /** A record as `q` makes it, with some fields replaced. */
+    const qw = (base: QueueRecord, o: Partial<QueueRecord>): QueueRecord => ({ ...base, ...o });
+
+    it('counts every documented alias, in any case and with spaces around it, as its class', () => {
+      const aliases: [string, QueueRecord['trafficClass']][] = [
+        ['voice', 'voice'],
+        ['voip', 'voice'],
+        ['audio', 'voice'],
+        ['conversational', 'voice'],
+        ['video', 'video'],
+        ['streaming', 'video'],
+        ['data', 'data'],
+        ['internet', 'data'],
+        ['best-effort', 'data'],
+        ['besteffort', 'data'],
+        ['background', 'data'],
+      ];
+      for (const [alias, cls] of aliases) {
+        const asked = ops(invokeCreate(0, ask('r1', ` ${alias.toUpperCase()} `)));
+        const right = check([q('r1', cls, 1, 2, 0, 1)], asked);
+        expect([alias, right.valid, right.stats.linked]).toEqual([alias, true, 1]);
+        const other = cls === 'data' ? 'video' : 'data';
+        const wrong = check([q('r1', other, 1, 2, 0, 1)], asked);
+        expect(wrong.anomalies.map((a) => a.explanation)).toEqual([
+          `request r1 asked for ${cls} and was queued as ${other}`,
+        ]);
+      }
+    });
+
+    it('a create naming no class, or one no doc lists, is linked but never a class mismatch', () => {
+      const unnamed = ops(
+        invokeCreate(0, { requestId: 'r1', protocol: '2pc' }),
+        invokeCreate(1, ask('r2', 'platinum')),
+        okCreate(0, 't1'),
+      );
+      const r = check([q('r1', 'data', 1, 2, 0, 1), q('r2', 'video', 3, 4, 2, 3)], unnamed);
+      expect(r.valid).toBe(true);
+      expect(r.stats).toMatchObject({ entries: 2, linked: 2 });
+      // Its ops are still cited when it is held back: data r1 started ahead of video r2, queued first.
+      const held = check([q('r2', 'video', 1, 4, 0, 60), q('r1', 'data', 2, 3, 1, 50)], unnamed);
+      expect(held.anomalies.map((a) => [a.type, a.ops])).toEqual([['priority-inversion', [0, 2, 1]]]);
+    });
+
+    it('a priority inversion carries the entries, the node, both waits and the ops of both requests', () => {
+      const r = check([q('r2', 'data', 2, 3, 1, 500.123), q('r1', 'voice', 1, 4, 0, 510)]);
+      expect(r.anomalies).toEqual([
+        {
+          type: 'priority-inversion',
+          key: 'sm1#1:2',
+          ops: [1, 3, 0, 2],
+          explanation: 'data r2 started after 499.1 ms while voice r1 had waited 500.1 ms, though it was queued first',
+          details: { node: 'sm1', started: 'sm1#1:2', waiting: 'sm1#1:1', waitedMs: 499.123, heldMs: 500.123 },
+        },
+      ]);
+      expect(r.stats).toMatchObject({ promotedOverMaxMs: 500.12, contended: 1, waited: 1, linked: 2 });
+      expect(r.stats.anomalies).toEqual({ 'priority-inversion': 1 });
+    });
+
+    it('a class mismatch carries the node and both classes', () => {
+      const r = check([q('r1', 'video', 1, 2, 0, 1), q('r2', 'data', 3, 4, 2, 3)]);
+      expect(r.anomalies).toEqual([
+        {
+          type: 'class-mismatch',
+          key: 'sm1#1:1',
+          ops: [0, 2],
+          explanation: 'request r1 asked for voice and was queued as video',
+          details: { node: 'sm1', asked: 'voice', queued: 'video' },
+        },
+      ]);
+    });
+
+    it('an entry with no request id is named by its tick, cites no ops of its own, and is not linked', () => {
+      const anonymous = qw(q('r2', 'data', 2, 3, 1, 500), { requestId: undefined });
+      const r = check([anonymous, q('r1', 'voice', 1, 4, 0, 510)]);
+      expect(r.anomalies.map((a) => [a.explanation, a.ops])).toEqual([
+        ['data entry 2 started after 499.0 ms while voice r1 had waited 500.0 ms, though it was queued first', [0, 2]],
+      ]);
+      expect(r.stats).toMatchObject({ linked: 1 });
+      // A request id no client sent cites none either.
+      const stranger = check([q('r9', 'data', 2, 3, 1, 500), q('r1', 'voice', 1, 4, 0, 510)]);
+      expect(stranger.anomalies.map((a) => [a.key, a.ops])).toEqual([['sm1#1:2', [0, 2]]]);
+      expect(stranger.stats).toMatchObject({ linked: 1 });
+    });
+
+    it('a waiting entry with no request id is named by its tick, and only the started request is cited', () => {
+      const anonymous = qw(q('r1', 'voice', 1, 4, 0, 510), { requestId: undefined });
+      const r = check([q('r2', 'data', 2, 3, 1, 500), anonymous]);
+      expect(r.anomalies.map((a) => [a.explanation, a.ops])).toEqual([
+        ['data r2 started after 499.0 ms while voice entry 1 had waited 500.0 ms, though it was queued first', [1, 3]],
+      ]);
+      // Nor is a waiting request no client sent.
+      const stranger = check([q('r2', 'data', 2, 3, 1, 500), q('r9', 'voice', 1, 4, 0, 510)]);
+      expect(stranger.anomalies.map((a) => a.ops)).toEqual([[1, 3]]);
+    });
+
+    it('an entry with no request id, or one no client sent, that left twice cites no ops', () => {
+      const twice = (requestId: string | undefined) => [
+        qw(q('r', 'data', 1, 2, 0, 1), { requestId }),
+        qw(q('r', 'data', 1, 3, 0, 2), { requestId }),
+      ];
+      expect(check(twice(undefined)).anomalies.map((a) => [a.key, a.ops, a.explanation])).toEqual([
+        ['sm1#1:1', [], 'one queue entry (data entry 1) left 2 times: started at 2, started at 3'],
+      ]);
+      expect(check(twice('r9')).anomalies.map((a) => [a.key, a.ops])).toEqual([['sm1#1:1', []]]);
+    });
+
+    it('names the waiting request with the earliest enqueue time, not the first by tick', () => {
+      // r1 took tick 1 but carries the later time (3 ms); r5, tick 2, was enqueued at 0 ms.
+      const three = ops(
+        invokeCreate(0, ask('r1', 'voice')),
+        invokeCreate(1, ask('r2', 'data')),
+        invokeCreate(2, ask('r5', 'voice')),
+      );
+      const queue = [q('r1', 'voice', 1, 5, 3, 60), q('r5', 'voice', 2, 6, 0, 61), q('r2', 'data', 3, 4, 2, 50)];
+      expect(check(queue, three).anomalies.map((a) => a.explanation)).toEqual([
+        'data r2 started after 48.0 ms while voice r5 had waited 50.0 ms, though it was queued first',
+      ]);
+    });
+
+    it('an entry that left twice cites its request once, and says every time it left', () => {
+      const r = check([q('r1', 'voice', 1, 2, 0, 1), qw(q('r1', 'voice', 1, 3, 0, 2), { outcome: 'evicted' })]);
+      expect(r.anomalies).toEqual([
+        {
+          type: 'dequeued-twice',
+          key: 'sm1#1:1',
+          ops: [0, 2],
+          explanation: 'one queue entry (voice r1) left 2 times: started at 2, evicted at 3',
+        },
+      ]);
+      // The same tick on another node or incarnation is another entry.
+      const apart = [q('r1', 'voice', 1, 2, 0, 1), qw(q('r2', 'data', 1, 2, 0, 1), { node: 'sm2' })];
+      expect(check(apart).valid).toBe(true);
+    });
+
+    it('a request refused at the door (queue full) never waited: a lower class started meanwhile is no inversion', () => {
+      // voice r1 is refused; its record spans ticks 1 to 4, around data r2's start at tick 3.
+      const refused = qw(q('r1', 'voice', 1, 4, 0, 0), { outcome: 'full' });
+      const r = check([refused, q('r2', 'data', 2, 3, 1, 50)]);
+      expect(r.valid).toBe(true);
+      expect(r.stats).toMatchObject({ entries: 2, contended: 0, outcomes: { full: 1, started: 1 } });
+    });
+
+    it('of two higher-class requests offered at the same instant, the first offered is named', () => {
+      const three = ops(
+        invokeCreate(0, ask('r1', 'voice')),
+        invokeCreate(1, ask('r2', 'data')),
+        invokeCreate(2, ask('r5', 'voice')),
+      );
+      const queue = [q('r1', 'voice', 1, 5, 0, 60), q('r5', 'voice', 2, 6, 0, 61), q('r2', 'data', 3, 4, 1, 50)];
+      expect(check(queue, three).anomalies.map((a) => a.explanation)).toEqual([
+        'data r2 started after 49.0 ms while voice r1 had waited 50.0 ms, though it was queued first',
+      ]);
+    });
+
+    it('a run with no aging bound recorded judges only the queue order', () => {
+      const unbounded = (r: QueueRecord) => qw(r, { agingMs: undefined });
+      // data r2, queued first, started after 50 ms while voice waits: no bound to hold it to.
+      const r = check([unbounded(q('r2', 'data', 1, 3, 0, 50)), unbounded(q('r1', 'voice', 2, 4, 1, 60))]);
+      expect(r.valid).toBe(true);
+      const late = check([unbounded(q('r2', 'data', 2, 3, 1, 50)), unbounded(q('r1', 'voice', 1, 4, 0, 60))]);
+      expect(late.anomalies.map((a) => a.type)).toEqual(['priority-inversion']);
+    });
+
+    it('a wait of exactly the bound less the rounding reaches the bound', () => {
+      const r = check([q('r2', 'data', 1, 3, 0, 199.998), q('r1', 'voice', 2, 4, 1, 300)]);
+      expect(r.valid).toBe(true);
+      expect(r.stats).toMatchObject({ contended: 1, promotedOverMaxMs: 199 });
+    });
+
+    it('a start is "waited" only when something else happened between its offer and its start', () => {
+      const r = check([q('r1', 'voice', 1, 3, 0, 5), q('r2', 'data', 2, 5, 1, 30)]);
+      // r1 (offered 1, started 3) waited past r2's offer, and was chosen over it; r2 (2 to 5) past r1's start.
+      expect(r.stats).toMatchObject({ waited: 2, contended: 1 });
+      expect(check([q('r1', 'voice', 1, 2, 0, 5), q('r2', 'data', 3, 4, 1, 30)]).stats).toMatchObject({ waited: 0 });
+    });
+
+    it('a younger request of the same class started first is no contention', () => {
+      const same = ops(invokeCreate(0, ask('r1', 'voice')), invokeCreate(1, ask('r5', 'voice')));
+      const r = check([q('r5', 'voice', 2, 3, 1, 5), q('r1', 'voice', 1, 4, 0, 6)], same);
+      expect(r.valid).toBe(true);
+      expect(r.stats).toMatchObject({ contended: 0, waited: 1, promotedOverMaxMs: 0 });
+    });
+
+    it('gives the queue delays of started entries per class: count, nearest-rank p50 and p99, and max', () => {
+      // Four data starts, in record order waiting 40, 10, 30 and 20.3456 ms, and one evicted after a second.
+      const queue = [
+        q('d1', 'data', 1, 2, 0, 40),
+        q('d2', 'data', 3, 4, 100, 110),
+        q('d3', 'data', 5, 6, 200, 230),
+        q('d4', 'data', 7, 8, 300, 320.3456),
+        qw(q('d5', 'data', 9, 10, 400, 1400), { outcome: 'evicted' }),
+        q('v1', 'video', 11, 12, 2000, 2000.5),
+      ];
+      const r = check(queue);
+      expect(r.stats.queueDelayMs).toEqual({
+        voice: { n: 0, p50: 0, p99: 0, max: 0 },
+        video: { n: 1, p50: 0.5, p99: 0.5, max: 0.5 },
+        data: { n: 4, p50: 20.35, p99: 40, max: 40 },
+      });
+      expect(r.stats).toMatchObject({ entries: 6, waited: 0, linked: 0, outcomes: { started: 5, evicted: 1 } });
+      expect(r.coverage).toEqual({ entries: 6, waited: 0 });
+    });
+  });
 });
