@@ -369,6 +369,38 @@ describe('atomicity: participants and votes', () => {
     ]);
   });
 
+  it('lists every participant that committed and every one that did not in a partial commit', () => {
+    const qos = (state: 'committed' | 'aborted') => ({ ...part('rm', { state }), participant: 'qos' });
+    const three = () =>
+      txn({ participants: ['rm', 'billing', 'qos'], votes: { rm: 'yes', billing: 'yes', qos: 'yes' } });
+    const twoCommitted = observations({
+      txn: [three()],
+      participant: [part('rm'), part('billing'), qos('aborted')],
+    });
+    expect(all(run(atomicity, timedOut(), twoCommitted))).toEqual([
+      ['partial-commit', 't1', [0, 1], 'rm, billing committed but qos aborted'],
+    ]);
+    const twoNot = observations({
+      txn: [three()],
+      participant: [part('rm'), part('billing', { state: 'tombstone' }), qos('aborted')],
+    });
+    expect(all(run(atomicity, timedOut(), twoNot))).toEqual([
+      ['partial-commit', 't1', [0, 1], 'rm committed but billing tombstone, qos aborted'],
+    ]);
+  });
+
+  it('names the participant in the details of a left-prepared and of an outcome not reached', () => {
+    const prepared = observations({ txn: [txn()], participant: [part('rm'), part('billing', { state: 'prepared' })] });
+    expect(run(atomicity, timedOut(), prepared).anomalies.map((a) => [a.type, a.details])).toEqual([
+      ['left-prepared', { participant: 'billing' }],
+    ]);
+    const lost = observations({ txn: [txn(), t2Log()], participant: [part('billing'), ...t2Parts()] });
+    expect(run(atomicity, timedOut(), lost).anomalies.map((a) => [a.type, a.details])).toEqual([
+      ['partial-commit', undefined],
+      ['outcome-not-reached', { participant: 'rm' }],
+    ]);
+  });
+
   it('judges a participant by its last record of the txn: prepared, then committed, is committed', () => {
     const obs = observations({
       txn: [txn()],
@@ -427,6 +459,17 @@ describe('atomicity: the logged decision against the DSM and the participants', 
     expect(all(run(atomicity, ops(invokeCreate(), failCreate()), obs))).toEqual([
       ['decision-mismatch', 't1', [0, 1], 'committed without a logged decision (log prepared)'],
       ['fail-but-committed', 't1', [0, 1], 'client was told it failed but rm absent, billing absent'],
+    ]);
+  });
+
+  it('gives every disagreement of the log in one explanation: with the DSM and with the participants', () => {
+    const obs = observations({
+      txn: [txn()],
+      participant: [part('rm', { state: 'aborted' }), part('billing', { state: 'aborted' })],
+      dsm: [dsm(1, 'PENDING'), dsm(2, 'ABORTED')],
+    });
+    expect(all(run(atomicity, timedOut(), obs))).toEqual([
+      ['decision-mismatch', 't1', [0, 1], 'log committed but DSM aborted; log committed but participants aborted'],
     ]);
   });
 
