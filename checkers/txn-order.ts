@@ -11,7 +11,6 @@ export function dsmRanks(obs: Observations): Map<string, number> {
   for (const r of obs.dsm) {
     if (r.txnId === undefined) continue;
     const seen = out.get(r.txnId);
-    // Stryker disable next-line EqualityOperator: `<=` differs only on an equal version, which stores the same rank
     if (seen === undefined || r.version < seen) out.set(r.txnId, r.version);
   }
   return out;
@@ -40,7 +39,6 @@ export function runOrder<T>(
   const unplaced = new Set(byDsm ? txns.filter((t) => !ranks.has(idOf(t))) : []);
   const keyOf = byDsm ? (t: T) => ranks.get(idOf(t)) ?? Number.POSITIVE_INFINITY : timeOf;
   const keyed = txns.map((t, i) => ({ t, i, key: keyOf(t) }));
-  // Stryker disable next-line ArithmeticOperator: V8 sorts stably, calling compare(later, earlier): a tie is > 0 anyway
   keyed.sort((a, b) => a.key - b.key || a.i - b.i);
   return { ordered: keyed.map((k) => k.t), byDsm, unplaced };
 }
