@@ -346,7 +346,7 @@ export const atomicity: Checker = {
       const summary = summarize(v);
       checkParticipants(v, summary, out);
       if (haveLog) checkDecision(v, summary, out, haveDsm);
-      if (haveLog || haveParts) checkClients(v, summary, out, sources);
+      checkClients(v, summary, out, sources);
       participantOutcomes += checkReached(v, evidence, out);
       if (v.logged === 'committed') committed++;
       if (v.logged === 'aborted') aborted++;

@@ -333,6 +333,27 @@ describe('atomicity: a source the run did not collect', () => {
     });
   });
 
+  it('holds a client to the DSM alone when neither the log nor any participant record was collected', () => {
+    const { obs } = committedRun();
+    obs.txn = [];
+    obs.participant = [];
+    expect(all(run(atomicity, ops(invokeCreate(), failCreate()), obs))).toEqual([
+      ['fail-but-committed', 't1', [0, 1], 'client was told it failed but '],
+    ]);
+    obs.dsm[2] = dsm(3, 'ABORTED');
+    expect(all(run(atomicity, ops(invokeCreate(), okCreate()), obs))).toEqual([
+      ['ok-not-committed', 't1', [0, 1], 'client was told committed but log absent, DSM aborted, '],
+    ]);
+  });
+
+  it('judges no client when no server-side source was collected at all', () => {
+    for (const history of [ops(invokeCreate(), okCreate()), ops(invokeCreate(), failCreate())]) {
+      const r = run(atomicity, history, observations({}));
+      expect(r.anomalies).toEqual([]);
+      expect(r.stats).toMatchObject({ txns: 1, participantOutcomes: 0, undecided: 1 });
+    }
+  });
+
   it('holds a failed client to the participants when no log was collected', () => {
     const { obs } = committedRun();
     obs.txn = [];
@@ -425,6 +446,16 @@ describe('atomicity: participants and votes', () => {
       participant: [part('rm'), part('billing')],
     });
     expect(all(run(atomicity, timedOut(), participantsOnly))).toEqual([]);
+  });
+
+  it('explains a commit without every yes from the participants when the log holds no votes', () => {
+    const obs = observations({
+      txn: [txn({ votes: undefined })],
+      participant: [part('rm'), part('billing', { vote: 'no' })],
+    });
+    expect(all(run(atomicity, timedOut(), obs))).toEqual([
+      ['commit-without-all-yes', 't1', [0, 1], 'committed although rm voted yes, billing voted no'],
+    ]);
   });
 
   it('reports a logged commit without every yes when no participant record was collected', () => {
