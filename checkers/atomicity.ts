@@ -261,12 +261,15 @@ function unanimousAbort(v: TxnView): Outcome {
 interface Sources {
   log: boolean;
   dsm: boolean;
+  parts: boolean;
 }
 
 function checkClients(v: TxnView, s: Summary, out: AnomalyLog, have: Sources): void {
   const n = v.expected.length;
   const everywhere =
-    (!have.log || v.logged === 'committed') && n > 0 && s.committed === n && (!have.dsm || v.dsm === 'committed');
+    (!have.log || v.logged === 'committed') &&
+    (!have.parts || (n > 0 && s.committed === n)) &&
+    (!have.dsm || v.dsm === 'committed');
   const somewhere = v.logged === 'committed' || v.dsm === 'committed' || v.parts.some((p) => p.state === 'committed');
   const describe = () => v.expected.map((p) => `${p} ${stateOf(v, p)}`).join(', ');
   for (const c of v.clients) {
@@ -329,7 +332,8 @@ export const atomicity: Checker = {
     const out = anomalyLog(opts);
     const haveDsm = observations.dsm.length > 0;
     const haveLog = observations.txn.length > 0;
-    const sources: Sources = { log: haveLog, dsm: haveDsm };
+    const haveParts = observations.participant.length > 0;
+    const sources: Sources = { log: haveLog, dsm: haveDsm, parts: haveParts };
     const evidence = preparedEvidence(observations);
     let committed = 0;
     let aborted = 0;
@@ -342,7 +346,7 @@ export const atomicity: Checker = {
       const summary = summarize(v);
       checkParticipants(v, summary, out);
       if (haveLog) checkDecision(v, summary, out, haveDsm);
-      if (haveLog || observations.participant.length > 0) checkClients(v, summary, out, sources);
+      checkClients(v, summary, out, sources);
       participantOutcomes += checkReached(v, evidence, out);
       if (v.logged === 'committed') committed++;
       if (v.logged === 'aborted') aborted++;

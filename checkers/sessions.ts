@@ -100,6 +100,7 @@ export function txnOps(history: readonly HistoryOp[], fs: ReadonlySet<string> = 
   const out: ClientOp[] = [];
   for (const op of history) {
     if (op.type !== 'invoke' || !fs.has(op.f)) continue;
+    // Stryker disable next-line UnaryOperator: pairHistory holds -1 for every open op, so this `?? -1` is never read
     const c = pairs.completion[op.index] ?? -1;
     const type = c < 0 ? 'open' : (history[c]!.type as ClientOp['type']);
     out.push({ f: op.f, invoke: op.index, completion: c, type });

@@ -10,8 +10,21 @@ import {
   opIndices,
   sessionRequest,
   sessionResult,
+  txnOps,
 } from '../sessions.ts';
-import { failCreate, infoCreate, invokeCreate, observations, okCreate, ops, txn } from './fixtures.ts';
+import {
+  failChange,
+  failCreate,
+  infoChange,
+  infoCreate,
+  invokeChange,
+  invokeCreate,
+  observations,
+  okChange,
+  okCreate,
+  ops,
+  txn,
+} from './fixtures.ts';
 
 const ask = (requestId?: string) => ({ subscriberId: 'sub1', ...(requestId ? { requestId } : {}) });
 const links = (l: ReturnType<typeof linkClientOps>) => ({
@@ -30,6 +43,35 @@ describe('sessions: reading op values', () => {
       sessionResult({ sessionId: 's1', txnId: 't1', outcome: 'aborted', reason: 'no-capacity', status: 409 }),
     ).toEqual({ sessionId: 's1', txnId: 't1', outcome: 'aborted', reason: 'no-capacity', status: 409 });
     expect(sessionResult({ txnId: 1, status: '504' })).toEqual({});
+  });
+
+  it('reads every field of a request and a result, and makes no key for a field that is absent or mistyped', () => {
+    const request = {
+      requestId: 'r1',
+      subscriberId: 'sub1',
+      trafficClass: 'voice',
+      protocol: '2pc',
+      cells: ['c1'],
+      sessionId: 's1',
+      ifMatch: 3,
+    };
+    expect(sessionRequest({ ...request, extra: 1 })).toStrictEqual(request);
+    expect(sessionRequest({ requestId: 'r1' })).toStrictEqual({ requestId: 'r1' });
+    expect(sessionRequest({ sessionId: 1, ifMatch: '3', cells: 'c1', protocol: null })).toStrictEqual({});
+    expect(sessionRequest('a string')).toStrictEqual({});
+    const result = {
+      sessionId: 's1',
+      txnId: 't2',
+      outcome: 'aborted',
+      reason: 'not_active',
+      code: 'not_active',
+      status: 409,
+      revision: 4,
+    };
+    expect(sessionResult({ ...result, kind: 'modify' })).toStrictEqual(result);
+    expect(sessionResult({ status: 412 })).toStrictEqual({ status: 412 });
+    expect(sessionResult({ code: 412, revision: '4', reason: {} })).toStrictEqual({});
+    expect(sessionResult(null)).toStrictEqual({});
   });
 
   it('lists every create-session op with how it ended, ignoring other ops', () => {
@@ -128,6 +170,73 @@ describe('sessions: linking client ops to transactions', () => {
   it('links a request id to the first logged txn that carries it', () => {
     const history = ops(invokeCreate(0, ask('r1')), infoCreate(0));
     const obs = observations({ txn: [txn({ txnId: 't1' }), txn({ txnId: 't1-again' })] });
+    expect(links(linkClientOps(history, obs))).toEqual({ byTxn: { t1: [[0, 1]] }, unlinked: [] });
+  });
+
+  it('lists create, modify and release ops as transactions, in invocation order, and no read', () => {
+    const history = ops(
+      invokeCreate(0),
+      okCreate(0),
+      { type: 'invoke', process: 1, f: SESSION_F.read, value: { sessionId: 's1' } },
+      invokeChange('modify-session', 0),
+      { type: 'ok', process: 1, f: SESSION_F.read, value: { sessionId: 's1', txnId: 't1' } },
+      failChange('modify-session', 0),
+      invokeChange('release-session', 0, { requestId: 'r3', sessionId: 's1' }),
+      infoChange('release-session', 0),
+    );
+    expect(txnOps(history)).toEqual<ClientOp[]>([
+      { f: SESSION_F.create, invoke: 0, completion: 1, type: 'ok' },
+      { f: SESSION_F.modify, invoke: 3, completion: 5, type: 'fail' },
+      { f: SESSION_F.release, invoke: 6, completion: 7, type: 'info' },
+    ]);
+    expect(createSessionOps(history).map(opIndices)).toEqual([[0, 1]]);
+  });
+
+  it("links a session's changes by their answered txn ids, and a timed-out release through the log", () => {
+    const history = ops(
+      invokeCreate(0, ask('r1')),
+      okCreate(0, 't1'),
+      invokeChange('modify-session', 0),
+      okChange('modify-session', 0, 't2'),
+      invokeChange('release-session', 0, { requestId: 'r3', sessionId: 's1' }),
+      infoChange('release-session', 0),
+    );
+    const obs = observations({ txn: [txn(), txn({ txnId: 't3', requestId: 'r3', action: 'release' })] });
+    expect(links(linkClientOps(history, obs))).toEqual({
+      byTxn: { t1: [[0, 1]], t2: [[2, 3]], t3: [[4, 5]] },
+      unlinked: [],
+    });
+  });
+
+  it("sorts a txn's ops by invocation when an earlier attempt is linked through the log after a later answered one", () => {
+    // Three attempts of r1: the first and third timed out, the second was answered; all land on t1 in order.
+    const history = ops(
+      invokeCreate(0, ask('r1')),
+      infoCreate(0),
+      invokeCreate(1, ask('r1')),
+      okCreate(1, 't1'),
+      invokeCreate(2, ask('r1')),
+      infoCreate(2),
+      invokeCreate(3, ask('r2')),
+      okCreate(3, 't2'),
+    );
+    const obs = observations({ txn: [txn({ txnId: 't2', requestId: 'r2' }), txn()] });
+    expect(links(linkClientOps(history, obs))).toEqual({
+      byTxn: {
+        t1: [
+          [0, 1],
+          [2, 3],
+          [4, 5],
+        ],
+        t2: [[6, 7]],
+      },
+      unlinked: [],
+    });
+  });
+
+  it('links through the log past rows without a request id', () => {
+    const history = ops(invokeCreate(0, ask('r1')), infoCreate(0));
+    const obs = observations({ txn: [txn({ txnId: 't0', requestId: undefined }), txn()] });
     expect(links(linkClientOps(history, obs))).toEqual({ byTxn: { t1: [[0, 1]] }, unlinked: [] });
   });
 
