@@ -212,6 +212,13 @@ function checkDecision(v: TxnView, s: Summary, out: AnomalyLog, haveDsm: boolean
   const problems: string[] = [];
   if (v.logged && v.dsm && v.logged !== v.dsm) problems.push(`log ${v.logged} but DSM ${v.dsm}`);
   if (v.logged && unanimous && v.logged !== unanimous) problems.push(`log ${v.logged} but participants ${unanimous}`);
+  else if (v.logged === 'committed' && s.committed === 0) {
+    // Not unanimous because another participant left no record: a commit every participant voted for cannot be
+    // aborted by any one of them, so each abort on record contradicts the log by itself. (With a participant that
+    // committed, partial-commit already names the split.)
+    const aborted = v.expected.filter((p) => partOf(v, p)?.state === 'aborted');
+    if (aborted.length > 0) problems.push(`log committed but ${aborted.map((p) => `${p} aborted`).join(', ')}`);
+  }
   if (!v.logged && (unanimous === 'committed' || v.dsm === 'committed')) {
     problems.push(`committed without a logged decision (log ${v.log ? v.log.state : 'has no row'})`);
   }

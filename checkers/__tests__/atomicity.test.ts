@@ -211,6 +211,16 @@ describe('atomicity', () => {
     ]);
   });
 
+  it('reports a log that decided commit while one participant aborted and the other left no record', () => {
+    const obs = observations({ txn: [txn()], participant: [part('rm', { state: 'aborted' })] });
+    expect(found(run(atomicity, timedOut(), obs))).toEqual([
+      ['decision-mismatch', 't1', 'log committed but rm aborted'],
+    ]);
+    // Its twin: the same participant still prepared is in doubt, not a contradiction of the log.
+    const twin = observations({ txn: [txn()], participant: [part('rm', { state: 'prepared' })] });
+    expect(found(run(atomicity, timedOut(), twin)).map(([type]) => type)).not.toContain('decision-mismatch');
+  });
+
   it('reports a logged decision whose DSM record never got past prepared', () => {
     const { obs } = committedRun();
     obs.dsm = [dsm(1, 'PENDING'), dsm(2, 'PREPARED')];
