@@ -346,6 +346,21 @@ describe('linearizability: the verdict, its order, its evidence and its counts',
     expect(r.stats).toMatchObject({ unknownKeys: [], cacheEntriesMax: 24576 });
   });
 
+  it('reports two registers whose keys print alike (the number 1, the string "1") in the order they appear', () => {
+    const stale = (p: number, key: string | number): Op[] =>
+      writeThenRead(p, 'k', 2).map((op) => ({ ...op, key }) as Op);
+    const r = verdict(ops(...stale(0, '1'), ...stale(1, 1)));
+    expect(r.anomalies.map((a) => [a.key, a.ops])).toEqual([
+      ['1', [2, 3]],
+      ['1', [6, 7]],
+    ]);
+    const swapped = verdict(ops(...stale(0, 1), ...stale(1, '1')));
+    expect(swapped.anomalies.map((a) => [a.key, a.ops])).toEqual([
+      ['1', [2, 3]],
+      ['1', [6, 7]],
+    ]);
+  });
+
   it('names itself and what it counts', () => {
     expect(linearizable.name).toBe('linearizable');
     expect(linearizable.coverage).toEqual(['keys', 'ops']);
