@@ -169,6 +169,19 @@ describe('sessionPartitions: each session a register of its revision', () => {
     ]);
   });
 
+  it('creates a session only by a creation that answered: not by a creation asked, nor by an answer to a read', () => {
+    const history = ops(
+      at('invoke', 0, 'create-session', { sessionId: 'asked' }), // a creation naming a session, never answered
+      at('invoke', 1, 'read-session', { sessionId: 'seen' }),
+      at('ok', 1, 'read-session', { sessionId: 'seen', revision: 3 }), // an answer naming a session never created
+      at('invoke', 1, 'read-session', { sessionId: 'seen' }),
+      at('ok', 1, 'read-session', { sessionId: 'seen', revision: 3 }),
+      at('invoke', 2, 'read-session', { sessionId: 'asked' }),
+      at('ok', 2, 'read-session', { sessionId: 'asked', revision: 1 }),
+    );
+    expect(sessionPartitions(history)).toEqual([]);
+  });
+
   it('judges no nemesis op and no creation the nemesis answered, nor a create or a totals read', () => {
     const history = ops(
       ...created('nemesis', { sessionId: 'n', revision: 1 }),
