@@ -2,7 +2,8 @@
 // most 8 client ops): the oracle pairs the ops itself and tries every order consistent with real-time precedence,
 // with each write or cas of unknown outcome either placed somewhere after its invocation or left out. The histories
 // are of three kinds, so both verdicts are exercised: correct registers (linearizable by construction), the same with
-// one read corrupted, and ops with random outcomes (mostly not linearizable). The seed is fixed and reported.
+// one read corrupted, and ops with random outcomes (mostly not linearizable). Over two keys, the checker must name
+// exactly the keys the oracle refuses, each judged alone. The seed is fixed and reported.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { HistoryOp } from '../../format/history.ts';
@@ -131,6 +132,31 @@ const random = fc.array(step, { maxLength: 2 * OPS_MAX + 4 }).map((steps) => {
   return out;
 });
 
+/** Like `random`, over two keys: each op names its key on its invocation and its completion. */
+const twoKeys = fc
+  .array(fc.record({ s: step, key: fc.constantFrom('x', 'y') }), { maxLength: 2 * OPS_MAX + 4 })
+  .map((steps) => {
+    const out: HistoryOp[] = [];
+    const open = new Map<number, HistoryOp>();
+    let invocations = 0;
+    for (const { s, key } of steps) {
+      const at = { index: out.length, time: out.length * 10, process: s.process };
+      const inv = open.get(s.process);
+      if (inv) {
+        const value = s.outcome === 'ok' && inv.f === 'read' ? s.read : inv.value;
+        out.push({ ...at, type: s.outcome as 'ok' | 'fail' | 'info', f: inv.f, value, key: inv.key! });
+        open.delete(s.process);
+      } else if (invocations < OPS_MAX) {
+        const value = s.f === 'read' ? null : s.f === 'write' ? s.a : [s.a, s.b];
+        const op: HistoryOp = { ...at, type: 'invoke', f: s.f, value, key };
+        out.push(op);
+        open.set(s.process, op);
+        invocations++;
+      }
+    }
+    return out;
+  });
+
 describe('linearizability against a brute-force oracle', () => {
   it(`agrees on small histories, valid and invalid (seed ${ORACLE_SEED}, ${ORACLE_RUNS} runs)`, () => {
     const verdicts = { valid: 0, invalid: 0 };
@@ -149,6 +175,22 @@ describe('linearizability against a brute-force oracle', () => {
     console.info(
       `oracle: seed ${ORACLE_SEED}, ${ORACLE_RUNS} runs, ${verdicts.valid} valid, ${verdicts.invalid} invalid`,
     );
+  });
+
+  it(`names exactly the keys the oracle refuses, on histories over two keys (seed ${ORACLE_SEED}, 200 runs)`, () => {
+    let refused = 0;
+    fc.assert(
+      fc.property(twoKeys, (history) => {
+        // The oracle judges each key's ops alone (an op and its completion carry the same key).
+        const bad = ['x', 'y'].filter((key) => !oracle(history.filter((op) => op.key === key)));
+        const r = linearizable.check(history, emptyObservations(), { timeLimitMs: 5_000 });
+        expect(r.anomalies.map((a) => [a.type, a.key])).toEqual(bad.map((key) => ['not-linearizable', key]));
+        expect(r.valid).toBe(bad.length === 0);
+        refused += bad.length;
+      }),
+      { seed: ORACLE_SEED, numRuns: 200 },
+    );
+    expect(refused).toBeGreaterThan(40);
   });
 
   it('the oracle itself: a stale read is refused, overlapping ops may go either way, an info write may be left out', () => {

@@ -190,3 +190,179 @@ describe('linearizability: DSM calls and verdicts across keys', () => {
     expect(checkSafe(linearizable).check([], observations({}), {}).valid).toBe('unknown');
   });
 });
+
+describe('linearizability: the verdict, its order, its evidence and its counts', () => {
+  /** A write of 1 then a read of `value` on `key` by process p: a stale read unless value is 1. */
+  const writeThenRead = (p: number, key: string, value: unknown): Op[] => [
+    inv(p, 'write', 1, key),
+    ok(p, 'write', 1, key),
+    inv(p, 'read', null, key),
+    ok(p, 'read', value, key),
+  ];
+  const session = (p: number, revision: number): Op[] => [
+    inv(p, 'read-session', { sessionId: 's1' }),
+    ok(p, 'read-session', { sessionId: 's1', revision }),
+  ];
+
+  it('reports every failing register in key order, across sources, with exact counts by source', () => {
+    const history = ops(
+      ...writeThenRead(0, 'c', 2), // 0-3
+      ...writeThenRead(1, 'b', 1), // 4-7: fine
+      ...writeThenRead(2, 'a', 2), // 8-11
+      invokeCreate(3),
+      { ...okCreate(3), value: { sessionId: 's1', txnId: 't1', outcome: 'committed', revision: 1 } }, // 12-13
+      ...session(3, 2), // 14-15: no change ever made revision 2
+    );
+    const obs = observations({ 'dsm-op': [dsmOp('cas', [0, 1], 10), dsmOp('read', 0, 30)] });
+    const r = run(linearizable, history, obs);
+    expect(r.valid).toBe(false);
+    expect(r.anomalies.map((a) => [a.type, a.key, a.ops])).toEqual([
+      ['not-linearizable', 'a', [10, 11]],
+      ['not-linearizable', 'c', [2, 3]],
+      ['not-linearizable', 'dsm:s1', []],
+      ['not-linearizable', 'session:s1', [14, 15]],
+    ]);
+    expect(r.stats).toEqual({
+      keys: 5,
+      ops: 9,
+      bySource: { registers: { keys: 3, ops: 6 }, sessions: { keys: 1, ops: 1 }, dsm: { keys: 1, ops: 2 } },
+      unknownKeys: [],
+      cacheEntriesMax: 1,
+      anomalies: { 'not-linearizable': 4 },
+    });
+    expect(checkSafe(linearizable).check(history, obs, {}).coverage).toEqual({ keys: 5, ops: 9 });
+  });
+
+  it('is valid with nothing unknown on a clean twin, the largest cache among keys reported', () => {
+    // Key a: two concurrent writes and a read of the first (searched, 5 configurations). Key b: sequential (none).
+    const history = ops(
+      inv(0, 'write', 1, 'a'),
+      inv(1, 'write', 2, 'a'),
+      ok(0, 'write', 1, 'a'),
+      ok(1, 'write', 2, 'a'),
+      inv(0, 'read', null, 'a'),
+      ok(0, 'read', 1, 'a'),
+      ...writeThenRead(2, 'b', 1),
+    );
+    const r = run(linearizable, history);
+    expect(r).toMatchObject({ valid: true, anomalies: [] });
+    expect(r.error).toBeUndefined();
+    expect(r.stats).toEqual({
+      keys: 2,
+      ops: 5,
+      bySource: { registers: { keys: 2, ops: 5 }, sessions: { keys: 0, ops: 0 }, dsm: { keys: 0, ops: 0 } },
+      unknownKeys: [],
+      cacheEntriesMax: 5,
+      anomalies: {},
+    });
+  });
+
+  it('explains a read impossible from the start: from the initial state', () => {
+    const r = verdict(ops(inv(0, 'read'), ok(0, 'read', 5)));
+    expect(r.anomalies).toEqual([
+      {
+        type: 'not-linearizable',
+        key: 'register',
+        ops: [0, 1],
+        explanation: 'read 5 (ops 0-1) cannot be linearized from the initial state: the register holds null',
+        details: { prefix: [], state: null, blocked: [0, 1] },
+      },
+    ]);
+  });
+
+  it('shows the last 3 ops of a longer prefix and counts the rest, citing an op never completed by its index', () => {
+    const writes = (n: number): Op[] =>
+      Array.from({ length: n }, (_, i) => [inv(0, 'write', i), ok(0, 'write', i)]).flat();
+    // Prefix of exactly 3: no "earlier ops".
+    const three = verdict(ops(...writes(3), inv(0, 'read'), ok(0, 'read', 9)));
+    expect(three.anomalies[0]!.explanation).toBe(
+      'read 9 (ops 6-7) cannot be linearized after the longest linearizable prefix ' +
+        '(write 0 (ops 0-1), write 1 (ops 2-3), write 2 (ops 4-5)): the register holds 2',
+    );
+    const five = verdict(ops(...writes(5), inv(0, 'read'), ok(0, 'read', 9)));
+    expect(five.anomalies[0]!.explanation).toBe(
+      'read 9 (ops 10-11) cannot be linearized after the longest linearizable prefix ' +
+        '(2 earlier ops, then write 2 (ops 4-5), write 3 (ops 6-7), write 4 (ops 8-9)): the register holds 4',
+    );
+    expect(five.anomalies[0]!.details).toEqual({ prefix: [0, 2, 4, 6, 8], state: 4, blocked: [10, 11] });
+    // A write never completed, then a read of another value: the write is cited as one op.
+    const open = verdict(ops(inv(0, 'write', 1), inv(1, 'read'), ok(1, 'read', 2)));
+    expect(open.anomalies[0]!.explanation).toBe(
+      'read 2 (ops 1-2) cannot be linearized after the longest linearizable prefix (write 1 (op 0)): ' +
+        'the register holds 1',
+    );
+  });
+
+  it('cites DSM calls in the details of a DSM anomaly: the prefix and the blocked read', () => {
+    const stale = observations({ 'dsm-op': [dsmOp('cas', [0, 1], 10), dsmOp('read', 0, 30, { node: 'n2' })] });
+    expect(run(linearizable, [], stale).anomalies[0]!.details).toEqual({
+      prefix: ['n1 cas [0,1] at 10 ns'],
+      state: 1,
+      blocked: 'n2 read 0 at 30 ns',
+    });
+  });
+
+  it('leaves the keys after the time budget unknown without searching them, and says which key first', () => {
+    // Key a: 16 concurrent writes and an impossible read, far over a 1 ms budget. Key b: a clean sequential key.
+    const specs: Op[] = [];
+    for (let p = 0; p < 16; p++) specs.push(inv(p, 'write', p, 'a'));
+    for (let p = 0; p < 16; p++) specs.push(ok(p, 'write', p, 'a'));
+    specs.push(inv(16, 'read', null, 'a'), ok(16, 'read', 'never', 'a'), ...writeThenRead(17, 'b', 1));
+    const r = verdict(ops(...specs), { timeLimitMs: 1 });
+    expect(r.valid).toBe('unknown');
+    expect(r.anomalies).toEqual([]);
+    expect(r.stats.unknownKeys).toEqual([
+      { key: 'a', reason: expect.stringMatching(/^time limit reached after \d+ steps$/) },
+      { key: 'b', reason: 'time limit reached before this key' },
+    ]);
+    expect(r.error).toMatch(/^2 key\(s\) not decided: a: time limit reached after \d+ steps$/);
+  });
+
+  it('with a budget spent before the first key, judges none of them: all unknown, no cache', () => {
+    const r = verdict(ops(...writeThenRead(0, 'a', 2), ...writeThenRead(1, 'b', 1)), { timeLimitMs: -1 });
+    expect(r).toMatchObject({
+      valid: 'unknown',
+      anomalies: [],
+      error: '2 key(s) not decided: a: time limit reached before this key',
+      stats: {
+        keys: 2,
+        ops: 4,
+        cacheEntriesMax: 0,
+        unknownKeys: [
+          { key: 'a', reason: 'time limit reached before this key' },
+          { key: 'b', reason: 'time limit reached before this key' },
+        ],
+      },
+    });
+  });
+
+  it('decides a search of 3 MiB within the default budgets (10 s, 512 MiB)', () => {
+    const specs: Op[] = [];
+    for (let p = 0; p < 12; p++) specs.push(inv(p, 'write', p));
+    for (let p = 0; p < 12; p++) specs.push(ok(p, 'write', p));
+    specs.push(inv(12, 'read'), ok(12, 'read', 'never'));
+    const r = verdict(ops(...specs));
+    expect(r.valid).toBe(false);
+    expect(r.stats).toMatchObject({ unknownKeys: [], cacheEntriesMax: 24576 });
+  });
+
+  it('reports two registers whose keys print alike (the number 1, the string "1") in the order they appear', () => {
+    const stale = (p: number, key: string | number): Op[] =>
+      writeThenRead(p, 'k', 2).map((op) => ({ ...op, key }) as Op);
+    const r = verdict(ops(...stale(0, '1'), ...stale(1, 1)));
+    expect(r.anomalies.map((a) => [a.key, a.ops])).toEqual([
+      ['1', [2, 3]],
+      ['1', [6, 7]],
+    ]);
+    const swapped = verdict(ops(...stale(0, 1), ...stale(1, '1')));
+    expect(swapped.anomalies.map((a) => [a.key, a.ops])).toEqual([
+      ['1', [2, 3]],
+      ['1', [6, 7]],
+    ]);
+  });
+
+  it('names itself and what it counts', () => {
+    expect(linearizable.name).toBe('linearizable');
+    expect(linearizable.coverage).toEqual(['keys', 'ops']);
+  });
+});

@@ -55,6 +55,7 @@ function report(
     r.prefix.length === 0
       ? 'from the initial state'
       : `after the longest linearizable prefix (${more}${shown.join(', ')})`;
+  // Stryker disable next-line OptionalChaining,LogicalOperator: registerModel always has describeState, which prints a JSON value (all a register holds) as JSON.stringify does
   const state = model.describeState?.(r.state) ?? JSON.stringify(r.state);
   out.add(
     'not-linearizable',
