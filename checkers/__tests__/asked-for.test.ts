@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { documentedHomeCell, requestsByTxn } from '../asked-for.ts';
 import {
   cell,
+  infoChange,
   invokeChange,
   invokeCreate,
   lifecycleRun,
@@ -252,8 +253,17 @@ describe('asked-for: the sources of a session walk', () => {
     Object.assign(history[3]!, { type: 'info', value: { status: 504 }, error: 'timeout' });
     obs.dsm = [];
     expect(requestsByTxn(history, obs).get('t3')?.held).toMatchObject({ by: 't2' });
+    // Rows without decision times: their creation times, not the clients' (the release was invoked first, and
+    // reached the coordinator after the modify).
+    const crossed = ops(
+      ...history.slice(0, 2).map(({ index: _, time: __, ...o }) => o),
+      invokeChange('release-session', 1, { requestId: 'r3', sessionId: 's1' }),
+      invokeChange('modify-session', 0, { requestId: 'r2', sessionId: 's1', trafficClass: 'video', cells: ['2'] }),
+      infoChange('modify-session', 0),
+      okChange('release-session', 1, 't3', 3),
+    );
     for (const t of obs.txn) delete t.decidedAt;
-    expect(requestsByTxn(history, obs).get('t3')?.held).toMatchObject({ by: 't2' });
+    expect(requestsByTxn(crossed, obs).get('t3')?.held).toMatchObject({ by: 't2' });
     // No log at all: the clients' invocation times (t2's op is linked through nothing then, so answer it).
     Object.assign(history[3]!, { type: 'ok', value: { sessionId: 's1', txnId: 't2', outcome: 'committed' } });
     const noLog = { ...obs, txn: [] };
