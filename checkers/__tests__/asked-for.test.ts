@@ -216,6 +216,28 @@ describe('asked-for: the sources of a session walk', () => {
     });
   });
 
+  it('takes an unrequested step that neither its row nor its records say the kind of for a create', () => {
+    // t1's row and records name no action (a run recorded before sessions could change): it created s1 for a1.
+    const history = ops(
+      invokeChange('modify-session', 0, { requestId: 'r2', sessionId: 's1', trafficClass: 'video' }),
+      okChange('modify-session', 0, 't2', 2),
+    );
+    const rows = [
+      txn({ requestId: undefined, trafficClass: 'voice' }),
+      txn({ txnId: 't2', requestId: 'r2', action: 'modify', trafficClass: 'video', createdAt: 400, decidedAt: 500 }),
+    ];
+    const recorded = requestsByTxn(
+      history,
+      observations({ txn: rows, participant: [part('billing', { accountId: 'a1', amount: 5 })] }),
+    );
+    expect(recorded.get('t2')).toMatchObject({
+      subscriberId: 'a1',
+      held: { trafficClass: 'voice', amount: 5, by: 't1' },
+    });
+    const unrecorded = requestsByTxn(history, observations({ txn: rows }));
+    expect(unrecorded.get('t2')?.held).toStrictEqual({ trafficClass: 'voice', amount: 5, by: 't1' });
+  });
+
   it('links an op still open at the end by its request id, citing its invocation only', () => {
     const history = ops(
       invokeCreate(0, { requestId: 'r1', subscriberId: 'a1', trafficClass: 'video', protocol: '2pc' }),
