@@ -238,6 +238,14 @@ describe('asked-for: the sources of a session walk', () => {
     expect(unrecorded.get('t2')?.held).toStrictEqual({ trafficClass: 'voice', amount: 5, by: 't1' });
   });
 
+  it("takes a timed-out create's session from its log row, so the session's later changes are priced after it", () => {
+    const { history, obs } = lifecycleRun();
+    Object.assign(history[1]!, { type: 'info', value: { status: 504 }, error: 'timeout' });
+    const asked = requestsByTxn(history, obs);
+    expect(asked.get('t1')).toMatchObject({ ops: [0, 1], sessionId: 's1' });
+    expect(asked.get('t2')?.held).toStrictEqual({ trafficClass: 'voice', amount: 5, cells: ['cell-1'], by: 't1' });
+  });
+
   it('links an op still open at the end by its request id, citing its invocation only', () => {
     const history = ops(
       invokeCreate(0, { requestId: 'r1', subscriberId: 'a1', trafficClass: 'video', protocol: '2pc' }),
