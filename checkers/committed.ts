@@ -32,6 +32,7 @@ function named(txnId: string, asked: AskedFor): string {
 
 /** "5 (voice, after t1)": what the session held, and which txn left it so. */
 function heldText(asked: AskedFor, what: string): string {
+  // Stryker disable next-line OptionalChaining: only called once held is known (its amount or cells were compared)
   const cls = asked.held?.trafficClass === undefined ? '' : `${asked.held.trafficClass}, `;
   return `the session held ${what} (${cls}after ${asked.held!.by})`;
 }

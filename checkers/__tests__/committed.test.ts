@@ -79,14 +79,17 @@ describe('committed: each record against its request', () => {
       unrecordedCommits: 0,
     });
     obs.participant[0] = rec('billing', 't1', { accountId: 'a1', amount: 7, releasedAmount: 3 });
-    expect(found(run(conservation, history, obs))).toEqual([
+    const gave = run(conservation, history, obs);
+    expect(found(gave)).toEqual([
       ['release-mismatch', 't1', 'billing gave back 3 for txn t1; a new session held nothing'],
     ]);
+    expect(counts(gave)).toMatchObject({ charges: 1, reservations: 1 });
   });
 
   it('does not count a modify when nothing can be judged of it (an unpriced class, what it held unknown)', () => {
     const { history, obs } = lonelyModify({ trafficClass: 'fax' }, [
       rec('billing', 't2', { action: 'modify', accountId: 'a1', amount: 7, releasedAmount: 5 }),
+      rec('rm', 't2', { action: 'modify', cells: ['cell-1'], releasedCells: ['cell-2'] }),
     ]);
     const r = run(conservation, history, obs);
     expect(r.anomalies).toEqual([]);
@@ -108,6 +111,31 @@ describe('committed: each record against its request', () => {
     expect(r.anomalies[0]?.ops).toEqual([0, 1]);
     expect(r.anomalies[0]?.details).toEqual({ charged: 5, account: 'a1', tariff: 20, subscriberId: 'a1' });
     expect(counts(r)).toMatchObject({ charges: 1, modifies: 1 });
+  });
+
+  it("judges and counts a modify's cells alone when only its rm record is there", () => {
+    const { history, obs } = lonelyModify({ cells: ['3'] }, [
+      rec('rm', 't2', { action: 'modify', cells: ['cell-3'], releasedCells: ['cell-1'] }),
+    ]);
+    const r = run(conservation, history, obs);
+    expect(r.anomalies).toEqual([]);
+    expect(counts(r)).toMatchObject({ charges: 0, reservations: 1, modifies: 1, committedReservations: 1 });
+  });
+
+  it('judges and counts the cells a create gave back though it named none to reserve', () => {
+    const history = ops(
+      invokeCreate(0, { requestId: 'r1', subscriberId: 'a1', trafficClass: 'voice', protocol: '2pc' }),
+      okCreate(0, 't1'),
+    );
+    const obs = observations({
+      txn: [txn()],
+      participant: [rec('rm', 't1', { cells: ['cell-5'], releasedCells: ['cell-9'] })],
+    });
+    const r = run(conservation, history, obs);
+    expect(found(r)).toEqual([
+      ['release-mismatch', 't1', 'rm gave back cells [cell-9] for txn t1; a new session held none'],
+    ]);
+    expect(counts(r)).toMatchObject({ reservations: 1 });
   });
 
   it('names a modify by its txn alone when no source names its session', () => {
@@ -196,6 +224,7 @@ describe('committed: each record against its request', () => {
       return found(run(conservation, history, obs));
     };
     expect(create(['2', '1'], ['cell-1', 'cell-2'])).toEqual([]);
+    expect(create(['1', '2'], ['cell-2', 'cell-1'])).toEqual([]);
     expect(create(['2', '1'], ['cell-1', 'cell-3'])).toEqual([
       [
         'reservation-mismatch',
