@@ -188,6 +188,9 @@ describe('asked-for: the sources of a session walk', () => {
     ];
     const recorded = requestsByTxn(modify, observations({ txn: rows, participant: records }));
     expect(recorded.get('t2')?.held).toStrictEqual({ trafficClass: 'voice', amount: 7, cells: ['cell-3'], by: 't1' });
+    // Whichever participant's record is listed first.
+    const reordered = requestsByTxn(modify, observations({ txn: rows, participant: [records[2]!, records[1]!] }));
+    expect(reordered.get('t2')?.held).toStrictEqual({ trafficClass: 'voice', amount: 7, cells: ['cell-3'], by: 't1' });
     const priced = requestsByTxn(modify, observations({ txn: rows, participant: [records[2]!] }));
     expect(priced.get('t2')?.held).toStrictEqual({ trafficClass: 'voice', amount: 5, cells: ['cell-3'], by: 't1' });
     expect(priced.get('t2')?.subscriberId).toBeUndefined();
@@ -246,6 +249,44 @@ describe('asked-for: the sources of a session walk', () => {
     expect(asked.get('t2')?.held).toStrictEqual({ trafficClass: 'voice', amount: 5, cells: ['cell-1'], by: 't1' });
   });
 
+  it('walks each session apart, and starts a session afresh at a create', () => {
+    // s1: t1 creates (voice), t3 modifies; s2: t2 creates (video) in between; t4 creates s1 again (a reused id).
+    const history = ops(
+      invokeCreate(0, { requestId: 'r1', subscriberId: 'a1', trafficClass: 'voice', protocol: '2pc', cells: ['1'] }),
+      okCreate(0, 't1'),
+      invokeCreate(0, { requestId: 'r2', subscriberId: 'a2', trafficClass: 'video', protocol: '2pc', cells: ['2'] }),
+      { type: 'ok', process: 0, f: 'create-session', value: { sessionId: 's2', txnId: 't2', outcome: 'committed' } },
+      invokeChange('modify-session', 0, { requestId: 'r3', sessionId: 's1', trafficClass: 'data' }),
+      okChange('modify-session', 0, 't3', 2),
+      invokeCreate(0, { requestId: 'r4', subscriberId: 'a3', trafficClass: 'voice', protocol: '2pc', cells: ['3'] }),
+      okCreate(0, 't4'),
+    );
+    const obs = observations({
+      txn: [
+        txn({ action: 'create' }),
+        txn({ txnId: 't2', sessionId: 's2', requestId: 'r2', action: 'create', decidedAt: 300 }),
+        txn({ txnId: 't3', requestId: 'r3', action: 'modify', decidedAt: 400 }),
+        txn({ txnId: 't4', requestId: 'r4', action: 'create', decidedAt: 500 }),
+      ],
+    });
+    const asked = requestsByTxn(history, obs);
+    expect(asked.get('t3')).toMatchObject({
+      subscriberId: 'a1',
+      cells: ['cell-1'],
+      held: { trafficClass: 'voice', amount: 5, cells: ['cell-1'], by: 't1' },
+    });
+    expect(asked.get('t4')).toStrictEqual({
+      ops: [6, 7],
+      action: 'create',
+      sessionId: 's1',
+      subscriberId: 'a3',
+      trafficClass: 'voice',
+      amount: 5,
+      cells: ['cell-3'],
+      homeCell: false,
+    });
+  });
+
   it('links an op still open at the end by its request id, citing its invocation only', () => {
     const history = ops(
       invokeCreate(0, { requestId: 'r1', subscriberId: 'a1', trafficClass: 'video', protocol: '2pc' }),
@@ -298,6 +339,9 @@ describe('asked-for: the sources of a session walk', () => {
     Object.assign(history[3]!, { type: 'ok', value: { sessionId: 's1', txnId: 't2', outcome: 'committed' } });
     const noLog = { ...obs, txn: [] };
     expect(requestsByTxn(history, noLog).get('t3')?.held).toMatchObject({ by: 't2', amount: 20 });
+    // ...nor participant records: the clients' oks are the only word that t1 and t2 committed.
+    const noRecords = { ...obs, txn: [], participant: [] };
+    expect(requestsByTxn(history, noRecords).get('t3')?.held).toMatchObject({ by: 't2', amount: 20 });
   });
 
   it('does not say what a session held before an aborted step the DSM does not place', () => {
