@@ -191,6 +191,7 @@ describe('asked-for: the sources of a session walk', () => {
     // Whichever participant's record is listed first.
     const reordered = requestsByTxn(modify, observations({ txn: rows, participant: [records[2]!, records[1]!] }));
     expect(reordered.get('t2')?.held).toStrictEqual({ trafficClass: 'voice', amount: 7, cells: ['cell-3'], by: 't1' });
+    expect(reordered.get('t2')?.subscriberId).toBe('a1');
     const priced = requestsByTxn(modify, observations({ txn: rows, participant: [records[2]!] }));
     expect(priced.get('t2')?.held).toStrictEqual({ trafficClass: 'voice', amount: 5, cells: ['cell-3'], by: 't1' });
     expect(priced.get('t2')?.subscriberId).toBeUndefined();
@@ -211,7 +212,10 @@ describe('asked-for: the sources of a session walk', () => {
         txn({ txnId: 't2', requestId: undefined, createdAt: 400, decidedAt: 500 }),
         txn({ txnId: 't3', requestId: 'r3', action: 'release', createdAt: 700, decidedAt: 800 }),
       ],
-      participant: [part('billing', { txnId: 't2', action: 'modify', accountId: 'a2', amount: 20 })],
+      participant: [
+        part('rm', { txnId: 't2', cells: ['cell-2'] }),
+        part('billing', { txnId: 't2', action: 'modify', accountId: 'a2', amount: 20 }),
+      ],
     });
     expect(requestsByTxn(history, obs).get('t3')).toMatchObject({
       subscriberId: 'a1',

@@ -407,6 +407,11 @@ describe('committed: what moved against the committed sums', () => {
     const r = run(conservation, noFinal.history, noFinal.obs);
     expect(r.anomalies).toEqual([]);
     expect(counts(r)).toMatchObject({ committedCharges: 3, committedReservations: 3 });
+    // A session still holding credit and a channel: nothing to compare them with either.
+    const holding = modifiedRun();
+    holding.obs.account = holding.obs.account.filter((a) => a.phase === 'initial');
+    holding.obs.cell = holding.obs.cell.filter((c) => c.phase === 'initial');
+    expect(run(conservation, holding.history, holding.obs).anomalies).toEqual([]);
 
     const noRecords = lifecycleRun();
     noRecords.obs.participant = [];
@@ -474,6 +479,18 @@ describe('committed: sums over several sessions', () => {
       ],
     ]);
     expect(four.anomalies[0]?.details).toMatchObject({ txns: ['x1', 'x2', 'x3', 'x4'] });
+    expect(four.anomalies[0]?.ops).toEqual([]);
+    // One session still holds its channel (net 1): 3 used, so 2 of the 4 given back did not come back.
+    const held = sessions(4, { used: 3 });
+    held.participant.push(rec('rm', 'c9', { action: 'create', cells: ['cell-1'] }));
+    expect(found(run(conservation, [], held))).toEqual([
+      [
+        'release-not-returned',
+        'cell-1',
+        '2 of the 4 channels given back by x1, x2, x3 and 1 more did not come back: 3 channels used during the run; ' +
+          'committed reservations total 5, less 4 given back (x1, x2, x3 and 1 more): 1',
+      ],
+    ]);
   });
 
   it('names every release whose credit was not charged, with the figures', () => {
@@ -482,6 +499,7 @@ describe('committed: sums over several sessions', () => {
       ['settle-mismatch', 'a1', '0 credit charged during the run; committed releases settled 15 (x1, x2)'],
     ]);
     expect(r.anomalies[0]?.details).toEqual({ charged: 0, settled: 15 });
+    expect(r.anomalies[0]?.ops).toEqual([]);
   });
 
   it('judges a cell or an account that only the records, or only the snapshots, name', () => {
