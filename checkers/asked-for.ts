@@ -116,6 +116,7 @@ function stepOf(txnId: string, clients: ClientOp[], s: Sources): Step {
   const first = clients[0];
   const request = first ? sessionRequest(s.history[first.invoke]!.value) : undefined;
   const answered = clients.map((c) => (c.completion < 0 ? undefined : sessionResult(s.history[c.completion]!.value)));
+  // Stryker disable next-line OptionalChaining: a step with no client op was made from its log row, so log is set
   const action = first ? (actionOfF[first.f] ?? 'create') : (log?.action ?? actionOfRecords(s, txnId) ?? 'create');
   // Without a log row, a participant's commit or the client's ok is the only word on the outcome.
   const committed = log
@@ -135,6 +136,7 @@ function heldByRecords(step: Step, s: Sources): Holding {
   const billing = committedRecord(s, step.txnId, (p) => p.amount !== undefined);
   const rm = committedRecord(s, step.txnId, (p) => p.cells !== undefined);
   const out: Holding = {};
+  // Stryker disable next-line OptionalChaining: only steps with no client op come here, each made from its log row
   const trafficClass = step.log?.trafficClass;
   if (trafficClass !== undefined) out.trafficClass = trafficClass;
   const amount = billing?.amount ?? tariffOf(trafficClass);
