@@ -42,7 +42,7 @@ describe('ci/nightly.sh --list', () => {
     );
     expect(whole.units.filter((u) => u.startsWith('exposure '))).toHaveLength(4);
     expect(whole.units.filter((u) => u.startsWith('sim-exposure '))).toHaveLength(4);
-    expect(whole.units.slice(-3)).toEqual(['efficacy-sim', 'efficacy', 'bench']);
+    expect(whole.units.slice(-4)).toEqual(['efficacy-sim', 'efficacy', 'bench', 'mutation']);
     expect(listUnits('1/1', SMALL).units).toEqual(whole.units);
     expect(existsSync(SMALL.NIGHTLY_STORE)).toBe(false);
   });
@@ -116,6 +116,7 @@ describe('ci/nightly.sh, a shard for real', () => {
       NIGHTLY_SIM_EFFICACY: '0',
       NIGHTLY_EFFICACY: '0',
       NIGHTLY_BENCH_DURATION: '0',
+      NIGHTLY_MUTATION: '0',
     };
     // The one matrix run is shard 1's: shard 2 of 2 has nothing to run but its index.
     expect(listUnits('2/2', knobs, ['--list']).units).toEqual([]);
