@@ -12,6 +12,7 @@ import {
   invokeChange,
   invokeCreate,
   lifecycleRun,
+  modifiedRun,
   observations,
   okChange,
   okCreate,
@@ -32,17 +33,6 @@ const counts = (r: ReturnType<typeof run>) => {
     r.stats;
   return { charges, reservations, modifies, releases, committedCharges, committedReservations, unrecordedCommits };
 };
-
-/** The life up to its modify (t1, t2): s1 holds video on cell-2, spent 20. */
-function modifiedRun() {
-  const { history, obs } = lifecycleRun();
-  obs.txn = obs.txn.filter((t) => t.txnId !== 't3');
-  obs.participant = obs.participant.filter((p) => p.txnId !== 't3');
-  obs.dsm = obs.dsm.filter((d) => d.txnId !== 't3');
-  obs.account[1] = account('final', { balance: 80, spent: 20, at: 1e4 });
-  obs.cell[3] = cell('cell-2', 'final', 1);
-  return { history: history.slice(0, 4), obs };
-}
 
 /** One modify of session s1 asked for (`value`), committed with `records`; nothing says what s1 held before it. */
 function lonelyModify(value: Record<string, unknown>, records: Part[]) {

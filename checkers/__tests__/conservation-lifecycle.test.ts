@@ -12,6 +12,7 @@ import {
   infoCreate,
   invokeChange,
   lifecycleRun,
+  modifiedRun,
   okChange,
   ops,
   part,
@@ -24,17 +25,6 @@ const billing = (txnId: string) => (p: { txnId: string; participant: string }) =
   p.txnId === txnId && p.participant === 'billing';
 const rm = (txnId: string) => (p: { txnId: string; participant: string }) =>
   p.txnId === txnId && p.participant === 'rm';
-
-/** The life up to its modify (t1, t2): s1 holds video on cell-2, spent 20. */
-function modifiedRun() {
-  const { history, obs } = lifecycleRun();
-  obs.txn = obs.txn.filter((t) => t.txnId !== 't3');
-  obs.participant = obs.participant.filter((p) => p.txnId !== 't3');
-  obs.dsm = obs.dsm.filter((d) => d.txnId !== 't3');
-  obs.account[1] = account('final', { balance: 80, spent: 20, at: 1e4 });
-  obs.cell[3] = cell('cell-2', 'final', 1);
-  return { history: history.slice(0, 4), obs };
-}
 
 describe('conservation: modifies and releases', () => {
   it('passes a correct life and counts the modify and the release it judged', () => {

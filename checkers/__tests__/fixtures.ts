@@ -263,3 +263,14 @@ export function twinTests(checker: Checker, cases: readonly TwinCase[]): void {
     });
   }
 }
+
+/** The life up to its modify (t1, t2): s1 holds video on cell-2, spent 20. */
+export function modifiedRun(): { history: HistoryOp[]; obs: Observations } {
+  const { history, obs } = lifecycleRun();
+  obs.txn = obs.txn.filter((t) => t.txnId !== 't3');
+  obs.participant = obs.participant.filter((p) => p.txnId !== 't3');
+  obs.dsm = obs.dsm.filter((d) => d.txnId !== 't3');
+  obs.account[1] = account('final', { balance: 80, spent: 20, at: 1e4 });
+  obs.cell[3] = cell('cell-2', 'final', 1);
+  return { history: history.slice(0, 4), obs };
+}
